@@ -1,0 +1,2 @@
+// Public types: declared next to their implementation in `ts/` and emitted to `lib/`.
+export * from './lib/index'

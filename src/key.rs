@@ -1,0 +1,236 @@
+//! Cache keys: JS values encoded natively with `Map`'s SameValueZero equality.
+//!
+//! A key is a `u16` string: a tag, then the payload. Strings are read as UTF-16
+//! (exact, no transcoding) straight into a stack buffer; numbers are
+//! normalised so that `-0` is `0` and every `NaN` is one key. Objects and
+//! symbols cannot be hashed from Rust (V8 moves them), so the JS layer hands
+//! over a numeric token for them (identity id, or an interned value-object id).
+
+use std::ptr;
+
+use napi::sys::{self, napi_env, napi_value};
+
+use crate::ffi::{check, get_f64, type_error, type_of, JsResult};
+
+const TAG_STRING: u16 = 1;
+const TAG_NUMBER: u16 = 2;
+const TAG_BIGINT: u16 = 3;
+const TAG_TRUE: u16 = 4;
+const TAG_FALSE: u16 = 5;
+const TAG_NULL: u16 = 6;
+const TAG_UNDEFINED: u16 = 7;
+const TAG_TOKEN: u16 = 8;
+
+/// The owned key stored in moka. Short keys live inline, inside the `Arc`
+/// moka allocates per key: one pointer less to chase on every lookup.
+pub type Key = smallvec::SmallVec<[u16; 27]>;
+
+/// Keys up to this many code units (tag included) are read without allocating.
+const INLINE: usize = 64;
+
+/// A key being read: on the stack when short, on the heap when long.
+pub struct KeyBuf {
+    inline: [u16; INLINE],
+    heap: Vec<u16>,
+    len: usize,
+    spilled: bool,
+}
+
+impl KeyBuf {
+    #[inline]
+    pub fn new() -> Self {
+        KeyBuf {
+            inline: [0; INLINE],
+            heap: Vec::new(),
+            len: 0,
+            spilled: false,
+        }
+    }
+
+    #[inline]
+    pub fn as_slice(&self) -> &[u16] {
+        if self.spilled {
+            &self.heap
+        } else {
+            &self.inline[..self.len]
+        }
+    }
+
+    #[inline]
+    pub fn to_key(&self) -> Key {
+        Key::from_slice(self.as_slice())
+    }
+
+    #[inline]
+    fn set_inline(&mut self, units: &[u16]) {
+        self.inline[..units.len()].copy_from_slice(units);
+        self.len = units.len();
+        self.spilled = false;
+    }
+
+    #[inline]
+    fn set_f64(&mut self, tag: u16, x: f64) {
+        let b = x.to_bits();
+        self.set_inline(&[tag, b as u16, (b >> 16) as u16, (b >> 32) as u16, (b >> 48) as u16]);
+    }
+
+    /// Reads `value` (or `token`, when the JS layer passed one) as a key.
+    ///
+    /// `token` must be given for objects, functions and symbols; a primitive
+    /// with a token is keyed by the token too (custom `hash`/`equals`).
+    #[inline]
+    pub unsafe fn read(
+        &mut self,
+        env: napi_env,
+        value: napi_value,
+        token: Option<napi_value>,
+    ) -> JsResult<()> {
+        if let Some(token) = token {
+            if type_of(env, token)? != sys::ValueType::napi_undefined {
+                let t = get_f64(env, token)?;
+                self.set_f64(TAG_TOKEN, t);
+                return Ok(());
+            }
+        }
+        match type_of(env, value)? {
+            sys::ValueType::napi_string => self.read_string(env, value),
+            sys::ValueType::napi_number => {
+                let x = get_f64(env, value)?;
+                // SameValueZero: -0 is 0, all NaNs are one.
+                let x = if x == 0.0 {
+                    0.0
+                } else if x.is_nan() {
+                    f64::NAN
+                } else {
+                    x
+                };
+                self.set_f64(TAG_NUMBER, x);
+                Ok(())
+            }
+            sys::ValueType::napi_boolean => {
+                let mut b = false;
+                check(sys::napi_get_value_bool(env, value, &mut b))?;
+                self.set_inline(&[if b { TAG_TRUE } else { TAG_FALSE }]);
+                Ok(())
+            }
+            sys::ValueType::napi_null => {
+                self.set_inline(&[TAG_NULL]);
+                Ok(())
+            }
+            sys::ValueType::napi_undefined => {
+                self.set_inline(&[TAG_UNDEFINED]);
+                Ok(())
+            }
+            sys::ValueType::napi_bigint => self.read_bigint(env, value),
+            _ => type_error("key: objects, functions and symbols need an identity token"),
+        }
+    }
+
+    #[inline]
+    unsafe fn read_string(&mut self, env: napi_env, value: napi_value) -> JsResult<()> {
+        self.inline[0] = TAG_STRING;
+        let room = INLINE - 1;
+        let mut written = 0usize;
+        // Node writes at most `bufsize - 1` units and a terminating NUL.
+        check(sys::napi_get_value_string_utf16(
+            env,
+            value,
+            self.inline[1..].as_mut_ptr(),
+            room,
+            &mut written,
+        ))?;
+        if written < room - 1 {
+            self.len = 1 + written;
+            self.spilled = false;
+            return Ok(());
+        }
+        let mut total = 0usize;
+        check(sys::napi_get_value_string_utf16(
+            env,
+            value,
+            ptr::null_mut(),
+            0,
+            &mut total,
+        ))?;
+        if total == written {
+            self.len = 1 + written;
+            self.spilled = false;
+            return Ok(());
+        }
+        self.heap.clear();
+        self.heap.resize(total + 2, 0);
+        self.heap[0] = TAG_STRING;
+        check(sys::napi_get_value_string_utf16(
+            env,
+            value,
+            self.heap[1..].as_mut_ptr(),
+            total + 1,
+            &mut written,
+        ))?;
+        self.heap.truncate(1 + written);
+        self.spilled = true;
+        Ok(())
+    }
+
+    unsafe fn read_bigint(&mut self, env: napi_env, value: napi_value) -> JsResult<()> {
+        let mut sign = 0i32;
+        let mut count = 0usize;
+        // With both out-pointers null, Node reports the word count only.
+        check(sys::napi_get_value_bigint_words(
+            env,
+            value,
+            ptr::null_mut(),
+            &mut count,
+            ptr::null_mut(),
+        ))?;
+        let mut words = vec![0u64; count];
+        check(sys::napi_get_value_bigint_words(
+            env,
+            value,
+            &mut sign,
+            &mut count,
+            words.as_mut_ptr(),
+        ))?;
+        // Drop high zero words so that equal values encode equally.
+        while words.last() == Some(&0) {
+            words.pop();
+        }
+        let negative = sign != 0 && !words.is_empty();
+        self.heap.clear();
+        self.heap.push(TAG_BIGINT);
+        self.heap.push(negative as u16);
+        for w in words {
+            self.heap
+                .extend_from_slice(&[w as u16, (w >> 16) as u16, (w >> 32) as u16, (w >> 48) as u16]);
+        }
+        self.spilled = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_encoding_is_same_value_zero() {
+        let mut a = KeyBuf::new();
+        let mut b = KeyBuf::new();
+        a.set_f64(TAG_NUMBER, 0.0);
+        b.set_f64(TAG_NUMBER, 0.0);
+        assert_eq!(a.as_slice(), b.as_slice());
+        a.set_f64(TAG_NUMBER, 1.0);
+        b.set_f64(TAG_TOKEN, 1.0);
+        assert_ne!(a.as_slice(), b.as_slice(), "a token never equals a number");
+    }
+
+    #[test]
+    fn long_keys_spill_to_the_heap() {
+        let mut k = KeyBuf::new();
+        k.heap = vec![TAG_STRING; 200];
+        k.spilled = true;
+        assert_eq!(k.to_key().len(), 200);
+        k.set_inline(&[TAG_NULL]);
+        assert_eq!(k.as_slice(), &[TAG_NULL]);
+    }
+}

@@ -1,0 +1,378 @@
+import {
+  binding,
+  KIND_BITS,
+  KIND_MASK,
+  MAX_SLOT,
+  NativeCache,
+  STATE_COUNT,
+  STATE_HEADER,
+  STATE_LENGTH,
+  STATE_MORE,
+} from './native'
+import { Interned, Keying, MISS } from './keys'
+import {
+  checkWeight,
+  EvictionListener,
+  MokaOptions,
+  RemovalCause,
+  SetOptions,
+  validateOptions,
+  validateSetOptions,
+} from './options'
+
+const CAUSES: readonly (RemovalCause | undefined)[] = [undefined, 'expired', 'explicit', 'replaced', 'size']
+
+/** Counters since the cache was created. */
+export interface CacheStats {
+  hits: number
+  misses: number
+  /** hits / (hits + misses), or 0 before the first lookup. */
+  hitRate: number
+  /** Entries that left the cache, by cause. */
+  evictions: Record<RemovalCause, number>
+}
+
+/**
+ * A concurrent-grade cache (moka's `sync::Cache`) holding JS values by
+ * reference. Keys follow `Map`'s SameValueZero equality; objects and symbols
+ * by identity, value objects (`equals` + `hashCode`) structurally.
+ *
+ * Keys and values live in JS slot tables; moka holds slot numbers. A slot is
+ * released when moka drops its entry, whatever the reason, and only then can
+ * be reused.
+ */
+export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
+  readonly #native: NativeCache
+  readonly #state: Uint32Array
+  readonly #keys: (K | undefined)[] = []
+  readonly #values: (V | undefined)[] = []
+  readonly #freeSlots: number[] = []
+  #nextSlot = 0
+  /** Interned key records by slot; only for structural keys. */
+  readonly #interned: (Interned | undefined)[] = []
+  readonly #keying: Keying
+  readonly #listener: EvictionListener<K, V> | undefined
+  readonly #weigher: ((key: K, value: V) => number) | undefined
+
+  constructor(options: MokaOptions<K, V>) {
+    const o = validateOptions<K, V>(options)
+    this.#listener = o.evictionListener
+    this.#weigher = o.weigher
+    this.#keying = new Keying(o.hash as (k: unknown) => unknown, o.equals as (a: unknown, b: unknown) => boolean)
+    this.#state = new Uint32Array(STATE_LENGTH)
+    this.#native = binding.createCache(this.#state, o.maxCapacity, o.ttl, o.tti, o.lru, o.weigher !== undefined)
+  }
+
+  /** The value of `key`, or `fallback` when absent or expired. A read: counts a hit or miss. */
+  get(key: K): V | undefined
+  get(key: K, fallback: V): V
+  get(key: K, fallback?: V): V | undefined {
+    const slot = this.#keying.needsToken(key)
+      ? this.#native.get(key, this.#keying.lookup(key))
+      : this.#native.get(key)
+    const value = slot >= 0 ? this.#values[slot] : fallback
+    if (this.#state[STATE_COUNT] !== 0) this.#drain()
+    return value
+  }
+
+  /**
+   * The value of `key`; when absent, `init(key)` computes it, it is stored and
+   * returned. If `init` throws, nothing is stored and the error propagates.
+   */
+  getWith(key: K, init: (key: K) => V): V {
+    if (typeof init !== 'function') throw new TypeError('init must be a function')
+    const slot = this.#keying.needsToken(key)
+      ? this.#native.get(key, this.#keying.lookup(key))
+      : this.#native.get(key)
+    if (slot >= 0) {
+      const value = this.#values[slot] as V
+      if (this.#state[STATE_COUNT] !== 0) this.#drain()
+      return value
+    }
+    if (this.#state[STATE_COUNT] !== 0) this.#drain()
+    const value = init(key)
+    this.set(key, value)
+    return value
+  }
+
+  /** Whether `key` has a live entry. Not a read: no popularity, no idle reset. */
+  has(key: K): boolean {
+    const found = this.#keying.needsToken(key)
+      ? this.#native.has(key, this.#keying.lookup(key))
+      : this.#native.has(key)
+    if (this.#state[STATE_COUNT] !== 0) this.#drain()
+    return found
+  }
+
+  /**
+   * Stores `value` under `key` (replacing any entry: cause `'replaced'`), with
+   * optional per-entry `ttl`/`tti`. Returns the cache, like `Map#set`.
+   */
+  set(key: K, value: V, options?: SetOptions): this {
+    let ttl: number | undefined
+    let tti: number | undefined
+    if (options !== undefined) ({ ttl, tti } = validateSetOptions(options))
+    const weight = this.#weigher === undefined ? undefined : checkWeight(this.#weigher(key, value))
+    let token: number | undefined
+    let rec: Interned | undefined
+    if (this.#keying.needsToken(key)) ({ token, rec } = this.#keying.intern(key))
+    const slot = this.#allocate(key, value, rec)
+    try {
+      this.#native.set(key, token, slot, weight, ttl, tti)
+    } catch (error) {
+      this.#release(slot)
+      throw error
+    }
+    if (this.#state[STATE_COUNT] !== 0) this.#drain()
+    return this
+  }
+
+  /** Removes `key`; true if it had a live entry. Cause `'explicit'`. */
+  delete(key: K): boolean {
+    return this.#remove(key) >= 0
+  }
+
+  /** Removes `key` and returns its value (undefined when absent). */
+  remove(key: K): V | undefined {
+    const slot = this.#removeKeepingSlot(key)
+    const value = slot >= 0 ? this.#values[slot] : undefined
+    if (this.#state[STATE_COUNT] !== 0) this.#drain()
+    return value
+  }
+
+  /** Removes every entry now; each is notified as `'explicit'`. */
+  clear(): void {
+    this.#native.clear()
+    this.#drain()
+  }
+
+  /** Runs moka's pending maintenance: evictions, expirations, notifications. */
+  runPendingTasks(): void {
+    this.#native.runPendingTasks()
+    this.#drain()
+  }
+
+  /** Number of entries, after pending maintenance has run (so never above capacity for long). */
+  get size(): number {
+    const n = this.#native.size()
+    this.#drain()
+    return n
+  }
+
+  /** Total weight of the entries (their number without a `weigher`), after pending maintenance. */
+  get weightedSize(): number {
+    const n = this.#native.weightedSize()
+    this.#drain()
+    return n
+  }
+
+  /** Values of `keys` in one native call; `undefined` for misses. Each is a read. */
+  getMany(keys: Iterable<K>): (V | undefined)[] {
+    const list = Array.from(keys)
+    const tokens = this.#lookupTokens(list)
+    const slots = this.#native.getMany(list, tokens)
+    const values = Array.from(slots, (slot) => (slot >= 0 ? this.#values[slot] : undefined))
+    this.#drain()
+    return values
+  }
+
+  /** Stores every `[key, value]` pair in one native call. Returns the cache. */
+  setMany(entries: Iterable<readonly [K, V]>): this {
+    const list = Array.from(entries)
+    const keys: K[] = []
+    const weights: number[] | undefined = this.#weigher === undefined ? undefined : []
+    for (const entry of list) {
+      if (!Array.isArray(entry) || entry.length < 2) throw new TypeError('entries must be [key, value] pairs')
+      keys.push(entry[0])
+      weights?.push(checkWeight(this.#weigher!(entry[0], entry[1])))
+    }
+    let tokens: (number | undefined)[] | undefined
+    const recs: (Interned | undefined)[] = []
+    if (keys.some((k) => this.#keying.needsToken(k))) {
+      tokens = keys.map((k) => {
+        if (!this.#keying.needsToken(k)) return undefined
+        const { token, rec } = this.#keying.intern(k)
+        recs.push(rec)
+        return token
+      })
+    }
+    const slots = list.map(([k, v]) => this.#allocate(k, v, undefined))
+    // Retain interned keys only once slots exist, so a failure below undoes all.
+    let r = 0
+    if (tokens !== undefined) {
+      keys.forEach((k, i) => {
+        if (this.#keying.needsToken(k)) this.#retain(slots[i], recs[r++])
+      })
+    }
+    try {
+      this.#native.setMany(keys, tokens, slots, weights)
+    } catch (error) {
+      for (const slot of slots) this.#release(slot)
+      throw error
+    }
+    this.#drain()
+    return this
+  }
+
+  /**
+   * Removes every entry for which `predicate(key, value)` is true; returns how
+   * many. The predicate runs in JS on a snapshot; an entry replaced meanwhile
+   * is kept.
+   */
+  invalidateIf(predicate: (key: K, value: V) => boolean): number {
+    if (typeof predicate !== 'function') throw new TypeError('predicate must be a function')
+    let removed = 0
+    for (const slot of this.#snapshot()) {
+      const key = this.#keys[slot] as K
+      if (!predicate(key, this.#values[slot] as V)) continue
+      const token = this.#keying.needsToken(key) ? this.#keying.lookup(key) : undefined
+      if (this.#native.removeSlot(key, token, slot)) removed++
+      this.#drain()
+    }
+    return removed
+  }
+
+  /** `[key, value]` pairs of the live entries, as a snapshot taken when iteration starts. */
+  *entries(): IterableIterator<[K, V]> {
+    const pairs = this.#snapshot().map((slot): [K, V] => [this.#keys[slot] as K, this.#values[slot] as V])
+    yield* pairs
+  }
+
+  *keys(): IterableIterator<K> {
+    for (const [key] of this.entries()) yield key
+  }
+
+  *values(): IterableIterator<V> {
+    for (const [, value] of this.entries()) yield value
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries()
+  }
+
+  /** Calls `callback(value, key, cache)` for each live entry, like `Map#forEach`. */
+  forEach(callback: (value: V, key: K, cache: this) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this)
+  }
+
+  stats(): CacheStats {
+    const [hits, misses, expired, explicit, replaced, size] = this.#native.stats()
+    return {
+      hits,
+      misses,
+      hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+      evictions: { expired, explicit, replaced, size },
+    }
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Moka'
+  }
+
+  /** Slots in use (entries not yet released, expired ones included); for leak checks. */
+  get slotsInUse(): number {
+    return this.#nextSlot - this.#freeSlots.length
+  }
+
+  /** Interned structural keys held; for leak checks. */
+  get internedKeys(): number {
+    return this.#keying.internedCount
+  }
+
+  #snapshot(): number[] {
+    const slots = Array.from(this.#native.slots())
+    this.#drain()
+    return slots
+  }
+
+  #remove(key: K): number {
+    const slot = this.#removeKeepingSlot(key)
+    if (this.#state[STATE_COUNT] !== 0) this.#drain()
+    return slot
+  }
+
+  /** Removes natively; the slot's contents stay readable until the next drain. */
+  #removeKeepingSlot(key: K): number {
+    return this.#keying.needsToken(key)
+      ? this.#native.remove(key, this.#keying.lookup(key))
+      : this.#native.remove(key)
+  }
+
+  #lookupTokens(keys: K[]): (number | undefined)[] | undefined {
+    if (!keys.some((k) => this.#keying.needsToken(k))) return undefined
+    return keys.map((k) => (this.#keying.needsToken(k) ? this.#keying.lookup(k) : undefined))
+  }
+
+  #allocate(key: K, value: V, rec: Interned | undefined): number {
+    const slot = this.#freeSlots.length > 0 ? this.#freeSlots.pop()! : this.#nextSlot++
+    if (slot > MAX_SLOT) {
+      this.#nextSlot--
+      if (rec !== undefined) this.#keying.discard(rec)
+      throw new RangeError(`too many entries: at most ${MAX_SLOT + 1} can be held at once`)
+    }
+    // Like Map, a key of -0 is stored (and iterated) as 0.
+    this.#keys[slot] = (key === 0 ? 0 : key) as K
+    this.#values[slot] = value
+    this.#retain(slot, rec)
+    return slot
+  }
+
+  #retain(slot: number, rec: Interned | undefined): void {
+    if (rec === undefined) return
+    rec.refs++
+    this.#interned[slot] = rec
+  }
+
+  /** Empties a slot whose native entry is gone, and makes it reusable. */
+  #release(slot: number): void {
+    this.#keys[slot] = undefined
+    this.#values[slot] = undefined
+    const rec = this.#interned[slot]
+    if (rec !== undefined) {
+      this.#interned[slot] = undefined
+      this.#keying.unref(rec)
+    }
+    this.#freeSlots.push(slot)
+  }
+
+  /**
+   * Delivers the removals native calls published: each is notified to the
+   * listener, then its slot is released. Runs after the native call has returned, so
+   * the listener may use the cache. A throwing listener does not stop the
+   * batch; the first error is rethrown at the end (all of them, in an
+   * `AggregateError`, when several threw).
+   */
+  #drain(): void {
+    const state = this.#state
+    let errors: unknown[] | undefined
+    for (;;) {
+      const count = state[STATE_COUNT]
+      if (count === 0) {
+        if (state[STATE_MORE] === 0) break
+        state[STATE_MORE] = 0
+        this.#native.flush()
+        continue
+      }
+      // Copy first: a listener's own cache calls publish into `state` again.
+      const events = state.slice(STATE_HEADER, STATE_HEADER + count)
+      state[STATE_COUNT] = 0
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]
+        const slot = event >>> KIND_BITS
+        if (this.#listener !== undefined) {
+          try {
+            this.#listener(this.#keys[slot] as K, this.#values[slot] as V, CAUSES[event & KIND_MASK]!)
+          } catch (error) {
+            ;(errors ??= []).push(error)
+          }
+        }
+        this.#release(slot)
+      }
+    }
+    if (errors !== undefined) {
+      throw errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} eviction listener calls threw`)
+    }
+  }
+}
+
+

@@ -1,0 +1,148 @@
+import { distance } from 'fastest-levenshtein'
+
+import { describe, Duration, toMillis } from './duration'
+
+/** Why an entry left the cache (moka's removal causes). */
+export type RemovalCause = 'expired' | 'explicit' | 'replaced' | 'size'
+
+/**
+ * Called after an entry left the cache, once the native call that removed it
+ * has returned (never while moka holds a lock). It may call any method of the
+ * same cache. If it throws, the other notifications of the batch are still
+ * delivered, and the error is rethrown by the cache method whose call
+ * delivered the batch, after that method has done its work.
+ */
+export type EvictionListener<K, V> = (key: K, value: V, cause: RemovalCause) => void
+
+export interface MokaOptions<K, V> {
+  /**
+   * Upper bound of the cache: a number of entries, or of total weight when a
+   * `weigher` is given. Required; an integer ≥ 0. moka may exceed it briefly
+   * between maintenance runs; `runPendingTasks()` settles it.
+   */
+  maxCapacity: number
+  /** Time to live: an entry expires this long after it was written. Milliseconds or `'30s'`-style string. */
+  ttl?: Duration
+  /** Time to idle: an entry expires this long after it was last read or written. Milliseconds or string. */
+  tti?: Duration
+  /**
+   * Eviction policy. `'tinyLfu'` (default) admits a new entry only if it is
+   * more popular than the one it would evict: the best hit ratio on most
+   * workloads. `'lru'` evicts the least recently used: best on recency-biased
+   * workloads.
+   */
+  policy?: 'tinyLfu' | 'lru'
+  /**
+   * Weight of an entry, counted against `maxCapacity`. Runs in JS before the
+   * native insert; must return an integer in [0, 2^32). Otherwise `set`
+   * throws a `RangeError` and inserts nothing.
+   */
+  weigher?: (key: K, value: V) => number
+  /** See {@link EvictionListener}. */
+  evictionListener?: EvictionListener<K, V>
+  /**
+   * Structural keys for the whole cache: keys with equal `hash(key)` (a
+   * primitive) are compared with `equals(a, b)`. Give both or neither. Both
+   * run in JS before the native call, never inside moka.
+   */
+  hash?: (key: K) => unknown
+  /** See `hash`. */
+  equals?: (a: K, b: K) => boolean
+}
+
+/** Per-entry options of `set`. */
+export interface SetOptions {
+  /** Time to live of this entry, overriding the cache's `ttl`. */
+  ttl?: Duration
+  /** Time to idle of this entry, overriding the cache's `tti`. */
+  tti?: Duration
+}
+
+export interface ValidOptions<K, V> {
+  maxCapacity: number
+  ttl: number | undefined
+  tti: number | undefined
+  lru: boolean
+  weigher: ((key: K, value: V) => number) | undefined
+  evictionListener: EvictionListener<K, V> | undefined
+  hash: ((key: K) => unknown) | undefined
+  equals: ((a: K, b: K) => boolean) | undefined
+}
+
+const KNOWN = new Set(['maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'evictionListener', 'hash', 'equals'])
+
+/** Checks every option once, at construction, and names the one at fault. */
+export function validateOptions<K, V>(options: unknown, known: ReadonlySet<string> = KNOWN): ValidOptions<K, V> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object with at least maxCapacity, got ${describe(options)}`)
+  }
+  const o = options as Record<string, unknown>
+  for (const name of Object.keys(o)) {
+    if (!known.has(name)) {
+      throw new TypeError(`unknown option ${JSON.stringify(name)}${suggest(name, known)}`)
+    }
+  }
+  const { maxCapacity } = o
+  if (maxCapacity === undefined) throw new TypeError('maxCapacity is required (a number of entries, or of total weight)')
+  if (typeof maxCapacity !== 'number') throw new TypeError(`maxCapacity must be a number, got ${describe(maxCapacity)}`)
+  if (!Number.isSafeInteger(maxCapacity) || maxCapacity < 0) {
+    throw new RangeError(`maxCapacity must be an integer ≥ 0, got ${maxCapacity}`)
+  }
+  const policy = o.policy ?? 'tinyLfu'
+  if (policy !== 'tinyLfu' && policy !== 'lru') {
+    throw new RangeError(`policy must be 'tinyLfu' or 'lru', got ${describe(policy)}`)
+  }
+  const { hash, equals } = o
+  if ((hash === undefined) !== (equals === undefined)) {
+    throw new TypeError('hash and equals must be given together')
+  }
+  return {
+    maxCapacity,
+    ttl: toMillis(o.ttl, 'ttl'),
+    tti: toMillis(o.tti, 'tti'),
+    lru: policy === 'lru',
+    weigher: optionalFunction(o.weigher, 'weigher') as ValidOptions<K, V>['weigher'],
+    evictionListener: optionalFunction(o.evictionListener, 'evictionListener') as ValidOptions<K, V>['evictionListener'],
+    hash: optionalFunction(hash, 'hash') as ValidOptions<K, V>['hash'],
+    equals: optionalFunction(equals, 'equals') as ValidOptions<K, V>['equals'],
+  }
+}
+
+export function optionalFunction(value: unknown, name: string): ((...args: never[]) => unknown) | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`)
+  return value as (...args: never[]) => unknown
+}
+
+/** Per-entry `ttl`/`tti` of `set`, in milliseconds. */
+export function validateSetOptions(options: unknown): { ttl: number | undefined; tti: number | undefined } {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`set options must be an object, got ${describe(options)}`)
+  }
+  const o = options as Record<string, unknown>
+  for (const name of Object.keys(o)) {
+    if (name !== 'ttl' && name !== 'tti') throw new TypeError(`unknown set option ${JSON.stringify(name)} (expected ttl or tti)`)
+  }
+  return { ttl: toMillis(o.ttl, 'ttl'), tti: toMillis(o.tti, 'tti') }
+}
+
+/** The weigher's result as a native weight, or a `RangeError`. */
+export function checkWeight(weight: unknown): number {
+  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 0xffff_ffff) {
+    throw new RangeError(`weigher must return an integer in [0, 2^32), got ${describe(weight)}`)
+  }
+  return weight
+}
+
+function suggest(name: string, known: ReadonlySet<string>): string {
+  let best: string | undefined
+  let bestDistance = 3
+  for (const candidate of known) {
+    const d = distance(name.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best === undefined ? ` (known: ${[...known].join(', ')})` : ` (did you mean ${JSON.stringify(best)}?)`
+}
