@@ -9,7 +9,7 @@ use moka::sync::Cache;
 
 use crate::entry::Value;
 use crate::events::{Events, EXPIRED, EXPLICIT, REPLACED, SIZE};
-use crate::expiry::Expiration;
+use crate::expiry::PerEntry;
 use crate::key::Key;
 
 /// Options as the JS layer validated and normalised them.
@@ -43,15 +43,18 @@ impl Core {
             .eviction_listener(move |_key, value: Value, cause| {
                 listener_events.removed(value.slot, cause)
             })
-            .expire_after(Expiration {
-                ttl: opts.ttl,
-                tti: opts.tti,
-            })
+            .expire_after(PerEntry)
             .eviction_policy(if opts.lru {
                 EvictionPolicy::lru()
             } else {
                 EvictionPolicy::tiny_lfu()
             });
+        if let Some(ttl) = opts.ttl {
+            builder = builder.time_to_live(ttl);
+        }
+        if let Some(tti) = opts.tti {
+            builder = builder.time_to_idle(tti);
+        }
         if opts.weighted {
             builder = builder.weigher(|_key, value: &Value| value.weight);
         }

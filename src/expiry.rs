@@ -1,9 +1,10 @@
-//! Expiration: the cache-wide `ttl`/`tti` as defaults, per-entry values on top.
+//! Per-entry expiration (`set(k, v, { ttl, tti })`) through moka's `Expiry`.
 //!
-//! Everything goes through moka's `Expiry` (rather than the builder's
-//! `time_to_live`) so that a per-entry `ttl` can be longer as well as shorter
-//! than the cache's. An entry expires at the earlier of its ttl deadline
-//! (counted from its last write) and its tti deadline (from its last read).
+//! The cache-wide `ttl`/`tti` go to moka's builder instead: moka removes those
+//! entries exactly when maintenance runs, while `Expiry` deadlines live in a
+//! timer wheel that moka advances in steps of about a second. An entry expires
+//! at the earliest of every deadline that applies to it, so a per-entry value
+//! can shorten the cache's, never extend it.
 
 use std::time::{Duration, Instant};
 
@@ -12,18 +13,7 @@ use moka::Expiry;
 use crate::entry::Value;
 use crate::key::Key;
 
-pub struct Expiration {
-    pub ttl: Option<Duration>,
-    pub tti: Option<Duration>,
-}
-
-impl Expiration {
-    fn after_write(&self, value: &Value) -> Option<Duration> {
-        let ttl = value.ttl.or(self.ttl);
-        let tti = value.tti.or(self.tti);
-        min(ttl, tti)
-    }
-}
+pub struct PerEntry;
 
 fn min(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     match (a, b) {
@@ -32,9 +22,9 @@ fn min(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     }
 }
 
-impl Expiry<Key, Value> for Expiration {
+impl Expiry<Key, Value> for PerEntry {
     fn expire_after_create(&self, _: &Key, value: &Value, _: Instant) -> Option<Duration> {
-        self.after_write(value)
+        min(value.ttl, value.tti)
     }
 
     fn expire_after_read(
@@ -45,14 +35,11 @@ impl Expiry<Key, Value> for Expiration {
         duration_until_expiry: Option<Duration>,
         last_modified_at: Instant,
     ) -> Option<Duration> {
-        match value.tti.or(self.tti) {
+        match value.tti {
             None => duration_until_expiry,
             Some(tti) => {
-                let ttl_left = value
-                    .ttl
-                    .or(self.ttl)
-                    .map(|ttl| ttl.saturating_sub(read_at.saturating_duration_since(last_modified_at)));
-                min(Some(tti), ttl_left)
+                let since_write = read_at.saturating_duration_since(last_modified_at);
+                min(Some(tti), value.ttl.map(|ttl| ttl.saturating_sub(since_write)))
             }
         }
     }
@@ -64,7 +51,8 @@ impl Expiry<Key, Value> for Expiration {
         _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        self.after_write(value)
+        // A write starts over: the new value's own deadlines, or none.
+        min(value.ttl, value.tti)
     }
 }
 
@@ -86,26 +74,23 @@ mod tests {
     }
 
     #[test]
-    fn per_entry_ttl_overrides_the_default_both_ways() {
-        let exp = Expiration { ttl: ms(1000), tti: None };
+    fn entries_without_own_deadlines_stay_out_of_the_timer_wheel() {
         let key = Key::from_slice(&[1]);
         let now = Instant::now();
-        let longer = value(ms(5000), None);
-        let plain = value(None, None);
-        assert_eq!(exp.expire_after_create(&key, &longer, now), ms(5000));
-        assert_eq!(exp.expire_after_create(&key, &plain, now), ms(1000));
+        assert_eq!(PerEntry.expire_after_create(&key, &value(None, None), now), None);
+        assert_eq!(PerEntry.expire_after_create(&key, &value(ms(500), ms(200)), now), ms(200));
+        assert_eq!(PerEntry.expire_after_update(&key, &value(None, None), now, ms(5)), None);
     }
 
     #[test]
     fn a_read_never_extends_past_the_ttl() {
-        let exp = Expiration { ttl: ms(1000), tti: ms(300) };
         let key = Key::from_slice(&[1]);
-        let v = value(None, None);
+        let v = value(ms(1000), ms(300));
         let written = Instant::now();
         let read = written + Duration::from_millis(900);
-        assert_eq!(exp.expire_after_read(&key, &v, read, ms(300), written), ms(100));
+        assert_eq!(PerEntry.expire_after_read(&key, &v, read, ms(300), written), ms(100));
         let early = written + Duration::from_millis(100);
-        assert_eq!(exp.expire_after_read(&key, &v, early, ms(300), written), ms(300));
+        assert_eq!(PerEntry.expire_after_read(&key, &v, early, ms(300), written), ms(300));
     }
 
     #[test]

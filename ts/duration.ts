@@ -3,6 +3,9 @@ import ms from 'ms'
 /** A duration: milliseconds, or a string such as `'250ms'`, `'30s'`, `'5m'`, `'1h'`. */
 export type Duration = number | string
 
+/** moka refuses durations longer than 1000 years. */
+const MAX_MILLIS = 1000 * 365 * 24 * 3600 * 1000
+
 /**
  * Parses a duration option into milliseconds (> 0, finite), or throws a
  * `TypeError`/`RangeError` naming `name`. `undefined` stays `undefined`.
@@ -24,8 +27,8 @@ export function toMillis(value: unknown, name: string): number | undefined {
   } else {
     throw new TypeError(`${name} must be a number of milliseconds or a duration string, got ${describe(value)}`)
   }
-  if (!Number.isFinite(millis) || millis <= 0) {
-    throw new RangeError(`${name} must be a positive, finite duration, got ${String(value)}`)
+  if (!Number.isFinite(millis) || millis <= 0 || millis > MAX_MILLIS) {
+    throw new RangeError(`${name} must be a positive duration of at most 1000 years, got ${String(value)}`)
   }
   return millis
 }

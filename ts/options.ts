@@ -50,11 +50,17 @@ export interface MokaOptions<K, V> {
   equals?: (a: K, b: K) => boolean
 }
 
-/** Per-entry options of `set`. */
+/**
+ * Per-entry options of `set`. An entry expires at the earliest deadline that
+ * applies to it, so these can shorten the cache's `ttl`/`tti`, never extend
+ * them. Entries with their own deadlines are removed by maintenance with
+ * about one second of granularity (moka's timer wheel); they are never
+ * returned once expired.
+ */
 export interface SetOptions {
-  /** Time to live of this entry, overriding the cache's `ttl`. */
+  /** Time to live of this entry, counted from this write. Milliseconds or string. */
   ttl?: Duration
-  /** Time to idle of this entry, overriding the cache's `tti`. */
+  /** Time to idle of this entry, counted from its last read or write. Milliseconds or string. */
   tti?: Duration
 }
 
