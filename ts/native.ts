@@ -36,7 +36,7 @@ interface Binding {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-export const binding: Binding = require('../binding.js')
+export const binding: Binding = require('../loader.js')
 
 /** Events are `slot << KIND_BITS | cause`, one per removal; see `src/events.rs`. */
 export const KIND_BITS = 3
