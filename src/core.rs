@@ -30,6 +30,8 @@ pub struct Core {
     state_len: usize,
     hits: Cell<u64>,
     misses: Cell<u64>,
+    /// `maxCapacity: 0`: moka drops every insert without notifying.
+    holds_nothing: bool,
 }
 
 impl Core {
@@ -65,6 +67,7 @@ impl Core {
             state_len,
             hits: Cell::new(0),
             misses: Cell::new(0),
+            holds_nothing: opts.max_capacity == 0,
         }
     }
 
@@ -86,6 +89,11 @@ impl Core {
 
     #[inline]
     pub fn insert(&self, key: Key, value: Value) {
+        if self.holds_nothing {
+            // moka would drop the value silently; the slot must still be released.
+            self.events.removed(value.slot, moka::notification::RemovalCause::Size);
+            return;
+        }
         self.cache.insert(key, value);
     }
 
@@ -102,10 +110,35 @@ impl Core {
         matches!(result, CompResult::Removed(_))
     }
 
+    /// Removes a live entry and returns its slot. An expired entry is left to
+    /// maintenance, which reports it as expired (moka's `remove` would return
+    /// its value).
+    pub fn remove(&self, key: &[u16]) -> Option<u32> {
+        if !self.cache.contains_key(key) {
+            return None;
+        }
+        self.cache.remove(key).map(|v| v.slot)
+    }
+
     /// Removes everything now (moka's `invalidate_all` alone is lazy).
     pub fn clear(&self) {
         self.cache.invalidate_all();
-        self.cache.run_pending_tasks();
+        self.run_pending_tasks();
+    }
+
+    /// Runs maintenance to the end. With an eviction listener (ours is always
+    /// set) moka stops a run after 100 ms and leaves the rest for later, so
+    /// one run can leave invalidated, expired or excess entries behind:
+    /// repeat while a run still removed something.
+    pub fn run_pending_tasks(&self) {
+        let removals = || -> u64 { (EXPIRED..=SIZE).map(|kind| self.events.removals(kind)).sum() };
+        loop {
+            let before = removals();
+            self.cache.run_pending_tasks();
+            if removals() == before {
+                break;
+            }
+        }
     }
 
     /// Live slots; expired entries are skipped.
@@ -124,5 +157,103 @@ impl Core {
             e(REPLACED),
             e(SIZE),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{KIND_BITS, STATE_COUNT, STATE_HEADER, STATE_MORE};
+
+    /// A core and the state array it publishes into (dropped after the core).
+    struct Fixture {
+        core: Core,
+        state: Box<[u32]>,
+    }
+
+    fn fixture(max_capacity: u64, ttl: Option<Duration>) -> Fixture {
+        let mut state = vec![0u32; STATE_HEADER + 64].into_boxed_slice();
+        let opts = Options { max_capacity, ttl, tti: None, lru: false, weighted: false };
+        // SAFETY: the boxed state outlives the core (field order) and never moves.
+        let core = unsafe { Core::new(opts, state.as_mut_ptr(), state.len()) };
+        Fixture { core, state }
+    }
+
+    fn key(i: u32) -> Key {
+        Key::from_slice(&[2, i as u16, (i >> 16) as u16])
+    }
+
+    fn value(slot: u32) -> Value {
+        Value { slot, weight: 1, ttl: None, tti: None }
+    }
+
+    /// Takes every published event, as the JS layer's drain does.
+    fn drain(f: &mut Fixture) -> Vec<u32> {
+        let mut events = Vec::new();
+        loop {
+            f.core.publish();
+            let n = f.state[STATE_COUNT] as usize;
+            events.extend_from_slice(&f.state[STATE_HEADER..STATE_HEADER + n]);
+            f.state[STATE_COUNT] = 0;
+            if n == 0 && f.state[STATE_MORE] == 0 {
+                return events;
+            }
+        }
+    }
+
+    #[test]
+    fn clear_removes_everything_in_one_call() {
+        // Far more than moka removes in one 100 ms maintenance run.
+        let mut f = fixture(1_000_000, None);
+        let n = 300_000;
+        for i in 0..n {
+            f.core.insert(key(i), value(i));
+        }
+        f.core.clear();
+        assert_eq!(f.core.cache.entry_count(), 0);
+        let events = drain(&mut f);
+        assert_eq!(events.len(), n as usize);
+        assert!(events.iter().all(|e| e & ((1 << KIND_BITS) - 1) == EXPLICIT));
+    }
+
+    #[test]
+    fn run_pending_tasks_removes_every_expired_entry() {
+        let mut f = fixture(1_000_000, Some(Duration::from_millis(1)));
+        let n = 300_000;
+        for i in 0..n {
+            f.core.insert(key(i), value(i));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        f.core.run_pending_tasks();
+        assert_eq!(f.core.cache.entry_count(), 0);
+        let events = drain(&mut f);
+        assert_eq!(events.len(), n as usize);
+        assert!(events.iter().all(|e| e & ((1 << KIND_BITS) - 1) == EXPIRED));
+    }
+
+    #[test]
+    fn remove_never_returns_an_expired_entry() {
+        let mut f = fixture(100, Some(Duration::from_millis(5)));
+        f.core.insert(key(1), value(7));
+        assert_eq!(f.core.remove(&key(2)), None);
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(f.core.remove(&key(1)), None, "expired: not returned");
+        f.core.run_pending_tasks();
+        assert_eq!(drain(&mut f), vec![7 << KIND_BITS | EXPIRED], "released as expired");
+        f.core.insert(key(1), value(8));
+        assert_eq!(f.core.remove(&key(1)), Some(8));
+        assert_eq!(drain(&mut f), vec![8 << KIND_BITS | EXPLICIT]);
+    }
+
+    #[test]
+    fn zero_capacity_releases_every_slot() {
+        let mut f = fixture(0, None);
+        for slot in 0..3 {
+            f.core.insert(key(1), value(slot));
+        }
+        assert_eq!(f.core.get(&key(1)), None);
+        let sized: Vec<u32> = (0..3).map(|slot| slot << KIND_BITS | SIZE).collect();
+        assert_eq!(drain(&mut f), sized);
+        assert_eq!(f.core.stats()[5], 3.0);
     }
 }

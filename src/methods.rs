@@ -95,7 +95,7 @@ method!(set, 6, |env, args, core| {
 method!(remove, 2, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, &mut key)?;
-    int(env, slot_or_miss(core.cache.remove(key.as_slice()).map(|v| v.slot)))
+    int(env, slot_or_miss(core.remove(key.as_slice())))
 });
 
 // removeSlot(key, token, slot) -> boolean: removes only that very entry.
@@ -175,18 +175,18 @@ method!(clear, 0, |env, _args, core| {
 });
 
 method!(run_pending_tasks, 0, |env, _args, core| {
-    core.cache.run_pending_tasks();
+    core.run_pending_tasks();
     undefined(env)
 });
 
 // size() -> entry count after pending maintenance has run.
 method!(size, 0, |env, _args, core| {
-    core.cache.run_pending_tasks();
+    core.run_pending_tasks();
     double(env, core.cache.entry_count() as f64)
 });
 
 method!(weighted_size, 0, |env, _args, core| {
-    core.cache.run_pending_tasks();
+    core.run_pending_tasks();
     double(env, core.cache.weighted_size() as f64)
 });
 

@@ -31,7 +31,7 @@ function isValueObject(key: unknown): key is { equals(o: unknown): boolean; hash
   )
 }
 
-function identityToken(key: object | symbol, create: boolean): number {
+export function identityToken(key: object | symbol, create: boolean): number {
   const registered = typeof key === 'symbol' && Symbol.keyFor(key) !== undefined
   const table = (registered ? registeredSymbolTokens : objectTokens) as Map<object | symbol, number>
   let token = table.get(key)

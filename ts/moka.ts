@@ -9,6 +9,8 @@ import {
   STATE_LENGTH,
   STATE_MORE,
 } from './native'
+import { fetchThrough, FetchOptions, Loader } from './fetch'
+import { describe } from './duration'
 import { Interned, Keying, MISS } from './keys'
 import {
   checkWeight,
@@ -19,6 +21,14 @@ import {
   validateOptions,
   validateSetOptions,
 } from './options'
+
+/** `value` itself, or a TypeError naming `name` when it is not iterable (`Array.from` would take it as empty). */
+function iterable<T>(value: Iterable<T>, name: string): Iterable<T> {
+  if (typeof (value as { [Symbol.iterator]?: unknown } | null | undefined)?.[Symbol.iterator] !== 'function') {
+    throw new TypeError(`${name} must be iterable, got ${describe(value)}`)
+  }
+  return value
+}
 
 const CAUSES: readonly (RemovalCause | undefined)[] = [undefined, 'expired', 'explicit', 'replaced', 'size']
 
@@ -89,10 +99,22 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       if (this.#state[STATE_COUNT] !== 0) this.#drain()
       return value
     }
-    if (this.#state[STATE_COUNT] !== 0) this.#drain()
+    // A miss leaves any removals it published queued: `set` delivers them
+    // after storing, so a throwing listener cannot cancel the computation.
     const value = init(key)
     this.set(key, value)
     return value
+  }
+
+  /**
+   * The value of `key`, or else `loader(key, { signal })`'s, stored and
+   * returned. Concurrent calls for one key share one load (single-flight);
+   * a failed load is not stored. `signal` rejects this caller alone,
+   * `timeout` every waiter of the load it starts, `ttl` (a duration or a
+   * function of the value) sets the entry's time to live.
+   */
+  fetch(key: K, loader: Loader<K, V>, options?: FetchOptions<V>): Promise<V> {
+    return fetchThrough(this, this.#keying, key, loader, options)
   }
 
   /** Whether `key` has a live entry. Not a read: no popularity, no idle reset. */
@@ -168,7 +190,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
 
   /** Values of `keys` in one native call; `undefined` for misses. Each is a read. */
   getMany(keys: Iterable<K>): (V | undefined)[] {
-    const list = Array.from(keys)
+    const list = Array.from(iterable(keys, 'keys'))
     const tokens = this.#lookupTokens(list)
     const slots = this.#native.getMany(list, tokens)
     const values = Array.from(slots, (slot) => (slot >= 0 ? this.#values[slot] : undefined))
@@ -178,7 +200,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
 
   /** Stores every `[key, value]` pair in one native call. Returns the cache. */
   setMany(entries: Iterable<readonly [K, V]>): this {
-    const list = Array.from(entries)
+    const list = Array.from(iterable(entries, 'entries'))
     const keys: K[] = []
     const weights: number[] | undefined = this.#weigher === undefined ? undefined : []
     for (const entry of list) {
@@ -189,12 +211,18 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     let tokens: (number | undefined)[] | undefined
     const recs: (Interned | undefined)[] = []
     if (keys.some((k) => this.#keying.needsToken(k))) {
-      tokens = keys.map((k) => {
-        if (!this.#keying.needsToken(k)) return undefined
-        const { token, rec } = this.#keying.intern(k)
-        recs.push(rec)
-        return token
-      })
+      try {
+        tokens = keys.map((k) => {
+          if (!this.#keying.needsToken(k)) return undefined
+          const { token, rec } = this.#keying.intern(k)
+          recs.push(rec)
+          return token
+        })
+      } catch (error) {
+        // A throwing hash, equals or hashCode: forget the keys interned so far.
+        for (const rec of recs) if (rec !== undefined) this.#keying.discard(rec)
+        throw error
+      }
     }
     const slots = list.map(([k, v]) => this.#allocate(k, v, undefined))
     // Retain interned keys only once slots exist, so a failure below undoes all.
@@ -216,18 +244,29 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
 
   /**
    * Removes every entry for which `predicate(key, value)` is true; returns how
-   * many. The predicate runs in JS on a snapshot; an entry replaced meanwhile
-   * is kept.
+   * many. The predicate runs in JS on a snapshot; an entry replaced or removed
+   * meanwhile is skipped. Listener errors are rethrown once the scan is done.
    */
   invalidateIf(predicate: (key: K, value: V) => boolean): number {
     if (typeof predicate !== 'function') throw new TypeError('predicate must be a function')
+    const snapshot = this.#snapshot().map((slot) => [slot, this.#keys[slot] as K, this.#values[slot] as V] as const)
     let removed = 0
-    for (const slot of this.#snapshot()) {
-      const key = this.#keys[slot] as K
-      if (!predicate(key, this.#values[slot] as V)) continue
+    let errors: unknown[] | undefined
+    for (const [slot, key, value] of snapshot) {
+      // A slot released (and maybe reused) since the snapshot holds another entry.
+      if (!Object.is(this.#keys[slot], key) || !Object.is(this.#values[slot], value)) continue
+      if (!predicate(key, value)) continue
       const token = this.#keying.needsToken(key) ? this.#keying.lookup(key) : undefined
       if (this.#native.removeSlot(key, token, slot)) removed++
-      this.#drain()
+      // A throwing listener does not stop the scan; its error is rethrown at the end.
+      try {
+        this.#drain()
+      } catch (error) {
+        ;(errors ??= []).push(error)
+      }
+    }
+    if (errors !== undefined) {
+      throw errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} eviction listener calls threw`)
     }
     return removed
   }

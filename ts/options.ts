@@ -75,7 +75,8 @@ export interface ValidOptions<K, V> {
   equals: ((a: K, b: K) => boolean) | undefined
 }
 
-const KNOWN = new Set(['maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'evictionListener', 'hash', 'equals'])
+/** Option names of `new Moka(...)`; wrappers that accept more pass a superset to `validateOptions`. */
+export const KNOWN = new Set(['maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'evictionListener', 'hash', 'equals'])
 
 /** Checks every option once, at construction, and names the one at fault. */
 export function validateOptions<K, V>(options: unknown, known: ReadonlySet<string> = KNOWN): ValidOptions<K, V> {
@@ -94,7 +95,7 @@ export function validateOptions<K, V>(options: unknown, known: ReadonlySet<strin
   if (!Number.isSafeInteger(maxCapacity) || maxCapacity < 0) {
     throw new RangeError(`maxCapacity must be an integer ≥ 0, got ${maxCapacity}`)
   }
-  const policy = o.policy ?? 'tinyLfu'
+  const policy = o.policy === undefined ? 'tinyLfu' : o.policy
   if (policy !== 'tinyLfu' && policy !== 'lru') {
     throw new RangeError(`policy must be 'tinyLfu' or 'lru', got ${describe(policy)}`)
   }
