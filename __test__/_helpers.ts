@@ -6,6 +6,26 @@ import type { Moka } from '../index.js'
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Settles `promise` into its error, failing the test if it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a rejection')
+}
+
+/**
+ * Starts recording unhandled rejections of this test file's process; the
+ * returned array must stay empty.
+ */
+export function trackUnhandledRejections(): unknown[] {
+  const unhandled: unknown[] = []
+  process.on('unhandledRejection', (reason) => unhandled.push(reason))
+  return unhandled
+}
+
 /** Polls `condition` every 25 ms until it holds or `timeoutMs` passed; returns whether it held. */
 export async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs

@@ -4,21 +4,10 @@ import fc from 'fast-check'
 import { cached, DEFAULT_MAX_CAPACITY, Moka, TimeoutError } from '../index.js'
 // Internals, from the same compiled module the public entry uses.
 import { argsKey, argsKeyStats } from '../lib/args.js'
-import { Point, sleep } from './_helpers'
+import { failure, Point, sleep, trackUnhandledRejections } from './_helpers'
 
 // Nothing in this file may leave a rejection unhandled.
-const unhandled: unknown[] = []
-process.on('unhandledRejection', (reason) => unhandled.push(reason))
-
-/** Settles `promise` into its error, failing the test if it resolves. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
-}
+const unhandled = trackUnhandledRejections()
 
 // ─── synchronous memoization ────────────────────────────────────────────────
 

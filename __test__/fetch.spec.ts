@@ -1,19 +1,10 @@
 import test from 'ava'
 
 import { AbortError, cached, Moka, TimeoutError } from '../index.js'
-import { Point, sleep } from './_helpers'
+import { failure, Point, sleep, trackUnhandledRejections } from './_helpers'
 
-const unhandled: unknown[] = []
-process.on('unhandledRejection', (reason) => unhandled.push(reason))
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
-}
+// Nothing in this file may leave a rejection unhandled.
+const unhandled = trackUnhandledRejections()
 
 /** A loader whose calls are counted and whose results are released by hand. */
 function gate<V>() {
