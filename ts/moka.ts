@@ -30,6 +30,11 @@ function iterable<T>(value: Iterable<T>, name: string): Iterable<T> {
   return value
 }
 
+/** What a batch of notifications throws: the one error, or all of them. */
+function listenerFailure(errors: unknown[]): unknown {
+  return errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} eviction listener calls threw`)
+}
+
 const CAUSES: readonly (RemovalCause | undefined)[] = [undefined, 'expired', 'explicit', 'replaced', 'size']
 
 /** Counters since the cache was created. */
@@ -266,7 +271,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       }
     }
     if (errors !== undefined) {
-      throw errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} eviction listener calls threw`)
+      throw listenerFailure(errors)
     }
     return removed
   }
@@ -409,7 +414,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       }
     }
     if (errors !== undefined) {
-      throw errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} eviction listener calls threw`)
+      throw listenerFailure(errors)
     }
   }
 }
