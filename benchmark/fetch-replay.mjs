@@ -8,13 +8,12 @@
 // await the memoized call. Reported: backend loads, hit ratio
 // (1 − loads / requests), wall time, request latency p50/p99, and the
 // hit-path cost of an awaited call whose result is cached.
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { LRUCache } from 'lru-cache'
 import api from '../index.js'
-import { QUICK, ROOT, environment, fmt, markdownTable, option, permutation, printTable, rng, writeResult } from './lib/common.mjs'
+import { QUICK, ROOT, environment, fmt, markdownTable, option, printTable, writeResult } from './lib/common.mjs'
+import { loadTrace, zipf } from './lib/workloads.mjs'
 
 const { cached } = api
 const CONCURRENCY = 64
@@ -22,32 +21,7 @@ const BACKEND_MS = 1
 const REQUESTS = QUICK ? 40_000 : 150_000
 const TRACE_DIR = option('traces', join(ROOT, '..', 'shared', 'traces'))
 
-function zipf(s, items, requests, seed) {
-  const cdf = new Float64Array(items)
-  let sum = 0
-  for (let i = 0; i < items; i++) cdf[i] = sum += 1 / Math.pow(i + 1, s)
-  for (let i = 0; i < items; i++) cdf[i] /= sum
-  const keyOf = permutation(items, seed ^ 0x9e37)
-  const next = rng(seed)
-  const out = new Int32Array(requests)
-  for (let r = 0; r < requests; r++) {
-    const u = next()
-    let lo = 0
-    let hi = items - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (cdf[mid] < u) lo = mid + 1
-      else hi = mid
-    }
-    out[r] = keyOf[lo]
-  }
-  return out
-}
 
-function loadTrace(name, limit) {
-  const text = gunzipSync(readFileSync(join(TRACE_DIR, `${name}.trace.gz`))).toString('latin1')
-  return Int32Array.from(text.split('\n', limit).filter((l) => l.length > 0), Number)
-}
 
 const CONTENDERS = [
   {
@@ -134,7 +108,7 @@ async function main() {
   console.log(`backend answers after ${BACKEND_MS} ms; ${CONCURRENCY} concurrent callers\n`)
   const workloads = [
     { name: 'zipf-0.9', trace: zipf(0.9, 10_000, REQUESTS, 42), caps: [100, 1000] },
-    { name: 'web12', trace: loadTrace('web12', REQUESTS), caps: [512, 2048] },
+    { name: 'web12', trace: loadTrace(join(TRACE_DIR, 'web12.trace.gz'), REQUESTS), caps: [512, 2048] },
   ]
   const runs = []
   for (const w of workloads) {

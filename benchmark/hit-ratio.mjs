@@ -17,11 +17,11 @@
 // the range.
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import { LRUCache } from 'lru-cache'
 import { Moka } from '../index.mjs'
-import { QUICK, RESULTS_DIR, ROOT, environment, fmt, markdownTable, option, permutation, printTable, rng, writeResult } from './lib/common.mjs'
+import { QUICK, RESULTS_DIR, ROOT, environment, fmt, markdownTable, option, printTable, writeResult } from './lib/common.mjs'
 import { lineChart } from './lib/svg.mjs'
+import { loadTrace, zipf } from './lib/workloads.mjs'
 
 const TRACE_DIR = option('traces', join(ROOT, '..', 'shared', 'traces'))
 const ONLY = option('only', null)?.split(',')
@@ -33,27 +33,6 @@ const ZIPF_ITEMS = 10_000
 // ---------------------------------------------------------------------------
 // Workloads
 
-/** Parses a gzip text trace (one non-negative integer per line). */
-function loadTrace(file) {
-  const buf = gunzipSync(readFileSync(file))
-  const out = new Int32Array(buf.length >> 1)
-  let n = 0
-  let v = 0
-  let inNumber = false
-  for (let i = 0; i < buf.length; i++) {
-    const c = buf[i]
-    if (c >= 48 && c <= 57) {
-      v = v * 10 + (c - 48)
-      inNumber = true
-    } else if (inNumber) {
-      out[n++] = v
-      v = 0
-      inNumber = false
-    }
-  }
-  if (inNumber) out[n++] = v
-  return out.slice(0, n)
-}
 
 /** The reference table of the traces README: { trace: { caps, lru, opt } }. */
 function loadReference() {
@@ -75,28 +54,6 @@ function loadReference() {
   return ref
 }
 
-/** Zipf(s) over `items` ranks mapped to shuffled keys, from a seeded PRNG. */
-function zipf(s, items, requests, seed) {
-  const cdf = new Float64Array(items)
-  let sum = 0
-  for (let i = 0; i < items; i++) cdf[i] = sum += 1 / Math.pow(i + 1, s)
-  for (let i = 0; i < items; i++) cdf[i] /= sum
-  const keyOf = permutation(items, seed ^ 0x9e37)
-  const next = rng(seed)
-  const out = new Int32Array(requests)
-  for (let r = 0; r < requests; r++) {
-    const u = next()
-    let lo = 0
-    let hi = items - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (cdf[mid] < u) lo = mid + 1
-      else hi = mid
-    }
-    out[r] = keyOf[lo]
-  }
-  return out
-}
 
 /**
  * Zipf traffic interrupted by scans: after every `every` Zipf requests, a run
