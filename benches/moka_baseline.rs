@@ -1,5 +1,7 @@
 //! What moka itself costs on this machine, with no JS in the way: `get` hits
-//! and evicting inserts over N random string keys, against std's `HashMap`.
+//! and evicting inserts over N random string keys, against std's `HashMap`,
+//! with and without an eviction listener (moka-js always installs one: it is
+//! how slots are released and removals counted by cause).
 //! Run: `cargo bench --bench moka_baseline` (prints ns/op; N defaults to 100000,
 //! override with MOKA_BASELINE_N).
 
@@ -39,12 +41,18 @@ fn main() {
     }
     report(n, "HashMap get hit", t, picks.len());
 
-    for (name, policy) in [("tinyLfu", EvictionPolicy::tiny_lfu()), ("lru", EvictionPolicy::lru())] {
-        let cache: Cache<Key, u32, ahash::RandomState> = Cache::builder()
-            .max_capacity(n as u64)
-            .eviction_policy(policy)
-            .eviction_listener(|_, _, _| {})
-            .build_with_hasher(ahash::RandomState::new());
+    let policies = [
+        ("tinyLfu", EvictionPolicy::tiny_lfu(), true),
+        ("lru", EvictionPolicy::lru(), true),
+        ("tinyLfu, no listener,", EvictionPolicy::tiny_lfu(), false),
+    ];
+    for (name, policy, listener) in policies {
+        let mut builder = Cache::builder().max_capacity(n as u64).eviction_policy(policy);
+        if listener {
+            builder = builder.eviction_listener(|_, _, _| {});
+        }
+        let cache: Cache<Key, u32, ahash::RandomState> =
+            builder.build_with_hasher(ahash::RandomState::new());
         for (i, k) in keys.iter().enumerate() {
             cache.insert(k.clone(), i as u32);
         }
