@@ -3,6 +3,8 @@
 import type { ExecutionContext } from 'ava'
 import fc from 'fast-check'
 
+import { Point } from './_helpers'
+
 /** Longer runs when MOKA_SOAK=1; the default run is a reduced version of the same checks. */
 export const SOAK = process.env.MOKA_SOAK === '1'
 
@@ -33,37 +35,19 @@ export function sameValueZero(a: unknown, b: unknown): boolean {
   return a === b || (a !== a && b !== b)
 }
 
-/** A value object (Immutable.js protocol) whose hash deliberately collides. */
-export class VO {
-  constructor(
-    readonly a: number,
-    readonly b: number,
-  ) {}
-
-  equals(other: unknown): boolean {
-    return other instanceof VO && other.a === this.a && other.b === this.b
-  }
-
+/** A value object whose hash deliberately collides: only two buckets. */
+export class VO extends Point {
   hashCode(): number {
-    return this.a % 2
+    return this.x % 2
   }
 
   [fc.toStringMethod](): string {
-    return `new VO(${this.a}, ${this.b})`
+    return `new VO(${this.x}, ${this.y})`
   }
 }
 
-/** A value object with a well-spread hash. */
-export class Point {
-  constructor(
-    readonly x: number,
-    readonly y: number,
-  ) {}
-
-  equals(other: unknown): boolean {
-    return other instanceof Point && other.x === this.x && other.y === this.y
-  }
-
+/** A value object whose hash spreads well, for tests that hold many of them. */
+export class SpreadPoint extends Point {
   hashCode(): number {
     return this.x * 65599 + this.y
   }
@@ -71,7 +55,7 @@ export class Point {
 
 /** Keys of the same entry: SameValueZero, or structurally for value objects. */
 export function sameKey(a: unknown, b: unknown): boolean {
-  if (a instanceof VO && b instanceof VO) return a.equals(b)
+  if (a instanceof Point && b instanceof Point) return a.equals(b)
   return sameValueZero(a, b)
 }
 

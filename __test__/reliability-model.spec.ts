@@ -46,7 +46,7 @@ function canonicalizer(): (key: unknown) => unknown {
   const valueObjects = new Map<string, object>()
   return (key) => {
     if (!(key instanceof VO)) return key
-    const id = `${key.a},${key.b}`
+    const id = `${key.x},${key.y}`
     let canonical = valueObjects.get(id)
     if (canonical === undefined) valueObjects.set(id, (canonical = {}))
     return canonical

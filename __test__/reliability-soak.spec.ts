@@ -6,7 +6,7 @@
 import test from 'ava'
 
 import { Moka } from '../index.js'
-import { collect, mb, Point, SOAK } from './_reliability'
+import { collect, mb, SOAK, SpreadPoint } from './_reliability'
 
 const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve))
 
@@ -43,7 +43,7 @@ test('soak: mixed operations keep heap, RSS and slots flat, and release every va
       case 2:
         return objects[n % 1000]
       case 3:
-        return new Point(n % 97, n % 89)
+        return new SpreadPoint(n % 97, n % 89)
       default:
         return BigInt(n % 30_000) * 2n ** 64n
     }
@@ -128,7 +128,7 @@ test('dropping thousands of caches returns their memory', async (t) => {
     let caches: Moka<unknown, object>[] = []
     for (let j = 0; j < perRound; j++) {
       const cache = new Moka<unknown, object>({ maxCapacity: 80, ttl: 60_000, weigher: () => 1, evictionListener: () => {} })
-      for (let i = 0; i < 100; i++) cache.set(i % 3 === 0 ? `k${i}` : i % 3 === 1 ? i : new Point(i, j), { i, payload: 'x'.repeat(32) })
+      for (let i = 0; i < 100; i++) cache.set(i % 3 === 0 ? `k${i}` : i % 3 === 1 ? i : new SpreadPoint(i, j), { i, payload: 'x'.repeat(32) })
       registry.register(cache, undefined)
       caches.push(cache)
     }
