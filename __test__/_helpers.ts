@@ -1,5 +1,8 @@
 // Shared fixtures of the spec files (not a spec itself: ava runs `*.spec.ts`).
 
+import { spawnSync } from 'node:child_process'
+import { resolve } from 'node:path'
+
 import type { ExecutionContext } from 'ava'
 
 import type { Moka } from '../index.js'
@@ -110,4 +113,31 @@ export async function collectGarbage(rounds = 4): Promise<void> {
     gc()
     await new Promise((resolve) => setImmediate(resolve))
   }
+}
+
+/** The package root, as `require` takes it in a child process or worker. */
+export const PACKAGE = resolve(__dirname, '..')
+
+/** What a native crash or abort leaves on stderr. */
+const CRASH = /panicked|Segmentation fault|FATAL ERROR|Assertion|double free|free\(\)|corrupted|Aborted|core dumped|napi_/i
+
+/**
+ * Runs `script` in a child `node` with `Moka` in scope and asserts that it
+ * neither hung, nor was killed by a signal, nor printed a crash.
+ */
+export function runNodeScript(
+  t: ExecutionContext,
+  script: string,
+  label = 'child',
+  timeoutMs = 30_000,
+): { status: number | null; stdout: string; stderr: string } {
+  const started = Date.now()
+  const r = spawnSync(process.execPath, ['-e', `const { Moka } = require(${JSON.stringify(PACKAGE)});\n${script}`], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  })
+  t.is(r.error, undefined, `${label}: no timeout (${Date.now() - started} ms)`)
+  t.is(r.signal, null, `${label}: not killed by a signal`)
+  t.notRegex(r.stderr, CRASH, `${label}: no crash on stderr`)
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }

@@ -4,16 +4,14 @@
 // slot or lose a notification, and errors must reach the caller as documented
 // on `EvictionListener` (ts/options.ts) and `#drain` (ts/moka.ts).
 
-import { spawnSync } from 'node:child_process'
-import { resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
 
 import test, { type ExecutionContext } from 'ava'
 
 import { Moka } from '../index.js'
+import { PACKAGE, runNodeScript } from './_helpers'
 import { SOAK, VO } from './_reliability'
 
-const ROOT = resolve(__dirname, '..')
 
 /** After maintenance: size, iteration, slots and lookups agree. */
 function assertSound<K, V>(t: ExecutionContext, cache: Moka<K, V>, lookups = true): void {
@@ -397,7 +395,7 @@ function runWorker(code: string, runMs: number, killAfterMs: number | undefined)
 }
 
 test('worker threads terminated in the middle of cache operations', async (t) => {
-  const code = hammer(ROOT)
+  const code = hammer(PACKAGE)
   const rounds = SOAK ? 300 : 24
   const main = new Moka<number, number>({ maxCapacity: 100 })
   const delay = (i: number) => (i % 6 === 5 ? -Math.floor(Math.random() * 60) : Math.floor(Math.random() * 40))
@@ -425,34 +423,20 @@ test('worker threads terminated in the middle of cache operations', async (t) =>
 
 // ---------------------------------------------------------------- process exit
 
-const CRASH = /panicked|Segmentation fault|FATAL ERROR|Assertion|double free|free\(\)|corrupted|Aborted|core dumped|napi_/i
-
-function node(t: ExecutionContext, script: string, label: string): { status: number | null; stdout: string; stderr: string } {
-  const started = Date.now()
-  const r = spawnSync(process.execPath, ['-e', `const { Moka } = require(${JSON.stringify(ROOT)});\n${script}`], {
-    encoding: 'utf8',
-    timeout: 30_000,
-  })
-  t.is(r.error, undefined, `${label}: no timeout (${Date.now() - started} ms)`)
-  t.is(r.signal, null, `${label}: not killed by a signal`)
-  t.notRegex(r.stderr, CRASH, `${label}: no crash on stderr`)
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
-}
-
 test('process.exit inside a listener, with live caches and pending notifications', (t) => {
   // Inside a listener called for a size eviction.
-  let r = node(t, `const c = new Moka({ maxCapacity: 10, evictionListener: () => process.exit(7) }); for (let i = 0; i < 1e5; i++) c.set(i, {})`, 'exit in listener')
+  let r = runNodeScript(t, `const c = new Moka({ maxCapacity: 10, evictionListener: () => process.exit(7) }); for (let i = 0; i < 1e5; i++) c.set(i, {})`, 'exit in listener')
   t.is(r.status, 7)
   t.is(r.stderr, '')
   // During clear(): thousands of notifications still pending in the batch.
-  r = node(t, `let n = 0; const c = new Moka({ maxCapacity: 1e6, evictionListener: () => { if (++n === 5) process.exit(3) } }); for (let i = 0; i < 1e5; i++) c.set('k' + i, { i }); c.clear(); console.log('unreachable')`, 'exit mid-batch')
+  r = runNodeScript(t, `let n = 0; const c = new Moka({ maxCapacity: 1e6, evictionListener: () => { if (++n === 5) process.exit(3) } }); for (let i = 0; i < 1e5; i++) c.set('k' + i, { i }); c.clear(); console.log('unreachable')`, 'exit mid-batch')
   t.is(r.status, 3)
   t.is(r.stdout, '')
   // Nested: listener → clear → listener → exit.
-  r = node(t, `let depth = 0; const c = new Moka({ maxCapacity: 1e4, evictionListener: () => { if (depth++ === 0) c.clear(); else process.exit(4) } }); for (let i = 0; i < 1000; i++) c.set(i, i); c.delete(1)`, 'exit nested')
+  r = runNodeScript(t, `let depth = 0; const c = new Moka({ maxCapacity: 1e4, evictionListener: () => { if (depth++ === 0) c.clear(); else process.exit(4) } }); for (let i = 0; i < 1000; i++) c.set(i, i); c.delete(1)`, 'exit nested')
   t.is(r.status, 4)
   // Exit with many live caches (expiring entries, weighers, value-object keys) and no listener call at all.
-  r = node(
+  r = runNodeScript(
     t,
     `const caches = []; for (let j = 0; j < 50; j++) { const c = new Moka({ maxCapacity: 20000, ttl: 1 + j, weigher: () => 1, evictionListener: () => {} }); for (let i = 0; i < 5000; i++) c.set(i, { j, i }); c.set({ equals: () => false, hashCode: () => j }, 1); caches.push(c) } setTimeout(() => process.exit(0), 20)`,
     'exit with live caches',
@@ -460,30 +444,30 @@ test('process.exit inside a listener, with live caches and pending notifications
   t.is(r.status, 0)
   t.is(r.stderr, '')
   // Exit from callbacks that run before the native call: hash, weigher, getWith's init.
-  r = node(t, `const c = new Moka({ maxCapacity: 10, hash: () => process.exit(5), equals: () => true }); c.set('a', 1)`, 'exit in hash')
+  r = runNodeScript(t, `const c = new Moka({ maxCapacity: 10, hash: () => process.exit(5), equals: () => true }); c.set('a', 1)`, 'exit in hash')
   t.is(r.status, 5)
-  r = node(t, `const c = new Moka({ maxCapacity: 10, weigher: () => process.exit(6) }); c.set('a', 1)`, 'exit in weigher')
+  r = runNodeScript(t, `const c = new Moka({ maxCapacity: 10, weigher: () => process.exit(6) }); c.set('a', 1)`, 'exit in weigher')
   t.is(r.status, 6)
   // The cache is usable from an 'exit' handler.
-  r = node(t, `const c = new Moka({ maxCapacity: 100, evictionListener: (k) => console.log('bye', k) }); c.set('a', 1); process.on('exit', () => { c.set('b', 2); c.clear(); console.log(c.size) })`, 'exit handler')
+  r = runNodeScript(t, `const c = new Moka({ maxCapacity: 100, evictionListener: (k) => console.log('bye', k) }); c.set('a', 1); process.on('exit', () => { c.set('b', 2); c.clear(); console.log(c.size) })`, 'exit handler')
   t.is(r.status, 0)
   t.is(r.stdout.split('\n').filter(Boolean).sort().join(','), '0,bye a,bye b')
 })
 
 test('an uncaught listener error ends the process like any uncaught error', (t) => {
-  const r = node(t, `const c = new Moka({ maxCapacity: 10, evictionListener: () => { throw new Error('listener boom') } }); c.set('a', 1); c.set('a', 2)`, 'uncaught')
+  const r = runNodeScript(t, `const c = new Moka({ maxCapacity: 10, evictionListener: () => { throw new Error('listener boom') } }); c.set('a', 1); c.set('a', 2)`, 'uncaught')
   t.is(r.status, 1)
   t.regex(r.stderr, /Error: listener boom/)
 })
 
 test('process.exit while worker threads hammer caches, and inside a worker listener', (t) => {
-  const spawnWorkers = `const { Worker } = require('node:worker_threads'); const code = ${JSON.stringify(hammer(ROOT))};`
-  let r = node(t, `${spawnWorkers} for (let i = 0; i < 3; i++) new Worker(code, { eval: true, workerData: { runMs: 60000 } }).on('message', (m) => { if (m === 'ready') setTimeout(() => process.exit(9), 30) })`, 'exit with busy workers')
+  const spawnWorkers = `const { Worker } = require('node:worker_threads'); const code = ${JSON.stringify(hammer(PACKAGE))};`
+  let r = runNodeScript(t, `${spawnWorkers} for (let i = 0; i < 3; i++) new Worker(code, { eval: true, workerData: { runMs: 60000 } }).on('message', (m) => { if (m === 'ready') setTimeout(() => process.exit(9), 30) })`, 'exit with busy workers')
   t.is(r.status, 9)
-  r = node(
+  r = runNodeScript(
     t,
     `const { Worker } = require('node:worker_threads'); const w = new Worker(${JSON.stringify(
-      `const { Moka } = require(${JSON.stringify(ROOT)}); const c = new Moka({ maxCapacity: 5, evictionListener: () => process.exit(11) }); for (let i = 0; i < 1e5; i++) c.set(i, i)`,
+      `const { Moka } = require(${JSON.stringify(PACKAGE)}); const c = new Moka({ maxCapacity: 5, evictionListener: () => process.exit(11) }); for (let i = 0; i < 1e5; i++) c.set(i, i)`,
     )}, { eval: true }); w.on('exit', (code) => { const c = new Moka({ maxCapacity: 5 }); c.set(1, code); console.log(c.get(1)) })`,
     'exit in a worker listener',
   )

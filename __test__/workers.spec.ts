@@ -2,16 +2,12 @@
 // workers terminated with live caches mid-operation, and a process that
 // exits with live caches and notifications still pending.
 
-import { spawnSync } from 'node:child_process'
-import { resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
 
 import test from 'ava'
 
 import { Moka } from '../index.js'
-
-/** The package root: what `require('moka-js')` resolves to once installed. */
-const PACKAGE = resolve(__dirname, '..')
+import { PACKAGE, runNodeScript } from './_helpers'
 
 function runWorker(source: string, workerData: unknown = undefined): Worker {
   return new Worker(`const { Moka } = require(${JSON.stringify(PACKAGE)});\n${source}`, { eval: true, workerData })
@@ -114,16 +110,9 @@ parentPort.postMessage('done')
   t.is(message, 'done')
 })
 
-function runChild(source: string) {
-  const child = spawnSync(process.execPath, ['-e', `const { Moka } = require(${JSON.stringify(PACKAGE)});\n${source}`], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  })
-  return { status: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr }
-}
 
 test('process.exit with live caches and pending notifications: exit code 0, no crash output', (t) => {
-  const child = runChild(`
+  const child = runNodeScript(t, `
 const caches = []
 for (let c = 0; c < 10; c++) {
   const cache = new Moka({ maxCapacity: 100, ttl: 1, evictionListener: () => {} })
@@ -135,14 +124,13 @@ while (Date.now() - started < 20) {} // let every entry expire, unnotified
 process.stdout.write('exiting')
 process.exit(0)
 `)
-  t.is(child.signal, null)
   t.is(child.status, 0)
   t.is(child.stdout, 'exiting')
   t.is(child.stderr, '')
 })
 
 test('process.exit from inside an eviction listener, in the middle of a large batch', (t) => {
-  const child = runChild(`
+  const child = runNodeScript(t, `
 let notified = 0
 const cache = new Moka({
   maxCapacity: 100000,
@@ -154,14 +142,13 @@ for (let i = 0; i < 5000; i++) cache.set(i, { i })
 cache.clear() // 5000 notifications: more than one shared-buffer batch
 process.stdout.write('not reached')
 `)
-  t.is(child.signal, null)
   t.is(child.status, 0)
   t.is(child.stdout, 'exiting at 1500')
   t.is(child.stderr, '')
 })
 
 test('process.exit while worker threads hold live caches', (t) => {
-  const child = runChild(`
+  const child = runNodeScript(t, `
 const { Worker } = require('node:worker_threads')
 const pkg = ${JSON.stringify(PACKAGE)}
 const workers = [0, 1].map(() => new Worker(
@@ -182,7 +169,6 @@ for (const w of workers) w.on('message', () => {
   }
 })
 `)
-  t.is(child.signal, null)
   t.is(child.status, 0)
   t.is(child.stdout, 'exiting')
   t.is(child.stderr, '')
