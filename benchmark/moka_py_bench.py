@@ -86,9 +86,9 @@ def make_cases(policy):
         cases[f"get_hit_{name}"] = lambda stored=stored, make=make: get_loop(prefilled(stored, policy), needles(make, 5000))
         cases[f"get_miss_{name}"] = lambda stored=stored, make=make: get_loop(prefilled(stored, policy), needles(make, 999_000))
 
-    def set_int():
+    def set_cycling(keys):
+        """Sets `keys` over and over: inserts that evict once the cache is full."""
         moka = moka_py.Moka(CAPACITY, policy=policy)
-        keys = list(range(100_000))
         seq = (keys * (N // len(keys) + 1))[:N]
         set_ = moka.set
 
@@ -98,17 +98,8 @@ def make_cases(policy):
 
         return run
 
-    def set_str():
-        moka = moka_py.Moka(CAPACITY, policy=policy)
-        keys = [str(i) for i in range(100_000)]
-        seq = (keys * (N // len(keys) + 1))[:N]
-        set_ = moka.set
-
-        def run():
-            for k in seq:
-                set_(k, k)
-
-        return run
+    set_int = lambda: set_cycling(list(range(100_000)))
+    set_str = lambda: set_cycling([str(i) for i in range(100_000)])
 
     def set_replace():
         moka = moka_py.Moka(CAPACITY, policy=policy)
