@@ -53,8 +53,8 @@ export interface CacheStats {
  * by identity, value objects (`equals` + `hashCode`) structurally.
  *
  * Keys and values live in JS slot tables; moka holds slot numbers. A slot is
- * released when moka drops its entry, whatever the reason, and only then can
- * be reused.
+ * released once moka has reported the entry's removal (whatever the cause)
+ * and the listener has seen it; only then can it be reused.
  */
 export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   readonly #native: NativeCache
