@@ -5,7 +5,7 @@ import { describe, Duration, toMillis } from './duration'
 import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
 import { Keying } from './keys'
 import { Moka } from './moka'
-import { EvictionListener, KNOWN, MokaOptions, optionalFunction, SetOptions, validateOptions } from './options'
+import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, SetOptions, validateOptions } from './options'
 import { Flights, flightsOf, RetryPolicy, TimeoutError } from './singleflight'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -205,29 +205,21 @@ function configure(options: unknown): Config {
 
 function errorTtl(value: unknown): number | undefined {
   if (value === undefined || value === false) return undefined
-  if (typeof value !== 'object' || value === null) {
-    throw new TypeError(`cacheErrors must be an object such as { ttl: '5s' }, got ${describe(value)}`)
-  }
-  for (const name of Object.keys(value)) {
-    if (name !== 'ttl') throw new TypeError(`unknown cacheErrors option ${JSON.stringify(name)} (expected ttl)`)
-  }
-  const ttl = toMillis((value as { ttl?: unknown }).ttl, 'cacheErrors.ttl')
+  const o = optionObject(value, 'cacheErrors', ['ttl'], "cacheErrors must be an object such as { ttl: '5s' }")
+  const ttl = toMillis(o.ttl, 'cacheErrors.ttl')
   if (ttl === undefined) throw new TypeError('cacheErrors.ttl is required: how long a failure is remembered')
   return ttl
 }
 
 function retryPolicy(value: unknown): RetryPolicy | undefined {
   if (value === undefined) return undefined
-  const o = typeof value === 'number' ? { retries: value } : value
-  if (typeof o !== 'object' || o === null) {
-    throw new TypeError(`retry must be a number of retries or { retries, backoff }, got ${describe(value)}`)
-  }
-  for (const name of Object.keys(o)) {
-    if (name !== 'retries' && name !== 'backoff') {
-      throw new TypeError(`unknown retry option ${JSON.stringify(name)} (expected retries or backoff)`)
-    }
-  }
-  const { retries, backoff } = o as { retries?: unknown; backoff?: unknown }
+  const o = optionObject(
+    typeof value === 'number' ? { retries: value } : value,
+    'retry',
+    ['retries', 'backoff'],
+    'retry must be a number of retries or { retries, backoff }',
+  )
+  const { retries, backoff } = o
   if (typeof retries !== 'number') throw new TypeError(`retry.retries must be a number, got ${describe(retries)}`)
   if (!Number.isSafeInteger(retries) || retries < 0) throw new RangeError(`retry.retries must be an integer ≥ 0, got ${retries}`)
   if (typeof backoff === 'function') {

@@ -3,7 +3,7 @@
 import { describe, Duration, toMillis } from './duration'
 import type { Keying } from './keys'
 import type { Moka } from './moka'
-import type { SetOptions } from './options'
+import { optionObject, SetOptions } from './options'
 import { abortReason, flightsOf } from './singleflight'
 
 /** What a loader receives besides the key. */
@@ -46,17 +46,9 @@ export function entryOptions<V>(ttl: EntryTtl<V> | undefined, value: V): SetOpti
   return { ttl: toMillis(duration, 'ttl') }
 }
 
-const FETCH_OPTIONS = new Set(['signal', 'timeout', 'ttl'])
-
 function checkFetchOptions<V>(options: unknown): { signal?: AbortSignal; timeout?: number; ttl?: EntryTtl<V> } {
   if (options === undefined) return {}
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`fetch options must be an object, got ${describe(options)}`)
-  }
-  const o = options as Record<string, unknown>
-  for (const name of Object.keys(o)) {
-    if (!FETCH_OPTIONS.has(name)) throw new TypeError(`unknown fetch option ${JSON.stringify(name)} (expected signal, timeout or ttl)`)
-  }
+  const o = optionObject(options, 'fetch', ['signal', 'timeout', 'ttl'], 'fetch options must be an object')
   const { signal, ttl } = o
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`)

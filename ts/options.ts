@@ -121,15 +121,24 @@ export function optionalFunction(value: unknown, name: string): ((...args: never
   return value as (...args: never[]) => unknown
 }
 
+/**
+ * `value` as an options object whose every name is in `allowed`; otherwise a
+ * `TypeError` (`mustBe` says what was expected, `what` names the options).
+ */
+export function optionObject(value: unknown, what: string, allowed: readonly string[], mustBe: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${mustBe}, got ${describe(value)}`)
+  for (const name of Object.keys(value)) {
+    if (!allowed.includes(name)) {
+      const expected = allowed.length === 1 ? allowed[0] : `${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`
+      throw new TypeError(`unknown ${what} option ${JSON.stringify(name)} (expected ${expected})`)
+    }
+  }
+  return value as Record<string, unknown>
+}
+
 /** Per-entry `ttl`/`tti` of `set`, in milliseconds. */
 export function validateSetOptions(options: unknown): { ttl: number | undefined; tti: number | undefined } {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`set options must be an object, got ${describe(options)}`)
-  }
-  const o = options as Record<string, unknown>
-  for (const name of Object.keys(o)) {
-    if (name !== 'ttl' && name !== 'tti') throw new TypeError(`unknown set option ${JSON.stringify(name)} (expected ttl or tti)`)
-  }
+  const o = optionObject(options, 'set', ['ttl', 'tti'], 'set options must be an object')
   return { ttl: toMillis(o.ttl, 'ttl'), tti: toMillis(o.tti, 'tti') }
 }
 
