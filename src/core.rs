@@ -201,34 +201,36 @@ mod tests {
         }
     }
 
+    fn fill(f: &Fixture, n: u32) {
+        for i in 0..n {
+            f.core.insert(key(i), value(i));
+        }
+    }
+
+    /// The cache is empty and exactly `n` removals of `cause` were published.
+    fn assert_all_removed(f: &mut Fixture, n: usize, cause: u32) {
+        assert_eq!(f.core.cache.entry_count(), 0);
+        let events = drain(f);
+        assert_eq!(events.len(), n);
+        assert!(events.iter().all(|e| e & ((1 << KIND_BITS) - 1) == cause));
+    }
+
     #[test]
     fn clear_removes_everything_in_one_call() {
         // Far more than moka removes in one 100 ms maintenance run.
         let mut f = fixture(1_000_000, None);
-        let n = 300_000;
-        for i in 0..n {
-            f.core.insert(key(i), value(i));
-        }
+        fill(&f, 300_000);
         f.core.clear();
-        assert_eq!(f.core.cache.entry_count(), 0);
-        let events = drain(&mut f);
-        assert_eq!(events.len(), n as usize);
-        assert!(events.iter().all(|e| e & ((1 << KIND_BITS) - 1) == EXPLICIT));
+        assert_all_removed(&mut f, 300_000, EXPLICIT);
     }
 
     #[test]
     fn run_pending_tasks_removes_every_expired_entry() {
         let mut f = fixture(1_000_000, Some(Duration::from_millis(1)));
-        let n = 300_000;
-        for i in 0..n {
-            f.core.insert(key(i), value(i));
-        }
+        fill(&f, 300_000);
         std::thread::sleep(Duration::from_millis(5));
         f.core.run_pending_tasks();
-        assert_eq!(f.core.cache.entry_count(), 0);
-        let events = drain(&mut f);
-        assert_eq!(events.len(), n as usize);
-        assert!(events.iter().all(|e| e & ((1 << KIND_BITS) - 1) == EXPIRED));
+        assert_all_removed(&mut f, 300_000, EXPIRED);
     }
 
     #[test]
