@@ -10,6 +10,7 @@ mod ffi;
 mod key;
 mod info;
 mod methods;
+mod shared;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

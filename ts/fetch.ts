@@ -46,7 +46,7 @@ export function entryOptions<V>(ttl: EntryTtl<V> | undefined, value: V): SetOpti
   return { ttl: toMillis(duration, 'ttl') }
 }
 
-function checkFetchOptions<V>(options: unknown): { signal?: AbortSignal; timeout?: number; ttl?: EntryTtl<V> } {
+export function checkFetchOptions<V>(options: unknown): { signal?: AbortSignal; timeout?: number; ttl?: EntryTtl<V> } {
   if (options === undefined) return {}
   const o = optionObject(options, 'fetch', ['signal', 'timeout', 'ttl'], 'fetch options must be an object')
   const { signal, ttl } = o

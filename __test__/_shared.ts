@@ -1,0 +1,105 @@
+// Worker threads driven from a test: each runs a small command loop around
+// a `SharedMoka`, so a test can say "worker A sets, worker B reads" and await
+// the answers. Not a spec itself (ava runs `*.spec.ts`).
+
+import { Worker } from 'node:worker_threads'
+
+import { PACKAGE } from './_helpers'
+
+/** The command loop every test worker runs. `run` evaluates a function of `(cache, arg, env)`. */
+const LOOP = `
+const { SharedMoka, cached } = require(${JSON.stringify(PACKAGE)})
+const { parentPort, workerData } = require('node:worker_threads')
+const env = { calls: new Int32Array(workerData.calls), caches: new Map(), cached, SharedMoka, events: [] }
+let cache
+const ops = {
+  open: (options) => {
+    const withListener = options.listen ? { ...options, evictionListener: (k, v, c) => env.events.push([k, v, c]) } : options
+    delete withListener.listen
+    cache = new SharedMoka(withListener)
+    env.caches.set(options.name, cache)
+    return cache.name
+  },
+  run: (source, arg) => (0, eval)('(' + source + ')')(cache, arg, env),
+}
+parentPort.on('message', async ({ id, op, args }) => {
+  try {
+    const result = await ops[op](...args)
+    parentPort.postMessage({ id, ok: true, result })
+  } catch (error) {
+    parentPort.postMessage({ id, ok: false, error })
+  }
+})
+parentPort.postMessage({ id: 0, ok: true, result: 'ready' })
+`
+
+/**
+ * A worker thread holding `SharedMoka` handles. `calls` is shared memory the
+ * tests' loaders count into (`Atomics.add(env.calls, i, 1)`).
+ */
+export class CacheWorker {
+  readonly worker: Worker
+  readonly ready: Promise<void>
+  #next = 1
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
+  readonly exited: Promise<number>
+
+  constructor(readonly calls: SharedArrayBuffer = new SharedArrayBuffer(64 * 4)) {
+    this.worker = new Worker(LOOP, { eval: true, workerData: { calls } })
+    let ready!: () => void
+    this.ready = new Promise((resolve) => (ready = resolve))
+    this.worker.on('message', ({ id, ok, result, error }) => {
+      if (id === 0) return ready()
+      const p = this.#pending.get(id)
+      this.#pending.delete(id)
+      if (ok) p?.resolve(result)
+      else p?.reject(error)
+    })
+    this.exited = new Promise((resolve) => this.worker.on('exit', resolve))
+    this.exited.then(() => {
+      for (const p of this.#pending.values()) p.reject(new Error('worker exited'))
+      this.#pending.clear()
+    })
+  }
+
+  #call(op: string, args: unknown[]): Promise<unknown> {
+    const id = this.#next++
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject })
+      this.worker.postMessage({ id, op, args })
+    })
+  }
+
+  /** Opens (creates or attaches to) a cache; later `run`s use the last one opened. */
+  open(options: Record<string, unknown>): Promise<unknown> {
+    return this.#call('open', [options])
+  }
+
+  /**
+   * Runs `fn(cache, arg, env)` in the worker and returns its (awaited,
+   * cloned) result. `fn` travels as source text: it may use only its
+   * parameters and globals.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  run<T = unknown>(fn: string | ((cache: any, arg: any, env: any) => unknown), arg?: unknown): Promise<T> {
+    return this.#call('run', [String(fn), arg]) as Promise<T>
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate()
+  }
+}
+
+/** `n` ready workers sharing one `calls` counter array. */
+export async function workers(n: number): Promise<CacheWorker[]> {
+  const calls = new SharedArrayBuffer(64 * 4)
+  const ws = Array.from({ length: n }, () => new CacheWorker(calls))
+  await Promise.all(ws.map((w) => w.ready))
+  return ws
+}
+
+/** A name no other test uses. */
+let unique = 0
+export function cacheName(label: string): string {
+  return `${label}-${process.pid}-${++unique}`
+}

@@ -1,0 +1,50 @@
+//! `SharedMoka`: one moka cache per name for the whole process, used from
+//! every thread (main and `worker_threads`), with values held as bytes off
+//! the V8 heap.
+//!
+//! - `registry`: name -> cache, process-wide.
+//! - `cache`: the moka cache, its counters and removal fan-out.
+//! - `key`, `value`: what is stored, and its conversions to and from JS.
+//! - `expiry`: per-entry ttl/tti.
+//! - `handle`: one thread's methods on a cache; `snapshot`: iteration.
+//! - `flight`, `ticket`, `port`: single-flight loads across threads, and
+//!   delivery of their outcomes and of removals to each thread's JS.
+//! - `js`: the checked Node-API layer all of the above use.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![deny(clippy::missing_safety_doc)]
+
+mod cache;
+mod expiry;
+mod flight;
+mod handle;
+pub(crate) mod js;
+mod key;
+mod port;
+mod registry;
+mod snapshot;
+mod ticket;
+mod value;
+
+use napi::bindgen_prelude::{Env, Result, Unknown};
+use napi_derive::napi;
+
+/// `{ open }`: the native side of `SharedMoka` (see `handle::open`).
+// Only JS calls it; the unit-test build registers no exports.
+#[cfg_attr(test, allow(dead_code))]
+#[napi(js_name = "sharedBinding")]
+pub fn shared_binding(env: &Env) -> Result<Unknown<'_>> {
+    // SAFETY: napi-rs runs this inside the call of the exported function,
+    // with that call's live environment.
+    let cx = unsafe { js::Cx::new(env.raw()) };
+    let unit = std::rc::Rc::new(());
+    let binding = std::panic::catch_unwind(|| cx.methods(&unit, &[("open", handle::open)]));
+    match binding {
+        Ok(Ok(object)) => {
+            // SAFETY: `object` was just created in this environment.
+            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), object) })
+        }
+        Ok(Err(e)) => Err(napi::Error::from_reason(format!("sharedBinding: {e:?}"))),
+        Err(_) => Err(napi::Error::from_reason("sharedBinding: internal error")),
+    }
+}

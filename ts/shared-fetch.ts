@@ -1,0 +1,103 @@
+// One attempt of a cross-thread load, for `SharedMoka#fetch`.
+//
+// Within a thread, concurrent fetches of a key share one local `Flight`
+// (ts/singleflight.ts: per-caller signal and timeout as in `Moka#fetch`).
+// The flight's attempt asks the addon: the value is cached, or this thread
+// loads it (a ticket), or another thread is loading it and this one waits
+// for the outcome, delivered through the Inbox without blocking the event
+// loop. A wait whose loader went away (thread exited, gave up) acquires again.
+
+import { EntryTtl, entryOptions, SKIP } from './fetch'
+import type { Codec } from './shared-codec'
+import { serializeError } from './shared-codec'
+import { Inbox, RETRY_LOAD } from './shared-inbox'
+import type { NativeHandle, NativeTicket, SharedKey } from './shared-native'
+
+export type SharedLoader<K, V> = (key: K, context: { signal: AbortSignal }) => V | PromiseLike<V>
+
+function isTicket(x: unknown): x is NativeTicket {
+  return typeof x === 'object' && x !== null && typeof (x as { abandon?: unknown }).abandon === 'function'
+}
+
+export interface LoadContext<K extends SharedKey, V> {
+  native: NativeHandle
+  codec: Codec<V>
+  inbox: Inbox<K, V>
+}
+
+export async function loadShared<K extends SharedKey, V>(
+  cx: LoadContext<K, V>,
+  key: K,
+  loader: SharedLoader<K, V>,
+  ttl: EntryTtl<V> | undefined,
+  signal: AbortSignal,
+): Promise<V> {
+  for (;;) {
+    const wait = cx.inbox.nextId()
+    const acquired = cx.native.acquire(key, wait)
+    if (acquired === null) {
+      const outcome = await cx.inbox.wait(wait, signal)
+      if (outcome === RETRY_LOAD) continue
+      return outcome
+    }
+    if (isTicket(acquired)) return runLoader(cx, acquired, key, loader, ttl, signal)
+    return cx.codec.decode(acquired)
+  }
+}
+
+/**
+ * Runs the loader and finishes the ticket. If this thread stops waiting
+ * first (its timeout, or every caller aborted), the ticket is abandoned at
+ * once so that another thread can load; a late value then fills the cache
+ * only if nothing else did.
+ */
+async function runLoader<K extends SharedKey, V>(
+  cx: LoadContext<K, V>,
+  ticket: NativeTicket,
+  key: K,
+  loader: SharedLoader<K, V>,
+  ttl: EntryTtl<V> | undefined,
+  signal: AbortSignal,
+): Promise<V> {
+  let finished = false
+  const giveUp = (): void => {
+    if (finished) return
+    finished = true
+    ticket.abandon()
+  }
+  signal.addEventListener('abort', giveUp, { once: true })
+  let value: V
+  try {
+    value = await loader(key, { signal })
+  } catch (error) {
+    if (!finished) {
+      finished = true
+      ticket.reject(serializeError(error))
+    }
+    throw error
+  } finally {
+    signal.removeEventListener('abort', giveUp)
+  }
+  try {
+    const options = entryOptions(ttl, value)
+    const kind = cx.codec.kind(value)
+    const payload = cx.codec.payload(value, kind)
+    const store = options !== SKIP
+    const { ttl: ttlMs, tti: ttiMs } = (store ? options : undefined) ?? {}
+    if (!finished) {
+      finished = true
+      ticket.resolve(payload, kind, ttlMs as number | undefined, ttiMs as number | undefined, store)
+    } else if (store) {
+      cx.native.setIfAbsent(key, payload, kind, ttlMs as number | undefined, ttiMs as number | undefined)
+    }
+  } catch (error) {
+    // A value that cannot be stored (not serializable, too large, bad ttl):
+    // every waiter gets the error.
+    if (!finished) {
+      finished = true
+      ticket.reject(serializeError(error))
+    }
+    throw error
+  }
+  return value
+}
