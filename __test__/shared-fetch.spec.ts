@@ -1,0 +1,278 @@
+// SharedMoka#fetch across threads: one loader per key for the whole process,
+// waiters that do not block their event loop, failures that reach every
+// waiter, and loaders that go away.
+
+import test from 'ava'
+
+import { SharedMoka } from '../index.js'
+import { failure, PACKAGE, runNodeScript, sleep, trackUnhandledRejections } from './_helpers'
+import { cacheName, CacheWorker, workers } from './_shared'
+
+const unhandled = trackUnhandledRejections()
+
+/** Every worker fetches every key at once; the loader counts its calls in shared memory and takes 20 ms. */
+const RACE = async (cache: any, keys: string[], env: any) => {
+  const values = await Promise.all(
+    keys.map((k: string) =>
+      cache.fetch(k, async (key: string) => {
+        Atomics.add(env.calls, 0, 1)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        return { key, by: env.calls.length }
+      }),
+    ),
+  )
+  return values.map((v: { key: string }) => v.key)
+}
+
+for (const n of [2, 4, 8]) {
+  test(`${n} workers racing for the same keys run one loader per key`, async (t) => {
+    const name = cacheName(`race${n}`)
+    const ws = await workers(n)
+    await Promise.all(ws.map((w) => w.open({ name, maxCapacity: 10_000 })))
+    const keys = Array.from({ length: 50 }, (_, i) => `key${i}`)
+    // Each worker takes the keys in its own order, so loads start everywhere.
+    const results = await Promise.all(
+      ws.map((w, i) => w.run(RACE, [...keys.slice(i * 7), ...keys.slice(0, i * 7)])),
+    )
+    for (const [i, result] of results.entries()) {
+      t.deepEqual(result, [...keys.slice(i * 7), ...keys.slice(0, i * 7)], `worker ${i} got every value`)
+    }
+    const calls = new Int32Array(ws[0].calls)
+    t.is(calls[0], keys.length, `${keys.length} loads for ${n} workers × ${keys.length} keys`)
+    const main = new SharedMoka<string, { key: string }>({ name, maxCapacity: 10_000 })
+    t.is(main.size, keys.length)
+    t.is(main.loadsInFlight, 0)
+    await Promise.all(ws.map((w) => w.terminate()))
+  })
+}
+
+test('a failed load rejects the waiters of every thread with a copy of its error, and is not cached', async (t) => {
+  const name = cacheName('fail')
+  const [loader, waiter] = await workers(2)
+  await loader.open({ name, maxCapacity: 10 })
+  await waiter.open({ name, maxCapacity: 10 })
+  const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
+  // The loader's thread starts the load and fails it after 100 ms.
+  const failing = loader.run(async (cache, _arg, env) => {
+    try {
+      await cache.fetch('k', async () => {
+        Atomics.add(env.calls, 0, 1)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        throw new RangeError('backend said no')
+      })
+      return 'resolved'
+    } catch (error) {
+      return `${(error as Error).name}: ${(error as Error).message}`
+    }
+  })
+  await sleep(30)
+  t.is(main.loadsInFlight, 1)
+  const waiting = waiter.run(async (cache, _arg, env) => {
+    try {
+      await cache.fetch('k', () => {
+        Atomics.add(env.calls, 1, 1)
+        return 'should not run'
+      })
+      return 'resolved'
+    } catch (error) {
+      return `${(error as Error).name}: ${(error as Error).message} (${error instanceof RangeError})`
+    }
+  })
+  const mainError = await failure(main.fetch('k', () => 'should not run either'))
+  t.is(await failing, 'RangeError: backend said no')
+  t.is(await waiting, 'RangeError: backend said no (true)')
+  t.true(mainError instanceof RangeError)
+  t.is(mainError.message, 'backend said no')
+  t.deepEqual([...new Int32Array(loader.calls).slice(0, 2)], [1, 0], 'one load, the waiters ran nothing')
+  t.false(main.has('k'))
+  t.is(await main.fetch('k', () => 'second try'), 'second try', 'a failure is not cached')
+  await Promise.all([loader.terminate(), waiter.terminate()])
+})
+
+test('waiting does not block the event loop: timers run while another thread loads', async (t) => {
+  const name = cacheName('nonblocking')
+  const [w] = await workers(1)
+  await w.open({ name, maxCapacity: 10 })
+  const loading = w.run(async (cache) =>
+    cache.fetch('slow', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      return 'from the worker'
+    }),
+  )
+  const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
+  while (main.loadsInFlight === 0) await sleep(5)
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 10)
+  const started = Date.now()
+  const value = await main.fetch('slow', () => 'from main')
+  clearInterval(timer)
+  t.is(value, 'from the worker')
+  t.true(ticks >= 5, `the main thread's timers ran ${ticks} times during a ${Date.now() - started} ms wait`)
+  t.is(await loading, 'from the worker')
+  await w.terminate()
+})
+
+test('a loading thread that is terminated mid-load: a waiter loads instead, nobody hangs', async (t) => {
+  const name = cacheName('terminated')
+  const [doomed, survivor] = await workers(2)
+  await doomed.open({ name, maxCapacity: 10 })
+  await survivor.open({ name, maxCapacity: 10 })
+  doomed
+    .run(async (cache, _arg, env) => {
+      await cache.fetch('k', async () => {
+        Atomics.add(env.calls, 0, 1)
+        return new Promise(() => {}) // never settles
+      })
+    })
+    .catch(() => {})
+  const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
+  while (main.loadsInFlight === 0) await sleep(5)
+  const waiting = survivor.run(async (cache, _arg, env) =>
+    cache.fetch('k', () => {
+      Atomics.add(env.calls, 1, 1)
+      return 'loaded by the survivor'
+    }),
+  )
+  const mainWaiting = main.fetch('k', () => 'loaded by main')
+  await sleep(50)
+  t.is(await doomed.terminate(), 1)
+  const results = [await waiting, await mainWaiting]
+  const calls = [...new Int32Array(doomed.calls).slice(0, 2)]
+  t.is(calls[0], 1, 'the doomed loader ran once')
+  t.true(
+    (results[0] === 'loaded by the survivor' && results[1] === 'loaded by the survivor') ||
+      (results[0] === 'loaded by main' && results[1] === 'loaded by main'),
+    `one of the waiters loaded, the other got its value: ${JSON.stringify(results)}`,
+  )
+  t.is(main.get('k'), results[0])
+  t.is(main.loadsInFlight, 0)
+  await survivor.terminate()
+})
+
+test('a loading thread that stops waiting (timeout) lets another thread load; its late value fills the cache only if empty', async (t) => {
+  const name = cacheName('timeout')
+  const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
+  let release!: (v: string) => void
+  const timedOut = await failure(
+    main.fetch('k', () => new Promise<string>((resolve) => (release = resolve)), { timeout: 50 }),
+  )
+  t.is(timedOut.name, 'TimeoutError')
+  t.is(main.loadsInFlight, 0, 'the load was given up at once')
+  const [w] = await workers(1)
+  await w.open({ name, maxCapacity: 10 })
+  t.is(await w.run((cache) => cache.fetch('k', () => 'loaded by the worker')), 'loaded by the worker')
+  release('late value')
+  await sleep(20)
+  t.is(main.get('k'), 'loaded by the worker', 'the late value did not overwrite')
+  main.delete('k')
+  const again = await failure(main.fetch('j', () => new Promise<string>((resolve) => (release = resolve)), { timeout: 20 }))
+  t.is(again.name, 'TimeoutError')
+  release('late j')
+  await sleep(20)
+  t.is(main.get('j'), 'late j', 'a late value fills an empty entry')
+  await w.terminate()
+})
+
+test('concurrent fetches of one thread share its load; a caller aborting leaves the others waiting', async (t) => {
+  const name = cacheName('local')
+  const [w] = await workers(1)
+  await w.open({ name, maxCapacity: 10 })
+  const worker = w.run(async (cache) =>
+    cache.fetch('k', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      return 'v'
+    }),
+  )
+  const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
+  while (main.loadsInFlight === 0) await sleep(5)
+  const controller = new AbortController()
+  const aborted = main.fetch('k', () => 'x', { signal: controller.signal })
+  const staying = [main.fetch('k', () => 'x'), main.fetch('k', () => 'y')]
+  controller.abort()
+  t.is((await failure(aborted)).name, 'AbortError')
+  t.deepEqual(await Promise.all(staying), ['v', 'v'])
+  t.is(await worker, 'v')
+  await w.terminate()
+})
+
+test('a value that cannot be stored rejects the loading caller and every waiter', async (t) => {
+  const name = cacheName('unstorable')
+  const [w] = await workers(1)
+  await w.open({ name, maxCapacity: 10 })
+  const main = new SharedMoka<string, unknown>({ name, maxCapacity: 10 })
+  const loading = failure(
+    main.fetch('k', async () => {
+      await sleep(80)
+      return { fn: () => 1 }
+    }),
+  )
+  while (main.loadsInFlight === 0) await sleep(5)
+  const waited = await w.run(async (cache) => {
+    try {
+      return await cache.fetch('k', () => 'not run')
+    } catch (error) {
+      return (error as Error).name
+    }
+  })
+  const error = await loading
+  t.is(error.name, 'TypeError')
+  t.regex(error.message, /cannot be stored in a SharedMoka/)
+  t.is(waited, 'TypeError')
+  t.false(main.has('k'))
+  await w.terminate()
+})
+
+test('a thread waiting for another thread’s load stays alive until it ends', (t) => {
+  const child = runNodeScript(
+    t,
+    `
+const { SharedMoka } = require(${JSON.stringify(PACKAGE)})
+const { Worker } = require('node:worker_threads')
+const worker = new Worker(
+  'const { SharedMoka } = require(' + JSON.stringify(${JSON.stringify(PACKAGE)}) + ');' +
+  'const { parentPort } = require("node:worker_threads");' +
+  'const c = new SharedMoka({ name: "alive", maxCapacity: 10 });' +
+  'c.fetch("k", () => { parentPort.postMessage("loading"); return new Promise((r) => setTimeout(() => r("from worker"), 300)) });',
+  { eval: true },
+)
+worker.once('message', () => {
+  worker.unref() // from now on only the pending fetch keeps this thread alive
+  const c = new SharedMoka({ name: 'alive', maxCapacity: 10 })
+  c.fetch('k', () => 'from main').then((v) => process.stdout.write(v))
+})
+`,
+  )
+  t.is(child.status, 0)
+  t.is(child.stdout, 'from worker')
+})
+
+test('process exit with live handles, loads in flight and waiters is clean', (t) => {
+  const child = runNodeScript(
+    t,
+    `
+const { SharedMoka } = require(${JSON.stringify(PACKAGE)})
+const { Worker } = require('node:worker_threads')
+const source = 'const { SharedMoka } = require(' + JSON.stringify(${JSON.stringify(PACKAGE)}) + ');' +
+  'const { parentPort } = require("node:worker_threads");' +
+  'const c = new SharedMoka({ name: "exit", maxCapacity: 1000, evictionListener: () => {} });' +
+  'for (let i = 0; i < 100; i++) c.fetch("load" + (i % 10), () => new Promise(() => {}));' +
+  'parentPort.postMessage("up");' +
+  'let i = 0; setInterval(() => { for (let j = 0; j < 1000; j++) c.set(i++ % 5000, "v" + i) }, 0);'
+const workers = [0, 1, 2].map(() => new Worker(source, { eval: true }))
+const c = new SharedMoka({ name: 'exit', maxCapacity: 1000, evictionListener: () => {} })
+let up = 0
+for (const w of workers) w.on('message', () => {
+  if (++up < 3) return
+  for (let i = 0; i < 10; i++) c.fetch('load' + i, () => 'main')
+  setTimeout(() => { process.stdout.write('exiting'); process.exit(0) }, 50)
+})
+`,
+  )
+  t.is(child.status, 0)
+  t.is(child.stdout, 'exiting')
+  t.is(child.stderr, '')
+})
+
+test.after('no test left a rejection unhandled', (t) => {
+  t.deepEqual(unhandled, [])
+})
