@@ -4,13 +4,24 @@
 
 import { Worker } from 'node:worker_threads'
 
-import { PACKAGE } from './_helpers'
+import type { ExecutionContext } from 'ava'
 
-/** The command loop every test worker runs. `run` evaluates a function of `(cache, arg, env)`. */
+import { PACKAGE, sleep } from './_helpers'
+
+/**
+ * The command loop every test worker runs. `run` evaluates a function of
+ * `(cache, arg, env)`; `env.calls` is the shared Int32Array, `env.until(i)`
+ * waits (without blocking) until slot `i` is set, `env.mark(i)` sets it.
+ */
 const LOOP = `
 const { SharedMoka, cached } = require(${JSON.stringify(PACKAGE)})
 const { parentPort, workerData } = require('node:worker_threads')
-const env = { calls: new Int32Array(workerData.calls), caches: new Map(), cached, SharedMoka, events: [] }
+const calls = new Int32Array(workerData.calls)
+const env = {
+  calls, caches: new Map(), cached, SharedMoka, events: [],
+  until: async (i) => { while (Atomics.load(calls, i) === 0) { const r = Atomics.waitAsync(calls, i, 0); if (r.async) await r.value } },
+  mark: (i) => { Atomics.store(calls, i, 1); Atomics.notify(calls, i) },
+}
 let cache
 const ops = {
   open: (options) => {
@@ -90,12 +101,26 @@ export class CacheWorker {
   }
 }
 
-/** `n` ready workers sharing one `calls` counter array. */
-export async function workers(n: number): Promise<CacheWorker[]> {
+/** `n` ready workers sharing one `calls` array, terminated when the test ends. */
+export async function workers(t: ExecutionContext, n: number): Promise<CacheWorker[]> {
   const calls = new SharedArrayBuffer(64 * 4)
   const ws = Array.from({ length: n }, () => new CacheWorker(calls))
+  t.teardown(() => Promise.all(ws.map((w) => w.terminate())))
   await Promise.all(ws.map((w) => w.ready))
   return ws
+}
+
+/** Sets slot `i` of a shared `calls` array (a worker's `env.until(i)` returns). */
+export function release(calls: SharedArrayBuffer, i: number): void {
+  const view = new Int32Array(calls)
+  Atomics.store(view, i, 1)
+  Atomics.notify(view, i)
+}
+
+/** Resolves once slot `i` of `calls` is set (a worker's `env.mark(i)`). */
+export async function marked(calls: SharedArrayBuffer, i: number): Promise<void> {
+  const view = new Int32Array(calls)
+  while (Atomics.load(view, i) === 0) await sleep(2)
 }
 
 /** A name no other test uses. */

@@ -6,7 +6,7 @@ import test from 'ava'
 
 import { SharedMoka } from '../index.js'
 import { failure, PACKAGE, runNodeScript, sleep, trackUnhandledRejections } from './_helpers'
-import { cacheName, CacheWorker, workers } from './_shared'
+import { cacheName, marked, release, workers } from './_shared'
 
 const unhandled = trackUnhandledRejections()
 
@@ -27,7 +27,7 @@ const RACE = async (cache: any, keys: string[], env: any) => {
 for (const n of [2, 4, 8]) {
   test(`${n} workers racing for the same keys run one loader per key`, async (t) => {
     const name = cacheName(`race${n}`)
-    const ws = await workers(n)
+    const ws = await workers(t, n)
     await Promise.all(ws.map((w) => w.open({ name, maxCapacity: 10_000 })))
     const keys = Array.from({ length: 50 }, (_, i) => `key${i}`)
     // Each worker takes the keys in its own order, so loads start everywhere.
@@ -42,22 +42,26 @@ for (const n of [2, 4, 8]) {
     const main = new SharedMoka<string, { key: string }>({ name, maxCapacity: 10_000 })
     t.is(main.size, keys.length)
     t.is(main.loadsInFlight, 0)
-    await Promise.all(ws.map((w) => w.terminate()))
   })
 }
 
+// Slots of the shared `calls` array: 0 and 1 count loader calls; the others are gates.
+const LOADS = 0
+const OTHER_LOADS = 1
+const RELEASE = 2
+const REGISTERED = 3
+
 test('a failed load rejects the waiters of every thread with a copy of its error, and is not cached', async (t) => {
   const name = cacheName('fail')
-  const [loader, waiter] = await workers(2)
+  const [loader, waiter] = await workers(t, 2)
   await loader.open({ name, maxCapacity: 10 })
   await waiter.open({ name, maxCapacity: 10 })
   const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
-  // The loader's thread starts the load and fails it after 100 ms.
   const failing = loader.run(async (cache, _arg, env) => {
     try {
       await cache.fetch('k', async () => {
         Atomics.add(env.calls, 0, 1)
-        await new Promise((resolve) => setTimeout(resolve, 100))
+        await env.until(2)
         throw new RangeError('backend said no')
       })
       return 'resolved'
@@ -65,56 +69,57 @@ test('a failed load rejects the waiters of every thread with a copy of its error
       return `${(error as Error).name}: ${(error as Error).message}`
     }
   })
-  await sleep(30)
-  t.is(main.loadsInFlight, 1)
+  while (main.loadsInFlight === 0) await sleep(2)
   const waiting = waiter.run(async (cache, _arg, env) => {
+    const pending = cache.fetch('k', () => {
+      Atomics.add(env.calls, 1, 1)
+      return 'should not run'
+    })
+    env.mark(3) // registered: fetch acquires synchronously
     try {
-      await cache.fetch('k', () => {
-        Atomics.add(env.calls, 1, 1)
-        return 'should not run'
-      })
+      await pending
       return 'resolved'
     } catch (error) {
       return `${(error as Error).name}: ${(error as Error).message} (${error instanceof RangeError})`
     }
   })
-  const mainError = await failure(main.fetch('k', () => 'should not run either'))
+  await marked(loader.calls, REGISTERED)
+  const mainError = failure(main.fetch('k', () => 'should not run either'))
+  release(loader.calls, RELEASE)
   t.is(await failing, 'RangeError: backend said no')
   t.is(await waiting, 'RangeError: backend said no (true)')
-  t.true(mainError instanceof RangeError)
-  t.is(mainError.message, 'backend said no')
-  t.deepEqual([...new Int32Array(loader.calls).slice(0, 2)], [1, 0], 'one load, the waiters ran nothing')
+  t.true((await mainError) instanceof RangeError)
+  t.is((await mainError).message, 'backend said no')
+  const calls = new Int32Array(loader.calls)
+  t.deepEqual([calls[LOADS], calls[OTHER_LOADS]], [1, 0], 'one load; the waiters ran nothing')
   t.false(main.has('k'))
   t.is(await main.fetch('k', () => 'second try'), 'second try', 'a failure is not cached')
-  await Promise.all([loader.terminate(), waiter.terminate()])
 })
 
 test('waiting does not block the event loop: timers run while another thread loads', async (t) => {
   const name = cacheName('nonblocking')
-  const [w] = await workers(1)
+  const [w] = await workers(t, 1)
   await w.open({ name, maxCapacity: 10 })
-  const loading = w.run(async (cache) =>
+  const loading = w.run(async (cache, _arg, env) =>
     cache.fetch('slow', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await env.until(2)
       return 'from the worker'
     }),
   )
   const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
-  while (main.loadsInFlight === 0) await sleep(5)
-  let ticks = 0
-  const timer = setInterval(() => ticks++, 10)
-  const started = Date.now()
-  const value = await main.fetch('slow', () => 'from main')
-  clearInterval(timer)
-  t.is(value, 'from the worker')
-  t.true(ticks >= 5, `the main thread's timers ran ${ticks} times during a ${Date.now() - started} ms wait`)
+  while (main.loadsInFlight === 0) await sleep(2)
+  let settled = false
+  const value = main.fetch('slow', () => 'from main').finally(() => (settled = true))
+  await sleep(30)
+  t.false(settled, 'a timer ran while the fetch was waiting')
+  release(w.calls, RELEASE)
+  t.is(await value, 'from the worker')
   t.is(await loading, 'from the worker')
-  await w.terminate()
 })
 
 test('a loading thread that is terminated mid-load: a waiter loads instead, nobody hangs', async (t) => {
   const name = cacheName('terminated')
-  const [doomed, survivor] = await workers(2)
+  const [doomed, survivor] = await workers(t, 2)
   await doomed.open({ name, maxCapacity: 10 })
   await survivor.open({ name, maxCapacity: 10 })
   doomed
@@ -126,90 +131,86 @@ test('a loading thread that is terminated mid-load: a waiter loads instead, nobo
     })
     .catch(() => {})
   const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
-  while (main.loadsInFlight === 0) await sleep(5)
-  const waiting = survivor.run(async (cache, _arg, env) =>
-    cache.fetch('k', () => {
+  while (main.loadsInFlight === 0) await sleep(2)
+  const waiting = survivor.run(async (cache, _arg, env) => {
+    const pending = cache.fetch('k', () => {
       Atomics.add(env.calls, 1, 1)
       return 'loaded by the survivor'
-    }),
-  )
+    })
+    env.mark(3)
+    return pending
+  })
   const mainWaiting = main.fetch('k', () => 'loaded by main')
-  await sleep(50)
+  await marked(doomed.calls, REGISTERED)
   t.is(await doomed.terminate(), 1)
   const results = [await waiting, await mainWaiting]
-  const calls = [...new Int32Array(doomed.calls).slice(0, 2)]
-  t.is(calls[0], 1, 'the doomed loader ran once')
+  t.is(new Int32Array(doomed.calls)[LOADS], 1, 'the doomed loader ran once')
   t.true(
-    (results[0] === 'loaded by the survivor' && results[1] === 'loaded by the survivor') ||
-      (results[0] === 'loaded by main' && results[1] === 'loaded by main'),
+    results[0] === results[1] && (results[0] === 'loaded by the survivor' || results[0] === 'loaded by main'),
     `one of the waiters loaded, the other got its value: ${JSON.stringify(results)}`,
   )
-  t.is(main.get('k'), results[0])
+  t.is(main.get('k'), results[0] as string)
   t.is(main.loadsInFlight, 0)
-  await survivor.terminate()
 })
 
 test('a loading thread that stops waiting (timeout) lets another thread load; its late value fills the cache only if empty', async (t) => {
   const name = cacheName('timeout')
   const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
   let release!: (v: string) => void
-  const timedOut = await failure(
-    main.fetch('k', () => new Promise<string>((resolve) => (release = resolve)), { timeout: 50 }),
-  )
+  const timedOut = await failure(main.fetch('k', () => new Promise<string>((resolve) => (release = resolve)), { timeout: 50 }))
   t.is(timedOut.name, 'TimeoutError')
   t.is(main.loadsInFlight, 0, 'the load was given up at once')
-  const [w] = await workers(1)
+  const [w] = await workers(t, 1)
   await w.open({ name, maxCapacity: 10 })
   t.is(await w.run((cache) => cache.fetch('k', () => 'loaded by the worker')), 'loaded by the worker')
   release('late value')
   await sleep(20)
   t.is(main.get('k'), 'loaded by the worker', 'the late value did not overwrite')
-  main.delete('k')
   const again = await failure(main.fetch('j', () => new Promise<string>((resolve) => (release = resolve)), { timeout: 20 }))
   t.is(again.name, 'TimeoutError')
   release('late j')
   await sleep(20)
   t.is(main.get('j'), 'late j', 'a late value fills an empty entry')
-  await w.terminate()
 })
 
 test('concurrent fetches of one thread share its load; a caller aborting leaves the others waiting', async (t) => {
   const name = cacheName('local')
-  const [w] = await workers(1)
+  const [w] = await workers(t, 1)
   await w.open({ name, maxCapacity: 10 })
-  const worker = w.run(async (cache) =>
+  const worker = w.run(async (cache, _arg, env) =>
     cache.fetch('k', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 150))
+      await env.until(2)
       return 'v'
     }),
   )
   const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
-  while (main.loadsInFlight === 0) await sleep(5)
+  while (main.loadsInFlight === 0) await sleep(2)
   const controller = new AbortController()
   const aborted = main.fetch('k', () => 'x', { signal: controller.signal })
   const staying = [main.fetch('k', () => 'x'), main.fetch('k', () => 'y')]
   controller.abort()
   t.is((await failure(aborted)).name, 'AbortError')
+  release(w.calls, RELEASE)
   t.deepEqual(await Promise.all(staying), ['v', 'v'])
   t.is(await worker, 'v')
-  await w.terminate()
 })
 
 test('a value that cannot be stored rejects the loading caller and every waiter', async (t) => {
   const name = cacheName('unstorable')
-  const [w] = await workers(1)
+  const [w] = await workers(t, 1)
   await w.open({ name, maxCapacity: 10 })
   const main = new SharedMoka<string, unknown>({ name, maxCapacity: 10 })
   const loading = failure(
     main.fetch('k', async () => {
-      await sleep(80)
+      await marked(w.calls, REGISTERED)
       return { fn: () => 1 }
     }),
   )
-  while (main.loadsInFlight === 0) await sleep(5)
-  const waited = await w.run(async (cache) => {
+  const waited = await w.run(async (cache, _arg, env) => {
+    const pending = cache.fetch('k', () => 'not run')
+    env.mark(3)
     try {
-      return await cache.fetch('k', () => 'not run')
+      return await pending
     } catch (error) {
       return (error as Error).name
     }
@@ -219,7 +220,6 @@ test('a value that cannot be stored rejects the loading caller and every waiter'
   t.regex(error.message, /cannot be stored in a SharedMoka/)
   t.is(waited, 'TypeError')
   t.false(main.has('k'))
-  await w.terminate()
 })
 
 test('a thread waiting for another thread’s load stays alive until it ends', (t) => {

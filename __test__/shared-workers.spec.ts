@@ -8,7 +8,7 @@ import { cacheName, CacheWorker, workers } from './_shared'
 
 test('values written by one worker are read by another and by the main thread', async (t) => {
   const name = cacheName('rw')
-  const [a, b] = await workers(2)
+  const [a, b] = await workers(t, 2)
   await a.open({ name, maxCapacity: 1000 })
   await b.open({ name, maxCapacity: 1000 })
   await a.run((cache) => {
@@ -72,7 +72,7 @@ test('a worker attaching with other options gets a TypeError naming the option, 
   const name = cacheName('mismatch')
   const main = new SharedMoka<string, string>({ name, maxCapacity: 100, policy: 'lru' })
   main.set('k', 'v')
-  const [w] = await workers(1)
+  const [w] = await workers(t, 1)
   const error = await t.throwsAsync(w.open({ name, maxCapacity: 100 }))
   t.is(error!.name, 'TypeError')
   t.regex(error!.message, /policy 'lru'; this handle asked for 'tinyLfu'/)
@@ -84,7 +84,7 @@ test('a worker attaching with other options gets a TypeError naming the option, 
 
 test('8 threads writing and reading their own and each other’s keys', async (t) => {
   const name = cacheName('many')
-  const ws = await workers(8)
+  const ws = await workers(t, 8)
   await Promise.all(ws.map((w) => w.open({ name, maxCapacity: 100_000 })))
   await Promise.all(
     ws.map((w, id) =>
