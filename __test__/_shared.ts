@@ -17,6 +17,8 @@ const LOOP = `
 const { SharedMoka, cached } = require(${JSON.stringify(PACKAGE)})
 const { parentPort, workerData } = require('node:worker_threads')
 const calls = new Int32Array(workerData.calls)
+// Functions sent from the TypeScript specs are transpiled by tsx, which names them with esbuild's helper.
+globalThis.__name ??= (f) => f
 const env = {
   calls, caches: new Map(), cached, SharedMoka, events: [],
   until: async (i) => { while (Atomics.load(calls, i) === 0) { const r = Atomics.waitAsync(calls, i, 0); if (r.async) await r.value } },

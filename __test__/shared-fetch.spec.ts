@@ -62,7 +62,7 @@ test('a failed load rejects the waiters of every thread with a copy of its error
       await cache.fetch('k', async () => {
         Atomics.add(env.calls, 0, 1)
         await env.until(2)
-        throw new RangeError('backend said no')
+        throw Object.assign(new RangeError('backend said no', { cause: 'quota' }), { code: 'E_QUOTA' })
       })
       return 'resolved'
     } catch (error) {
@@ -80,20 +80,63 @@ test('a failed load rejects the waiters of every thread with a copy of its error
       await pending
       return 'resolved'
     } catch (error) {
-      return `${(error as Error).name}: ${(error as Error).message} (${error instanceof RangeError})`
+      const e = error as Error & { code: string }
+      return `${e.name}: ${e.message} (${error instanceof RangeError}, ${e.code}, ${e.cause})`
     }
   })
   await marked(loader.calls, REGISTERED)
   const mainError = failure(main.fetch('k', () => 'should not run either'))
   release(loader.calls, RELEASE)
   t.is(await failing, 'RangeError: backend said no')
-  t.is(await waiting, 'RangeError: backend said no (true)')
+  t.is(await waiting, 'RangeError: backend said no (true, E_QUOTA, quota)', 'class, code and cause cross the thread')
   t.true((await mainError) instanceof RangeError)
   t.is((await mainError).message, 'backend said no')
+  t.is((await mainError as Error & { code: string }).code, 'E_QUOTA')
   const calls = new Int32Array(loader.calls)
   t.deepEqual([calls[LOADS], calls[OTHER_LOADS]], [1, 0], 'one load; the waiters ran nothing')
   t.false(main.has('k'))
   t.is(await main.fetch('k', () => 'second try'), 'second try', 'a failure is not cached')
+})
+
+test('rejections of any kind reach other threads: custom error classes keep their name and fields, non-errors their value', async (t) => {
+  const name = cacheName('reasons')
+  const [w] = await workers(t, 1)
+  await w.open({ name, maxCapacity: 10 })
+  const main = new SharedMoka<string, string>({ name, maxCapacity: 10 })
+  class BackendError extends Error {
+    readonly status = 503
+    constructor(message: string) {
+      super(message)
+      this.name = 'BackendError'
+    }
+  }
+  const reasons: unknown[] = [new BackendError('down'), 'a plain string', { code: 42 }, Object.assign(new Error('odd'), { handler: () => 1 })]
+  for (const [i, reason] of reasons.entries()) {
+    const loading = failure(
+      main.fetch(`k${i}`, async () => {
+        await marked(w.calls, 10 + i)
+        throw reason
+      }),
+    )
+    const seen = w.run(async (cache, i, env) => {
+      const pending = cache.fetch(`k${i}`, () => 'not run')
+      env.mark(10 + i)
+      try {
+        await pending
+        return 'resolved'
+      } catch (error) {
+        return error instanceof Error ? { name: error.name, message: error.message, status: (error as { status?: number }).status } : { value: error }
+      }
+    }, i)
+    await loading
+    const expected = [
+      { name: 'BackendError', message: 'down', status: 503 },
+      { value: 'a plain string' },
+      { value: { code: 42 } },
+      { name: 'Error', message: 'odd', status: undefined },
+    ][i]
+    t.deepEqual(await seen, expected)
+  }
 })
 
 test('waiting does not block the event loop: timers run while another thread loads', async (t) => {

@@ -6,6 +6,7 @@ import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
 import { Keying } from './keys'
 import { Moka } from './moka'
 import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, SetOptions, validateOptions } from './options'
+import { cachedShared, isShared, SharedCachedFunction, SharedCachedOptions } from './shared-cached'
 import { Flights, flightsOf, RetryPolicy, TimeoutError } from './singleflight'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -445,17 +446,27 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
  * the wrapper keeps `fn`'s parameter and return types and exposes `.cache`,
  * `.cacheInfo()`, `.cacheClear()`, `.invalidate(...args)` and `.uncached`.
  *
+ * With `{ shared: 'name' }`, the results live in that `SharedMoka`, shared by
+ * every thread of the process (see `SharedCachedOptions`).
+ *
  * Called with options only, returns a method decorator (`@cached({ ttl: '1m' })`)
  * that works with TS 5 standard decorators and with legacy
  * `experimentalDecorators`; each instance gets its own cache.
  */
+export function cached<F extends AnyFunction>(fn: F, options: SharedCachedOptions<Parameters<F>, ReturnType<F>>): SharedCachedFunction<F>
 export function cached<F extends AnyFunction, K = unknown>(
   fn: F,
   options?: CachedOptions<Parameters<F>, ReturnType<F>, K>,
 ): CachedFunction<F, K>
 export function cached(options?: CachedOptions): CachedDecorator
 export function cached(fnOrOptions?: unknown, options?: unknown): unknown {
-  if (typeof fnOrOptions === 'function') return build(fnOrOptions as AnyFunction, configure(options))
+  if (typeof fnOrOptions === 'function') {
+    if (isShared(options)) return cachedShared(fnOrOptions as AnyFunction, options)
+    return build(fnOrOptions as AnyFunction, configure(options))
+  }
+  if (isShared(fnOrOptions)) {
+    throw new TypeError('@cached({ shared }) is not supported: methods cache per instance, a shared cache per process; wrap a function with cached(fn, { shared })')
+  }
   const config = configure(fnOrOptions)
   return function decorator(target: unknown, context: unknown, descriptor?: PropertyDescriptor): unknown {
     if (isStandardContext(context)) {

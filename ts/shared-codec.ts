@@ -10,6 +10,7 @@ import * as v8 from 'node:v8'
 
 import { describe } from './duration'
 import { BUFFER, BYTES, RawValue, SERIALIZED, STRING } from './shared-native'
+import { AbortError, TimeoutError } from './singleflight'
 
 /** Turns values into bytes and back; both threads of a cache must use the same one. */
 export interface Serializer<V> {
@@ -53,16 +54,64 @@ export class Codec<V> {
   }
 }
 
-/** An error (or any rejection reason) as bytes for other threads; what cannot be cloned becomes an `Error` with its message. */
-export function serializeError(error: unknown): Uint8Array {
-  try {
-    return v8.serialize(error)
-  } catch {
-    const message = error instanceof Error ? error.message : String(error)
-    return v8.serialize(Object.assign(new Error(message), { name: error instanceof Error ? error.name : 'Error' }))
-  }
+/** Error classes a rejection is rebuilt as, by name; any other error becomes an `Error` carrying its name. */
+const ERROR_CLASSES: Record<string, new (message?: string, options?: { cause?: unknown }) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+  TimeoutError,
+  AbortError,
 }
 
+interface ErrorRecord {
+  name: string
+  message: string
+  stack: string | undefined
+  cause?: unknown
+  /** Own enumerable properties, such as `code`. */
+  fields: Record<string, unknown>
+}
+
+type Rejection = { error: ErrorRecord } | { value: unknown }
+
+/**
+ * A rejection reason as bytes for other threads. An error keeps its name,
+ * message, stack, cause and own properties (`code`, …); what cannot be
+ * cloned is dropped, down to the message.
+ */
+export function serializeError(reason: unknown): Uint8Array {
+  if (!(reason instanceof Error)) {
+    try {
+      return v8.serialize({ value: reason } satisfies Rejection)
+    } catch {
+      return v8.serialize({ value: String(reason) } satisfies Rejection)
+    }
+  }
+  const { name, message, stack } = reason
+  const cause = (reason as { cause?: unknown }).cause
+  const full: ErrorRecord = { name, message, stack, fields: { ...reason }, ...(cause === undefined ? {} : { cause }) }
+  for (const record of [full, { name, message, stack, fields: {} }]) {
+    try {
+      return v8.serialize({ error: record } satisfies Rejection)
+    } catch {
+      // Some field or the cause cannot be cloned: try with less.
+    }
+  }
+  return v8.serialize({ error: { name: String(name), message: String(message), stack: undefined, fields: {} } } satisfies Rejection)
+}
+
+/** The rejection reason `serializeError` wrote, rebuilt in this thread. */
 export function deserializeError(raw: RawValue): unknown {
-  return v8.deserialize(new Uint8Array(raw as ArrayBuffer))
+  const rejection = v8.deserialize(new Uint8Array(raw as ArrayBuffer)) as Rejection
+  if ('value' in rejection) return rejection.value
+  const { name, message, stack, fields } = rejection.error
+  const Class = Object.hasOwn(ERROR_CLASSES, name) ? ERROR_CLASSES[name] : Error
+  const error = 'cause' in rejection.error ? new Class(message, { cause: rejection.error.cause }) : new Class(message)
+  if (error.name !== name) Object.defineProperty(error, 'name', { value: name, writable: true, configurable: true })
+  if (stack !== undefined) Object.defineProperty(error, 'stack', { value: stack, writable: true, configurable: true })
+  return Object.assign(error, fields)
 }

@@ -66,8 +66,9 @@ export class Inbox<K extends SharedKey, V> {
 
   /**
    * Takes a batch of `[kind, wait or cause, key, value]` quadruples. Listener
-   * errors do not stop the batch; they are rethrown after it (uncaught on
-   * this thread, like an error in any event callback).
+   * errors do not stop the batch; they are rethrown after it, from a fresh
+   * tick: an uncaught exception on this thread, as from any event callback
+   * (Node would only warn about an exception thrown back into the addon).
    */
   readonly dispatch = (batch: unknown[]): void => {
     let errors: unknown[] | undefined
@@ -95,6 +96,11 @@ export class Inbox<K extends SharedKey, V> {
         waiter.reject(error)
       }
     }
-    if (errors !== undefined) throw listenerFailure(errors)
+    if (errors !== undefined) {
+      const failure = listenerFailure(errors)
+      process.nextTick(() => {
+        throw failure
+      })
+    }
   }
 }
