@@ -221,7 +221,7 @@ test('an already aborted signal rejects at once without loading', async (t) => {
 })
 
 test('ttl: a duration or a function of the value sets the entry lifetime', async (t) => {
-  const cache = new Moka<string, { expiresIn: number }>({ maxCapacity: 10 })
+  const cache = new Moka<string, { expiresIn: number }>({ perEntryExpiry: true, maxCapacity: 10 })
   const started = Date.now()
   await cache.fetch('short', () => ({ expiresIn: 300 }), { ttl: (v) => v.expiresIn })
   await cache.fetch('long', () => ({ expiresIn: 60_000 }), { ttl: (v) => v.expiresIn })

@@ -185,6 +185,7 @@ function configure(options: unknown): Config {
       ttl: perEntry ? undefined : v.ttl,
       tti: perEntry ? undefined : v.tti,
       policy: v.lru ? 'lru' : 'tinyLfu',
+      perEntryExpiry: perEntry || ttlFunction !== undefined,
       weigher: v.weigher,
       evictionListener: v.evictionListener,
       hash: v.hash,
