@@ -285,12 +285,11 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
   const keyOf = (args: unknown[]): unknown => (keyFn === undefined ? argsKey(args) : keyFn(...args))
 
   const store = (key: unknown, value: unknown): void => {
-    let options: SetOptions | undefined | typeof SKIP = entryOptions(c.entryTtl, value)
+    const options = entryOptions(c.entryTtl, c.entryTti, value)
     if (options === SKIP) {
       main.delete(key)
       return
     }
-    if (c.entryTti !== undefined) options = { ...options, tti: c.entryTti }
     main.set(key, value, options)
     fresh?.set(key, true)
     failing?.delete(key)
