@@ -132,6 +132,15 @@ function wrappedAndPrivate(t: ExecutionContext, mod: typeof standard): void {
   // cacheOf looks through the wrapper, by name and by method.
   t.is(cacheOf(catalog, 'find').cacheInfo().hits, 1)
   t.is(cacheOf(catalog, catalog.find), cacheOf(catalog, 'find'))
+  // The other order: the cache outside, tracing only on loads.
+  const other = new mod.CatalogService()
+  const tracesBeforeLookup = mod.traces.length
+  t.is(other.lookup(5), 'lookup 5')
+  t.is(other.lookup(5), 'lookup 5')
+  t.is(other.loads, 1)
+  t.is(mod.traces.length - tracesBeforeLookup, 1, 'a hit returns before the wrapper inside runs')
+  t.is(cacheOf(other, 'lookup').cacheInfo().hits, 1)
+  t.true(cacheOf(other, other.lookup).invalidate(5))
   t.is(catalog.priceOf(2), 20)
   t.is(catalog.priceOf(2), 20)
   t.is(catalog.stockOf(3), 3)
