@@ -4,7 +4,7 @@
 import test from 'ava'
 
 import { Moka } from '../index.js'
-import { assertConsistent, assertContents, recorder } from './_helpers'
+import { assertConsistent, assertContents, recorder, sleep } from './_helpers'
 
 test('set returns the cache itself, for chaining', (t) => {
   const cache = new Moka<string, number>({ maxCapacity: 10, perEntryExpiry: true })
@@ -51,6 +51,37 @@ test('remove returns the removed value, or undefined', (t) => {
   t.false(cache.has('a'))
   t.deepEqual(events, [['a', value, 'explicit']])
   t.is(cache.slotsInUse, 0)
+})
+
+test('remove(key, fallback) returns the fallback when nothing was removed, like moka-py', (t) => {
+  const { events, listener } = recorder()
+  const cache = new Moka<string, string | undefined>({ maxCapacity: 10, evictionListener: listener })
+  const fallback = { absent: true }
+  cache.set('a', 'x').set('u', undefined)
+  t.is(cache.remove('never', fallback), fallback)
+  t.is(cache.remove('a', fallback), 'x')
+  t.is(cache.remove('a', fallback), fallback)
+  t.is(cache.remove('u', fallback), undefined, 'a stored undefined was removed: it is the value, not the fallback')
+  t.deepEqual(events, [
+    ['a', 'x', 'explicit'],
+    ['u', undefined, 'explicit'],
+  ])
+  t.is(cache.slotsInUse, 0)
+})
+
+test('getWith(key, init, { ttl, tti }) stores with per-entry expiry, like set', async (t) => {
+  const cache = new Moka<string, string>({ maxCapacity: 10 })
+  let calls = 0
+  const init = (key: string) => `${key}:${++calls}`
+  t.is(cache.getWith('ttl', init, { ttl: 150 }), 'ttl:1')
+  t.is(cache.getWith('tti', init, { tti: '150ms' }), 'tti:2')
+  t.is(cache.getWith('forever', init), 'forever:3')
+  t.is(cache.getWith('ttl', init, { ttl: 150 }), 'ttl:1', 'a hit: init does not run')
+  await sleep(500)
+  t.false(cache.has('ttl'))
+  t.false(cache.has('tti'))
+  t.is(cache.getWith('forever', init, { ttl: 150 }), 'forever:3', 'options apply only to what init computes')
+  t.is(cache.getWith('ttl', init), 'ttl:4')
 })
 
 test('clear removes everything now and notifies each entry as explicit', (t) => {

@@ -1,3 +1,5 @@
+import { inspect } from 'node:util'
+
 import { binding, KIND_BITS, KIND_MASK, MAX_SLOT, NativeCache, protocol, STATE_COUNT, STATE_HEADER, STATE_MORE } from './native'
 import { fetchThrough, FetchOptions, Loader } from './fetch'
 import { describe } from './duration'
@@ -10,7 +12,9 @@ import {
   SetOptions,
   validateOptions,
   validateSetOptions,
+  ValidOptions,
 } from './options'
+import { refuseCloning } from './uncloneable'
 
 /** `value` itself, or a TypeError naming `name` when it is not iterable (`Array.from` would take it as empty). */
 function iterable<T>(value: Iterable<T>, name: string): Iterable<T> {
@@ -75,9 +79,13 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   #disposed = false
   /** Counts writes, so that `invalidateIf` can tell when its predicate wrote. */
   #writes = 0
+  /** The options as validated; read by `maxCapacity`, `policy`, `ttl`, `tti`. */
+  readonly #options: ValidOptions<K, V>
 
   constructor(options: MokaOptions<K, V>) {
     const o = validateOptions<K, V>(options)
+    this.#options = o
+    refuseCloning(this)
     this.#listener = o.evictionListener
     this.#weigher = o.weigher
     this.#perEntryExpiry = o.perEntryExpiry
@@ -107,11 +115,14 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   }
 
   /**
-   * The value of `key`; when absent, `init(key)` computes it, it is stored and
-   * returned. If `init` throws, nothing is stored and the error propagates.
+   * The value of `key`; when absent, `init(key)` computes it, it is stored
+   * (with `options`' `ttl`/`tti`, as `set` takes them) and returned. If
+   * `init` throws, nothing is stored and the error propagates.
    */
-  getWith(key: K, init: (key: K) => V): V {
-    if (typeof init !== 'function') throw new TypeError('init must be a function')
+  getWith(key: K, init: (key: K) => V, options?: SetOptions): V {
+    if (typeof init !== 'function') throw new TypeError(`init must be a function, got ${describe(init)}`)
+    // Checked on a hit too: a bad option is a bug whether or not it was needed this time.
+    this.#entryOptions(options, 'getWith')
     const slot = this.#keying.needsToken(key)
       ? this.#native.get(key, this.#keying.lookup(key))
       : this.#native.get(key)
@@ -123,7 +134,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     // A miss leaves any removals it published queued: `set` delivers them
     // after storing, so a throwing listener cannot cancel the computation.
     const value = init(key)
-    this.set(key, value)
+    this.set(key, value, options)
     return value
   }
 
@@ -132,7 +143,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
    * returned. Concurrent calls for one key share one load (single-flight);
    * a failed load is not stored. `signal` rejects this caller alone,
    * `timeout` every waiter of the load it starts, `ttl` (a duration or a
-   * function of the value) sets the entry's time to live.
+   * function of the value) sets the entry's time to live, `tti` its time to idle.
    */
   fetch(key: K, loader: Loader<K, V>, options?: FetchOptions<V>): Promise<V> {
     return fetchThrough(this, this.#keying, key, loader, options)
@@ -152,14 +163,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
    * optional per-entry `ttl`/`tti`. Returns the cache, like `Map#set`.
    */
   set(key: K, value: V, options?: SetOptions): this {
-    let ttl: number | undefined
-    let tti: number | undefined
-    if (options !== undefined) {
-      ;({ ttl, tti } = validateSetOptions(options))
-      if (!this.#perEntryExpiry && (ttl !== undefined || tti !== undefined)) {
-        throw new TypeError('set: per-entry ttl/tti need a cache created with perEntryExpiry: true')
-      }
-    }
+    const { ttl, tti } = this.#entryOptions(options, 'set')
     const weight = this.#weigher === undefined ? undefined : checkWeight(this.#weigher(key, value))
     let token: number | undefined
     let rec: Interned | undefined
@@ -181,10 +185,12 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     return this.#remove(key) >= 0
   }
 
-  /** Removes `key` and returns its value (undefined when absent). */
-  remove(key: K): V | undefined {
+  /** Removes `key` and returns its value; `fallback` (or undefined) when absent or expired. */
+  remove(key: K): V | undefined
+  remove<F>(key: K, fallback: F): V | F
+  remove(key: K, fallback?: unknown): unknown {
     const slot = this.#removeKeepingSlot(key)
-    const value = slot >= 0 ? this.#values[slot] : undefined
+    const value = slot >= 0 ? this.#values[slot] : fallback
     if (this.#state[STATE_COUNT] !== 0) this.#drain()
     return value
   }
@@ -377,6 +383,48 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     return 'Moka'
   }
 
+  /** The bound on entries, or on total weight with a `weigher`. */
+  get maxCapacity(): number {
+    return this.#options.maxCapacity
+  }
+
+  get policy(): 'tinyLfu' | 'lru' {
+    return this.#options.lru ? 'lru' : 'tinyLfu'
+  }
+
+  /** The cache-wide time to live in milliseconds, or undefined when none was given. */
+  get ttl(): number | undefined {
+    return this.#options.ttl
+  }
+
+  /** The cache-wide time to idle in milliseconds, or undefined when none was given. */
+  get tti(): number | undefined {
+    return this.#options.tti
+  }
+
+  /**
+   * What `console.log(cache)` and `util.inspect` show:
+   * `Moka { size, maxCapacity, policy, ttl, tti }` (`weightedSize` with a
+   * weigher; `ttl`/`tti` when set). Reads `size`, so pending maintenance runs.
+   */
+  [inspect.custom](_depth: number, options: object): string {
+    return `Moka ${inspect(this.toJSON(), options)}`
+  }
+
+  /** The same summary as `util.inspect`, for loggers that serialize with JSON; never the entries. */
+  toJSON(): Record<string, unknown> {
+    const o = this.#options
+    if (this.#disposed) return { disposed: true, maxCapacity: o.maxCapacity, policy: this.policy }
+    return {
+      size: this.size,
+      ...(o.weigher === undefined ? {} : { weightedSize: this.weightedSize }),
+      maxCapacity: o.maxCapacity,
+      policy: this.policy,
+      ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
+      ...(o.tti === undefined ? {} : { tti: o.tti }),
+    }
+  }
+
   /** Slots in use (entries not yet released, expired ones included); for leak checks. */
   get slotsInUse(): number {
     return this.#nextSlot - this.#freeSlots.length
@@ -385,6 +433,16 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   /** Interned structural keys held; for leak checks. */
   get internedKeys(): number {
     return this.#keying.internedCount
+  }
+
+  /** Per-entry `ttl`/`tti` in ms, checked; a `TypeError` when this cache cannot apply them. */
+  #entryOptions(options: SetOptions | undefined, method: string): { ttl?: number; tti?: number } {
+    if (options === undefined) return {}
+    const { ttl, tti } = validateSetOptions(options)
+    if (!this.#perEntryExpiry && (ttl !== undefined || tti !== undefined)) {
+      throw new TypeError(`${method}: per-entry ttl/tti need a cache created with perEntryExpiry: true`)
+    }
+    return { ttl, tti }
   }
 
   #snapshot(): number[] {
