@@ -65,7 +65,8 @@ export class Guard {
   /** `call()`'s result, or `FAILED` once the failure has been reported (or the TierError, with `suppressErrors: false`). */
   async run<T>(operation: TierOperation, key: string | undefined, call: () => Promise<T>): Promise<T | typeof FAILED> {
     try {
-      return await this.#policy.execute(call)
+      // A signal of its own: without one, cockatiel hangs every concurrent call's listener on one shared signal.
+      return await this.#policy.execute(call, new AbortController().signal)
     } catch (cause) {
       if (cause instanceof BrokenCircuitError) {
         this.#skipped++
