@@ -139,6 +139,15 @@ export class Peer {
     })
   }
 
+  /** Kills the process at once (SIGKILL), as a crash would. */
+  kill(): void {
+    this.#child.kill('SIGKILL')
+  }
+
+  get pid(): number {
+    return this.#child.pid!
+  }
+
   /** Closes the cache and waits for the process to exit; its exit code (0 when nothing went unhandled). */
   async stop(): Promise<number | null> {
     const child = this.#child
