@@ -87,7 +87,7 @@ test.serial('an instance whose bus connection broke drops its L1 when it resubsc
     t.is(b.stats().l1.hits, 1, 'b holds k in L1')
     const resyncs = b.stats().bus.resyncs
     // Drop every subscriber connection; the write below is published while nobody listens.
-    await raw.client('KILL', 'TYPE', 'pubsub')
+    await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
     t.true(await until(() => !b.stats().bus.connected, 5000))
     await a.set('k', 2)
     t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 10_000), 'b resubscribed')
