@@ -7,6 +7,7 @@ import { Keying } from './keys'
 import { Moka } from './moka'
 import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, SetOptions, validateOptions } from './options'
 import { Flights, flightsOf, RetryPolicy, TimeoutError } from './singleflight'
+import { cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tiered/memoize'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (this: any, ...args: any[]) => any
@@ -157,6 +158,7 @@ function configure(options: unknown): Config {
     throw new TypeError(`cached options must be an object, got ${describe(options)}`)
   }
   const o = options as Record<string, unknown>
+  if (o.tier !== undefined) throw new TypeError('tier: memoize through a TieredCache with cached(fn, { tier }); @cached() keeps one cache per instance')
   const ttlFunction = typeof o.ttl === 'function' ? (o.ttl as (value: unknown) => Duration | undefined) : undefined
   const v = validateOptions<unknown, unknown>(
     { ...o, maxCapacity: o.maxCapacity ?? DEFAULT_MAX_CAPACITY, ttl: ttlFunction === undefined ? o.ttl : undefined },
@@ -449,13 +451,17 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
  * that works with TS 5 standard decorators and with legacy
  * `experimentalDecorators`; each instance gets its own cache.
  */
+export function cached<F extends AnyFunction>(fn: F, options: TierCachedOptions<Parameters<F>, ReturnType<F>>): TierCachedFunction<F>
 export function cached<F extends AnyFunction, K = unknown>(
   fn: F,
   options?: CachedOptions<Parameters<F>, ReturnType<F>, K>,
 ): CachedFunction<F, K>
 export function cached(options?: CachedOptions): CachedDecorator
 export function cached(fnOrOptions?: unknown, options?: unknown): unknown {
-  if (typeof fnOrOptions === 'function') return build(fnOrOptions as AnyFunction, configure(options))
+  if (typeof fnOrOptions === 'function') {
+    if (typeof options === 'object' && options !== null && 'tier' in options) return cachedThroughTier(fnOrOptions as AnyFunction, options)
+    return build(fnOrOptions as AnyFunction, configure(options))
+  }
   const config = configure(fnOrOptions)
   return function decorator(target: unknown, context: unknown, descriptor?: PropertyDescriptor): unknown {
     if (isStandardContext(context)) {
