@@ -47,7 +47,9 @@ fn main() {
         ("tinyLfu, no listener,", EvictionPolicy::tiny_lfu(), false),
     ];
     for (name, policy, listener) in policies {
-        let mut builder = Cache::builder().max_capacity(n as u64).eviction_policy(policy);
+        let mut builder = Cache::builder()
+            .max_capacity(n as u64)
+            .eviction_policy(policy);
         if listener {
             builder = builder.eviction_listener(|_, _, _| {});
         }

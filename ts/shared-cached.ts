@@ -142,7 +142,7 @@ export function cachedShared<F extends AnyFunction>(fn: F, options: Record<strin
       asyncResults = true
       return cache.fetch(key, () => result, { ttl: entryTtl, timeout })
     }
-    const set: SetOptions | undefined | typeof SKIP = entryOptions(entryTtl, result)
+    const set: SetOptions | undefined | typeof SKIP = entryOptions(entryTtl, undefined, result)
     if (set === SKIP) return result
     if (set === undefined) return cache.getWith(key, () => result)
     cache.set(key, result, set)

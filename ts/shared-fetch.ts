@@ -19,6 +19,12 @@ function isTicket(x: unknown): x is NativeTicket {
   return typeof x === 'object' && x !== null && typeof (x as { abandon?: unknown }).abandon === 'function'
 }
 
+/** The stored value's time to live (a duration or a function of it) and time to idle. */
+export interface EntryExpiry<V> {
+  ttl: EntryTtl<V> | undefined
+  tti: number | undefined
+}
+
 export interface LoadContext<K extends SharedKey, V> {
   native: NativeHandle
   codec: Codec<V>
@@ -29,7 +35,7 @@ export async function loadShared<K extends SharedKey, V>(
   cx: LoadContext<K, V>,
   key: K,
   loader: SharedLoader<K, V>,
-  ttl: EntryTtl<V> | undefined,
+  expiry: EntryExpiry<V>,
   signal: AbortSignal,
 ): Promise<V> {
   for (;;) {
@@ -40,7 +46,7 @@ export async function loadShared<K extends SharedKey, V>(
       if (outcome === RETRY_LOAD) continue
       return outcome
     }
-    if (isTicket(acquired)) return runLoader(cx, acquired, key, loader, ttl, signal)
+    if (isTicket(acquired)) return runLoader(cx, acquired, key, loader, expiry, signal)
     return cx.codec.decode(acquired)
   }
 }
@@ -56,7 +62,7 @@ async function runLoader<K extends SharedKey, V>(
   ticket: NativeTicket,
   key: K,
   loader: SharedLoader<K, V>,
-  ttl: EntryTtl<V> | undefined,
+  expiry: EntryExpiry<V>,
   signal: AbortSignal,
 ): Promise<V> {
   let finished = false
@@ -79,7 +85,7 @@ async function runLoader<K extends SharedKey, V>(
     signal.removeEventListener('abort', giveUp)
   }
   try {
-    const options = entryOptions(ttl, value)
+    const options = entryOptions(expiry.ttl, expiry.tti, value)
     const kind = cx.codec.kind(value)
     const payload = cx.codec.payload(value, kind)
     const store = options !== SKIP

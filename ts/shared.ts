@@ -11,9 +11,13 @@ import { NativeHandle, shared, SharedKey, STRING } from './shared-native'
 import { SharedMokaOptions, validateSharedOptions } from './shared-options'
 import { abortReason, Flights } from './singleflight'
 
-/** `stats()` of a shared cache: counts of every thread. `evictions` only when the cache has an `evictionListener`. */
-export interface SharedCacheStats extends Omit<CacheStats, 'evictions'> {
-  evictions?: CacheStats['evictions']
+/**
+ * `stats()` of a shared cache: counts of every thread. Removals are known
+ * only to a cache created with an `evictionListener` (moka reports them to a
+ * listener only); otherwise `removed` and `evictions` are undefined.
+ */
+export interface SharedCacheStats extends Omit<CacheStats, 'removed'> {
+  removed: number | undefined
 }
 
 /** A key is checked where a JS structure would take it before the addon sees it. */
@@ -131,14 +135,14 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   fetch(key: K, loader: SharedLoader<K, V>, options?: FetchOptions<V>): Promise<V> {
     checkKey(key)
     if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${describe(loader)}`)
-    const { signal, timeout, ttl } = checkFetchOptions<V>(options)
+    const { signal, timeout, ttl, tti } = checkFetchOptions<V>(options)
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     const raw = this.#native.get(key)
     if (raw !== undefined) return Promise.resolve(this.#codec.decode(raw))
     const running = this.#flights.get<V>(key)
     if (running !== undefined) return running.join(signal, timeout)
     const flight = this.#flights.start<V>(key, {
-      attempt: (loadSignal) => loadShared(this.#load, key, loader, ttl, loadSignal),
+      attempt: (loadSignal) => loadShared(this.#load, key, loader, { ttl, tti }, loadSignal),
       timeout,
       // The attempt stores the value itself, before other threads learn it.
       onValue: () => {},
@@ -223,9 +227,14 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   /** Counters of every thread since the cache was created; `evictions` when it has an `evictionListener`. */
   stats(): SharedCacheStats {
     const [hits, misses, expired, explicit, replaced, size] = this.#native.stats()
-    const stats: SharedCacheStats = { hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) }
-    if (!Number.isNaN(expired)) stats.evictions = { expired, explicit, replaced, size }
-    return stats
+    const counted = !Number.isNaN(expired)
+    return {
+      hits,
+      misses,
+      hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+      removed: counted ? expired + explicit + replaced + size : undefined,
+      evictions: counted ? { expired, explicit, replaced, size } : undefined,
+    }
   }
 
   /** Loads running now, from every thread. */
