@@ -17,10 +17,10 @@ use moka::sync::Cache;
 
 use super::expiry::PerEntry;
 use super::flight::Flights;
-use super::js::{type_error, JsResult};
 use super::key::Key;
 use super::port::{Delivery, Port};
 use super::value::Value;
+use crate::ffi::{type_error, JsResult};
 
 /// Removal causes, in the order the JS layer names them.
 pub const EXPIRED: u32 = 0;

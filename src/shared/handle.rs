@@ -14,13 +14,14 @@ use napi::sys::{self, napi_value};
 
 use super::cache::{byte_weight, Options, SharedCache};
 use super::flight::{Acquired, Waiter};
-use super::js::{callback, range_error, type_error, Args, Callback, Cx, JsError, JsResult};
+use super::js::{callback, EnvExt};
 use super::key::KeyBuf;
 use super::port::Port;
 use super::registry;
 use super::snapshot::Snapshot;
 use super::ticket::Ticket;
 use super::value::{EntryTimes, Value};
+use crate::ffi::{range_error, type_error, Args, Callback, Env, JsError, JsResult};
 
 /// moka refuses durations longer than 1000 years.
 pub const MAX_MS: f64 = 1000.0 * 365.0 * 24.0 * 3600.0 * 1000.0;
@@ -35,7 +36,7 @@ pub struct Handle {
 impl Handle {
     fn cache(&self) -> JsResult<Ref<'_, Arc<SharedCache>>> {
         Ref::filter_map(self.cache.borrow(), Option::as_ref)
-            .map_err(|_| JsError::Error(format!("SharedMoka {:?} is closed", self.name)))
+            .map_err(|_| JsError::Internal(format!("SharedMoka {:?} is closed", self.name)))
     }
 
     fn close(&self) {
@@ -55,11 +56,11 @@ impl Drop for Handle {
 }
 
 /// A duration argument in milliseconds: `undefined` or a number in (0, 1000 years].
-pub fn duration_arg(cx: &Cx, v: napi_value, name: &str) -> JsResult<Option<f64>> {
-    if cx.is_undefined(v)? {
+pub fn duration_arg(env: Env, v: napi_value, name: &str) -> JsResult<Option<f64>> {
+    if env.is_undefined(v)? {
         return Ok(None);
     }
-    let ms = cx.number(v, name)?;
+    let ms = env.get_f64(v, name)?;
     if !(ms > 0.0 && ms <= MAX_MS) {
         return range_error(format!(
             "{name} must be a positive number of milliseconds, at most 1000 years; got {ms}"
@@ -71,21 +72,21 @@ pub fn duration_arg(cx: &Cx, v: napi_value, name: &str) -> JsResult<Option<f64>>
 /// Reads the value to store under `key` from `args[at..at + 4]`
 /// (`value, kind, ttl?, tti?`) and checks it against the cache's capacity.
 pub fn value_arg<const N: usize>(
-    cx: &Cx,
+    env: Env,
     args: &Args<N>,
     at: usize,
     cache: &SharedCache,
     key: &[u8],
 ) -> JsResult<Value> {
-    let kind = cx.number(cx.arg(args, at + 1)?, "kind")?;
+    let kind = env.get_f64(env.arg(args, at + 1)?, "kind")?;
     if !(0.0..=255.0).contains(&kind) || kind.fract() != 0.0 {
         return range_error(format!("unknown value kind {kind}"));
     }
     let times = EntryTimes {
-        ttl: duration_arg(cx, cx.arg(args, at + 2)?, "ttl")?,
-        tti: duration_arg(cx, cx.arg(args, at + 3)?, "tti")?,
+        ttl: duration_arg(env, env.arg(args, at + 2)?, "ttl")?,
+        tti: duration_arg(env, env.arg(args, at + 3)?, "tti")?,
     };
-    let value = Value::read(cx, cx.arg(args, at)?, kind as u8, times)?;
+    let value = Value::read(env, env.arg(args, at)?, kind as u8, times)?;
     if cache.options.weigh_bytes {
         let weight = byte_weight(key, &value);
         let limit = cache.options.max_capacity.min(u32::MAX as u64);
@@ -104,111 +105,111 @@ pub fn value_arg<const N: usize>(
     Ok(value)
 }
 
-fn key_arg<const N: usize>(cx: &Cx, args: &Args<N>) -> JsResult<KeyBuf> {
+fn key_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<KeyBuf> {
     let mut key = KeyBuf::new();
-    key.read(cx, cx.arg(args, 0)?)?;
+    key.read(env, env.arg(args, 0)?)?;
     Ok(key)
 }
 
-fn value_or_undefined(cx: &Cx, value: Option<Value>) -> JsResult<napi_value> {
+fn value_or_undefined(env: Env, value: Option<Value>) -> JsResult<napi_value> {
     match value {
-        Some(v) => v.to_js(cx),
-        None => cx.undefined(),
+        Some(v) => v.to_js(env),
+        None => env.undefined(),
     }
 }
 
 // get(key) -> value | undefined
-callback!(get, Handle, 1, |cx, handle, args| {
-    let key = key_arg(&cx, &args)?;
-    value_or_undefined(&cx, handle.cache()?.get(key.as_slice()))
+callback!(get, Handle, 1, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    value_or_undefined(env, handle.cache()?.get(key.as_slice()))
 });
 
 // has(key) -> boolean; not a read: no popularity, no idle reset.
-callback!(has, Handle, 1, |cx, handle, args| {
-    let key = key_arg(&cx, &args)?;
-    cx.boolean(handle.cache()?.contains(key.as_slice()))
+callback!(has, Handle, 1, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    env.boolean(handle.cache()?.contains(key.as_slice()))
 });
 
 // set(key, value, kind, ttl?, tti?)
-callback!(set, Handle, 5, |cx, handle, args| {
-    let key = key_arg(&cx, &args)?;
+callback!(set, Handle, 5, |env, handle, args| {
+    let key = key_arg(env, &args)?;
     let cache = handle.cache()?;
-    let value = value_arg(&cx, &args, 1, &cache, key.as_slice())?;
+    let value = value_arg(env, &args, 1, &cache, key.as_slice())?;
     cache.insert(key.to_key(), value);
-    cx.undefined()
+    env.undefined()
 });
 
 // setIfAbsent(key, value, kind, ttl?, tti?) -> the value already there | undefined (stored)
-callback!(set_if_absent, Handle, 5, |cx, handle, args| {
-    let key = key_arg(&cx, &args)?;
+callback!(set_if_absent, Handle, 5, |env, handle, args| {
+    let key = key_arg(env, &args)?;
     let cache = handle.cache()?;
-    let value = value_arg(&cx, &args, 1, &cache, key.as_slice())?;
-    value_or_undefined(&cx, cache.insert_if_absent(key.to_key(), value))
+    let value = value_arg(env, &args, 1, &cache, key.as_slice())?;
+    value_or_undefined(env, cache.insert_if_absent(key.to_key(), value))
 });
 
 // delete(key) -> boolean
-callback!(delete, Handle, 1, |cx, handle, args| {
-    let key = key_arg(&cx, &args)?;
-    cx.boolean(handle.cache()?.remove(key.as_slice()).is_some())
+callback!(delete, Handle, 1, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    env.boolean(handle.cache()?.remove(key.as_slice()).is_some())
 });
 
 // take(key) -> the removed value | undefined
-callback!(take, Handle, 1, |cx, handle, args| {
-    let key = key_arg(&cx, &args)?;
+callback!(take, Handle, 1, |env, handle, args| {
+    let key = key_arg(env, &args)?;
     let removed = handle.cache()?.remove(key.as_slice());
-    value_or_undefined(&cx, removed)
+    value_or_undefined(env, removed)
 });
 
-callback!(clear, Handle, 0, |cx, handle, _args| {
+callback!(clear, Handle, 0, |env, handle, _args| {
     handle.cache()?.clear();
-    cx.undefined()
+    env.undefined()
 });
 
-callback!(run_pending_tasks, Handle, 0, |cx, handle, _args| {
+callback!(run_pending_tasks, Handle, 0, |env, handle, _args| {
     handle.cache()?.run_pending_tasks();
-    cx.undefined()
+    env.undefined()
 });
 
 // size() -> entry count after pending maintenance has run.
-callback!(size, Handle, 0, |cx, handle, _args| {
+callback!(size, Handle, 0, |env, handle, _args| {
     let cache = handle.cache()?;
     cache.run_pending_tasks();
-    cx.double(cache.entry_count() as f64)
+    env.double(cache.entry_count() as f64)
 });
 
-callback!(weighted_size, Handle, 0, |cx, handle, _args| {
+callback!(weighted_size, Handle, 0, |env, handle, _args| {
     let cache = handle.cache()?;
     cache.run_pending_tasks();
-    cx.double(cache.weighted_size() as f64)
+    env.double(cache.weighted_size() as f64)
 });
 
 // stats() -> Float64Array [hits, misses, expired, explicit, replaced, size]
-callback!(stats, Handle, 0, |cx, handle, _args| {
-    cx.float64_array(&handle.cache()?.stats())
+callback!(stats, Handle, 0, |env, handle, _args| {
+    env.float64_array(&handle.cache()?.stats())
 });
 
 // inFlight() -> loads running now, from every thread.
-callback!(in_flight, Handle, 0, |cx, handle, _args| {
-    cx.double(handle.cache()?.flights.len() as f64)
+callback!(in_flight, Handle, 0, |env, handle, _args| {
+    env.double(handle.cache()?.flights.len() as f64)
 });
 
 // snapshot() -> the live entries now, as a snapshot object.
-callback!(snapshot, Handle, 0, |cx, handle, _args| {
+callback!(snapshot, Handle, 0, |env, handle, _args| {
     let cache = Arc::clone(&*handle.cache()?);
-    Snapshot::to_js(&cx, cache)
+    Snapshot::to_js(env, cache)
 });
 
 // acquire(key, wait) -> the cached value | a ticket to run the load | null
 // when registered as waiter `wait` of a load running elsewhere.
-callback!(acquire, Handle, 2, |cx, handle, args| {
-    let key = key_arg(&cx, &args)?;
-    let wait = cx.number(cx.arg(&args, 1)?, "wait")?;
+callback!(acquire, Handle, 2, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    let wait = env.get_f64(env.arg(&args, 1)?, "wait")?;
     if !(0.0..=u32::MAX as f64).contains(&wait) || wait.fract() != 0.0 {
         return range_error("wait must be an integer in [0, 2^32)");
     }
     let cache = Arc::clone(&*handle.cache()?);
     if let Some(value) = cache.get(key.as_slice()) {
-        return value.to_js(&cx);
+        return value.to_js(env);
     }
     let port = &handle.port;
     let acquired = cache.flights.acquire(
@@ -220,18 +221,18 @@ callback!(acquire, Handle, 2, |cx, handle, args| {
         },
     );
     match acquired {
-        Acquired::Hit(value) => value.to_js(&cx),
+        Acquired::Hit(value) => value.to_js(env),
         Acquired::Wait => {
-            port.wait_registered(&cx)?;
-            cx.null()
+            port.wait_registered(env)?;
+            env.null()
         }
-        Acquired::Load(flight) => Ticket::to_js(&cx, cache, key.to_key(), flight),
+        Acquired::Load(flight) => Ticket::to_js(env, cache, key.to_key(), flight),
     }
 });
 
-callback!(close, Handle, 0, |cx, handle, _args| {
+callback!(close, Handle, 0, |env, handle, _args| {
     handle.close();
-    cx.undefined()
+    env.undefined()
 });
 
 const METHODS: &[(&str, Callback)] = &[
@@ -252,18 +253,18 @@ const METHODS: &[(&str, Callback)] = &[
     ("close", close),
 ];
 
-fn options_arg<const N: usize>(cx: &Cx, args: &Args<N>) -> JsResult<Options> {
-    let capacity = cx.number(cx.arg(args, 1)?, "maxCapacity")?;
+fn options_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<Options> {
+    let capacity = env.get_f64(env.arg(args, 1)?, "maxCapacity")?;
     if !(capacity >= 0.0 && capacity <= 2f64.powi(53) && capacity.fract() == 0.0) {
         return range_error(format!(
             "maxCapacity must be an integer ≥ 0, got {capacity}"
         ));
     }
-    let flag = |i, name| cx.flag(cx.arg(args, i)?, name);
+    let flag = |i, name| env.flag(env.arg(args, i)?, name);
     Ok(Options {
         max_capacity: capacity as u64,
-        ttl: duration_arg(cx, cx.arg(args, 2)?, "ttl")?,
-        tti: duration_arg(cx, cx.arg(args, 3)?, "tti")?,
+        ttl: duration_arg(env, env.arg(args, 2)?, "ttl")?,
+        tti: duration_arg(env, env.arg(args, 3)?, "tti")?,
         lru: flag(4, "lru")?,
         weigh_bytes: flag(5, "weighBytes")?,
         custom_serializer: flag(6, "customSerializer")?,
@@ -274,24 +275,24 @@ fn options_arg<const N: usize>(cx: &Cx, args: &Args<N>) -> JsResult<Options> {
 // open(name, maxCapacity, ttl, tti, lru, weighBytes, customSerializer, notify,
 // dispatch) -> the methods of a new handle on the cache named `name`.
 // `dispatch(batch)` receives, on this thread, what other threads deliver.
-callback!(open, (), 9, |cx, _unit, args| {
-    let name_value = cx.arg(&args, 0)?;
-    if cx.type_of(name_value)? != sys::ValueType::napi_string {
+callback!(open, (), 9, |env, _unit, args| {
+    let name_value = env.arg(&args, 0)?;
+    if env.type_of(name_value)? != sys::ValueType::napi_string {
         return type_error("name must be a string");
     }
     let mut name = Vec::new();
-    cx.string_utf16(name_value, &mut name)?;
+    env.string_utf16(name_value, &mut name)?;
     if name.is_empty() {
         return type_error("name must not be empty");
     }
-    let options = options_arg(&cx, &args)?;
-    let dispatch = cx.arg(&args, 8)?;
-    if cx.type_of(dispatch)? != sys::ValueType::napi_function {
+    let options = options_arg(env, &args)?;
+    let dispatch = env.arg(&args, 8)?;
+    if env.type_of(dispatch)? != sys::ValueType::napi_function {
         return type_error("dispatch must be a function");
     }
     let notify = options.notify;
     let cache = registry::open(name, options)?;
-    let port = Port::open(&cx, dispatch)?;
+    let port = Port::open(env, dispatch)?;
     if notify {
         cache.subscribe(&port);
     }
@@ -301,5 +302,5 @@ callback!(open, (), 9, |cx, _unit, args| {
         port,
         subscribed: notify,
     });
-    cx.methods(&handle, METHODS)
+    env.methods(&handle, METHODS)
 });

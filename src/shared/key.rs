@@ -10,7 +10,8 @@
 use napi::sys::{self, napi_value};
 use smallvec::SmallVec;
 
-use super::js::{type_error, Cx, JsError, JsResult};
+use super::js::EnvExt;
+use crate::ffi::{type_error, Env, JsError, JsResult};
 
 const LATIN1: u8 = 1;
 const UTF16: u8 = 2;
@@ -48,31 +49,31 @@ impl KeyBuf {
 
     /// Reads `value` as a key; anything but a string, number, bigint or
     /// boolean is a `TypeError`.
-    pub fn read(&mut self, cx: &Cx, value: napi_value) -> JsResult<()> {
+    pub fn read(&mut self, env: Env, value: napi_value) -> JsResult<()> {
         self.bytes.clear();
-        match cx.type_of(value)? {
+        match env.type_of(value)? {
             sys::ValueType::napi_string => {
                 let mut inline = [0u16; INLINE_UNITS];
-                match cx.short_string_utf16(value, &mut inline)? {
-                    Some(units) => self.push_string(units),
+                match env.short_string_utf16(value, &mut inline)? {
+                    Some(len) => self.push_string(&inline[..len]),
                     None => {
                         let mut units = Vec::new();
-                        cx.string_utf16(value, &mut units)?;
+                        env.string_utf16(value, &mut units)?;
                         self.push_string(&units)
                     }
                 }
             }
             sys::ValueType::napi_number => {
-                self.push_number(cx.get_f64(value)?);
+                self.push_number(env.get_f64(value, "key")?);
                 Ok(())
             }
             sys::ValueType::napi_boolean => {
                 self.bytes
-                    .push(if cx.flag(value, "key")? { TRUE } else { FALSE });
+                    .push(if env.flag(value, "key")? { TRUE } else { FALSE });
                 Ok(())
             }
             sys::ValueType::napi_bigint => {
-                let (negative, words) = cx.bigint_words(value)?;
+                let (negative, words) = env.bigint_words(value)?;
                 self.push_bigint(negative, &words)
             }
             other => type_error(format!(
@@ -134,31 +135,31 @@ impl KeyBuf {
 }
 
 /// The JS value of an encoded key.
-pub fn to_js(cx: &Cx, key: &[u8]) -> JsResult<napi_value> {
+pub fn to_js(env: Env, key: &[u8]) -> JsResult<napi_value> {
     let (tag, payload) = key
         .split_first()
-        .ok_or_else(|| JsError::Error("empty key".into()))?;
+        .ok_or_else(|| JsError::Internal("empty key".into()))?;
     match *tag {
-        LATIN1 => cx.string_latin1(payload),
-        UTF16 => cx.string_from_utf16_le(payload),
-        NUMBER => cx.double(f64::from_bits(u64::from_le_bytes(eight(payload)?))),
+        LATIN1 => env.string_latin1(payload),
+        UTF16 => env.string_from_utf16_le(payload),
+        NUMBER => env.double(f64::from_bits(u64::from_le_bytes(eight(payload)?))),
         BIGINT | NEGATIVE_BIGINT => {
             let words: Vec<u64> = payload
                 .chunks_exact(8)
                 .map(|c| u64::from_le_bytes(eight(c).unwrap_or_default()))
                 .collect();
-            cx.bigint(*tag == NEGATIVE_BIGINT, &words)
+            env.bigint(*tag == NEGATIVE_BIGINT, &words)
         }
-        TRUE => cx.boolean(true),
-        FALSE => cx.boolean(false),
-        _ => Err(JsError::Error(format!("unknown key tag {tag}"))),
+        TRUE => env.boolean(true),
+        FALSE => env.boolean(false),
+        _ => Err(JsError::Internal(format!("unknown key tag {tag}"))),
     }
 }
 
 fn eight(bytes: &[u8]) -> JsResult<[u8; 8]> {
     bytes
         .try_into()
-        .map_err(|_| JsError::Error("malformed number key".into()))
+        .map_err(|_| JsError::Internal("malformed number key".into()))
 }
 
 pub fn type_name(t: sys::napi_valuetype) -> &'static str {

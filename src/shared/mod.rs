@@ -9,13 +9,13 @@
 //! - `handle`: one thread's methods on a cache; `snapshot`: iteration.
 //! - `flight`, `ticket`, `port`: single-flight loads across threads, and
 //!   delivery of their outcomes and of removals to each thread's JS.
-//! - `js`: the checked Node-API layer all of the above use.
+//! - `js`: what they need from Node-API beyond the crate's `ffi` layer.
 
 mod cache;
 mod expiry;
 mod flight;
 mod handle;
-pub(crate) mod js;
+mod js;
 mod key;
 mod port;
 mod registry;
@@ -23,23 +23,25 @@ mod snapshot;
 mod ticket;
 mod value;
 
-use napi::bindgen_prelude::{Env, Result, Unknown};
+use napi::bindgen_prelude::{Result, Unknown};
 use napi_derive::napi;
+
+use js::EnvExt;
 
 /// `{ open }`: the native side of `SharedMoka` (see `handle::open`).
 // Only JS calls it; the unit-test build registers no exports.
 #[cfg_attr(test, allow(dead_code))]
 #[napi(js_name = "sharedBinding")]
-pub fn shared_binding(env: &Env) -> Result<Unknown<'_>> {
+pub fn shared_binding(napi_env: &napi::Env) -> Result<Unknown<'_>> {
     // SAFETY: napi-rs runs this inside the call of the exported function,
     // with that call's live environment.
-    let cx = unsafe { js::Cx::new(env.raw()) };
+    let env = unsafe { crate::ffi::Env::from_raw(napi_env.raw()) };
     let unit = std::rc::Rc::new(());
-    let binding = std::panic::catch_unwind(|| cx.methods(&unit, &[("open", handle::open)]));
+    let binding = std::panic::catch_unwind(|| env.methods(&unit, &[("open", handle::open)]));
     match binding {
         Ok(Ok(object)) => {
             // SAFETY: `object` was just created in this environment.
-            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), object) })
+            Ok(unsafe { Unknown::from_raw_unchecked(napi_env.raw(), object) })
         }
         Ok(Err(e)) => Err(napi::Error::from_reason(format!("sharedBinding: {e:?}"))),
         Err(_) => Err(napi::Error::from_reason("sharedBinding: internal error")),

@@ -15,9 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::sys::{self, napi_env, napi_threadsafe_function, napi_value};
 
-use super::js::{napi_call, Cx, JsResult};
+use super::js::EnvExt;
 use super::key::{self, Key};
 use super::value::Value;
+use crate::ffi::{napi_call, Env, JsResult};
 
 pub enum Delivery {
     /// A load this thread waited for stored `value`.
@@ -68,7 +69,7 @@ impl Port {
 
     /// A port delivering to `dispatch(batch)` on the current thread. It does
     /// not keep the event loop alive until a wait is registered.
-    pub fn open(cx: &Cx, dispatch: napi_value) -> JsResult<Arc<Port>> {
+    pub fn open(env: Env, dispatch: napi_value) -> JsResult<Arc<Port>> {
         let port = Arc::new(Port {
             inner: Mutex::new(Inner {
                 tsfn: None,
@@ -78,10 +79,10 @@ impl Port {
         });
         // The threadsafe function owns one reference, released by `finalize`.
         let context = Arc::into_raw(Arc::clone(&port)) as *mut c_void;
-        let name = cx.string_latin1(b"moka-js SharedMoka")?;
+        let name = env.string_latin1(b"moka-js SharedMoka")?;
         let mut tsfn = ptr::null_mut();
         let created = napi_call!(
-            cx,
+            env,
             napi_create_threadsafe_function(
                 dispatch,
                 ptr::null_mut(),
@@ -101,7 +102,7 @@ impl Port {
             return Err(e);
         }
         port.lock().tsfn = Some(Tsfn(tsfn));
-        napi_call!(cx, napi_unref_threadsafe_function(tsfn))?;
+        napi_call!(env, napi_unref_threadsafe_function(tsfn))?;
         Ok(port)
     }
 
@@ -127,19 +128,19 @@ impl Port {
     }
 
     /// A wait was registered (owning thread): keep the event loop alive.
-    pub fn wait_registered(&self, cx: &Cx) -> JsResult<()> {
+    pub fn wait_registered(&self, env: Env) -> JsResult<()> {
         if self.waiting.fetch_add(1, Ordering::Relaxed) == 0 {
             if let Some(tsfn) = self.lock().tsfn.as_ref().map(|t| t.0) {
-                napi_call!(cx, napi_ref_threadsafe_function(tsfn))?;
+                napi_call!(env, napi_ref_threadsafe_function(tsfn))?;
             }
         }
         Ok(())
     }
 
-    fn wait_delivered(&self, cx: &Cx) -> JsResult<()> {
+    fn wait_delivered(&self, env: Env) -> JsResult<()> {
         if self.waiting.fetch_sub(1, Ordering::Relaxed) == 1 {
             if let Some(tsfn) = self.lock().tsfn.as_ref().map(|t| t.0) {
-                napi_call!(cx, napi_unref_threadsafe_function(tsfn))?;
+                napi_call!(env, napi_unref_threadsafe_function(tsfn))?;
             }
         }
         Ok(())
@@ -166,51 +167,51 @@ impl Port {
 
     /// Hands the queued deliveries to `dispatch` as one flat array of
     /// `[kind, wait or cause, key, value]` quadruples.
-    fn dispatch(&self, cx: &Cx, dispatch: napi_value) -> JsResult<napi_value> {
+    fn dispatch(&self, env: Env, dispatch: napi_value) -> JsResult<napi_value> {
         let batch = std::mem::take(&mut self.lock().queue);
         if batch.is_empty() {
-            return cx.undefined();
+            return env.undefined();
         }
-        let undefined = cx.undefined()?;
+        let undefined = env.undefined()?;
         let mut items = Vec::with_capacity(4 * batch.len());
         for delivery in batch {
             let (kind, n, key, value) = match delivery {
-                Delivery::Loaded { wait, value } => (LOADED, wait, undefined, value.to_js(cx)?),
-                Delivery::Failed { wait, error } => (FAILED, wait, undefined, error.to_js(cx)?),
+                Delivery::Loaded { wait, value } => (LOADED, wait, undefined, value.to_js(env)?),
+                Delivery::Failed { wait, error } => (FAILED, wait, undefined, error.to_js(env)?),
                 Delivery::Retry { wait } => (RETRY, wait, undefined, undefined),
                 Delivery::Removed { key, value, cause } => {
-                    (REMOVED, cause, key::to_js(cx, &key)?, value.to_js(cx)?)
+                    (REMOVED, cause, key::to_js(env, &key)?, value.to_js(env)?)
                 }
             };
             if kind != REMOVED {
-                self.wait_delivered(cx)?;
+                self.wait_delivered(env)?;
             }
-            items.extend_from_slice(&[cx.double(kind as f64)?, cx.double(n as f64)?, key, value]);
+            items.extend_from_slice(&[env.double(kind as f64)?, env.double(n as f64)?, key, value]);
         }
-        let array = cx.array(&items)?;
-        cx.call(dispatch, &[array])
+        let array = env.array(&items)?;
+        env.call(dispatch, &[array])
     }
 }
 
 /// Runs on the owning thread for each signal; `env` is null when the
 /// function is being torn down and JS can no longer be called.
 unsafe extern "C" fn call_js(
-    env: napi_env,
+    raw: napi_env,
     dispatch: napi_value,
     context: *mut c_void,
     _data: *mut c_void,
 ) {
-    if env.is_null() || dispatch.is_null() {
+    if raw.is_null() || dispatch.is_null() {
         return;
     }
     // SAFETY: Node runs this on the owning thread with its live environment.
-    let cx = unsafe { Cx::new(env) };
+    let env = unsafe { Env::from_raw(raw) };
     // SAFETY: `context` is the reference the threadsafe function owns; it is
     // released by `finalize`, after the last call.
     let port = unsafe { &*(context as *const Port) };
     // A throwing dispatcher leaves its exception pending: Node reports it as
     // uncaught on this thread, as for any callback.
-    cx.guard(|| port.dispatch(&cx, dispatch));
+    crate::ffi::guard(env, || port.dispatch(env, dispatch));
 }
 
 /// The threadsafe function is gone (closed, or its environment torn down).

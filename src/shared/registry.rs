@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use super::cache::{Options, SharedCache};
-use super::js::JsResult;
+use crate::ffi::JsResult;
 
 static CACHES: Mutex<Option<HashMap<Vec<u16>, Weak<SharedCache>>>> = Mutex::new(None);
 

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use napi::sys::napi_value;
 
 use super::cache::SharedCache;
-use super::js::{callback, range_error, Args, Callback, Cx, JsResult};
+use super::js::{callback, EnvExt};
 use super::key::{self, Key};
 use super::value::Value;
+use crate::ffi::{range_error, Args, Callback, Env, JsResult};
 
 pub struct Snapshot {
     cache: Arc<SharedCache>,
@@ -19,14 +20,14 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn to_js(cx: &Cx, cache: Arc<SharedCache>) -> JsResult<napi_value> {
+    pub fn to_js(env: Env, cache: Arc<SharedCache>) -> JsResult<napi_value> {
         let entries = cache.snapshot();
         let snapshot = Rc::new(Snapshot { cache, entries });
-        cx.methods(&snapshot, METHODS)
+        env.methods(&snapshot, METHODS)
     }
 
-    fn entry<const N: usize>(&self, cx: &Cx, args: &Args<N>) -> JsResult<&(Arc<Key>, Value)> {
-        let i = cx.number(cx.arg(args, 0)?, "index")?;
+    fn entry<const N: usize>(&self, env: Env, args: &Args<N>) -> JsResult<&(Arc<Key>, Value)> {
+        let i = env.get_f64(env.arg(args, 0)?, "index")?;
         if !(i >= 0.0 && i.fract() == 0.0 && i < self.entries.len() as f64) {
             return range_error(format!(
                 "index must be an integer in [0, {}), got {i}",
@@ -37,21 +38,21 @@ impl Snapshot {
     }
 }
 
-callback!(length, Snapshot, 0, |cx, snapshot, _args| {
-    cx.double(snapshot.entries.len() as f64)
+callback!(length, Snapshot, 0, |env, snapshot, _args| {
+    env.double(snapshot.entries.len() as f64)
 });
 
-callback!(key_at, Snapshot, 1, |cx, snapshot, args| {
-    key::to_js(&cx, &snapshot.entry(&cx, &args)?.0)
+callback!(key_at, Snapshot, 1, |env, snapshot, args| {
+    key::to_js(env, &snapshot.entry(env, &args)?.0)
 });
 
-callback!(value_at, Snapshot, 1, |cx, snapshot, args| {
-    snapshot.entry(&cx, &args)?.1.to_js(&cx)
+callback!(value_at, Snapshot, 1, |env, snapshot, args| {
+    snapshot.entry(env, &args)?.1.to_js(env)
 });
 
-callback!(remove_if_unchanged, Snapshot, 1, |cx, snapshot, args| {
-    let (key, value) = snapshot.entry(&cx, &args)?;
-    cx.boolean(snapshot.cache.remove_if_same(key, value))
+callback!(remove_if_unchanged, Snapshot, 1, |env, snapshot, args| {
+    let (key, value) = snapshot.entry(env, &args)?;
+    env.boolean(snapshot.cache.remove_if_same(key, value))
 });
 
 const METHODS: &[(&str, Callback)] = &[

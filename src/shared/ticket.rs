@@ -16,9 +16,10 @@ use napi::sys::napi_value;
 use super::cache::SharedCache;
 use super::flight::Outcome;
 use super::handle::value_arg;
-use super::js::{callback, Callback, Cx, JsError, JsResult};
+use super::js::{callback, EnvExt};
 use super::key::Key;
 use super::value::{EntryTimes, Value, SERIALIZED};
+use crate::ffi::{Callback, Env, JsError, JsResult};
 
 pub struct Ticket {
     cache: Arc<SharedCache>,
@@ -28,19 +29,19 @@ pub struct Ticket {
 }
 
 impl Ticket {
-    pub fn to_js(cx: &Cx, cache: Arc<SharedCache>, key: Key, flight: u64) -> JsResult<napi_value> {
+    pub fn to_js(env: Env, cache: Arc<SharedCache>, key: Key, flight: u64) -> JsResult<napi_value> {
         let ticket = Rc::new(Ticket {
             cache,
             key,
             flight,
             finished: Cell::new(false),
         });
-        cx.methods(&ticket, METHODS)
+        env.methods(&ticket, METHODS)
     }
 
     fn finish(&self, outcome: Outcome) -> JsResult<()> {
         if self.finished.replace(true) {
-            return Err(JsError::Error("this load is already finished".into()));
+            return Err(JsError::Internal("this load is already finished".into()));
         }
         self.cache.flights.finish(&self.key, self.flight, outcome);
         Ok(())
@@ -60,32 +61,32 @@ impl Drop for Ticket {
 // resolve(value, kind, ttl?, tti?, store) -> undefined: stores the value
 // (unless `store` is false) and hands it to the waiters. A value that cannot
 // be stored throws and finishes nothing.
-callback!(resolve, Ticket, 5, |cx, ticket, args| {
+callback!(resolve, Ticket, 5, |env, ticket, args| {
     if ticket.finished.get() {
-        return Err(JsError::Error("this load is already finished".into()));
+        return Err(JsError::Internal("this load is already finished".into()));
     }
-    let value = value_arg(&cx, &args, 0, &ticket.cache, &ticket.key)?;
-    if cx.flag(cx.arg(&args, 4)?, "store")? {
+    let value = value_arg(env, &args, 0, &ticket.cache, &ticket.key)?;
+    if env.flag(env.arg(&args, 4)?, "store")? {
         // Stored before the flight ends: whoever finds no flight finds the value.
         ticket.cache.insert(ticket.key.clone(), value.clone());
     }
     ticket.finish(Outcome::Loaded(value))?;
-    cx.undefined()
+    env.undefined()
 });
 
 // reject(error: Uint8Array of v8-serialized bytes) -> undefined
-callback!(reject, Ticket, 1, |cx, ticket, args| {
-    let error = cx.read_uint8_array(cx.arg(&args, 0)?, "error", |len, copy| {
+callback!(reject, Ticket, 1, |env, ticket, args| {
+    let error = env.read_uint8_array(env.arg(&args, 0)?, "error", |len, copy| {
         Value::build(SERIALIZED, EntryTimes::default(), len, copy)
     })?;
     ticket.finish(Outcome::Failed(error))?;
-    cx.undefined()
+    env.undefined()
 });
 
 // abandon() -> undefined: the waiters retry (one of them loads).
-callback!(abandon, Ticket, 0, |cx, ticket, _args| {
+callback!(abandon, Ticket, 0, |env, ticket, _args| {
     ticket.finish(Outcome::Retry)?;
-    cx.undefined()
+    env.undefined()
 });
 
 const METHODS: &[(&str, Callback)] = &[

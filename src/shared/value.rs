@@ -15,7 +15,8 @@ use std::time::Duration;
 use napi::sys::{self, napi_value};
 
 use super::expiry::Deadlines;
-use super::js::{range_error, reserve, type_error, Cx, JsError, JsResult};
+use super::js::{reserve, EnvExt};
+use crate::ffi::{range_error, type_error, Env, JsError, JsResult};
 
 /// Value kinds, as the JS layer passes and receives them.
 pub const STRING: u8 = 0;
@@ -96,8 +97,8 @@ impl Value {
         }
         // SAFETY: zeroed memory is a valid `[u8]`.
         let mut arc = unsafe { Arc::<[u8]>::new_zeroed_slice(total).assume_init() };
-        let bytes =
-            Arc::get_mut(&mut arc).ok_or_else(|| JsError::Error("a new value is shared".into()))?;
+        let bytes = Arc::get_mut(&mut arc)
+            .ok_or_else(|| JsError::Internal("a new value is shared".into()))?;
         bytes[..header.len()].copy_from_slice(&header);
         fill(&mut bytes[header.len()..]);
         Ok(Value(arc))
@@ -105,17 +106,17 @@ impl Value {
 
     /// Reads a JS value of `kind` (see the constants): a string for `STRING`,
     /// a `Uint8Array` for the others (the serialized bytes for `SERIALIZED`).
-    pub fn read(cx: &Cx, value: napi_value, kind: u8, times: EntryTimes) -> JsResult<Value> {
+    pub fn read(env: Env, value: napi_value, kind: u8, times: EntryTimes) -> JsResult<Value> {
         match kind {
             STRING => {
-                if cx.type_of(value)? != sys::ValueType::napi_string {
+                if env.type_of(value)? != sys::ValueType::napi_string {
                     return type_error("value of kind string must be a string");
                 }
                 UNITS.with(|units| {
                     let mut units = units
                         .try_borrow_mut()
-                        .map_err(|_| JsError::Error("string scratch in use".into()))?;
-                    cx.string_utf16(value, &mut units)?;
+                        .map_err(|_| JsError::Internal("string scratch in use".into()))?;
+                    env.string_utf16(value, &mut units)?;
                     if units.iter().all(|&u| u < 0x100) {
                         Value::build(STRING, times, units.len(), |out| {
                             for (o, u) in out.iter_mut().zip(units.iter()) {
@@ -131,7 +132,7 @@ impl Value {
                     }
                 })
             }
-            BYTES | BUFFER | SERIALIZED => cx.read_uint8_array(value, "value", |len, copy| {
+            BYTES | BUFFER | SERIALIZED => env.read_uint8_array(value, "value", |len, copy| {
                 Value::build(kind, times, len, copy)
             }),
             _ => range_error(format!("unknown value kind {kind}")),
@@ -140,14 +141,14 @@ impl Value {
 
     /// A new JS value holding a copy: a string, a `Uint8Array`, a `Buffer`,
     /// or an `ArrayBuffer` of serialized bytes for the JS layer to decode.
-    pub fn to_js(&self, cx: &Cx) -> JsResult<napi_value> {
+    pub fn to_js(&self, env: Env) -> JsResult<napi_value> {
         let payload = self.payload();
         match self.kind() {
-            STRING => cx.string_latin1(payload),
-            UTF16 => cx.string_from_utf16_le(payload),
-            BYTES => cx.uint8_array_copy(payload),
-            BUFFER => cx.buffer_copy(payload),
-            _ => cx.arraybuffer_copy(payload),
+            STRING => env.string_latin1(payload),
+            UTF16 => env.string_from_utf16_le(payload),
+            BYTES => env.uint8_array_copy(payload),
+            BUFFER => env.buffer_copy(payload),
+            _ => env.arraybuffer_copy(payload),
         }
     }
 }
