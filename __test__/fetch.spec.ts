@@ -239,7 +239,7 @@ test('ttl: a duration or a function of the value sets the entry lifetime', async
 })
 
 test('tti: the fetched entry expires once it was not read for that long', async (t) => {
-  const cache = new Moka<string, string>({ maxCapacity: 10 })
+  const cache = new Moka<string, string>({ maxCapacity: 10, perEntryExpiry: true })
   await cache.fetch('idle', () => 'v', { tti: 300 })
   await cache.fetch('both', () => 'v', { tti: 300, ttl: (v) => (v === 'v' ? 60_000 : undefined) })
   for (let i = 0; i < 8; i++) {

@@ -70,7 +70,7 @@ test('remove(key, fallback) returns the fallback when nothing was removed, like 
 })
 
 test('getWith(key, init, { ttl, tti }) stores with per-entry expiry, like set', async (t) => {
-  const cache = new Moka<string, string>({ maxCapacity: 10 })
+  const cache = new Moka<string, string>({ maxCapacity: 10, perEntryExpiry: true })
   let calls = 0
   const init = (key: string) => `${key}:${++calls}`
   t.is(cache.getWith('ttl', init, { ttl: 150 }), 'ttl:1')
@@ -275,4 +275,15 @@ for (const withListener of [true, false]) {
 test('Symbol.toStringTag names the class', (t) => {
   const cache = new Moka({ maxCapacity: 1 })
   t.is(Object.prototype.toString.call(cache), '[object Moka]')
+})
+
+test('per-entry ttl/tti need perEntryExpiry: set, getWith and fetch say so and store nothing', async (t) => {
+  const cache = new Moka<string, number>({ maxCapacity: 10 })
+  const message = /perEntryExpiry: true/
+  t.throws(() => cache.set('a', 1, { ttl: 100 }), { instanceOf: TypeError, message })
+  t.throws(() => cache.getWith('b', () => 2, { tti: 100 }), { instanceOf: TypeError, message })
+  await t.throwsAsync(() => cache.fetch('c', async () => 3, { ttl: 100 }), { instanceOf: TypeError, message })
+  t.is(cache.size, 0)
+  t.is(cache.slotsInUse, 0)
+  t.is(cache.set('d', 4, {}).get('d'), 4, 'empty options are fine')
 })

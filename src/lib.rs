@@ -4,17 +4,22 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
-mod core;
+// `core`, `key` and `value` are public for the Rust benchmarks (`benches/`),
+// which measure moka with exactly what the addon builds; not an API.
+#[doc(hidden)]
+pub mod core;
 mod events;
 mod expiry;
 mod ffi;
 mod handle;
 mod info;
-mod key;
+#[doc(hidden)]
+pub mod key;
 mod methods;
 mod protocol;
 mod shared;
-mod value;
+#[doc(hidden)]
+pub mod value;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
