@@ -141,20 +141,27 @@ test('options are checked and named', (t) => {
   for (const [options, type, message] of cases) {
     t.throws(() => new SharedMoka(options as never), { instanceOf: type, message }, JSON.stringify(options))
   }
-  const cache = open()
+  const cache = open({ perEntryExpiry: true })
   t.throws(() => cache.set('k', 1, { ttl: -5 }), { instanceOf: RangeError, message: /ttl/ })
   t.throws(() => cache.set('k', 1, { ttl: 1e20 }), { instanceOf: RangeError, message: /ttl/ })
   t.false(cache.has('k'))
+  const plain = open()
+  for (const call of [() => plain.set('k', 1, { ttl: 5 }), () => plain.getWith('k', () => 1, { tti: 5 }), () => plain.fetch('k', () => 1, { ttl: 5 })]) {
+    t.throws(call, { instanceOf: TypeError, message: /per-entry ttl\/tti need a cache created with perEntryExpiry: true/ })
+  }
+  t.false(plain.has('k'))
 })
 
 test('per-entry ttl expires the entry; an expired value is never returned', async (t) => {
-  const cache = open<string>()
+  const cache = open<string>({ perEntryExpiry: true })
   cache.set('short', 'v', { ttl: 30 })
+  cache.getWith('idle', () => 'v', { tti: 30 })
   cache.set('long', 'v')
   t.is(cache.get('short'), 'v')
   await new Promise((resolve) => setTimeout(resolve, 60))
   t.is(cache.get('short'), undefined)
   t.false(cache.has('short'))
+  t.is(cache.get('idle'), undefined)
   t.is(cache.get('long'), 'v')
 })
 
@@ -205,6 +212,7 @@ test('attaching with different options is a TypeError naming the option', (t) =>
     [{ maxCapacity: 100, ttl: '1m', policy: 'lru' }, /policy 'tinyLfu'/],
     [{ maxCapacity: 100, ttl: '1m', weigher: 'bytes' }, /weigher none/],
     [{ maxCapacity: 100, ttl: '1m', serializer: { serialize: () => new Uint8Array(), deserialize: () => 1 } }, /serializer v8/],
+    [{ maxCapacity: 100, ttl: '1m', perEntryExpiry: true }, /perEntryExpiry false; this handle asked for true/],
     [{ maxCapacity: 100, ttl: '1m', evictionListener: () => {} }, /evictionListener false.*created with one/],
   ]
   for (const [options, message] of differs) {

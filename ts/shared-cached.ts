@@ -106,6 +106,7 @@ export function cachedShared<F extends AnyFunction>(fn: F, options: Record<strin
     policy: options.policy as 'tinyLfu' | 'lru' | undefined,
     weigher: options.weigher as 'bytes' | undefined,
     serializer: options.serializer as Serializer<unknown> | undefined,
+    perEntryExpiry: ttlFunction !== undefined,
   })
   const keyFn = optionalFunction(options.key, 'key') as ((...args: unknown[]) => SharedKey) | undefined
   const timeout = toMillis(options.timeout, 'timeout')

@@ -57,6 +57,7 @@ interface SharedBinding {
     weighBytes: boolean,
     customSerializer: boolean,
     notify: boolean,
+    perEntryExpiry: boolean,
     dispatch: (batch: unknown[]) => void,
   ): NativeHandle
 }

@@ -28,6 +28,12 @@ export interface SharedMokaOptions<K extends SharedKey, V> {
    */
   serializer?: Serializer<V>
   /**
+   * Allow per-entry `ttl`/`tti` (`set`, `getWith`, `fetch`), as for `Moka`.
+   * Default `false`: moka is built without per-entry expiry, which is faster,
+   * and per-entry options throw a `TypeError`.
+   */
+  perEntryExpiry?: boolean
+  /**
    * Called on this thread, asynchronously, once for every entry that leaves
    * the cache (whichever thread removed it), with a copy of its key and value.
    * The cache must be created with a listener for any thread to have one.
@@ -44,9 +50,10 @@ export interface ValidSharedOptions<K extends SharedKey, V> {
   weighBytes: boolean
   serializer: Serializer<V> | undefined
   evictionListener: ((key: K, value: V, cause: RemovalCause) => void) | undefined
+  perEntryExpiry: boolean
 }
 
-const KNOWN: ReadonlySet<string> = new Set(['name', 'maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'serializer', 'evictionListener'])
+const KNOWN: ReadonlySet<string> = new Set(['name', 'maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'serializer', 'evictionListener', 'perEntryExpiry'])
 
 export function validateSharedOptions<K extends SharedKey, V>(options: unknown): ValidSharedOptions<K, V> {
   if (typeof options !== 'object' || options === null) {
@@ -75,5 +82,6 @@ export function validateSharedOptions<K extends SharedKey, V>(options: unknown):
     weighBytes: weigher === 'bytes',
     serializer: serializer as Serializer<V> | undefined,
     evictionListener: v.evictionListener,
+    perEntryExpiry: v.perEntryExpiry,
   }
 }

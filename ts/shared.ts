@@ -2,7 +2,7 @@ import { describe } from './duration'
 import { checkFetchOptions, FetchOptions } from './fetch'
 import { Keying } from './keys'
 import type { CacheStats } from './moka'
-import { validateSetOptions } from './options'
+import { checkPerEntry, entryExpiry } from './options'
 import type { SetOptions } from './options'
 import { Codec } from './shared-codec'
 import { loadShared, LoadContext, SharedLoader } from './shared-fetch'
@@ -45,7 +45,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   readonly #inbox: Inbox<K, V>
   readonly #flights = new Flights(new Keying())
   readonly #load: LoadContext<K, V>
-  readonly #counted: boolean
+  readonly #perEntryExpiry: boolean
   #closed = false
 
   constructor(options: SharedMokaOptions<K, V>) {
@@ -53,7 +53,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     this.#name = o.name
     this.#codec = new Codec(o.serializer)
     this.#inbox = new Inbox(this.#codec, o.evictionListener)
-    this.#counted = o.evictionListener !== undefined
+    this.#perEntryExpiry = o.perEntryExpiry
     this.#native = shared.open(
       o.name,
       o.maxCapacity,
@@ -63,6 +63,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
       o.weighBytes,
       o.serializer !== undefined,
       o.evictionListener !== undefined,
+      o.perEntryExpiry,
       this.#inbox.dispatch,
     )
     this.#load = { native: this.#native, codec: this.#codec, inbox: this.#inbox }
@@ -89,14 +90,13 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
 
   /**
    * Stores a copy of `value` under `key`, with optional per-entry `ttl`/`tti`
-   * (they can shorten the cache's, not extend them). Returns the cache.
+   * (they can shorten the cache's, not extend them; they need
+   * `perEntryExpiry: true`). Returns the cache.
    * A value that cannot be serialized, or larger than the whole cache with
    * `weigher: 'bytes'`, throws and changes nothing.
    */
   set(key: K, value: V, options?: SetOptions): this {
-    let ttl: number | undefined
-    let tti: number | undefined
-    if (options !== undefined) ({ ttl, tti } = validateSetOptions(options))
+    const { ttl, tti } = entryExpiry(options, this.#perEntryExpiry, 'set')
     if (typeof value === 'string') {
       this.#native.set(key, value, STRING, ttl, tti)
     } else {
@@ -109,16 +109,17 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   /**
    * The value of `key`; when absent, `init(key)` computes it on this thread
    * and it is stored unless another thread stored one first, which is then
-   * returned. Synchronous code cannot wait for another thread: use `fetch`
-   * for one load per key across threads.
+   * returned, with the per-entry `ttl`/`tti` given. Synchronous code cannot
+   * wait for another thread: use `fetch` for one load per key across threads.
    */
-  getWith(key: K, init: (key: K) => V): V {
+  getWith(key: K, init: (key: K) => V, options?: SetOptions): V {
     if (typeof init !== 'function') throw new TypeError(`init must be a function, got ${describe(init)}`)
+    const { ttl, tti } = entryExpiry(options, this.#perEntryExpiry, 'getWith')
     const raw = this.#native.get(key)
     if (raw !== undefined) return this.#codec.decode(raw)
     const value = init(key)
     const kind = this.#codec.kind(value)
-    const existing = this.#native.setIfAbsent(key, this.#codec.payload(value, kind), kind)
+    const existing = this.#native.setIfAbsent(key, this.#codec.payload(value, kind), kind, ttl, tti)
     return existing === undefined ? value : this.#codec.decode(existing)
   }
 
@@ -136,6 +137,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     checkKey(key)
     if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${describe(loader)}`)
     const { signal, timeout, ttl, tti } = checkFetchOptions<V>(options)
+    checkPerEntry(ttl !== undefined || tti !== undefined, this.#perEntryExpiry, 'fetch')
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     const raw = this.#native.get(key)
     if (raw !== undefined) return Promise.resolve(this.#codec.decode(raw))

@@ -41,6 +41,8 @@ pub struct Options {
     pub custom_serializer: bool,
     /// Removals are counted and notified (an `evictionListener` exists).
     pub notify: bool,
+    /// Entries may carry their own ttl/tti (moka's `expire_after`, which costs every call).
+    pub per_entry: bool,
 }
 
 impl Options {
@@ -83,6 +85,12 @@ impl Options {
                 "serializer",
                 serializer(self.custom_serializer),
                 serializer(asked.custom_serializer),
+            ))
+        } else if self.per_entry != asked.per_entry {
+            Some((
+                "perEntryExpiry",
+                show_bool(self.per_entry),
+                show_bool(asked.per_entry),
             ))
         } else if asked.notify && !self.notify {
             Some(("evictionListener", show_bool(false), show_bool(true)))
@@ -186,12 +194,14 @@ impl SharedCache {
         let ms = |ms: f64| Duration::from_secs_f64(ms / 1000.0);
         let mut builder = Cache::builder()
             .max_capacity(options.max_capacity)
-            .expire_after(PerEntry::new())
             .eviction_policy(if options.lru {
                 EvictionPolicy::lru()
             } else {
                 EvictionPolicy::tiny_lfu()
             });
+        if options.per_entry {
+            builder = builder.expire_after(PerEntry::new());
+        }
         if let Some(ttl) = options.ttl {
             builder = builder.time_to_live(ms(ttl));
         }
@@ -373,6 +383,7 @@ mod tests {
             weigh_bytes: false,
             custom_serializer: false,
             notify: false,
+            per_entry: false,
         }
     }
 

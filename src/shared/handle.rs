@@ -86,6 +86,9 @@ pub fn value_arg<const N: usize>(
         ttl: duration_arg(env, env.arg(args, at + 2)?, "ttl")?,
         tti: duration_arg(env, env.arg(args, at + 3)?, "tti")?,
     };
+    if !cache.options.per_entry && (times.ttl.is_some() || times.tti.is_some()) {
+        return type_error("per-entry ttl/tti need a cache created with perEntryExpiry: true");
+    }
     let value = Value::read(env, env.arg(args, at)?, kind as u8, times)?;
     if cache.options.weigh_bytes {
         let weight = byte_weight(key, &value);
@@ -269,13 +272,14 @@ fn options_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<Options> {
         weigh_bytes: flag(5, "weighBytes")?,
         custom_serializer: flag(6, "customSerializer")?,
         notify: flag(7, "notify")?,
+        per_entry: flag(8, "perEntryExpiry")?,
     })
 }
 
 // open(name, maxCapacity, ttl, tti, lru, weighBytes, customSerializer, notify,
-// dispatch) -> the methods of a new handle on the cache named `name`.
-// `dispatch(batch)` receives, on this thread, what other threads deliver.
-callback!(open, (), 9, |env, _unit, args| {
+// perEntryExpiry, dispatch) -> the methods of a new handle on the cache named
+// `name`. `dispatch(batch)` receives, on this thread, what other threads deliver.
+callback!(open, (), 10, |env, _unit, args| {
     let name_value = env.arg(&args, 0)?;
     if env.type_of(name_value)? != sys::ValueType::napi_string {
         return type_error("name must be a string");
@@ -286,7 +290,7 @@ callback!(open, (), 9, |env, _unit, args| {
         return type_error("name must not be empty");
     }
     let options = options_arg(env, &args)?;
-    let dispatch = env.arg(&args, 8)?;
+    let dispatch = env.arg(&args, 9)?;
     if env.type_of(dispatch)? != sys::ValueType::napi_function {
         return type_error("dispatch must be a function");
     }
