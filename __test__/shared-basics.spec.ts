@@ -118,9 +118,13 @@ test('a custom serializer handles everything that is not a string or bytes', (t)
   t.is(cache.get('s'), 'text')
   t.deepEqual(cache.get('b'), Buffer.from('raw'))
   t.deepEqual(seen, [{ a: [1, 2] }], 'strings and bytes skip the serializer')
-  const bad = open<unknown>({ serializer: { serialize: () => 'not bytes', deserialize: () => 1 } })
-  t.throws(() => bad.set('k', {}), { instanceOf: TypeError, message: /serializer.serialize must return a Uint8Array/ })
+  const bad = open<unknown>({ serializer: { serialize: () => 42, deserialize: () => 1 } })
+  t.throws(() => bad.set('k', {}), { instanceOf: TypeError, message: /serializer.serialize must return a string or a Uint8Array/ })
   t.false(bad.has('k'))
+  const json = open<unknown>({ serializer: 'json' })
+  json.set('o', { when: new Date(0), n: 1 })
+  t.deepEqual(json.get('o'), { when: '1970-01-01T00:00:00.000Z', n: 1 }, "'json' stores what JSON.stringify gives")
+  t.throws(() => json.set('u', undefined), { instanceOf: TypeError, message: /cannot be stored in a SharedMoka: the JSON serializer cannot encode/ })
 })
 
 test('options are checked and named', (t) => {
@@ -132,7 +136,7 @@ test('options are checked and named', (t) => {
     [{ name: 'x', maxCapacity: 10, ttl: 0 }, RangeError, /ttl/],
     [{ name: 'x', maxCapacity: 10, tti: '1001 years' }, RangeError, /tti/],
     [{ name: 'x', maxCapacity: 10, weigher: () => 1 }, TypeError, /weigher must be 'bytes'/],
-    [{ name: 'x', maxCapacity: 10, serializer: JSON }, TypeError, /serializer must be an object with serialize/],
+    [{ name: 'x', maxCapacity: 10, serializer: JSON }, TypeError, /serializer must be 'json', 'v8' or an object with serialize and deserialize/],
     [{ name: 'x', maxCapacity: 10, policy: 'fifo' }, RangeError, /policy/],
     [{ name: 'x', maxCapacity: 10, evictionListener: 1 }, TypeError, /evictionListener must be a function/],
     [{ name: 'x', maxCapacity: 10, nmae: 'y' }, TypeError, /unknown option "nmae" \(did you mean "name"\?\)/],
@@ -211,7 +215,8 @@ test('attaching with different options is a TypeError naming the option', (t) =>
     [{ maxCapacity: 100, ttl: '1m', tti: 5 }, /tti none/],
     [{ maxCapacity: 100, ttl: '1m', policy: 'lru' }, /policy 'tinyLfu'/],
     [{ maxCapacity: 100, ttl: '1m', weigher: 'bytes' }, /weigher none/],
-    [{ maxCapacity: 100, ttl: '1m', serializer: { serialize: () => new Uint8Array(), deserialize: () => 1 } }, /serializer v8/],
+    [{ maxCapacity: 100, ttl: '1m', serializer: { serialize: () => new Uint8Array(), deserialize: () => 1 } }, /serializer 'v8'; this handle asked for a custom one/],
+    [{ maxCapacity: 100, ttl: '1m', serializer: 'json' }, /serializer 'v8'; this handle asked for 'json'/],
     [{ maxCapacity: 100, ttl: '1m', perEntryExpiry: true }, /perEntryExpiry false; this handle asked for true/],
     [{ maxCapacity: 100, ttl: '1m', evictionListener: () => {} }, /evictionListener false.*created with one/],
   ]

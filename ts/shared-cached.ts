@@ -7,9 +7,9 @@ import { describe, Duration, toMillis } from './duration'
 import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
 import type { SetOptions } from './options'
 import { optionalFunction } from './options'
-import type { Serializer } from './shared-codec'
 import type { SharedKey } from './shared-native'
 import { SharedMoka } from './shared'
+import type { SerializerOption } from './tiered/serializer'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (this: any, ...args: any[]) => any
@@ -24,7 +24,7 @@ export interface SharedCachedOptions<A extends readonly unknown[] = unknown[], R
   tti?: Duration
   policy?: 'tinyLfu' | 'lru'
   weigher?: 'bytes'
-  serializer?: Serializer<Awaited<R>>
+  serializer?: SerializerOption<Awaited<R>>
   /** The cache key of a call (a string, number, bigint or boolean). Default: a canonical string of the arguments, which must then be primitives. */
   key?: (...args: A) => SharedKey
   /** Async functions: rejects the callers of this thread after this long, and lets another thread load. */
@@ -105,7 +105,7 @@ export function cachedShared<F extends AnyFunction>(fn: F, options: Record<strin
     tti: options.tti as Duration | undefined,
     policy: options.policy as 'tinyLfu' | 'lru' | undefined,
     weigher: options.weigher as 'bytes' | undefined,
-    serializer: options.serializer as Serializer<unknown> | undefined,
+    serializer: options.serializer as SerializerOption<unknown> | undefined,
     perEntryExpiry: ttlFunction !== undefined,
   })
   const keyFn = optionalFunction(options.key, 'key') as ((...args: unknown[]) => SharedKey) | undefined

@@ -1,30 +1,27 @@
 // How values become bytes for a shared cache, and back.
 //
 // Strings and `Uint8Array`s (a `Buffer` is one) are stored as they are;
-// anything else goes through the serializer: `v8.serialize` by default, the
-// structured clone algorithm that `postMessage` uses, so whatever a worker
-// could post can be cached.
+// anything else goes through the serializer, the same ones `TieredCache`
+// uses: `'v8'` by default (the structured clone that `postMessage` uses, so
+// whatever a worker could post can be cached), `'json'`, or the user's own.
 
 import { types } from 'node:util'
 import * as v8 from 'node:v8'
 
-import { describe } from './duration'
 import { BUFFER, BYTES, RawValue, SERIALIZED, STRING } from './shared-native'
 import { AbortError, TimeoutError } from './singleflight'
-
-/** Turns values into bytes and back; both threads of a cache must use the same one. */
-export interface Serializer<V> {
-  serialize(value: V): Uint8Array
-  deserialize(bytes: Uint8Array): V
-}
-
-const V8: Serializer<unknown> = { serialize: v8.serialize, deserialize: v8.deserialize }
+import { Codec as Serialization, codecOf, SerializerOption } from './tiered/serializer'
 
 export class Codec<V> {
-  readonly #serializer: Serializer<V>
+  readonly #serialization: Serialization<V>
 
-  constructor(serializer: Serializer<V> = V8 as Serializer<V>) {
-    this.#serializer = serializer
+  constructor(serializer: SerializerOption<V> = 'v8') {
+    this.#serialization = codecOf<V>(serializer)
+  }
+
+  /** Which serializer this is (1 JSON, 2 v8, 3 custom): every thread of a cache must use the same. */
+  get format(): number {
+    return this.#serialization.format
   }
 
   /** The native kind of `value`. */
@@ -37,19 +34,16 @@ export class Codec<V> {
   /** What the addon stores for `value` of `kind`: the value itself, or its serialized bytes. */
   payload(value: V, kind: number): string | Uint8Array {
     if (kind !== SERIALIZED) return value as string | Uint8Array
-    let bytes: unknown
     try {
-      bytes = this.#serializer.serialize(value)
+      return this.#serialization.serialize(value)
     } catch (error) {
       throw new TypeError(`value cannot be stored in a SharedMoka: ${(error as Error)?.message ?? String(error)}`, { cause: error })
     }
-    if (!types.isUint8Array(bytes)) throw new TypeError(`serializer.serialize must return a Uint8Array, got ${describe(bytes)}`)
-    return bytes
   }
 
   /** A value the addon returned (a copy): strings and byte arrays as they are, serialized bytes deserialized. */
   decode(raw: RawValue): V {
-    if (raw instanceof ArrayBuffer) return this.#serializer.deserialize(new Uint8Array(raw))
+    if (raw instanceof ArrayBuffer) return this.#serialization.deserialize(Buffer.from(raw))
     return raw as V
   }
 }

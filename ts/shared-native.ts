@@ -55,7 +55,8 @@ interface SharedBinding {
     ttiMs: number | undefined,
     lru: boolean,
     weighBytes: boolean,
-    customSerializer: boolean,
+    /** The serializer's format code (`Codec#format`). */
+    serializer: number,
     notify: boolean,
     perEntryExpiry: boolean,
     dispatch: (batch: unknown[]) => void,

@@ -2,7 +2,7 @@
 
 import { describe, Duration } from './duration'
 import { RemovalCause, validateOptions } from './options'
-import type { Serializer } from './shared-codec'
+import type { SerializerOption } from './tiered/serializer'
 import type { SharedKey } from './shared-native'
 
 export interface SharedMokaOptions<K extends SharedKey, V> {
@@ -23,10 +23,10 @@ export interface SharedMokaOptions<K extends SharedKey, V> {
   weigher?: 'bytes'
   /**
    * Turns values that are neither strings nor `Uint8Array`s into bytes and
-   * back. Default: `v8.serialize`/`v8.deserialize` (structured clone). Every
-   * thread must pass the same one.
+   * back: `'v8'` (default: structured clone, as `postMessage`), `'json'`, or
+   * `{ serialize, deserialize }`. Every thread must pass the same one.
    */
-  serializer?: Serializer<V>
+  serializer?: SerializerOption<V>
   /**
    * Allow per-entry `ttl`/`tti` (`set`, `getWith`, `fetch`), as for `Moka`.
    * Default `false`: moka is built without per-entry expiry, which is faster,
@@ -48,7 +48,7 @@ export interface ValidSharedOptions<K extends SharedKey, V> {
   tti: number | undefined
   lru: boolean
   weighBytes: boolean
-  serializer: Serializer<V> | undefined
+  serializer: SerializerOption<V> | undefined
   evictionListener: ((key: K, value: V, cause: RemovalCause) => void) | undefined
   perEntryExpiry: boolean
 }
@@ -66,12 +66,6 @@ export function validateSharedOptions<K extends SharedKey, V>(options: unknown):
   if (weigher !== undefined && weigher !== 'bytes') {
     throw new TypeError(`weigher must be 'bytes' (a shared cache weighs the bytes it stores), got ${describe(weigher)}`)
   }
-  if (serializer !== undefined) {
-    const s = serializer as Partial<Serializer<V>> | null
-    if (typeof s !== 'object' || s === null || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function') {
-      throw new TypeError(`serializer must be an object with serialize(value) and deserialize(bytes) methods, got ${describe(serializer)}`)
-    }
-  }
   const v = validateOptions<K, V>(common, KNOWN)
   return {
     name,
@@ -80,7 +74,7 @@ export function validateSharedOptions<K extends SharedKey, V>(options: unknown):
     tti: v.tti,
     lru: v.lru,
     weighBytes: weigher === 'bytes',
-    serializer: serializer as Serializer<V> | undefined,
+    serializer: serializer as SerializerOption<V> | undefined,
     evictionListener: v.evictionListener,
     perEntryExpiry: v.perEntryExpiry,
   }

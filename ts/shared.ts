@@ -61,7 +61,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
       o.tti,
       o.lru,
       o.weighBytes,
-      o.serializer !== undefined,
+      this.#codec.format,
       o.evictionListener !== undefined,
       o.perEntryExpiry,
       this.#inbox.dispatch,

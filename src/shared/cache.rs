@@ -38,7 +38,8 @@ pub struct Options {
     pub lru: bool,
     /// Capacity counts key + value bytes instead of entries.
     pub weigh_bytes: bool,
-    pub custom_serializer: bool,
+    /// The serializer's format code (the JS layer's: 1 JSON, 2 v8, 3 custom).
+    pub serializer: u8,
     /// Removals are counted and notified (an `evictionListener` exists).
     pub notify: bool,
     /// Entries may carry their own ttl/tti (moka's `expire_after`, which costs every call).
@@ -72,19 +73,19 @@ impl Options {
                 weigher(self.weigh_bytes),
                 weigher(asked.weigh_bytes),
             ))
-        } else if self.custom_serializer != asked.custom_serializer {
-            let serializer = |custom| {
-                if custom {
-                    "a custom one"
-                } else {
-                    "v8 (default)"
+        } else if self.serializer != asked.serializer {
+            let serializer = |format| {
+                match format {
+                    1 => "'json'",
+                    2 => "'v8'",
+                    _ => "a custom one",
                 }
                 .to_string()
             };
             Some((
                 "serializer",
-                serializer(self.custom_serializer),
-                serializer(asked.custom_serializer),
+                serializer(self.serializer),
+                serializer(asked.serializer),
             ))
         } else if self.per_entry != asked.per_entry {
             Some((
@@ -381,7 +382,7 @@ mod tests {
             tti: None,
             lru: false,
             weigh_bytes: false,
-            custom_serializer: false,
+            serializer: 2,
             notify: false,
             per_entry: false,
         }

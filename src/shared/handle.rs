@@ -270,13 +270,17 @@ fn options_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<Options> {
         tti: duration_arg(env, env.arg(args, 3)?, "tti")?,
         lru: flag(4, "lru")?,
         weigh_bytes: flag(5, "weighBytes")?,
-        custom_serializer: flag(6, "customSerializer")?,
+        serializer: {
+            let format = env.get_u32(env.arg(args, 6)?, "serializer")?;
+            u8::try_from(format)
+                .or_else(|_| range_error("serializer must be a format code below 256"))?
+        },
         notify: flag(7, "notify")?,
         per_entry: flag(8, "perEntryExpiry")?,
     })
 }
 
-// open(name, maxCapacity, ttl, tti, lru, weighBytes, customSerializer, notify,
+// open(name, maxCapacity, ttl, tti, lru, weighBytes, serializer, notify,
 // perEntryExpiry, dispatch) -> the methods of a new handle on the cache named
 // `name`. `dispatch(batch)` receives, on this thread, what other threads deliver.
 callback!(open, (), 10, |env, _unit, args| {
