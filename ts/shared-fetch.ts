@@ -11,13 +11,9 @@ import { EntryTtl, entryOptions, SKIP } from './fetch'
 import type { Codec } from './shared-codec'
 import { serializeError } from './shared-codec'
 import { Inbox, RETRY_LOAD } from './shared-inbox'
-import type { NativeHandle, NativeTicket, SharedKey } from './shared-native'
+import type { NativeHandle, SharedKey } from './shared-native'
 
 export type SharedLoader<K, V> = (key: K, context: { signal: AbortSignal }) => V | PromiseLike<V>
-
-function isTicket(x: unknown): x is NativeTicket {
-  return typeof x === 'object' && x !== null && typeof (x as { abandon?: unknown }).abandon === 'function'
-}
 
 /** The stored value's time to live (a duration or a function of it) and time to idle. */
 export interface EntryExpiry<V> {
@@ -37,6 +33,7 @@ export async function loadShared<K extends SharedKey, V>(
   loader: SharedLoader<K, V>,
   expiry: EntryExpiry<V>,
   signal: AbortSignal,
+  mayAbort: boolean,
 ): Promise<V> {
   for (;;) {
     const wait = cx.inbox.nextId()
@@ -46,7 +43,7 @@ export async function loadShared<K extends SharedKey, V>(
       if (outcome === RETRY_LOAD) continue
       return outcome
     }
-    if (isTicket(acquired)) return runLoader(cx, acquired, key, loader, expiry, signal)
+    if (typeof acquired === 'number') return runLoader(cx, acquired, key, loader, expiry, signal, mayAbort)
     return cx.codec.decode(acquired)
   }
 }
@@ -55,34 +52,49 @@ export async function loadShared<K extends SharedKey, V>(
  * Runs the loader and finishes the ticket. If this thread stops waiting
  * first (its timeout, or every caller aborted), the ticket is abandoned at
  * once so that another thread can load; a late value then fills the cache
- * only if nothing else did.
+ * only if nothing else did. `mayAbort`: whether `signal` can abort at all
+ * (the load has a timeout, or its first caller a signal); listening costs.
  */
 async function runLoader<K extends SharedKey, V>(
   cx: LoadContext<K, V>,
-  ticket: NativeTicket,
+  ticket: number,
   key: K,
   loader: SharedLoader<K, V>,
   expiry: EntryExpiry<V>,
   signal: AbortSignal,
+  mayAbort: boolean,
 ): Promise<V> {
-  let finished = false
-  const giveUp = (): void => {
-    if (finished) return
-    finished = true
-    ticket.abandon()
+  let open = true
+  /** Finishes the ticket with `how`, once; it stays open if `how` throws. */
+  const end = (how: () => void): void => {
+    if (!open) return
+    how()
+    open = false
   }
-  signal.addEventListener('abort', giveUp, { once: true })
+  /** Gives the waiters what can still be given; a closed handle abandoned its tickets already. */
+  const fail = (error: unknown): void => {
+    try {
+      end(() => cx.native.reject(ticket, serializeError(error)))
+    } catch {
+      // The handle was closed meanwhile.
+    }
+  }
+  const giveUp = (): void => {
+    try {
+      end(() => cx.native.abandon(ticket))
+    } catch {
+      // The handle was closed meanwhile.
+    }
+  }
+  if (mayAbort) signal.addEventListener('abort', giveUp, { once: true })
   let value: V
   try {
     value = await loader(key, { signal })
   } catch (error) {
-    if (!finished) {
-      finished = true
-      ticket.reject(serializeError(error))
-    }
+    fail(error)
     throw error
   } finally {
-    signal.removeEventListener('abort', giveUp)
+    if (mayAbort) signal.removeEventListener('abort', giveUp)
   }
   try {
     const options = entryOptions(expiry.ttl, expiry.tti, value)
@@ -90,19 +102,12 @@ async function runLoader<K extends SharedKey, V>(
     const payload = cx.codec.payload(value, kind)
     const store = options !== SKIP
     const { ttl: ttlMs, tti: ttiMs } = (store ? options : undefined) ?? {}
-    if (!finished) {
-      finished = true
-      ticket.resolve(payload, kind, ttlMs as number | undefined, ttiMs as number | undefined, store)
-    } else if (store) {
-      cx.native.setIfAbsent(key, payload, kind, ttlMs as number | undefined, ttiMs as number | undefined)
-    }
+    if (open) end(() => cx.native.resolve(ticket, payload, kind, ttlMs as number | undefined, ttiMs as number | undefined, store))
+    else if (store) cx.native.setIfAbsent(key, payload, kind, ttlMs as number | undefined, ttiMs as number | undefined)
   } catch (error) {
     // A value that cannot be stored (not serializable, too large, bad ttl):
     // every waiter gets the error.
-    if (!finished) {
-      finished = true
-      ticket.reject(serializeError(error))
-    }
+    fail(error)
     throw error
   }
   return value

@@ -4,16 +4,6 @@
 /** A value as the addon hands it back: a copy, decoded by `Codec#decode`. */
 export type RawValue = string | Uint8Array | ArrayBuffer
 
-/** The right and the duty to finish one load (see `src/shared/ticket.rs`). */
-export interface NativeTicket {
-  /** Stores the value (unless `store` is false) and hands it to the waiters of every thread. */
-  resolve(value: string | Uint8Array, kind: number, ttlMs: number | undefined, ttiMs: number | undefined, store: boolean): void
-  /** Hands the waiters a v8-serialized error. */
-  reject(error: Uint8Array): void
-  /** The waiters retry; one of them loads. */
-  abandon(): void
-}
-
 /** A snapshot of the live entries (see `src/shared/snapshot.rs`). */
 export interface NativeSnapshot {
   length(): number
@@ -42,8 +32,18 @@ export interface NativeHandle {
   /** Loads running now, from every thread. */
   inFlight(): number
   snapshot(): NativeSnapshot
-  /** The cached value, a ticket to load it, or null: registered as waiter `wait` of a load running elsewhere. */
-  acquire(key: SharedKey, wait: number): RawValue | NativeTicket | null
+  /**
+   * The cached value, a ticket (a number: the right and the duty to finish
+   * the load, see `src/shared/ticket.rs`), or null: registered as waiter
+   * `wait` of a load running elsewhere.
+   */
+  acquire(key: SharedKey, wait: number): RawValue | number | null
+  /** Stores the value (unless `store` is false) and hands it to the waiters of every thread. */
+  resolve(ticket: number, value: string | Uint8Array, kind: number, ttlMs: number | undefined, ttiMs: number | undefined, store: boolean): void
+  /** Hands the waiters a serialized rejection. */
+  reject(ticket: number, error: Uint8Array): void
+  /** The waiters retry; one of them loads. */
+  abandon(ticket: number): void
   close(): void
 }
 

@@ -144,7 +144,8 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     const running = this.#flights.get<V>(key)
     if (running !== undefined) return running.join(signal, timeout)
     const flight = this.#flights.start<V>(key, {
-      attempt: (loadSignal) => loadShared(this.#load, key, loader, { ttl, tti }, loadSignal),
+      // Without a timeout, and with a first caller that cannot leave, the load's signal never aborts.
+      attempt: (loadSignal) => loadShared(this.#load, key, loader, { ttl, tti }, loadSignal, timeout !== undefined || signal !== undefined),
       timeout,
       // The attempt stores the value itself, before other threads learn it.
       onValue: () => {},

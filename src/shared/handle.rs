@@ -13,14 +13,15 @@ use std::sync::Arc;
 use napi::sys::{self, napi_value};
 
 use super::cache::{byte_weight, Options, SharedCache};
+use super::flight::Outcome;
 use super::flight::{Acquired, Waiter};
 use super::js::{callback, EnvExt};
 use super::key::KeyBuf;
 use super::port::Port;
 use super::registry;
 use super::snapshot::Snapshot;
-use super::ticket::Ticket;
-use super::value::{EntryTimes, Value};
+use super::ticket::Tickets;
+use super::value::{EntryTimes, Value, SERIALIZED};
 use crate::ffi::{range_error, type_error, Args, Callback, Env, JsError, JsResult};
 
 /// moka refuses durations longer than 1000 years.
@@ -31,6 +32,8 @@ pub struct Handle {
     cache: RefCell<Option<Arc<SharedCache>>>,
     port: Arc<Port>,
     subscribed: bool,
+    /// Loads this handle runs; closing it abandons them.
+    tickets: Tickets,
 }
 
 impl Handle {
@@ -40,6 +43,7 @@ impl Handle {
     }
 
     fn close(&self) {
+        self.tickets.clear();
         if let Some(cache) = self.cache.borrow_mut().take() {
             if self.subscribed {
                 cache.unsubscribe(&self.port);
@@ -202,8 +206,9 @@ callback!(snapshot, Handle, 0, |env, handle, _args| {
     Snapshot::to_js(env, cache)
 });
 
-// acquire(key, wait) -> the cached value | a ticket to run the load | null
-// when registered as waiter `wait` of a load running elsewhere.
+// acquire(key, wait) -> the cached value | a ticket (a number) to run the
+// load | null when registered as waiter `wait` of a load running elsewhere.
+// Not counted as a read: `fetch` has counted its `get`.
 callback!(acquire, Handle, 2, |env, handle, args| {
     let key = key_arg(env, &args)?;
     let wait = env.get_f64(env.arg(&args, 1)?, "wait")?;
@@ -211,9 +216,6 @@ callback!(acquire, Handle, 2, |env, handle, args| {
         return range_error("wait must be an integer in [0, 2^32)");
     }
     let cache = Arc::clone(&*handle.cache()?);
-    if let Some(value) = cache.get(key.as_slice()) {
-        return value.to_js(env);
-    }
     let port = &handle.port;
     let acquired = cache.flights.acquire(
         key.as_slice(),
@@ -229,8 +231,47 @@ callback!(acquire, Handle, 2, |env, handle, args| {
             port.wait_registered(env)?;
             env.null()
         }
-        Acquired::Load(flight) => Ticket::to_js(env, cache, key.to_key(), flight),
+        Acquired::Load(flight) => {
+            let ticket = handle.tickets.issue(cache, key.to_key(), flight);
+            env.double(ticket as f64)
+        }
     }
+});
+
+fn ticket_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<u32> {
+    env.get_u32(env.arg(args, 0)?, "ticket")
+}
+
+// resolve(ticket, value, kind, ttl?, tti?, store) -> undefined: stores the
+// value (unless `store` is false) and hands it to the waiters. A value that
+// cannot be stored throws and leaves the ticket unfinished.
+callback!(resolve, Handle, 6, |env, handle, args| {
+    let id = ticket_arg(env, &args)?;
+    let value = handle
+        .tickets
+        .with(id, |t| value_arg(env, &args, 1, &t.cache, &t.key))?;
+    let store = env.flag(env.arg(&args, 5)?, "store")?;
+    handle.tickets.take(id)?.resolve(value, store);
+    env.undefined()
+});
+
+// reject(ticket, error: Uint8Array of serialized bytes) -> undefined
+callback!(reject, Handle, 2, |env, handle, args| {
+    let id = ticket_arg(env, &args)?;
+    let error = env.read_uint8_array(env.arg(&args, 1)?, "error", |len, copy| {
+        Value::build(SERIALIZED, EntryTimes::default(), len, copy)
+    })?;
+    handle.tickets.take(id)?.finish(Outcome::Failed(error));
+    env.undefined()
+});
+
+// abandon(ticket) -> undefined: the waiters retry (one of them loads).
+callback!(abandon, Handle, 1, |env, handle, args| {
+    handle
+        .tickets
+        .take(ticket_arg(env, &args)?)?
+        .finish(Outcome::Retry);
+    env.undefined()
 });
 
 callback!(close, Handle, 0, |env, handle, _args| {
@@ -253,6 +294,9 @@ const METHODS: &[(&str, Callback)] = &[
     ("inFlight", in_flight),
     ("snapshot", snapshot),
     ("acquire", acquire),
+    ("resolve", resolve),
+    ("reject", reject),
+    ("abandon", abandon),
     ("close", close),
 ];
 
@@ -309,6 +353,7 @@ callback!(open, (), 10, |env, _unit, args| {
         cache: RefCell::new(Some(cache)),
         port,
         subscribed: notify,
+        tickets: Tickets::default(),
     });
     env.methods(&handle, METHODS)
 });

@@ -1,56 +1,50 @@
-//! A ticket: the right and the duty to finish one load (see `flight`).
+//! Tickets: the right and the duty to finish one load (see `flight`).
 //!
-//! The thread whose `fetch` started a load gets a ticket object; it stores
-//! the loaded value and hands it to every waiter (`resolve`), or hands them
-//! the serialized error (`reject`), or lets them retry (`abandon`). A ticket
-//! dropped unfinished (its functions collected, or its thread's environment
-//! torn down by `worker.terminate()` or exit) abandons the load, so waiters
-//! on other threads never hang on a loader that is gone.
+//! The thread whose `fetch` starts a load gets a ticket, a number naming an
+//! entry of its handle's ticket table; it stores the loaded value and hands
+//! it to every waiter (`resolve`), hands them a serialized error (`reject`),
+//! or lets them retry (`abandon`). A ticket dropped unfinished (its handle
+//! closed or dropped, which happens when its thread's environment is torn
+//! down by `worker.terminate()` or exit) abandons the load, so waiters on
+//! other threads never hang on a loader that is gone.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::sync::Arc;
-
-use napi::sys::napi_value;
 
 use super::cache::SharedCache;
 use super::flight::Outcome;
-use super::handle::value_arg;
-use super::js::{callback, EnvExt};
 use super::key::Key;
-use super::value::{EntryTimes, Value, SERIALIZED};
-use crate::ffi::{Callback, Env, JsError, JsResult};
+use super::value::Value;
+use crate::ffi::{JsError, JsResult};
 
 pub struct Ticket {
-    cache: Arc<SharedCache>,
-    key: Key,
+    pub cache: Arc<SharedCache>,
+    pub key: Key,
     flight: u64,
-    finished: Cell<bool>,
+    finished: bool,
 }
 
 impl Ticket {
-    pub fn to_js(env: Env, cache: Arc<SharedCache>, key: Key, flight: u64) -> JsResult<napi_value> {
-        let ticket = Rc::new(Ticket {
-            cache,
-            key,
-            flight,
-            finished: Cell::new(false),
-        });
-        env.methods(&ticket, METHODS)
+    /// Stores `value` (when `store`) before ending the flight: whoever finds
+    /// no flight finds the value.
+    pub fn resolve(self, value: Value, store: bool) {
+        if store {
+            self.cache.insert(self.key.clone(), value.clone());
+        }
+        self.finish(Outcome::Loaded(value));
     }
 
-    fn finish(&self, outcome: Outcome) -> JsResult<()> {
-        if self.finished.replace(true) {
-            return Err(JsError::Internal("this load is already finished".into()));
-        }
+    pub fn finish(mut self, outcome: Outcome) {
         self.cache.flights.finish(&self.key, self.flight, outcome);
-        Ok(())
+        self.finished = true;
     }
 }
 
 impl Drop for Ticket {
+    /// Unfinished: the waiters retry.
     fn drop(&mut self) {
-        if !self.finished.get() {
+        if !self.finished {
             self.cache
                 .flights
                 .finish(&self.key, self.flight, Outcome::Retry);
@@ -58,39 +52,47 @@ impl Drop for Ticket {
     }
 }
 
-// resolve(value, kind, ttl?, tti?, store) -> undefined: stores the value
-// (unless `store` is false) and hands it to the waiters. A value that cannot
-// be stored throws and finishes nothing.
-callback!(resolve, Ticket, 5, |env, ticket, args| {
-    if ticket.finished.get() {
-        return Err(JsError::Internal("this load is already finished".into()));
+/// One handle's unfinished tickets, by number. Used on the handle's thread only.
+#[derive(Default)]
+pub struct Tickets {
+    table: RefCell<HashMap<u32, Ticket>>,
+    next: Cell<u32>,
+}
+
+impl Tickets {
+    pub fn issue(&self, cache: Arc<SharedCache>, key: Key, flight: u64) -> u32 {
+        let id = self.next.get();
+        self.next.set(id.wrapping_add(1));
+        self.table.borrow_mut().insert(
+            id,
+            Ticket {
+                cache,
+                key,
+                flight,
+                finished: false,
+            },
+        );
+        id
     }
-    let value = value_arg(env, &args, 0, &ticket.cache, &ticket.key)?;
-    if env.flag(env.arg(&args, 4)?, "store")? {
-        // Stored before the flight ends: whoever finds no flight finds the value.
-        ticket.cache.insert(ticket.key.clone(), value.clone());
+
+    /// Runs `f` on unfinished ticket `id` (it stays unfinished).
+    pub fn with<T>(&self, id: u32, f: impl FnOnce(&Ticket) -> JsResult<T>) -> JsResult<T> {
+        let table = self.table.borrow();
+        f(table.get(&id).ok_or_else(unknown)?)
     }
-    ticket.finish(Outcome::Loaded(value))?;
-    env.undefined()
-});
 
-// reject(error: Uint8Array of v8-serialized bytes) -> undefined
-callback!(reject, Ticket, 1, |env, ticket, args| {
-    let error = env.read_uint8_array(env.arg(&args, 0)?, "error", |len, copy| {
-        Value::build(SERIALIZED, EntryTimes::default(), len, copy)
-    })?;
-    ticket.finish(Outcome::Failed(error))?;
-    env.undefined()
-});
+    /// Takes unfinished ticket `id` out of the table, to finish it.
+    pub fn take(&self, id: u32) -> JsResult<Ticket> {
+        self.table.borrow_mut().remove(&id).ok_or_else(unknown)
+    }
 
-// abandon() -> undefined: the waiters retry (one of them loads).
-callback!(abandon, Ticket, 0, |env, ticket, _args| {
-    ticket.finish(Outcome::Retry)?;
-    env.undefined()
-});
+    /// Abandons every unfinished ticket.
+    pub fn clear(&self) {
+        let tickets = std::mem::take(&mut *self.table.borrow_mut());
+        drop(tickets);
+    }
+}
 
-const METHODS: &[(&str, Callback)] = &[
-    ("resolve", resolve),
-    ("reject", reject),
-    ("abandon", abandon),
-];
+fn unknown() -> JsError {
+    JsError::Internal("no such load: finished already, or its handle was closed".into())
+}
