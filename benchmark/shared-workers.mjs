@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { isMainThread, MessageChannel, parentPort, Worker, workerData } from 'node:worker_threads'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { QUICK, option } from './lib/common.mjs'
+import { quantile } from './lib/memory.mjs'
 import { spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 import { zipf } from './lib/workloads.mjs'
@@ -41,8 +42,6 @@ const CONTENDERS = ['SharedMoka', 'lru-cache/worker', 'MessagePort']
 
 const valueOf = (id) => ({ id, name: `user ${id}`, email: `user${id}@example.com`, roles: ['reader'], score: id % 100 })
 
-/** Quantile of a sorted array. */
-const quantile = (sorted, q) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)])
 
 // ---------------------------------------------------------------- worker side
 

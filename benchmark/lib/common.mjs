@@ -14,7 +14,7 @@ export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)))
 export const ROOT = dirname(BENCH_DIR)
 export const RESULTS_DIR = join(BENCH_DIR, 'results')
 /** The suites, in the order benchmark/index.mjs runs them; each is benchmark/<suite>.mjs. */
-export const SUITES = ['latency', 'moka-py', 'hit-ratio', 'memory', 'fetch-replay', 'cached']
+export const SUITES = ['latency', 'moka-py', 'hit-ratio', 'memory', 'fetch-replay', 'cached', 'shared-workers', 'shared-memory']
 
 /** `--quick` selects the CI-sized profile. */
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'

@@ -56,5 +56,58 @@ function sharedWorkersChart(result) {
   })
 }
 
-export const SHARED_TABLES = { 'shared-workers': sharedWorkersTables }
-export const SHARED_CHARTS = { 'shared-workers': sharedWorkersChart }
+function sharedMemoryTables(result) {
+  const m = result.method
+  const ms = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : x.toFixed(x < 10 ? 2 : 0))
+  const rows = result.rows.map((r) =>
+    r.error
+      ? [`${r.cache}, ${r.entries.toLocaleString('en-US')}`, `FAILED: ${r.error}`, null, null, null, null, null, null, null, null]
+      : [
+          `${r.cache}, ${r.entries.toLocaleString('en-US')}`,
+          fmt.range(r.heapBytesPerEntry, fmt.int),
+          fmt.range(r.nativeBytesPerEntry, fmt.int),
+          fmt.range(r.rssBytesPerEntry, fmt.int),
+          fmt.range(r.rssMB, fmt.int),
+          fmt.range(r.fillNsPerEntry, fmt.int),
+          fmt.range(r.churnNsPerOp, fmt.int),
+          fmt.range(r.churnGc.count, fmt.int),
+          fmt.range(r.churnGc.p99Ms, ms),
+          fmt.range(r.churnGc.maxMs, ms),
+        ],
+  )
+  return [
+    {
+      title: `${m.valueBytes}-byte string values; bytes per entry from heapUsed and RSS growth (native = RSS − heap); churn of ${m.churnOps.toLocaleString('en-US')} ops (90% get, 10% set); median (min–max) over ${m.rounds} rounds up to 1M entries, one run above`,
+      header: ['cache, entries', 'heap B/entry', 'native B/entry', 'RSS B/entry', 'RSS MB', 'fill ns/entry', 'churn ns/op', 'GC pauses', 'GC p99 ms', 'GC max ms'],
+      rows,
+    },
+  ]
+}
+
+function sharedMemoryChart(result) {
+  const caches = [...new Set(result.rows.map((r) => r.cache))]
+  const sizes = [...new Set(result.rows.map((r) => r.entries))]
+  const panel = (title, pick, unit = '', log = false) => ({
+    title,
+    rows: sizes.map((n) => `${n.toLocaleString('en-US')} entries`),
+    values: sizes.map((n) => caches.map((c) => {
+      const row = result.rows.find((r) => r.cache === c && r.entries === n && !r.error)
+      return row ? pick(row) : null
+    })),
+    unit,
+    log,
+  })
+  return rangeChart({
+    title: `Values off the V8 heap: ${result.method.valueBytes}-byte strings`,
+    subtitle: `dot: median; whisker: min–max; ${probeNote(result)}`,
+    series: caches.map((name) => ({ name })),
+    panels: [
+      panel('JS heap, bytes per entry', (r) => r.heapBytesPerEntry),
+      panel('native (RSS − heap), bytes per entry', (r) => r.nativeBytesPerEntry),
+      panel('GC pause p99 during churn, ms (log scale)', (r) => r.churnGc.p99Ms, ' ms', true),
+    ],
+  })
+}
+
+export const SHARED_TABLES = { 'shared-workers': sharedWorkersTables, 'shared-memory': sharedMemoryTables }
+export const SHARED_CHARTS = { 'shared-workers': sharedWorkersChart, 'shared-memory': sharedMemoryChart }
