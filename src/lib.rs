@@ -4,8 +4,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
-// `core`, `key` and `value` are public for the Rust benchmarks (`benches/`),
-// which measure moka with exactly what the addon builds; not an API.
+// `core`, `key`, `value` and `shared` are public for the Rust benchmarks
+// (`benches/`), which measure moka with exactly what the addon builds; not an API.
 #[doc(hidden)]
 pub mod core;
 mod events;
@@ -17,7 +17,8 @@ mod info;
 pub mod key;
 mod methods;
 mod protocol;
-mod shared;
+#[doc(hidden)]
+pub mod shared;
 #[doc(hidden)]
 pub mod value;
 

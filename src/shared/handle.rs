@@ -113,7 +113,7 @@ pub fn value_arg<const N: usize>(
 }
 
 fn key_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<KeyBuf> {
-    let mut key = KeyBuf::new();
+    let mut key = KeyBuf::default();
     key.read(env, env.arg(args, 0)?)?;
     Ok(key)
 }

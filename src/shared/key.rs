@@ -28,17 +28,12 @@ pub type Key = SmallVec<[u8; 24]>;
 const INLINE_UNITS: usize = 64;
 
 /// A key being read: on the stack when short.
+#[derive(Default)]
 pub struct KeyBuf {
     bytes: SmallVec<[u8; 2 * INLINE_UNITS]>,
 }
 
 impl KeyBuf {
-    pub fn new() -> Self {
-        KeyBuf {
-            bytes: SmallVec::new(),
-        }
-    }
-
     pub fn as_slice(&self) -> &[u8] {
         &self.bytes
     }
@@ -181,14 +176,14 @@ mod tests {
     use super::*;
 
     fn string(s: &str) -> Vec<u8> {
-        let mut k = KeyBuf::new();
+        let mut k = KeyBuf::default();
         let units: Vec<u16> = s.encode_utf16().collect();
         k.push_string(&units).unwrap();
         k.as_slice().to_vec()
     }
 
     fn number(x: f64) -> Vec<u8> {
-        let mut k = KeyBuf::new();
+        let mut k = KeyBuf::default();
         k.push_number(x);
         k.as_slice().to_vec()
     }
@@ -212,7 +207,7 @@ mod tests {
     #[test]
     fn bigints_drop_high_zero_words_and_the_sign_of_zero() {
         let encode = |negative, words: &[u64]| {
-            let mut k = KeyBuf::new();
+            let mut k = KeyBuf::default();
             k.push_bigint(negative, words).unwrap();
             k.as_slice().to_vec()
         };

@@ -11,17 +11,17 @@
 //!   delivery of their outcomes and of removals to each thread's JS.
 //! - `js`: what they need from Node-API beyond the crate's `ffi` layer.
 
-mod cache;
+pub mod cache;
 mod expiry;
 mod flight;
 mod handle;
 mod js;
-mod key;
+pub mod key;
 mod port;
 mod registry;
 mod snapshot;
 mod ticket;
-mod value;
+pub mod value;
 
 use napi::bindgen_prelude::{Result, Unknown};
 use napi_derive::napi;

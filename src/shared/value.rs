@@ -9,13 +9,15 @@
 //! never exposed as memory JS could write while another thread reads it.
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::mem::MaybeUninit;
 use std::time::Duration;
+
+use triomphe::{Arc, UniqueArc};
 
 use napi::sys::{self, napi_value};
 
 use super::expiry::Deadlines;
-use super::js::{reserve, EnvExt};
+use super::js::EnvExt;
 use crate::ffi::{range_error, type_error, Env, JsError, JsResult};
 
 /// Value kinds, as the JS layer passes and receives them.
@@ -28,10 +30,6 @@ pub const SERIALIZED: u8 = 4;
 const KIND_MASK: u8 = 0x0f;
 const HAS_TTL: u8 = 0x10;
 const HAS_TTI: u8 = 0x20;
-
-/// Allocations from this size on are tried fallibly first, so that a huge
-/// value that cannot be allocated is a `RangeError`, not an abort.
-const PROBE_FROM: usize = 1 << 20;
 
 #[derive(Clone)]
 pub struct Value(Arc<[u8]>);
@@ -92,16 +90,15 @@ impl Value {
         }
         header[0] = flags;
         let total = header.len() + len;
-        if total >= PROBE_FROM {
-            reserve(&mut Vec::<u8>::new(), total)?;
-        }
-        // SAFETY: zeroed memory is a valid `[u8]`.
-        let mut arc = unsafe { Arc::<[u8]>::new_zeroed_slice(total).assume_init() };
-        let bytes = Arc::get_mut(&mut arc)
-            .ok_or_else(|| JsError::Internal("a new value is shared".into()))?;
+        // A value too large to allocate is a RangeError, not an abort.
+        let mut uninit = UniqueArc::<[MaybeUninit<u8>]>::try_new_uninit_slice(total)
+            .or_else(|_| range_error(format!("cannot allocate a value of {total} bytes")))?;
+        uninit.fill(MaybeUninit::new(0));
+        // SAFETY: every byte was just initialized.
+        let mut bytes = unsafe { UniqueArc::assume_init_slice(uninit) };
         bytes[..header.len()].copy_from_slice(&header);
         fill(&mut bytes[header.len()..]);
-        Ok(Value(arc))
+        Ok(Value(bytes.shareable()))
     }
 
     /// Reads a JS value of `kind` (see the constants): a string for `STRING`,
