@@ -47,6 +47,20 @@ pub struct Options {
 }
 
 impl Options {
+    /// A cache of `max_capacity` entries and no other option (the defaults of `new SharedMoka`).
+    pub fn entries(max_capacity: u64) -> Options {
+        Options {
+            max_capacity,
+            ttl: None,
+            tti: None,
+            lru: false,
+            weigh_bytes: false,
+            serializer: 2,
+            notify: false,
+            per_entry: false,
+        }
+    }
+
     /// A `TypeError` naming the first option in which `asked` differs from
     /// the cache's. A handle without a listener may attach to a cache that
     /// notifies; one with a listener cannot attach to one that does not.
@@ -376,16 +390,7 @@ mod tests {
     use crate::shared::value::{EntryTimes, BYTES};
 
     fn options() -> Options {
-        Options {
-            max_capacity: 100,
-            ttl: None,
-            tti: None,
-            lru: false,
-            weigh_bytes: false,
-            serializer: 2,
-            notify: false,
-            per_entry: false,
-        }
+        Options::entries(100)
     }
 
     fn value(byte: u8) -> Value {
