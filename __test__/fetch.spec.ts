@@ -221,7 +221,7 @@ test('an already aborted signal rejects at once without loading', async (t) => {
 })
 
 test('ttl: a duration or a function of the value sets the entry lifetime', async (t) => {
-  const cache = new Moka<string, { expiresIn: number }>({ maxCapacity: 10 })
+  const cache = new Moka<string, { expiresIn: number }>({ perEntryExpiry: true, maxCapacity: 10 })
   const started = Date.now()
   await cache.fetch('short', () => ({ expiresIn: 300 }), { ttl: (v) => v.expiresIn })
   await cache.fetch('long', () => ({ expiresIn: 60_000 }), { ttl: (v) => v.expiresIn })
@@ -239,7 +239,7 @@ test('ttl: a duration or a function of the value sets the entry lifetime', async
 })
 
 test('tti: the fetched entry expires once it was not read for that long', async (t) => {
-  const cache = new Moka<string, string>({ maxCapacity: 10 })
+  const cache = new Moka<string, string>({ maxCapacity: 10, perEntryExpiry: true })
   await cache.fetch('idle', () => 'v', { tti: 300 })
   await cache.fetch('both', () => 'v', { tti: 300, ttl: (v) => (v === 'v' ? 60_000 : undefined) })
   for (let i = 0; i < 8; i++) {

@@ -9,6 +9,7 @@ import type { Moka } from './moka'
 import { refuseObservable } from './observable'
 import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, validateOptions } from './options'
 import { adoptFlights, Flights, RetryPolicy, TimeoutError } from './singleflight'
+import { cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tiered/memoize'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (this: any, ...args: any[]) => any
@@ -160,6 +161,7 @@ function configure(options: unknown): Config {
     throw new TypeError(`cached options must be an object, got ${describe(options)}`)
   }
   const o = options as Record<string, unknown>
+  if (o.tier !== undefined) throw new TypeError('tier: memoize through a TieredCache with cached(fn, { tier }); @cached() keeps one cache per instance')
   const ttlFunction = typeof o.ttl === 'function' ? (o.ttl as (value: unknown) => Duration | undefined) : undefined
   const v = validateOptions<unknown, unknown>(
     { ...o, maxCapacity: o.maxCapacity ?? DEFAULT_MAX_CAPACITY, ttl: ttlFunction === undefined ? o.ttl : undefined },
@@ -188,6 +190,7 @@ function configure(options: unknown): Config {
       ttl: perEntry ? undefined : v.ttl,
       tti: perEntry ? undefined : v.tti,
       policy: v.lru ? 'lru' : 'tinyLfu',
+      perEntryExpiry: perEntry || ttlFunction !== undefined,
       weigher: v.weigher,
       evictionListener: v.evictionListener,
       hash: v.hash,
@@ -453,13 +456,17 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
  * that works with TS 5 standard decorators and with legacy
  * `experimentalDecorators`; each instance gets its own cache.
  */
+export function cached<F extends AnyFunction>(fn: F, options: TierCachedOptions<Parameters<F>, ReturnType<F>>): TierCachedFunction<F>
 export function cached<F extends AnyFunction, K = unknown>(
   fn: F,
   options?: CachedOptions<Parameters<F>, ReturnType<F>, K>,
 ): CachedFunction<F, K>
 export function cached(options?: CachedOptions): CachedDecorator
 export function cached(fnOrOptions?: unknown, options?: unknown): unknown {
-  if (typeof fnOrOptions === 'function') return build(fnOrOptions as AnyFunction, configure(options))
+  if (typeof fnOrOptions === 'function') {
+    if (typeof options === 'object' && options !== null && 'tier' in options) return cachedThroughTier(fnOrOptions as AnyFunction, options)
+    return build(fnOrOptions as AnyFunction, configure(options))
+  }
   if (typeof options === 'function') {
     throw new TypeError('cached(fn, options) takes the function first; this call passed the options first, cached(options, fn)')
   }
