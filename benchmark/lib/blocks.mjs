@@ -84,10 +84,21 @@ function summary(results) {
 
 const tablesWithChart = (alt) => (r) => [...tablesOf(r), chart(r, alt)]
 
+/** The hit-ratio tables, then how the workloads with published figures compare, then the chart. */
+function hitRatio(r) {
+  const published = r.results
+    .filter((w) => w.published)
+    .map((w) => {
+      const at = (id) => w.published.caps.map((c) => w.rows.find((row) => row.capacity === c)?.hitRatio[id]?.toFixed(2)).join(' / ')
+      return `${w.name} at ${w.published.caps.join(' / ')}: published (other harnesses) moka TinyLFU ${w.published.tinyLfu.join(' / ')}, LRU ${w.published.lru.join(' / ')}; here moka-js tinyLfu ${at('moka-tinylfu')}, LRU ${at('lru')}.`
+    })
+  return [...tablesOf(r), ...published, chart(r, 'hit ratio against cache size, one panel per workload')]
+}
+
 const BLOCKS = {
   latency: tablesWithChart('latency: ratio to lru-cache per case'),
   'moka-py': tablesWithChart('moka-js ÷ moka-py per case'),
-  'hit-ratio': tablesWithChart('hit ratio against cache size, one panel per workload'),
+  'hit-ratio': hitRatio,
   memory: tablesWithChart('memory and GC per cache'),
   'fetch-replay': tablesWithChart('backend loads and awaited-hit cost per contender'),
   cached: tablesWithChart('memoization overhead per memoizer'),
