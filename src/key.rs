@@ -8,9 +8,9 @@
 
 use std::ptr;
 
-use napi::sys::{self, napi_env, napi_value};
+use napi::sys::{self, napi_value};
 
-use crate::ffi::{check, get_f64, type_error, type_of, JsResult};
+use crate::ffi::{napi_call, type_error, Env, JsResult};
 
 const TAG_STRING: u16 = 1;
 const TAG_NUMBER: u16 = 2;
@@ -21,9 +21,12 @@ const TAG_NULL: u16 = 6;
 const TAG_UNDEFINED: u16 = 7;
 const TAG_TOKEN: u16 = 8;
 
-/// The owned key stored in moka. Short keys live inline, inside the `Arc`
-/// moka allocates per key: one pointer less to chase on every lookup.
-pub type Key = smallvec::SmallVec<[u16; 27]>;
+/// The owned key stored in moka. Short keys (a tag and up to 14 UTF-16
+/// units, e.g. `user:123456789`) live inline, inside the `Arc` moka allocates
+/// per key: one pointer less to chase on every lookup. 15 units make the key
+/// 40 bytes and moka's `Arc` of it 56, which fits glibc's 64-byte chunk (a
+/// larger inline buffer costs 16 more bytes on every entry).
+pub type Key = smallvec::SmallVec<[u16; 15]>;
 
 /// Keys up to this many code units (tag included) are read without allocating.
 const INLINE: usize = 64;
@@ -71,7 +74,13 @@ impl KeyBuf {
     #[inline]
     fn set_f64(&mut self, tag: u16, x: f64) {
         let b = x.to_bits();
-        self.set_inline(&[tag, b as u16, (b >> 16) as u16, (b >> 32) as u16, (b >> 48) as u16]);
+        self.set_inline(&[
+            tag,
+            b as u16,
+            (b >> 16) as u16,
+            (b >> 32) as u16,
+            (b >> 48) as u16,
+        ]);
     }
 
     /// Reads `value` (or `token`, when the JS layer passed one) as a key.
@@ -79,23 +88,18 @@ impl KeyBuf {
     /// `token` must be given for objects, functions and symbols; a primitive
     /// with a token is keyed by the token too (custom `hash`/`equals`).
     #[inline]
-    pub unsafe fn read(
-        &mut self,
-        env: napi_env,
-        value: napi_value,
-        token: Option<napi_value>,
-    ) -> JsResult<()> {
+    pub fn read(&mut self, env: Env, value: napi_value, token: Option<napi_value>) -> JsResult<()> {
         if let Some(token) = token {
-            if type_of(env, token)? != sys::ValueType::napi_undefined {
-                let t = get_f64(env, token)?;
+            if !env.is_undefined(token)? {
+                let t = env.get_f64(token, "token")?;
                 self.set_f64(TAG_TOKEN, t);
                 return Ok(());
             }
         }
-        match type_of(env, value)? {
+        match env.type_of(value)? {
             sys::ValueType::napi_string => self.read_string(env, value),
             sys::ValueType::napi_number => {
-                let x = get_f64(env, value)?;
+                let x = env.get_f64(value, "key")?;
                 // SameValueZero: -0 is 0, all NaNs are one.
                 let x = if x == 0.0 {
                     0.0
@@ -109,7 +113,7 @@ impl KeyBuf {
             }
             sys::ValueType::napi_boolean => {
                 let mut b = false;
-                check(sys::napi_get_value_bool(env, value, &mut b))?;
+                napi_call!(env, napi_get_value_bool(value, &mut b))?;
                 self.set_inline(&[if b { TAG_TRUE } else { TAG_FALSE }]);
                 Ok(())
             }
@@ -127,31 +131,25 @@ impl KeyBuf {
     }
 
     #[inline]
-    unsafe fn read_string(&mut self, env: napi_env, value: napi_value) -> JsResult<()> {
+    fn read_string(&mut self, env: Env, value: napi_value) -> JsResult<()> {
         self.inline[0] = TAG_STRING;
         let room = INLINE - 1;
         let mut written = 0usize;
         // Node writes at most `bufsize - 1` units and a terminating NUL.
-        check(sys::napi_get_value_string_utf16(
+        napi_call!(
             env,
-            value,
-            self.inline[1..].as_mut_ptr(),
-            room,
-            &mut written,
-        ))?;
+            napi_get_value_string_utf16(value, self.inline[1..].as_mut_ptr(), room, &mut written)
+        )?;
         if written < room - 1 {
             self.len = 1 + written;
             self.spilled = false;
             return Ok(());
         }
         let mut total = 0usize;
-        check(sys::napi_get_value_string_utf16(
+        napi_call!(
             env,
-            value,
-            ptr::null_mut(),
-            0,
-            &mut total,
-        ))?;
+            napi_get_value_string_utf16(value, ptr::null_mut(), 0, &mut total)
+        )?;
         if total == written {
             self.len = 1 + written;
             self.spilled = false;
@@ -160,37 +158,33 @@ impl KeyBuf {
         self.heap.clear();
         self.heap.resize(total + 2, 0);
         self.heap[0] = TAG_STRING;
-        check(sys::napi_get_value_string_utf16(
+        napi_call!(
             env,
-            value,
-            self.heap[1..].as_mut_ptr(),
-            total + 1,
-            &mut written,
-        ))?;
+            napi_get_value_string_utf16(
+                value,
+                self.heap[1..].as_mut_ptr(),
+                total + 1,
+                &mut written
+            )
+        )?;
         self.heap.truncate(1 + written);
         self.spilled = true;
         Ok(())
     }
 
-    unsafe fn read_bigint(&mut self, env: napi_env, value: napi_value) -> JsResult<()> {
+    fn read_bigint(&mut self, env: Env, value: napi_value) -> JsResult<()> {
         let mut sign = 0i32;
         let mut count = 0usize;
         // With both out-pointers null, Node reports the word count only.
-        check(sys::napi_get_value_bigint_words(
+        napi_call!(
             env,
-            value,
-            ptr::null_mut(),
-            &mut count,
-            ptr::null_mut(),
-        ))?;
+            napi_get_value_bigint_words(value, ptr::null_mut(), &mut count, ptr::null_mut())
+        )?;
         let mut words = vec![0u64; count];
-        check(sys::napi_get_value_bigint_words(
+        napi_call!(
             env,
-            value,
-            &mut sign,
-            &mut count,
-            words.as_mut_ptr(),
-        ))?;
+            napi_get_value_bigint_words(value, &mut sign, &mut count, words.as_mut_ptr())
+        )?;
         // Drop high zero words so that equal values encode equally.
         while words.last() == Some(&0) {
             words.pop();
@@ -200,8 +194,12 @@ impl KeyBuf {
         self.heap.push(TAG_BIGINT);
         self.heap.push(negative as u16);
         for w in words {
-            self.heap
-                .extend_from_slice(&[w as u16, (w >> 16) as u16, (w >> 32) as u16, (w >> 48) as u16]);
+            self.heap.extend_from_slice(&[
+                w as u16,
+                (w >> 16) as u16,
+                (w >> 32) as u16,
+                (w >> 48) as u16,
+            ]);
         }
         self.spilled = true;
         Ok(())
@@ -222,6 +220,11 @@ mod tests {
         a.set_f64(TAG_NUMBER, 1.0);
         b.set_f64(TAG_TOKEN, 1.0);
         assert_ne!(a.as_slice(), b.as_slice(), "a token never equals a number");
+    }
+
+    #[test]
+    fn a_key_fits_in_its_allocation_class() {
+        assert_eq!(std::mem::size_of::<Key>(), 40);
     }
 
     #[test]

@@ -1,0 +1,163 @@
+// A real Redis (or Valkey) server for the TieredCache specs: started on a free
+// localhost port, stopped at the end. No spec depends on a server already running.
+
+import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process'
+import { createConnection, createServer } from 'node:net'
+import { resolve } from 'node:path'
+
+import { sleep } from './_helpers'
+
+/** `redis-server`, or `valkey-server` where only Valkey is installed. */
+function serverBinary(): string {
+  for (const name of ['redis-server', 'valkey-server']) {
+    if (spawnSync('sh', ['-c', `command -v ${name}`]).status === 0) return name
+  }
+  throw new Error('neither redis-server nor valkey-server is installed (.ci/run installs redis-server from Debian)')
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer()
+    server.once('error', fail)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => done(port))
+    })
+  })
+}
+
+/** Whether a server answers PING on `port`. */
+function pings(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ host: '127.0.0.1', port })
+    let reply = ''
+    socket.setTimeout(500, () => socket.destroy())
+    socket.on('connect', () => socket.write('PING\r\n'))
+    socket.on('data', (chunk) => {
+      reply += chunk.toString()
+      if (reply.includes('\r\n')) {
+        socket.destroy()
+        done(reply.startsWith('+PONG'))
+      }
+    })
+    socket.on('error', () => done(false))
+    socket.on('close', () => done(false))
+  })
+}
+
+export class RedisServer {
+  readonly port: number
+  #process: ChildProcess | undefined
+
+  private constructor(port: number) {
+    this.port = port
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  /** Starts a server on `port` (a free one by default) and waits until it answers. */
+  static async start(port?: number): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()))
+    await server.#spawn()
+    return server
+  }
+
+  async #spawn(): Promise<void> {
+    const child = spawn(
+      serverBinary(),
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+      { stdio: 'ignore' },
+    )
+    this.#process = child
+    const deadline = Date.now() + 10_000
+    while (!(await pings(this.port))) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} (port ${this.port} taken?)`)
+      if (Date.now() > deadline) throw new Error('redis-server did not answer within 10 s')
+      await sleep(20)
+    }
+  }
+
+  /** Kills the server at once (SIGKILL: no shutdown, connections drop), and waits until it is gone. */
+  async kill(): Promise<void> {
+    const child = this.#process
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((done) => child.once('exit', done))
+    child.kill('SIGKILL')
+    await exited
+    this.#process = undefined
+  }
+
+  /** A new, empty server on the same port. */
+  async restart(): Promise<void> {
+    await this.kill()
+    await this.#spawn()
+  }
+
+  stop(): Promise<void> {
+    return this.kill()
+  }
+}
+
+const PEER = resolve(__dirname, 'fixtures', 'tiered-peer.ts')
+
+/** A TieredCache in another Node process, driven over IPC (see fixtures/tiered-peer.ts). */
+export class Peer {
+  readonly #child: ChildProcess
+  readonly #pending = new Map<number, { done: (v: unknown) => void; fail: (e: Error) => void }>()
+  #next = 0
+
+  private constructor(child: ChildProcess) {
+    this.#child = child
+    child.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+      const call = this.#pending.get(m.id)
+      if (call === undefined) return
+      this.#pending.delete(m.id)
+      if (m.ok) call.done(m.value)
+      else call.fail(new Error(`peer: ${m.error}`))
+    })
+    child.on('exit', (code) => {
+      for (const call of this.#pending.values()) call.fail(new Error(`peer exited with ${code}`))
+      this.#pending.clear()
+    })
+  }
+
+  /** Starts a process with a TieredCache on `options` (JSON-able; `redis` a URL). */
+  static async start(options: Record<string, unknown>): Promise<Peer> {
+    const child = fork(PEER, [], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const peer = new Peer(child)
+    await peer.call('open', options)
+    return peer
+  }
+
+  call<T = unknown>(op: string, ...args: unknown[]): Promise<T> {
+    const id = this.#next++
+    return new Promise<T>((done, fail) => {
+      this.#pending.set(id, { done: done as (v: unknown) => void, fail })
+      this.#child.send({ id, op, args })
+    })
+  }
+
+  /** Kills the process at once (SIGKILL), as a crash would. */
+  kill(): void {
+    this.#child.kill('SIGKILL')
+  }
+
+  get pid(): number {
+    return this.#child.pid!
+  }
+
+  /** Closes the cache and waits for the process to exit; its exit code (0 when nothing went unhandled). */
+  async stop(): Promise<number | null> {
+    const child = this.#child
+    if (child.exitCode !== null) return child.exitCode
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
+    await this.call('exit').catch(() => {})
+    return exited
+  }
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}

@@ -1,0 +1,156 @@
+// Redis slow, killed, replaced: callers always get their values (from L1 or
+// the loader), nothing hangs or goes unhandled, and the tier recovers by itself.
+
+import test from 'ava'
+import Redis from 'ioredis'
+
+import { TieredCache, TierError } from '../index.js'
+import { sleep, trackUnhandledRejections, until } from './_helpers'
+import { RedisServer } from './_redis'
+
+const unhandled = trackUnhandledRejections()
+const servers: RedisServer[] = []
+const caches: TieredCache<string, unknown>[] = []
+
+test.after.always(async () => {
+  for (const cache of caches) await cache.close()
+  for (const server of servers) await server.stop()
+})
+
+async function serve(): Promise<RedisServer> {
+  const server = await RedisServer.start()
+  servers.push(server)
+  return server
+}
+
+function tiered<V>(options: ConstructorParameters<typeof TieredCache<string, V>>[0]): TieredCache<string, V> {
+  const cache = new TieredCache<string, V>(options)
+  caches.push(cache as TieredCache<string, unknown>)
+  return cache
+}
+
+const valueOf = (key: string): string => `value of ${key}`
+const loader = async (key: string): Promise<string> => {
+  await sleep(1)
+  return valueOf(key)
+}
+
+test.serial('Redis killed mid-run: every call gets its value, none hangs, and the tier recovers on a new server at the same port', async (t) => {
+  const server = await serve()
+  const errors: TierError[] = []
+  const options = {
+    redis: server.url,
+    namespace: 'faults',
+    timeout: 100,
+    breaker: { failures: 3, halfOpenAfter: 200 },
+    l1: { maxCapacity: 20 },
+    onError: (error: TierError) => errors.push(error),
+  }
+  const a = tiered<string>(options)
+  const b = tiered<string>(options)
+  await Promise.all([a.ready(), b.ready()])
+  let calls = 0
+  let wrong = 0
+  let slowest = 0
+  const end = Date.now() + 3500
+  const worker = async (cache: TieredCache<string, string>, seed: number): Promise<void> => {
+    for (let i = seed; Date.now() < end; i += 7) {
+      const key = `k${(i * 31) % 100}`
+      const started = performance.now()
+      const value = await cache.fetch(key, loader, { ttl: 60_000 })
+      slowest = Math.max(slowest, performance.now() - started)
+      if (value !== valueOf(key)) wrong++
+      calls++
+    }
+  }
+  const running = Promise.all([0, 1, 2, 3].flatMap((seed) => [worker(a, seed), worker(b, seed + 50)]))
+  await sleep(800)
+  await server.kill()
+  await sleep(1200)
+  await server.restart()
+  await running
+  t.is(wrong, 0)
+  t.true(calls > 200, `${calls} calls`)
+  t.true(slowest < 2000, `slowest call ${slowest.toFixed(0)} ms`)
+  t.log(`${calls} calls, slowest ${slowest.toFixed(0)} ms, ${errors.length} errors reported, a: ${JSON.stringify(a.stats())}`)
+  t.true(errors.length > 0)
+  t.true(a.stats().l2.errors > 0)
+  t.true(a.stats().l2.skipped + b.stats().l2.skipped > 0, 'the breaker opened and spared Redis')
+
+  // Recovery, with no help: writes reach the new server, and the bus carries invalidations again.
+  const raw = new Redis(server.url)
+  try {
+    let stored = false
+    for (let i = 0; i < 100 && !stored; i++) {
+      await a.set('after', 'one')
+      stored = (await raw.exists('faults:d:after')) === 1
+      if (!stored) await sleep(100)
+    }
+    t.true(stored, 'a write reached the new server')
+    t.is(a.stats().breaker, 'closed')
+    t.true(await until(() => a.stats().bus.connected && b.stats().bus.connected, 10_000), 'both resubscribed')
+    t.is(await b.get('after'), 'one')
+    t.is(await b.get('after'), 'one')
+    await a.set('after', 'two')
+    t.true(await until(() => b.stats().bus.received > 0, 5000))
+    let seen: string | undefined
+    for (let i = 0; i < 100 && seen !== 'two'; i++) {
+      seen = await b.get('after')
+      if (seen !== 'two') await sleep(20)
+    }
+    t.is(seen, 'two', 'b dropped its copy on the bus message')
+  } finally {
+    raw.disconnect()
+  }
+})
+
+test.serial('a slow Redis is given up on after the timeout: the loader answers', async (t) => {
+  const server = await serve()
+  const cache = tiered<string>({ redis: server.url, namespace: 'slow', timeout: 100 })
+  await cache.ready()
+  await cache.set('cached', 'in L1')
+  const raw = new Redis(server.url)
+  await raw.call('CLIENT', 'PAUSE', '2000', 'ALL')
+  const started = performance.now()
+  t.is(await cache.fetch('k', loader), valueOf('k'))
+  t.is(await cache.get('cached'), 'in L1', 'L1 needs no Redis')
+  const elapsed = performance.now() - started
+  t.true(elapsed < 1500, `answered after ${elapsed.toFixed(0)} ms while Redis was paused for 2000 ms`)
+  t.true(cache.stats().l2.timeouts >= 1)
+  raw.disconnect()
+})
+
+test.serial('the breaker opens after consecutive failures; with suppressErrors false the caller gets the TierError', async (t) => {
+  const server = await serve()
+  const quiet = tiered<string>({ redis: server.url, namespace: 'breaker', timeout: 50, breaker: { failures: 2, halfOpenAfter: 60_000 } })
+  const loud = tiered<string>({ redis: server.url, namespace: 'breaker', timeout: 50, suppressErrors: false })
+  let hookCalls = 0
+  const throwingHook = tiered<string>({
+    redis: server.url,
+    namespace: 'breaker',
+    timeout: 50,
+    onError: () => {
+      hookCalls++
+      throw new Error('a broken hook')
+    },
+  })
+  await Promise.all([quiet.ready(), loud.ready(), throwingHook.ready()])
+  await server.kill()
+  for (let i = 0; i < 5; i++) t.is(await quiet.fetch(`k${i}`, loader), valueOf(`k${i}`))
+  t.is(quiet.stats().breaker, 'open')
+  t.true(quiet.stats().l2.skipped > 0)
+  const skipped = quiet.stats().l2.skipped
+  const started = performance.now()
+  t.is(await quiet.get('x'), undefined)
+  t.true(performance.now() - started < 40, 'an open breaker answers without waiting for Redis')
+  t.is(quiet.stats().l2.skipped, skipped + 1)
+  const error = await t.throwsAsync(loud.get('k'), { instanceOf: TierError })
+  t.true(error!.kind === 'redis' || error!.kind === 'timeout', error!.kind)
+  await t.throwsAsync(loud.set('k', 'v'), { instanceOf: TierError })
+  t.is(await throwingHook.fetch('k', loader), valueOf('k'))
+  t.true(hookCalls > 0)
+})
+
+test('nothing went unhandled', (t) => {
+  t.deepEqual(unhandled, [])
+})

@@ -1,0 +1,132 @@
+// Cross-process single-flight: one loader per key across processes, a holder
+// that dies releases by expiry, a failed holder hands over to a waiter.
+
+import test from 'ava'
+import Redis from 'ioredis'
+
+import { TieredCache } from '../index.js'
+import { failure, sleep, trackUnhandledRejections } from './_helpers'
+import { Peer, RedisServer } from './_redis'
+
+const unhandled = trackUnhandledRejections()
+let server: RedisServer
+let raw: Redis
+
+test.before(async () => {
+  server = await RedisServer.start()
+  raw = new Redis(server.url)
+})
+
+test.after.always(async () => {
+  raw?.disconnect()
+  await server?.stop()
+})
+
+type Loaded = { key: string; by: number }
+type PeerStats = { loads: number; lockWaits: number; errors: string[] }
+
+test.serial('concurrent misses in 3 processes run the loader once per key', async (t) => {
+  const peers = await Promise.all([0, 1, 2].map(() => Peer.start({ redis: server.url, namespace: 'lock-once' })))
+  try {
+    const keys = Array.from({ length: 10 }, (_, i) => `hot${i}`)
+    // Every process asks for every key at once, several times over; the loader takes 100 ms.
+    const results = await Promise.all(
+      keys.flatMap((key) => peers.flatMap((peer) => [0, 1, 2].map(() => peer.call<Loaded>('fetch', key, 100)))),
+    )
+    const stats = await Promise.all(peers.map((peer) => peer.call<PeerStats>('stats')))
+    const loads = stats.reduce((sum, s) => sum + s.loads, 0)
+    t.is(loads, keys.length, 'one load per key across all processes')
+    for (const key of keys) {
+      const byKey = results.filter((r) => r.key === key)
+      t.is(byKey.length, 9)
+      t.is(new Set(byKey.map((r) => JSON.stringify(r))).size, 1, `every caller of ${key} got the same value`)
+    }
+    t.true(stats.some((s) => s.lockWaits > 0), 'some process waited for another’s load')
+    t.deepEqual(stats.flatMap((s) => s.errors), [])
+  } finally {
+    for (const peer of peers) t.is(await peer.stop(), 0)
+  }
+})
+
+test.serial('a lock holder that dies releases by expiry, and a waiter loads', async (t) => {
+  const options = { redis: server.url, namespace: 'lock-dead', lock: { ttl: 600, wait: 20_000 } }
+  const [doomed, survivor] = await Promise.all([Peer.start(options), Peer.start(options)])
+  try {
+    doomed.call('fetch', 'k', 60_000).catch(() => {})
+    t.true(await waitForKey('lock-dead:l:k'), 'the doomed process holds the lock')
+    doomed.kill()
+    const started = Date.now()
+    const value = await survivor.call<Loaded>('fetch', 'k', 20)
+    t.is(value.by, survivor.pid)
+    const stats = await survivor.call<PeerStats>('stats')
+    t.is(stats.loads, 1)
+    t.is(stats.lockWaits, 1)
+    t.log(`the survivor got its value ${Date.now() - started} ms after the holder died (lock ttl 600 ms)`)
+  } finally {
+    t.is(await survivor.stop(), 0)
+  }
+})
+
+test.serial('when the holder’s loader fails, a waiter takes over and loads', async (t) => {
+  const options = { redis: server.url, namespace: 'lock-fail' }
+  const [first, second] = await Promise.all([Peer.start(options), Peer.start(options)])
+  try {
+    const failing = failure(first.call('fetch', 'k', 150, undefined, true))
+    t.true(await waitForKey('lock-fail:l:k'))
+    const value = await second.call<Loaded>('fetch', 'k', 10)
+    t.regex((await failing).message, /load of k failed/)
+    t.is(value.by, second.pid)
+    t.is((await second.call<PeerStats>('stats')).lockWaits, 1)
+    t.is(await raw.exists('lock-fail:l:k'), 0, 'the lock was released')
+  } finally {
+    t.is(await first.stop(), 0)
+    t.is(await second.stop(), 0)
+  }
+})
+
+test.serial('a waiter stops waiting after lock.wait and loads by itself', async (t) => {
+  const namespace = 'lock-wait'
+  await raw.set(`${namespace}:l:k`, 'someone else', 'PX', 60_000)
+  const cache = new TieredCache<string, string>({ redis: server.url, namespace, lock: { wait: 300 } })
+  await cache.ready()
+  try {
+    const started = Date.now()
+    t.is(await cache.fetch('k', async () => 'mine'), 'mine')
+    const waited = Date.now() - started
+    t.true(waited >= 280, `waited ${waited} ms`)
+    t.is(cache.stats().lockWaits, 1)
+    t.is(await raw.get(`${namespace}:l:k`), 'someone else', 'a lock it does not own is never released')
+  } finally {
+    await cache.close()
+  }
+})
+
+test.serial('a lock outlives a loader slower than its ttl: the holder renews it', async (t) => {
+  const namespace = 'lock-renew'
+  const cache = new TieredCache<string, string>({ redis: server.url, namespace, lock: { ttl: 300 } })
+  await cache.ready()
+  try {
+    const loading = cache.fetch('k', async () => {
+      await sleep(1000)
+      return 'slow'
+    })
+    await sleep(700)
+    t.truthy(await raw.get(`${namespace}:l:k`), 'still held after twice its ttl')
+    t.is(await loading, 'slow')
+    t.is(await raw.exists(`${namespace}:l:k`), 0)
+  } finally {
+    await cache.close()
+  }
+})
+
+async function waitForKey(key: string): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if ((await raw.exists(key)) === 1) return true
+    await sleep(25)
+  }
+  return false
+}
+
+test('nothing went unhandled', (t) => {
+  t.deepEqual(unhandled, [])
+})

@@ -1,0 +1,82 @@
+// `cached(fn, { tier })`: memoizes an async function through a TieredCache, so
+// every process shares its results, its loads (one per key across processes)
+// and its refreshes (refreshAfter, staleIfError).
+
+import { describe, Duration, toMillis } from '../duration'
+import type { EntryTtl } from '../fetch'
+import { optionalFunction, optionObject } from '../options'
+import { checkTags } from './options'
+import { TieredCache, TieredFetchOptions } from './tiered'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFunction = (this: any, ...args: any[]) => any
+
+export interface TierCachedOptions<A extends readonly unknown[] = any[], R = any> {
+  /** The TieredCache that holds the results; its keys are strings. */
+  tier: TieredCache<string, Awaited<R>>
+  /** The key of a call. Default: the function's name and its arguments as JSON (`name:[1,"a"]`). */
+  key?: (...args: A) => string
+  /** Time to live of a result, or a function of it (≤ 0: not stored). Default: the tier's. */
+  ttl?: EntryTtl<Awaited<R>>
+  /** Tags of a result, or a function of the arguments giving them. */
+  tags?: readonly string[] | ((...args: A) => readonly string[])
+  /** Serve a result older than this at once and refresh it in the background (one instance does). */
+  refreshAfter?: Duration
+  /** Keep a result this long past its ttl and serve it when a reload fails. */
+  staleIfError?: Duration
+  /** Rejects the waiters of a load that takes longer. */
+  timeout?: Duration
+  /** When false (or a function returning false), calls go straight to the function. */
+  enabled?: boolean | (() => boolean)
+}
+
+export type TierCachedFunction<F extends AnyFunction> = ((...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>) & {
+  readonly tier: TieredCache<string, Awaited<ReturnType<F>>>
+  /** Drops the result for these arguments in every process. */
+  invalidate(...args: Parameters<F>): Promise<boolean>
+  /** The key a call with these arguments uses. */
+  keyOf(...args: Parameters<F>): string
+  readonly uncached: F
+}
+
+const OPTIONS = ['tier', 'key', 'ttl', 'tags', 'refreshAfter', 'staleIfError', 'timeout', 'enabled']
+
+export function cachedThroughTier<F extends AnyFunction>(fn: F, options: unknown): TierCachedFunction<F> {
+  const o = optionObject(options, 'cached (with tier)', OPTIONS, 'cached options must be an object')
+  const tier = o.tier as TieredCache<string, Awaited<ReturnType<F>>>
+  if (!(tier instanceof TieredCache)) throw new TypeError(`tier must be a TieredCache, got ${describe(tier)}`)
+  const keyFn = optionalFunction(o.key, 'key') as ((...args: unknown[]) => unknown) | undefined
+  if (keyFn === undefined && fn.name === '') throw new TypeError('key is required for an anonymous function: results of several functions share the tier')
+  const tagsOption = o.tags
+  const tagsFn = typeof tagsOption === 'function' ? (tagsOption as (...args: unknown[]) => readonly string[]) : undefined
+  const fixedTags = tagsFn === undefined ? checkTags(tagsOption) : undefined
+  const { enabled = true } = o
+  if (typeof enabled !== 'boolean' && typeof enabled !== 'function') throw new TypeError(`enabled must be a boolean or a function, got ${describe(enabled)}`)
+  if (o.ttl !== undefined && typeof o.ttl !== 'function') toMillis(o.ttl, 'ttl')
+  const base: TieredFetchOptions<Awaited<ReturnType<F>>> = {
+    ttl: o.ttl as EntryTtl<Awaited<ReturnType<F>>> | undefined,
+    refreshAfter: toMillis(o.refreshAfter, 'refreshAfter'),
+    staleIfError: toMillis(o.staleIfError, 'staleIfError'),
+    timeout: toMillis(o.timeout, 'timeout'),
+  }
+  const keyOf = (args: unknown[]): string => {
+    const key = keyFn === undefined ? `${fn.name}:${JSON.stringify(args)}` : keyFn(...args)
+    if (typeof key !== 'string') throw new TypeError(`key must return a string (the tier's keys are strings), got ${describe(key)}`)
+    return key
+  }
+  const wrapper = async function (this: unknown, ...args: unknown[]): Promise<Awaited<ReturnType<F>>> {
+    if (enabled !== true && (enabled === false || !(enabled as () => boolean)())) return fn.apply(this, args)
+    const tags = fixedTags ?? checkTags(tagsFn!(...args))
+    return tier.fetch(keyOf(args), () => fn.apply(this, args), { ...base, tags })
+  }
+  Object.defineProperties(wrapper, {
+    name: { value: fn.name, configurable: true },
+    length: { value: fn.length, configurable: true },
+    tier: { value: tier, enumerable: true },
+    uncached: { value: fn, enumerable: true },
+  })
+  return Object.assign(wrapper, {
+    invalidate: (...args: unknown[]) => tier.delete(keyOf(args)),
+    keyOf: (...args: unknown[]) => keyOf(args),
+  }) as unknown as TierCachedFunction<F>
+}

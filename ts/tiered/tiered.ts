@@ -1,0 +1,458 @@
+// `TieredCache`: an L1 `Moka` per process in front of Redis/Valkey, kept
+// coherent by an invalidation bus, with tags, cross-process single-flight and
+// graceful degradation when Redis is slow or gone.
+
+import { randomUUID } from 'node:crypto'
+
+import { describe, Duration, toMillis } from '../duration'
+import { EntryTtl, entryOptions, SKIP } from '../fetch'
+import { Keying } from '../keys'
+import { optionObject } from '../options'
+import { abortReason, Flights } from '../singleflight'
+import { Bus, BusEvent } from './bus'
+import { connect, Connections, Layout } from './connection'
+import { Envelope, Signer } from './envelope'
+import { PayloadError, TierError } from './errors'
+import { BreakerState, FAILED, Guard } from './guard'
+import { LocalEntry, LocalTier } from './local'
+import { Locks } from './lock'
+import { checkName, checkTags, TieredCacheOptions, TieredSetOptions, validateTieredOptions, validateTieredSetOptions } from './options'
+import { DELETE, DRAIN_TAG, GET, SET } from './scripts'
+import { codecOf } from './serializer'
+
+export interface TieredFetchOptions<V> {
+  /** Time to live of a loaded value: a duration, or a function of the value (≤ 0: not stored). Default: the cache's. */
+  ttl?: EntryTtl<V>
+  /** Tags of a loaded value. */
+  tags?: readonly string[]
+  /** Once a value is older than this, it is returned at once and one instance reloads it in the background. */
+  refreshAfter?: Duration
+  /** After its ttl, a value is kept this long and served if a reload fails. */
+  staleIfError?: Duration
+  /** Rejects every waiter of this load with a `TimeoutError` once it took this long. */
+  timeout?: Duration
+  /** Rejects this caller alone when it aborts. */
+  signal?: AbortSignal
+}
+
+/** A loader for `fetch`: the key and `{ signal }`, which aborts when every waiter has gone or the timeout fired. */
+export type TieredLoader<K, V> = (key: K, context: { signal: AbortSignal }) => V | PromiseLike<V>
+
+export interface TieredStats {
+  l1: { hits: number; misses: number; size: number }
+  /** `errors` counts every failure reported to `onError`; `rejected` the refused payloads among them. */
+  l2: { hits: number; misses: number; errors: number; timeouts: number; skipped: number; rejected: number }
+  /** Loader calls in this process (first loads and refreshes). */
+  loads: number
+  /** `fetch` calls that waited for another instance's load. */
+  lockWaits: number
+  /** Values served past their ttl because a reload failed. */
+  staleServed: number
+  breaker: BreakerState
+  bus: { connected: boolean; received: number; rejected: number; resyncs: number }
+}
+
+interface FetchPlan<V> {
+  ttl: EntryTtl<V> | undefined
+  tags: readonly string[]
+  refreshAfter: number | undefined
+  grace: number
+  timeout: number | undefined
+  signal: AbortSignal | undefined
+}
+
+const noop = (): void => {}
+const isFresh = (entry: LocalEntry<unknown>): boolean => entry.freshUntil > performance.now()
+/** Largest batch of tag members popped and unlinked in one step (keeps each step short for Redis). */
+const TAG_BATCH = 1000
+const SCAN_BATCH = 1000
+
+export class TieredCache<K extends string = string, V = unknown> {
+  /** The prefix of this cache's keys and channel in Redis. */
+  readonly namespace: string
+  readonly #local: LocalTier<V>
+  readonly #connections: Connections
+  readonly #layout: Layout
+  readonly #guard: Guard
+  readonly #bus: Bus
+  readonly #locks: Locks | undefined
+  readonly #lockWait: number
+  readonly #envelope: Envelope<V>
+  readonly #maxValueBytes: number
+  readonly #ttl: number | undefined
+  readonly #flights = new Flights(new Keying())
+  readonly #onError: ((error: TierError) => void) | undefined
+  readonly #n = { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0, errors: 0, rejected: 0, loads: 0, lockWaits: 0, staleServed: 0 }
+
+  constructor(options: TieredCacheOptions<V>) {
+    const o = validateTieredOptions(options)
+    const codec = codecOf<V>(o.serializer)
+    this.namespace = o.namespace
+    this.#ttl = o.ttl
+    this.#onError = o.onError
+    this.#maxValueBytes = o.maxValueBytes
+    this.#layout = new Layout(o.namespace)
+    this.#local = new LocalTier<V>(o.l1)
+    const signer = new Signer(o.hmacKey)
+    this.#envelope = new Envelope(codec, signer, o.maxValueBytes)
+    this.#guard = new Guard({
+      timeout: o.timeout,
+      failures: o.failures,
+      halfOpenAfter: o.halfOpenAfter,
+      suppressErrors: o.suppressErrors,
+      report: (error) => this.#report(error),
+    })
+    this.#connections = connect(o.redis)
+    this.#connections.commands.on('error', (cause: Error) => {
+      this.#report(new TierError(`Redis connection: ${cause.message}`, { operation: 'connection', kind: 'redis', cause }))
+    })
+    this.#bus = new Bus(this.#connections.subscriber, this.#layout.channel, randomUUID(), signer, {
+      event: (event) => this.#apply(event),
+      resync: () => {
+        // Whatever L1 holds may have missed an invalidation while the bus was down.
+        this.#local.clear()
+        this.#locks?.wakeAll()
+      },
+      error: (error) => this.#report(error),
+    })
+    this.#lockWait = o.lock?.wait ?? 0
+    this.#locks = o.lock && new Locks(this.#connections.commands, this.#layout, this.#guard, this.#bus, o.lock.ttl)
+  }
+
+  /** Resolves once the invalidation bus is subscribed (until then, other instances' writes are not seen). */
+  ready(): Promise<void> {
+    return this.#bus.ready
+  }
+
+  /** The value of `key`: from L1, else from Redis (which fills L1 for at most the entry's remaining ttl). */
+  async get(key: K): Promise<V | undefined> {
+    checkName(key, 'key')
+    const entry = await this.#lookup(key)
+    return entry !== undefined && isFresh(entry) ? entry.value : undefined
+  }
+
+  /** Stores `value` in both tiers and tells the other instances to drop their copies. */
+  async set(key: K, value: V, options?: TieredSetOptions): Promise<void> {
+    checkName(key, 'key')
+    if (value === undefined) throw new TypeError('value must not be undefined (get() returns undefined for a missing key)')
+    const { ttl, tags } = validateTieredSetOptions(options)
+    await this.#write(key, value, ttl ?? this.#ttl, tags, 0, true)
+  }
+
+  /** Removes `key` from both tiers and every instance's L1. True if Redis (or, when Redis failed, L1) had it. */
+  async delete(key: K): Promise<boolean> {
+    checkName(key, 'key')
+    const hadLocal = this.#local.get(key) !== undefined
+    this.#flights.forget(key)
+    this.#local.delete(key)
+    const message = this.#bus.encode({ keys: [key] })
+    const removed = await this.#guard.run('delete', key, () =>
+      DELETE.run(this.#connections.commands, [this.#layout.data(key)], [this.#layout.channel, message]),
+    )
+    return removed === FAILED ? hadLocal : removed === 1
+  }
+
+  /**
+   * The value of `key`, or else `loader(key, { signal })`'s, stored in both
+   * tiers. Concurrent misses share one load in this process and, through a
+   * Redis lock, across processes.
+   */
+  fetch(key: K, loader: TieredLoader<K, V>, options?: TieredFetchOptions<V>): Promise<V> {
+    checkName(key, 'key')
+    if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${describe(loader)}`)
+    const plan = fetchPlan<V>(options)
+    if (plan.signal?.aborted) return Promise.reject(abortReason(plan.signal))
+    const local = this.#local.get(key)
+    if (local !== undefined && isFresh(local)) {
+      this.#n.l1Hits++
+      return Promise.resolve(this.#serve(key, local, loader, plan))
+    }
+    const running = this.#flights.get<V>(key)
+    if (running !== undefined) return running.join(plan.signal, plan.timeout)
+    const flight = this.#flights.start<V>(key, {
+      attempt: (signal) => this.#load(key, loader, plan, signal, local),
+      timeout: plan.timeout,
+      onValue: noop,
+    })
+    return flight.join(plan.signal)
+  }
+
+  /** Removes every entry carrying one of `tags`, in Redis and in every instance's L1. */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    const list = checkTags(tags)
+    if (list.length === 0) return
+    this.#local.dropTags(list)
+    const { commands } = this.#connections
+    for (const tag of list) {
+      for (;;) {
+        const popped = await this.#guard.run('invalidateTags', undefined, () =>
+          DRAIN_TAG.run(commands, [this.#layout.tag(tag)], [TAG_BATCH, this.#layout.dataPrefix]),
+        )
+        if (popped === FAILED) return
+        if ((popped as number) < TAG_BATCH) break
+      }
+    }
+    await this.#guard.run('invalidateTags', undefined, () => commands.publish(this.#layout.channel, this.#bus.encode({ tags: list })))
+    // A read that raced with the drain may have filled L1 meanwhile.
+    this.#local.dropTags(list)
+  }
+
+  /** Removes every entry of this namespace (and no other) from Redis and from every instance's L1. */
+  async clear(): Promise<void> {
+    this.#flights.forgetAll()
+    this.#local.clear()
+    const { commands } = this.#connections
+    let cursor = '0'
+    do {
+      const page = await this.#guard.run('clear', undefined, () =>
+        commands.scanBuffer(cursor, 'MATCH', this.#layout.pattern, 'COUNT', SCAN_BATCH),
+      )
+      if (page === FAILED) return
+      cursor = page[0].toString()
+      const keys = page[1]
+      if (keys.length > 0 && (await this.#guard.run('clear', undefined, () => commands.unlink(...keys))) === FAILED) return
+    } while (cursor !== '0')
+    await this.#guard.run('clear', undefined, () => commands.publish(this.#layout.channel, this.#bus.encode({ clear: true })))
+    this.#local.clear()
+  }
+
+  stats(): TieredStats {
+    const n = this.#n
+    return {
+      l1: { hits: n.l1Hits, misses: n.l1Misses, size: this.#local.cache.size },
+      l2: { hits: n.l2Hits, misses: n.l2Misses, errors: n.errors, timeouts: this.#guard.timeouts, skipped: this.#guard.skipped, rejected: n.rejected },
+      loads: n.loads,
+      lockWaits: n.lockWaits,
+      staleServed: n.staleServed,
+      breaker: this.#guard.state,
+      bus: { connected: this.#bus.connected, received: this.#bus.received, rejected: this.#bus.rejected, resyncs: this.#bus.resyncs },
+    }
+  }
+
+  /** Closes the subscription and the connections this cache opened (not a client you passed). */
+  async close(): Promise<void> {
+    this.#flights.forgetAll()
+    this.#bus.close()
+    if (this.#connections.owned) this.#connections.commands.disconnect()
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'TieredCache'
+  }
+
+  #report(error: TierError): void {
+    this.#n.errors++
+    if (error.kind === 'payload') this.#n.rejected++
+    try {
+      this.#onError?.(error)
+    } catch {
+      // A throwing hook must not turn a degraded read into a failed one.
+    }
+  }
+
+  #apply(event: BusEvent): void {
+    if ('keys' in event) {
+      for (const key of event.keys) {
+        this.#local.delete(key)
+        this.#locks?.wake(key)
+      }
+    } else if ('tags' in event) {
+      this.#local.dropTags(event.tags)
+      this.#locks?.wakeAll()
+    } else if ('released' in event) {
+      this.#locks?.wake(event.released)
+    } else {
+      this.#local.clear()
+      this.#locks?.wakeAll()
+    }
+  }
+
+  /** L1's entry (fresh or in its grace), else Redis's. */
+  async #lookup(key: string): Promise<LocalEntry<V> | undefined> {
+    const local = this.#local.get(key)
+    if (local !== undefined) {
+      if (isFresh(local)) this.#n.l1Hits++
+      // An entry in its grace in L1 is in its grace in Redis too: a newer write would have dropped it.
+      return local
+    }
+    this.#n.l1Misses++
+    return this.#readRemote(key)
+  }
+
+  async #readRemote(key: string): Promise<LocalEntry<V> | undefined> {
+    const redisKey = this.#layout.data(key)
+    const read = this.#local.startRead(key)
+    try {
+      const reply = await this.#guard.run('get', key, () => GET.run(this.#connections.commands, [redisKey], [this.#maxValueBytes]))
+      if (reply === FAILED) return undefined
+      if (reply === null) {
+        this.#n.l2Misses++
+        return undefined
+      }
+      const [payload, pttl, length] = reply as [Buffer, number, number]
+      let entry
+      try {
+        if (length < 0) throw new PayloadError('foreign', 'the key holds another Redis type')
+        if (length > this.#maxValueBytes) throw new PayloadError('oversized', `${length} bytes, more than maxValueBytes`)
+        entry = this.#envelope.decode(redisKey, payload)
+      } catch (cause) {
+        const reason = cause instanceof Error ? cause.message : String(cause)
+        this.#guard.fail(new TierError(`refused a stored value: ${reason}`, { operation: 'get', kind: 'payload', key, cause }))
+        return undefined
+      }
+      this.#n.l2Hits++
+      const remaining = pttl >= 0 ? pttl : undefined
+      const local: LocalEntry<V> = {
+        value: entry.value,
+        tags: entry.tags,
+        createdAt: entry.createdAt,
+        freshUntil: remaining === undefined ? Infinity : performance.now() + remaining - entry.grace,
+        staleUntil: remaining === undefined ? Infinity : performance.now() + remaining,
+      }
+      if (read.fillable()) this.#local.set(key, local, remaining)
+      return local
+    } finally {
+      read.end()
+    }
+  }
+
+  /**
+   * Writes L1 first (so no invalidation that follows our write in Redis can be
+   * overtaken by it), then Redis and the bus in one step. `strict`: a value
+   * that cannot be encoded is the caller's error, and nothing is changed.
+   */
+  async #write(key: string, value: V, ttl: number | undefined, tags: readonly string[], grace: number, strict: boolean): Promise<void> {
+    const redisKey = this.#layout.data(key)
+    const createdAt = Date.now()
+    let bytes: Buffer | undefined
+    try {
+      bytes = this.#envelope.encode(redisKey, { value, tags, createdAt, grace })
+    } catch (cause) {
+      if (strict) throw cause
+      const reason = cause instanceof Error ? cause.message : String(cause)
+      this.#guard.fail(new TierError(`kept a loaded value in L1 only: ${reason}`, { operation: 'set', kind: 'payload', key, cause }))
+    }
+    const lifetime = ttl === undefined ? undefined : Math.ceil(ttl + grace)
+    const now = performance.now()
+    const freshUntil = ttl === undefined ? Infinity : now + ttl
+    const staleUntil = lifetime === undefined ? Infinity : now + lifetime
+    this.#local.set(key, { value, tags, createdAt, freshUntil, staleUntil }, lifetime)
+    if (bytes === undefined) return
+    const message = this.#bus.encode({ keys: [key] })
+    const payload = bytes
+    await this.#guard.run('set', key, () =>
+      SET.run(
+        this.#connections.commands,
+        [redisKey, ...tags.map((tag) => this.#layout.tag(tag))],
+        [payload, lifetime ?? 0, this.#layout.channel, message],
+      ),
+    )
+  }
+
+  /** `entry`'s value; starts one background reload when it is older than `refreshAfter`. */
+  #serve(key: string, entry: LocalEntry<V>, loader: TieredLoader<K, V>, plan: FetchPlan<V>): V {
+    if (plan.refreshAfter !== undefined && Date.now() - entry.createdAt >= plan.refreshAfter && this.#flights.get(key) === undefined) {
+      const flight = this.#flights.start<V>(key, {
+        defer: true,
+        attempt: (signal) => this.#refresh(key, loader, plan, signal, entry),
+        onValue: noop,
+      })
+      flight.promise.catch(noop)
+    }
+    return entry.value
+  }
+
+  async #refresh(key: string, loader: TieredLoader<K, V>, plan: FetchPlan<V>, signal: AbortSignal, old: LocalEntry<V>): Promise<V> {
+    // Another instance holding the lock is refreshing it already.
+    const lock = this.#locks === undefined ? FAILED : await this.#locks.acquire(key)
+    if (lock === undefined) return old.value
+    try {
+      return await this.#produce(key, loader, plan, signal, old)
+    } finally {
+      if (lock !== FAILED) await lock.release().catch(noop)
+    }
+  }
+
+  /** A miss in L1: Redis, else one loader across the instances (waiting for another's), else stale on error. */
+  async #load(key: string, loader: TieredLoader<K, V>, plan: FetchPlan<V>, signal: AbortSignal, local: LocalEntry<V> | undefined): Promise<V> {
+    let stale = local
+    if (stale === undefined) {
+      this.#n.l1Misses++
+      const remote = await this.#readRemote(key)
+      if (remote !== undefined && isFresh(remote)) return this.#serve(key, remote, loader, plan)
+      stale = remote
+    }
+    if (this.#locks === undefined) return this.#produce(key, loader, plan, signal, stale)
+    const deadline = performance.now() + this.#lockWait
+    let backoff = 5
+    let waited = false
+    for (;;) {
+      const lock = await this.#locks.acquire(key)
+      if (lock !== undefined) {
+        try {
+          if (waited && lock !== FAILED) {
+            // The previous holder may have stored the value just before we got the lock.
+            const remote = await this.#readRemote(key)
+            if (remote !== undefined && isFresh(remote)) return remote.value
+          }
+          return await this.#produce(key, loader, plan, signal, stale)
+        } finally {
+          if (lock !== FAILED) await lock.release().catch(noop)
+        }
+      }
+      if (!waited) this.#n.lockWaits++
+      waited = true
+      const left = deadline - performance.now()
+      // The holder may be stuck or gone without its lock expiring yet: past the wait, load here.
+      if (left <= 0) return this.#produce(key, loader, plan, signal, stale)
+      await this.#locks.wait(key, Math.min(backoff, left))
+      backoff = Math.min(backoff * 2, 200)
+      if (signal.aborted) throw signal.reason
+      const remote = await this.#readRemote(key)
+      if (remote !== undefined && isFresh(remote)) return remote.value
+      if (remote !== undefined) stale = remote
+    }
+  }
+
+  async #produce(key: string, loader: TieredLoader<K, V>, plan: FetchPlan<V>, signal: AbortSignal, stale: LocalEntry<V> | undefined): Promise<V> {
+    this.#n.loads++
+    let value: V
+    try {
+      value = await loader(key as K, { signal })
+    } catch (error) {
+      if (stale === undefined || performance.now() >= stale.staleUntil) throw error
+      this.#n.staleServed++
+      return stale.value
+    }
+    if (value === undefined) return value
+    const options = entryOptions(plan.ttl ?? this.#ttl, undefined, value)
+    if (options === SKIP) return value
+    await this.#write(key, value, options?.ttl as number | undefined, plan.tags, plan.grace, false)
+    return value
+  }
+}
+
+function fetchPlan<V>(options: unknown): FetchPlan<V> {
+  if (options === undefined) return { ttl: undefined, tags: [], refreshAfter: undefined, grace: 0, timeout: undefined, signal: undefined }
+  const o = optionObject(
+    options,
+    'fetch',
+    ['ttl', 'tags', 'refreshAfter', 'staleIfError', 'timeout', 'signal'],
+    'fetch options must be an object',
+  )
+  const { signal, ttl } = o
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`)
+  const ttlMillis = typeof ttl === 'function' ? undefined : toMillis(ttl, 'ttl')
+  const refreshAfter = toMillis(o.refreshAfter, 'refreshAfter')
+  if (refreshAfter !== undefined && ttlMillis !== undefined && refreshAfter >= ttlMillis) {
+    throw new RangeError(`refreshAfter (${refreshAfter} ms) must be shorter than ttl (${ttlMillis} ms)`)
+  }
+  return {
+    ttl: ttl as EntryTtl<V> | undefined,
+    tags: checkTags(o.tags),
+    refreshAfter,
+    grace: toMillis(o.staleIfError, 'staleIfError') ?? 0,
+    timeout: toMillis(o.timeout, 'timeout'),
+    signal: signal as AbortSignal | undefined,
+  }
+}
