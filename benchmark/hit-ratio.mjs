@@ -295,7 +295,6 @@ async function main() {
       title: 'moka-js hit ratio',
       describe: ['hit ratio in %; gap closed = (H − H_LRU) / (H_OPT − H_LRU); one line per workload and capacity as it completes'],
       partial: only !== undefined,
-      timed: false,
     },
     async () => {
       const results = []
