@@ -6,11 +6,14 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 const root = join(__dirname, '..')
-const rounds = () => import('../benchmark/lib/rounds.mjs')
-const probe = () => import('../benchmark/lib/probe.mjs')
-const workloads = () => import('../benchmark/lib/workloads.mjs')
+// The benchmark modules are plain ES modules without type declarations.
+const lib = (name: string) => import(pathToFileURL(join(root, 'benchmark', 'lib', `${name}.mjs`)).href)
+const rounds = () => lib('rounds')
+const probe = () => lib('probe')
+const workloads = () => lib('workloads')
 
 test('spread is the median and range; ratios are taken within each round', async (t) => {
   const { spread, ratioSpread } = await rounds()
