@@ -26,6 +26,7 @@ const SUITES = [
   { name: 'memory', file: 'memory.mjs' },
   { name: 'fetch-replay', file: 'fetch-replay.mjs', skip: hasCached ? null : '`cached` is not exported by this build' },
   { name: 'cached', file: 'cached.mjs', flags: ['--expose-gc'], skip: hasCached ? null : '`cached` is not exported by this build' },
+  { name: 'tiered', file: 'tiered.mjs', flags: ['--import=tsx'] },
 ]
 
 const only = option('only', null)?.split(',')
