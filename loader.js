@@ -61,12 +61,16 @@ function suffixOfTriple(triple) {
 }
 
 // The generated loader throws one generic error whose `cause` chain holds
-// each attempt, newest first; list them oldest first, one line each.
-function attempts(error) {
+// each attempt, newest first; list them oldest first, one line each. It also
+// tries WebAssembly (WASI) builds; unless `napi.targets` lists one, those
+// attempts could never have succeeded and only mislead, so they are left out.
+function attempts(error, targets) {
+  const wasmBuilt = targets.some((triple) => triple.startsWith('wasm32'))
   const first = error && typeof error.message === 'string' && error.message.startsWith('Cannot find native binding')
   const messages = []
-  for (let e = first ? error.cause : error; e && messages.length < 8; e = e.cause) {
-    messages.push(String(e.message || e).split('\n')[0])
+  for (let e = first ? error.cause : error; e && messages.length < 16; e = e.cause) {
+    const message = String(e.message || e).split('\n')[0]
+    if (wasmBuilt || !/wasi|wasm32/i.test(message)) messages.push(message)
   }
   return messages.reverse()
 }
@@ -75,7 +79,7 @@ function cloneUrl(repository) {
   const url = repository && (typeof repository === 'string' ? repository : repository.url)
   if (!url) return null
   const shorthand = /^(?:github:)?([\w.-]+\/[\w.-]+)$/.exec(url)
-  return shorthand ? `https://github.com/${shorthand[1]}` : url.replace(/^git\+/, '')
+  return shorthand ? `https://github.com/${shorthand[1]}` : url.replace(/^git\+/, '').replace(/\.git$/, '')
 }
 
 function nativeLoadError(cause) {
@@ -83,7 +87,8 @@ function nativeLoadError(cause) {
   const libc = detectLibc()
   const suffix = platformSuffix(process.platform, process.arch, libc)
   const expected = `${pkg.name}-${suffix}`
-  const prebuilt = ((pkg.napi && pkg.napi.targets) || []).map(suffixOfTriple)
+  const targets = (pkg.napi && pkg.napi.targets) || []
+  const prebuilt = targets.map(suffixOfTriple)
   const repository = cloneUrl(pkg.repository)
   const where =
     `${process.platform}-${process.arch}` +
@@ -106,7 +111,7 @@ function nativeLoadError(cause) {
   lines.push(
     `To build from source (needs Rust stable from https://rustup.rs): clone ${repository || `the ${pkg.name} repository`},`,
     'run `npm ci && npm run build` in the clone, then `npm install <path to the clone>` in your project.',
-    `Loader attempts: ${attempts(cause).join('; ')}`,
+    `Loader attempts: ${attempts(cause, targets).join('; ')}`,
   )
   const error = new Error(lines.join('\n'))
   error.code = 'ERR_MOKA_JS_NATIVE_BINDING'

@@ -118,7 +118,7 @@ test('setMany replaces existing entries and duplicate keys: last one wins, each 
     ],
   )
   t.is(cache.internedKeys, 1)
-  t.is(cache.stats().evictions.replaced, 3)
+  t.is(cache.stats().evictions!.replaced, 3)
   assertConsistent(t, cache)
 })
 

@@ -122,9 +122,55 @@ async function behaves(t: ExecutionContext, mod: typeof standard): Promise<void>
   t.is(cacheOf(mod.UserService, 'build').cacheInfo().hits, 1)
 }
 
+function wrappedAndPrivate(t: ExecutionContext, mod: typeof standard): void {
+  const catalog = new mod.CatalogService()
+  const tracesBefore = mod.traces.length
+  t.is(catalog.find(1), 'item 1')
+  t.is(catalog.find(1), 'item 1')
+  t.is(catalog.loads, 1, 'cached under the tracing wrapper')
+  t.is(mod.traces.length - tracesBefore, 2, 'the wrapper outside runs on every call')
+  // cacheOf looks through the wrapper, by name and by method.
+  t.is(cacheOf(catalog, 'find').cacheInfo().hits, 1)
+  t.is(cacheOf(catalog, catalog.find), cacheOf(catalog, 'find'))
+  // The other order: the cache outside, tracing only on loads.
+  const other = new mod.CatalogService()
+  const tracesBeforeLookup = mod.traces.length
+  t.is(other.lookup(5), 'lookup 5')
+  t.is(other.lookup(5), 'lookup 5')
+  t.is(other.loads, 1)
+  t.is(mod.traces.length - tracesBeforeLookup, 1, 'a hit returns before the wrapper inside runs')
+  t.is(cacheOf(other, 'lookup').cacheInfo().hits, 1)
+  t.true(cacheOf(other, other.lookup).invalidate(5))
+  t.is(catalog.priceOf(2), 20)
+  t.is(catalog.priceOf(2), 20)
+  t.is(catalog.stockOf(3), 3)
+  t.is(catalog.loads, 3)
+  t.is(catalog.priceCapacity(), 7)
+  t.deepEqual(catalog.refresh(1), [true, false, false])
+  t.deepEqual(catalog.refresh(2), [false, true, false])
+  t.deepEqual(catalog.refresh(3), [false, false, true])
+  catalog.find(1)
+  catalog.priceOf(2)
+  catalog.stockOf(3)
+  t.is(catalog.loads, 6, 'each invalidated entry was loaded again')
+  t.not(cacheOf(new mod.CatalogService(), 'find'), cacheOf(catalog, 'find'), 'still one cache per instance')
+  // A static method under a wrapper: one cache per class.
+  const v = mod.CatalogService.version()
+  t.is(mod.CatalogService.version(), v)
+  t.is(cacheOf(mod.CatalogService, 'version').cacheInfo().hits, 1)
+}
+
 for (const [mode, mod] of MODES) {
   test(`per-instance caching works with ${mode}`, async (t) => {
     await behaves(t, mod)
+  })
+
+  test(`cacheOf finds methods under wrapping decorators, and private ones, with ${mode}`, (t) => {
+    wrappedAndPrivate(t, mod)
+  })
+
+  test(`@cached() on a getter is a TypeError when the class is defined, with ${mode}`, (t) => {
+    t.throws(() => mod.defineCachedGetter(), { instanceOf: TypeError, message: '@cached() decorates methods; total is a getter: move its computation into a @cached() method and call that from the getter' })
   })
 
   test(`instances stay garbage-collectable with ${mode}`, async (t) => {

@@ -22,7 +22,7 @@ test("'size': an LRU cache evicts the least recently used entry", (t) => {
     ['c', values.c],
     ['d', values.d],
   ])
-  t.is(cache.stats().evictions.size, 1)
+  t.is(cache.stats().evictions!.size, 1)
   assertConsistent(t, cache)
 })
 
@@ -42,7 +42,7 @@ test("'size': overfilling an LRU cache keeps the newest entries and notifies the
     Array.from({ length: 900 }, (_, i) => i),
   )
   t.true(events.every(([k, v, c]) => k === v && c === 'size'))
-  t.is(cache.stats().evictions.size, 900)
+  t.is(cache.stats().evictions!.size, 900)
   assertConsistent(t, cache)
 })
 
@@ -119,7 +119,7 @@ test("'expired': entries past their ttl are notified once maintenance runs", asy
   )
   t.is(cache.size, 0)
   t.is(cache.slotsInUse, 0)
-  t.is(cache.stats().evictions.expired, 2)
+  t.is(cache.stats().evictions!.expired, 2)
 })
 
 test("'explicit': delete, remove, clear and invalidateIf", (t) => {
@@ -142,7 +142,7 @@ test("'explicit': delete, remove, clear and invalidateIf", (t) => {
   cache.delete('absent')
   cache.remove('absent')
   t.deepEqual(events, [], 'nothing removed, nothing notified')
-  t.is(cache.stats().evictions.explicit, 4)
+  t.is(cache.stats().evictions!.explicit, 4)
   t.is(cache.slotsInUse, 0)
 })
 
@@ -161,7 +161,7 @@ test("'replaced': set and setMany on an existing key; getWith never replaces", (
   ])
   t.is(events[0][1], v1)
   t.is(cache.get('k'), v3)
-  t.is(cache.stats().evictions.replaced, 2)
+  t.is(cache.stats().evictions!.replaced, 2)
   t.is(cache.slotsInUse, 1)
 })
 

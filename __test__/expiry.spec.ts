@@ -27,13 +27,13 @@ test('cache-wide ttl: there before the deadline, never returned after it, even b
   t.deepEqual(events, [['k', value, 'expired']])
   t.is(cache.slotsInUse, 0)
   t.is(cache.size, 0)
-  t.is(cache.stats().evictions.expired, 1)
+  t.is(cache.stats().evictions!.expired, 1)
 })
 
 test('delete and remove of an expired entry report nothing removed; it is notified as expired', async (t) => {
   const { events, listener } = recorder()
   const cache = new Moka<string, string>({ maxCapacity: 100, ttl: 150, evictionListener: listener })
-  const perEntry = new Moka<string, string>({ maxCapacity: 100, evictionListener: listener })
+  const perEntry = new Moka<string, string>({ perEntryExpiry: true, maxCapacity: 100, evictionListener: listener })
   cache.set('k', 'v')
   perEntry.set('p', 'v', { ttl: 150 })
   await sleep(500)
@@ -75,7 +75,7 @@ test('getWith recomputes an expired entry', async (t) => {
 })
 
 test("durations as strings: '150ms', '1s', '5s', '1m'", async (t) => {
-  const cache = new Moka<string, string>({ maxCapacity: 100, ttl: '5s' })
+  const cache = new Moka<string, string>({ perEntryExpiry: true, maxCapacity: 100, ttl: '5s' })
   cache.set('plain', 'p')
   cache.set('ms', 'x', { ttl: '150ms' })
   cache.set('second', 'x', { ttl: '1s' })
@@ -119,7 +119,7 @@ test('cache-wide tti: reads keep an entry alive, idleness expires it; has() is n
 })
 
 test('per-entry ttl shortens the cache-wide one', async (t) => {
-  const cache = new Moka<string, string>({ maxCapacity: 100, ttl: 60_000 })
+  const cache = new Moka<string, string>({ perEntryExpiry: true, maxCapacity: 100, ttl: 60_000 })
   cache.set('short', 's', { ttl: 150 }).set('default', 'd')
   t.true(cache.has('short'))
   await sleep(500)
@@ -129,7 +129,7 @@ test('per-entry ttl shortens the cache-wide one', async (t) => {
 })
 
 test('per-entry ttl in a cache without ttl', async (t) => {
-  const cache = new Moka<string, string>({ maxCapacity: 100 })
+  const cache = new Moka<string, string>({ perEntryExpiry: true, maxCapacity: 100 })
   cache.set('short', 's', { ttl: 150 }).set('forever', 'f')
   await sleep(10)
   t.is(cache.get('short'), 's')
@@ -139,14 +139,14 @@ test('per-entry ttl in a cache without ttl', async (t) => {
 })
 
 test('a per-entry ttl cannot extend the cache-wide one: the earliest deadline wins', async (t) => {
-  const cache = new Moka<string, string>({ maxCapacity: 100, ttl: 150 })
+  const cache = new Moka<string, string>({ perEntryExpiry: true, maxCapacity: 100, ttl: 150 })
   cache.set('longer', 'l', { ttl: '10s' })
   await sleep(500)
   t.false(cache.has('longer'))
 })
 
 test('per-entry tti: reads keep it alive, an unread sibling expires', async (t) => {
-  const cache = new Moka<string, string>({ maxCapacity: 100 })
+  const cache = new Moka<string, string>({ perEntryExpiry: true, maxCapacity: 100 })
   cache.set('read', 'r', { tti: 400 }).set('unread', 'u', { tti: 400 }).set('plain', 'p')
   const until = Date.now() + 1_000
   while (Date.now() < until) {
@@ -161,7 +161,7 @@ test('per-entry tti: reads keep it alive, an unread sibling expires', async (t) 
 })
 
 test('per-entry tti shortens the cache-wide tti', async (t) => {
-  const cache = new Moka<string, string>({ maxCapacity: 100, tti: 60_000 })
+  const cache = new Moka<string, string>({ perEntryExpiry: true, maxCapacity: 100, tti: 60_000 })
   cache.set('short', 's', { tti: 150 }).set('default', 'd')
   await sleep(500)
   t.false(cache.has('short'))
@@ -169,7 +169,7 @@ test('per-entry tti shortens the cache-wide tti', async (t) => {
 })
 
 test('per-entry ttl bounds a per-entry tti: reading does not extend past the ttl', async (t) => {
-  const cache = new Moka<string, string>({ maxCapacity: 100 })
+  const cache = new Moka<string, string>({ perEntryExpiry: true, maxCapacity: 100 })
   cache.set('k', 'v', { ttl: 500, tti: 60_000 })
   const end = Date.now() + 1_000
   let lastSeen = 0
@@ -183,7 +183,7 @@ test('per-entry ttl bounds a per-entry tti: reading does not extend past the ttl
 })
 
 test('a new write replaces the per-entry deadlines', async (t) => {
-  const cache = new Moka<string, number>({ maxCapacity: 100 })
+  const cache = new Moka<string, number>({ perEntryExpiry: true, maxCapacity: 100 })
   cache.set('k', 1, { ttl: 300 }).set('j', 1, { ttl: 300 })
   await sleep(100)
   cache.set('k', 2, { ttl: 5_000 })
@@ -195,7 +195,7 @@ test('a new write replaces the per-entry deadlines', async (t) => {
 
 test('expired entries with per-entry deadlines are removed and notified by maintenance', async (t) => {
   const { events, listener } = recorder()
-  const cache = new Moka<string, string>({ maxCapacity: 100, evictionListener: listener })
+  const cache = new Moka<string, string>({ perEntryExpiry: true, maxCapacity: 100, evictionListener: listener })
   cache.set('a', 'A', { ttl: 100 }).set('b', 'B', { tti: 100 }).set('c', 'C')
   await sleep(300)
   t.false(cache.has('a'))
@@ -213,7 +213,7 @@ test('expired entries with per-entry deadlines are removed and notified by maint
   ])
   t.is(cache.size, 1)
   t.is(cache.slotsInUse, 1)
-  t.is(cache.stats().evictions.expired, 2)
+  t.is(cache.stats().evictions!.expired, 2)
 })
 
 // Serial: ava runs serial tests before the concurrent ones, so this long

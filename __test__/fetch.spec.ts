@@ -221,7 +221,7 @@ test('an already aborted signal rejects at once without loading', async (t) => {
 })
 
 test('ttl: a duration or a function of the value sets the entry lifetime', async (t) => {
-  const cache = new Moka<string, { expiresIn: number }>({ maxCapacity: 10 })
+  const cache = new Moka<string, { expiresIn: number }>({ perEntryExpiry: true, maxCapacity: 10 })
   const started = Date.now()
   await cache.fetch('short', () => ({ expiresIn: 300 }), { ttl: (v) => v.expiresIn })
   await cache.fetch('long', () => ({ expiresIn: 60_000 }), { ttl: (v) => v.expiresIn })
@@ -238,12 +238,26 @@ test('ttl: a duration or a function of the value sets the entry lifetime', async
   t.true(cache.has('long'))
 })
 
+test('tti: the fetched entry expires once it was not read for that long', async (t) => {
+  const cache = new Moka<string, string>({ maxCapacity: 10, perEntryExpiry: true })
+  await cache.fetch('idle', () => 'v', { tti: 300 })
+  await cache.fetch('both', () => 'v', { tti: 300, ttl: (v) => (v === 'v' ? 60_000 : undefined) })
+  for (let i = 0; i < 8; i++) {
+    await sleep(50)
+    t.is(cache.get('idle'), 'v', 'each read resets the idle timer')
+  }
+  await sleep(900)
+  t.false(cache.has('idle'))
+  t.false(cache.has('both'), 'tti applies beside a ttl function')
+})
+
 test('bad arguments throw, naming the option', (t) => {
   const cache = new Moka<string, number>({ maxCapacity: 10 })
   t.throws(() => cache.fetch('k', 'load' as never), { instanceOf: TypeError, message: /loader/ })
   t.throws(() => cache.fetch('k', () => 1, { timeout: -1 }), { instanceOf: RangeError, message: /timeout/ })
   t.throws(() => cache.fetch('k', () => 1, { signal: {} as never }), { instanceOf: TypeError, message: /signal/ })
   t.throws(() => cache.fetch('k', () => 1, { ttl: 'later' }), { instanceOf: RangeError, message: /ttl/ })
+  t.throws(() => cache.fetch('k', () => 1, { tti: 0 }), { instanceOf: RangeError, message: /^tti/ })
   t.throws(() => cache.fetch('k', () => 1, { tiemout: 5 } as never), { instanceOf: TypeError, message: /tiemout/ })
 })
 

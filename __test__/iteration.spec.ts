@@ -112,7 +112,7 @@ test('many entries iterate exactly once each', (t) => {
 
 test('expired entries are never iterated, even before maintenance', async (t) => {
   const wide = new Moka<string, string>({ maxCapacity: 100, ttl: 100 })
-  const perEntry = new Moka<string, string>({ maxCapacity: 100 })
+  const perEntry = new Moka<string, string>({ perEntryExpiry: true, maxCapacity: 100 })
   wide.set('short', 'gone soon')
   perEntry.set('short', 'gone soon', { ttl: 100 })
   perEntry.set('long', 'stays')

@@ -77,6 +77,7 @@ test.serial('every stored value is released exactly once, whatever removed it', 
     maxCapacity: 100,
     policy: 'lru',
     ttl: 60_000,
+    perEntryExpiry: true,
     evictionListener: (_k, v) => notifications.push(v.id),
   })
   const n = 20_000

@@ -34,6 +34,7 @@ for (const [name, op] of Object.entries(OPS)) {
     const notified: [string, string, string][] = []
     let calls = 0
     const cache: Moka<string, string> = new Moka<string, string>({
+      perEntryExpiry: true,
       maxCapacity: 5,
       policy: 'lru',
       evictionListener: (key, value, cause) => {

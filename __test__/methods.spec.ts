@@ -4,10 +4,10 @@
 import test from 'ava'
 
 import { Moka } from '../index.js'
-import { assertConsistent, assertContents, recorder } from './_helpers'
+import { assertConsistent, assertContents, recorder, sleep } from './_helpers'
 
 test('set returns the cache itself, for chaining', (t) => {
-  const cache = new Moka<string, number>({ maxCapacity: 10 })
+  const cache = new Moka<string, number>({ maxCapacity: 10, perEntryExpiry: true })
   t.is(cache.set('a', 1), cache)
   t.is(cache.set('b', 2, { ttl: 60_000 }), cache)
   t.is(cache.set('a', 3).set('c', 4), cache)
@@ -53,6 +53,37 @@ test('remove returns the removed value, or undefined', (t) => {
   t.is(cache.slotsInUse, 0)
 })
 
+test('remove(key, fallback) returns the fallback when nothing was removed, like moka-py', (t) => {
+  const { events, listener } = recorder()
+  const cache = new Moka<string, string | undefined>({ maxCapacity: 10, evictionListener: listener })
+  const fallback = { absent: true }
+  cache.set('a', 'x').set('u', undefined)
+  t.is(cache.remove('never', fallback), fallback)
+  t.is(cache.remove('a', fallback), 'x')
+  t.is(cache.remove('a', fallback), fallback)
+  t.is(cache.remove('u', fallback), undefined, 'a stored undefined was removed: it is the value, not the fallback')
+  t.deepEqual(events, [
+    ['a', 'x', 'explicit'],
+    ['u', undefined, 'explicit'],
+  ])
+  t.is(cache.slotsInUse, 0)
+})
+
+test('getWith(key, init, { ttl, tti }) stores with per-entry expiry, like set', async (t) => {
+  const cache = new Moka<string, string>({ maxCapacity: 10, perEntryExpiry: true })
+  let calls = 0
+  const init = (key: string) => `${key}:${++calls}`
+  t.is(cache.getWith('ttl', init, { ttl: 150 }), 'ttl:1')
+  t.is(cache.getWith('tti', init, { tti: '150ms' }), 'tti:2')
+  t.is(cache.getWith('forever', init), 'forever:3')
+  t.is(cache.getWith('ttl', init, { ttl: 150 }), 'ttl:1', 'a hit: init does not run')
+  await sleep(500)
+  t.false(cache.has('ttl'))
+  t.false(cache.has('tti'))
+  t.is(cache.getWith('forever', init, { ttl: 150 }), 'forever:3', 'options apply only to what init computes')
+  t.is(cache.getWith('ttl', init), 'ttl:4')
+})
+
 test('clear removes everything now and notifies each entry as explicit', (t) => {
   const { events, listener } = recorder()
   const cache = new Moka<number, number>({ maxCapacity: 100, evictionListener: listener })
@@ -81,7 +112,7 @@ test('clear of a large cache removes and notifies every entry', (t) => {
   t.is(notified, n)
   t.is(cache.size, 0)
   t.is(cache.slotsInUse, 0)
-  t.is(cache.stats().evictions.explicit, n)
+  t.is(cache.stats().evictions!.explicit, n)
 })
 
 test('size and weightedSize count live entries after pending maintenance', (t) => {
@@ -200,41 +231,59 @@ test('invalidateIf: a throwing predicate propagates and leaves the rest intact',
   assertConsistent(t, cache)
 })
 
-test('stats count hits, misses and evictions by cause', (t) => {
-  const cache = new Moka<string, number>({ maxCapacity: 2, policy: 'lru' })
-  t.deepEqual(cache.stats(), {
-    hits: 0,
-    misses: 0,
-    hitRate: 0,
-    evictions: { expired: 0, explicit: 0, replaced: 0, size: 0 },
+for (const withListener of [true, false]) {
+  test(`stats count hits, misses and removals${withListener ? ', by cause with a listener' : ''}`, (t) => {
+    const cache = new Moka<string, number>({
+      maxCapacity: 2,
+      policy: 'lru',
+      ...(withListener ? { evictionListener: () => {} } : {}),
+    })
+    t.deepEqual(cache.stats(), {
+      hits: 0,
+      misses: 0,
+      hitRate: 0,
+      removed: 0,
+      evictions: withListener ? { expired: 0, explicit: 0, replaced: 0, size: 0 } : undefined,
+    })
+    cache.set('a', 1).set('b', 2)
+    cache.get('a')
+    cache.get('a')
+    cache.get('zz')
+    cache.getMany(['a', 'b', 'yy'])
+    cache.getWith('b', () => 0) // hit
+    cache.getWith('c', () => 3) // miss, stores c
+    cache.has('a') // not a read
+    cache.has('nope')
+    cache.set('a', 10) // replaced
+    cache.delete('b') // explicit
+    cache.runPendingTasks()
+    cache.set('d', 4)
+    cache.set('e', 5)
+    cache.runPendingTasks() // size evictions
+    const stats = cache.stats()
+    t.is(stats.hits, 5)
+    t.is(stats.misses, 3)
+    t.is(stats.hitRate, 5 / 8)
+    t.is(stats.removed, 4)
+    if (withListener) t.deepEqual(stats.evictions, { replaced: 1, explicit: 1, expired: 0, size: 2 })
+    else t.is(stats.evictions, undefined)
+    t.is(cache.size, 2)
+    t.is(cache.slotsInUse, 2, 'every removed value was released')
   })
-  cache.set('a', 1).set('b', 2)
-  cache.get('a')
-  cache.get('a')
-  cache.get('zz')
-  cache.getMany(['a', 'b', 'yy'])
-  cache.getWith('b', () => 0) // hit
-  cache.getWith('c', () => 3) // miss, stores c
-  cache.has('a') // not a read
-  cache.has('nope')
-  cache.set('a', 10) // replaced
-  cache.delete('b') // explicit
-  cache.runPendingTasks()
-  cache.set('d', 4)
-  cache.set('e', 5)
-  cache.runPendingTasks() // size evictions
-  const stats = cache.stats()
-  t.is(stats.hits, 5)
-  t.is(stats.misses, 3)
-  t.is(stats.hitRate, 5 / 8)
-  t.is(stats.evictions.replaced, 1)
-  t.is(stats.evictions.explicit, 1)
-  t.is(stats.evictions.expired, 0)
-  t.is(stats.evictions.size, 2)
-  t.is(cache.size, 2)
-})
+}
 
 test('Symbol.toStringTag names the class', (t) => {
   const cache = new Moka({ maxCapacity: 1 })
   t.is(Object.prototype.toString.call(cache), '[object Moka]')
+})
+
+test('per-entry ttl/tti need perEntryExpiry: set, getWith and fetch say so and store nothing', async (t) => {
+  const cache = new Moka<string, number>({ maxCapacity: 10 })
+  const message = /perEntryExpiry: true/
+  t.throws(() => cache.set('a', 1, { ttl: 100 }), { instanceOf: TypeError, message })
+  t.throws(() => cache.getWith('b', () => 2, { tti: 100 }), { instanceOf: TypeError, message })
+  await t.throwsAsync(() => cache.fetch('c', async () => 3, { ttl: 100 }), { instanceOf: TypeError, message })
+  t.is(cache.size, 0)
+  t.is(cache.slotsInUse, 0)
+  t.is(cache.set('d', 4, {}).get('d'), 4, 'empty options are fine')
 })

@@ -171,6 +171,8 @@ test('a cache stays intact after every kind of rejected call', (t) => {
     () => cache.setMany([['c', 3], 'nope'] as unknown as [unknown, unknown][]),
     () => cache.setMany([['c', 3], ['d', 'heavy']]),
     () => cache.getWith('e', 5 as unknown as () => unknown),
+    () => cache.getWith('e', () => 'e', { ttl: -1 }),
+    () => cache.getWith('a', () => 'e', { tti: 'soon' }),
     () => cache.invalidateIf(null as unknown as () => boolean),
     () => cache.getMany(7 as unknown as unknown[]),
   ]
@@ -184,4 +186,22 @@ test('a cache stays intact after every kind of rejected call', (t) => {
     t.is(cache.slotsInUse, 3)
     t.is(cache.weightedSize, 3)
   }
+})
+
+test('getWith checks its ttl/tti like set, on a hit too, before calling init', (t) => {
+  const cache = new Moka<string, string>({ maxCapacity: 10 })
+  cache.set('hit', 'v')
+  let calls = 0
+  const init = () => {
+    calls++
+    return 'computed'
+  }
+  for (const key of ['hit', 'miss']) {
+    t.throws(() => cache.getWith(key, init, { ttl: -1 }), { instanceOf: RangeError, message: /^ttl must be a positive duration/ })
+    t.throws(() => cache.getWith(key, init, { tti: NaN }), { instanceOf: RangeError, message: /^tti must be a positive duration/ })
+    t.throws(() => cache.getWith(key, init, { tll: 5 } as never), { instanceOf: TypeError, message: /unknown set option "tll"/ })
+    t.throws(() => cache.getWith(key, init, 5000 as never), { instanceOf: TypeError, message: /set options must be an object/ })
+  }
+  t.is(calls, 0)
+  assertContents(t, cache, [['hit', 'v']])
 })

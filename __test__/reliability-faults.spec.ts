@@ -263,6 +263,7 @@ test('a listener may call every method of its own cache, at any depth', (t) => {
   const cache: C = new Moka<unknown, number>({
     maxCapacity: 64,
     ttl: 3,
+    perEntryExpiry: true,
     weigher: () => 1,
     evictionListener: (k, v) => {
       notified.set(v, (notified.get(v) ?? 0) + 1)

@@ -29,9 +29,9 @@ test('soak: mixed operations keep heap, RSS and slots flat, and release every va
   }
   const value = () => ({ id: nextId++ })
   type V = { id: number }
-  const a = new Moka<unknown, V>({ maxCapacity: 5000, ttl: 20, evictionListener: listener })
-  const b = new Moka<unknown, V>({ maxCapacity: 20_000, policy: 'lru', tti: 30, weigher: (_k, v) => 1 + (v.id % 4), evictionListener: listener })
-  const c = new Moka<number, V>({ maxCapacity: 2000, hash: (k) => k % 1000, equals: (x, y) => x === y, evictionListener: listener })
+  const a = new Moka<unknown, V>({ maxCapacity: 5000, ttl: 20, perEntryExpiry: true, evictionListener: listener })
+  const b = new Moka<unknown, V>({ maxCapacity: 20_000, policy: 'lru', tti: 30, perEntryExpiry: true, weigher: (_k, v) => 1 + (v.id % 4), evictionListener: listener })
+  const c = new Moka<number, V>({ maxCapacity: 2000, perEntryExpiry: true, hash: (k) => k % 1000, equals: (x, y) => x === y, evictionListener: listener })
   const caches = [a, b]
   const objects = Array.from({ length: 1000 }, (_, i) => ({ i }))
   const key = (n: number): unknown => {

@@ -1,78 +1,173 @@
-//! What moka itself costs on this machine, with no JS in the way: `get` hits
-//! and evicting inserts over N random string keys, against std's `HashMap`,
-//! with and without an eviction listener (moka-js always installs one: it is
-//! how slots are released and removals counted by cause).
-//! Run: `cargo bench --bench moka_baseline` (prints ns/op; N defaults to 100000,
-//! override with MOKA_BASELINE_N).
+//! What moka costs on this machine with exactly what the addon builds, no JS
+//! in the way: the floor under the binding. `get` hits, updating inserts and
+//! evicting inserts over N random string keys (`key:${i}`, encoded as the
+//! addon encodes them), for the addon's default cache (no listener, no
+//! per-entry expiry), with an eviction listener, with per-entry expiry, and a
+//! bare moka cache of `u32` values for reference.
+//!
+//! Run: `cargo bench --bench moka_baseline` (prints ns/op for N = 1000, 10000
+//! and 100000; set MOKA_BASELINE_N=1000,10000 to choose). Build with
+//! `--features quanta` to measure moka's optional TSC clock instead of std's.
 
-use std::collections::HashMap;
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
+use moka_js::core::{Core, Extra, Options};
+use moka_js::key::Key;
+use moka_js::value::Deadlines;
 
-type Key = smallvec::SmallVec<[u16; 27]>;
+const OPS: usize = 1_000_000;
 
+/// A string key as the addon stores it: a tag unit, then UTF-16.
 fn key(prefix: &str, i: usize) -> Key {
-    format!("{prefix}:{i}").encode_utf16().collect()
+    std::iter::once(1u16)
+        .chain(format!("{prefix}:{i}").encode_utf16())
+        .collect()
 }
 
-fn main() {
-    let n: usize = std::env::var("MOKA_BASELINE_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let keys: Vec<Key> = (0..n).map(|i| key("key", i)).collect();
+fn picks(n: usize) -> Vec<usize> {
     let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-    let picks: Vec<usize> = (0..1_000_000)
+    (0..OPS)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             (x % n as u64) as usize
         })
-        .collect();
+        .collect()
+}
 
-    let map: HashMap<Key, u32, ahash::RandomState> = keys.iter().cloned().zip(0..).collect();
-    let t = Instant::now();
-    for &i in &picks {
-        black_box(map.get(&keys[i][..]));
-    }
-    report(n, "HashMap get hit", t, picks.len());
+fn ns(start: Instant, ops: usize) -> f64 {
+    start.elapsed().as_nanos() as f64 / ops as f64
+}
 
-    let policies = [
-        ("tinyLfu", EvictionPolicy::tiny_lfu(), true),
-        ("lru", EvictionPolicy::lru(), true),
-        ("tinyLfu, no listener,", EvictionPolicy::tiny_lfu(), false),
-    ];
-    for (name, policy, listener) in policies {
-        let mut builder = Cache::builder().max_capacity(n as u64).eviction_policy(policy);
-        if listener {
-            builder = builder.eviction_listener(|_, _, _| {});
-        }
-        let cache: Cache<Key, u32, ahash::RandomState> =
-            builder.build_with_hasher(ahash::RandomState::new());
-        for (i, k) in keys.iter().enumerate() {
-            cache.insert(k.clone(), i as u32);
-        }
-        cache.run_pending_tasks();
-        let t = Instant::now();
-        for &i in &picks {
-            black_box(cache.get(&keys[i][..]));
-        }
-        report(n, &format!("moka {name} get hit"), t, picks.len());
-        let fresh: Vec<Key> = (0..n * 2).map(|i| key("new", i)).collect();
-        let t = Instant::now();
-        let count = fresh.len();
-        for (i, k) in fresh.into_iter().enumerate() {
-            cache.insert(k, i as u32);
-        }
-        report(n, &format!("moka {name} insert new (evicting)"), t, count);
+fn options(n: usize, notify: bool) -> Options {
+    Options {
+        max_capacity: n as u64,
+        ttl: None,
+        tti: None,
+        lru: false,
+        weighted: false,
+        notify,
     }
 }
 
-fn report(n: usize, what: &str, start: Instant, ops: usize) {
-    let ns = start.elapsed().as_nanos() as f64 / ops as f64;
-    println!("{n} keys  {what:<34} {ns:>8.1} ns/op");
+/// `[get hit, insert update, insert new (evicting)]` in ns/op for one addon configuration.
+fn addon<D: Extra>(n: usize, notify: bool, extra: D) -> [f64; 3] {
+    let keys: Vec<Key> = (0..n).map(|i| key("key", i)).collect();
+    let picks = picks(n);
+    let core = Core::<D>::new(&options(n, notify));
+    for (i, k) in keys.iter().enumerate() {
+        core.insert(k.clone(), i as u32, 1, extra);
+    }
+    core.run_pending_tasks();
+    let t = Instant::now();
+    for &i in &picks {
+        black_box(core.get(&keys[i]));
+    }
+    let get = ns(t, OPS);
+    let updates: Vec<Key> = picks.iter().map(|&i| keys[i].clone()).collect();
+    let t = Instant::now();
+    for (slot, k) in updates.into_iter().enumerate() {
+        core.insert(k, (n + slot) as u32, 1, extra);
+    }
+    let update = ns(t, OPS);
+    let fresh: Vec<Key> = (0..OPS).map(|i| key("new", i)).collect();
+    let t = Instant::now();
+    for (slot, k) in fresh.into_iter().enumerate() {
+        core.insert(k, slot as u32, 1, extra);
+    }
+    let evicting = ns(t, OPS);
+    // Keep the release queue from growing without bound between runs.
+    drop(core);
+    [get, update, evicting]
+}
+
+/// The same cases on a bare moka cache of `u32` values (`max_capacity` only).
+fn bare(n: usize) -> [f64; 3] {
+    let keys: Vec<Key> = (0..n).map(|i| key("key", i)).collect();
+    let picks = picks(n);
+    let cache: Cache<Key, u32, ahash::RandomState> = Cache::builder()
+        .max_capacity(n as u64)
+        .build_with_hasher(ahash::RandomState::new());
+    for (i, k) in keys.iter().enumerate() {
+        cache.insert(k.clone(), i as u32);
+    }
+    cache.run_pending_tasks();
+    let t = Instant::now();
+    for &i in &picks {
+        black_box(cache.get(&keys[i]));
+    }
+    let get = ns(t, OPS);
+    let updates: Vec<Key> = picks.iter().map(|&i| keys[i].clone()).collect();
+    let t = Instant::now();
+    for (v, k) in updates.into_iter().enumerate() {
+        cache.insert(k, v as u32);
+    }
+    let update = ns(t, OPS);
+    let fresh: Vec<Key> = (0..OPS).map(|i| key("new", i)).collect();
+    let t = Instant::now();
+    for (v, k) in fresh.into_iter().enumerate() {
+        cache.insert(k, v as u32);
+    }
+    [get, update, ns(t, OPS)]
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("MOKA_BASELINE_N")
+        .unwrap_or_else(|_| "1000,10000,100000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let clock = if cfg!(feature = "quanta") {
+        "quanta"
+    } else {
+        "std"
+    };
+    println!(
+        "moka {} ({clock} clock), ns/op over {OPS} ops; rounds interleaved, median of 3",
+        env!("MOKA_VERSION")
+    );
+    println!(
+        "{:>7}  {:<28} {:>9} {:>9} {:>9}",
+        "keys", "configuration", "get hit", "update", "evicting"
+    );
+    let deadlines = Deadlines::new(None, Some(Duration::from_secs(3600)));
+    for &n in &sizes {
+        let configs: [(&str, Box<dyn Fn() -> [f64; 3]>); 4] = [
+            (
+                "addon default (no listener)",
+                Box::new(move || addon::<()>(n, false, ())),
+            ),
+            (
+                "addon + eviction listener",
+                Box::new(move || addon::<()>(n, true, ())),
+            ),
+            (
+                "addon + perEntryExpiry",
+                Box::new(move || addon::<Deadlines>(n, false, deadlines)),
+            ),
+            ("bare moka, u32 values", Box::new(move || bare(n))),
+        ];
+        let mut runs: Vec<Vec<[f64; 3]>> = vec![Vec::new(); configs.len()];
+        for _ in 0..3 {
+            for (i, (_, run)) in configs.iter().enumerate() {
+                runs[i].push(run());
+            }
+        }
+        for (i, (name, _)) in configs.iter().enumerate() {
+            let median = |case: usize| {
+                let mut xs: Vec<f64> = runs[i].iter().map(|r| r[case]).collect();
+                xs.sort_by(f64::total_cmp);
+                xs[1]
+            };
+            println!(
+                "{n:>7}  {name:<28} {:>9.1} {:>9.1} {:>9.1}",
+                median(0),
+                median(1),
+                median(2)
+            );
+        }
+    }
 }

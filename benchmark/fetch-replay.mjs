@@ -6,22 +6,23 @@
 //
 // Replay: CONCURRENCY workers take the next request from the stream and
 // await the memoized call. Reported: backend loads, hit ratio
-// (1 − loads / requests), wall time, request latency p50/p99, and the
-// hit-path cost of an awaited call whose result is cached.
-import { join } from 'node:path'
+// (1 − loads / requests), wall time, request latency p50/p99 (one replay
+// per contender, workload and capacity), and the hit-path cost of an
+// awaited call whose result is cached (interleaved rounds, lib/rounds.mjs).
 import { setTimeout as sleep } from 'node:timers/promises'
 import { LRUCache } from 'lru-cache'
-import api from '../index.js'
-import { QUICK, ROOT, environment, fmt, markdownTable, option, printTable, writeResult } from './lib/common.mjs'
+import { cached } from '../index.mjs'
+import { QUICK, fmt } from './lib/common.mjs'
+import { ROUNDS, TIMING, interleave, ratioSpread, sampler, spread } from './lib/rounds.mjs'
+import { runSuite } from './lib/suite.mjs'
 import { loadTrace, zipf } from './lib/workloads.mjs'
 
-const { cached } = api
 const CONCURRENCY = 64
 const BACKEND_MS = 1
-const REQUESTS = QUICK ? 40_000 : 150_000
-const TRACE_DIR = option('traces', join(ROOT, '..', 'shared', 'traces'))
-
-
+const REQUESTS = QUICK ? 20_000 : 150_000
+const BASELINE = 'lru-cache fetch'
+/** Hot keys of the hit path, all cached: one sampled call awaits each once. */
+const HOT_KEYS = 1000
 
 const CONTENDERS = [
   {
@@ -87,73 +88,80 @@ async function replay(contender, trace, cap) {
   }
 }
 
-/** Cost of an awaited call answered from the cache (1,000 hot keys, all cached). */
-async function hitPath(contender) {
-  const backend = async (k) => ({ key: k })
-  const call = contender.make(10_000, backend)
-  for (let k = 0; k < 1000; k++) await call(k)
-  const rounds = QUICK ? 100 : 300
-  let best = Infinity
-  for (let r = 0; r < 5; r++) {
-    const t = performance.now()
-    for (let i = 0; i < rounds; i++) for (let k = 0; k < 1000; k++) await call(k)
-    best = Math.min(best, ((performance.now() - t) * 1e6) / (rounds * 1000))
+/** Cost of an awaited call answered from the cache ({ contender, ns, rounds, ratio }). */
+async function hitPath() {
+  const contenders = []
+  for (const c of CONTENDERS) {
+    const call = c.make(10 * HOT_KEYS, async (k) => ({ key: k }))
+    for (let k = 0; k < HOT_KEYS; k++) await call(k)
+    const run = async () => {
+      for (let k = 0; k < HOT_KEYS; k++) await call(k)
+    }
+    contenders.push({ name: c.name, sample: sampler(run, { opsPerCall: HOT_KEYS, async: true }) })
   }
-  return best
+  const rounds = await interleave(contenders, ROUNDS)
+  return CONTENDERS.map((c) => ({ contender: c.name, ns: spread(rounds.get(c.name)), rounds: rounds.get(c.name), ratio: ratioSpread(rounds.get(c.name), rounds.get(BASELINE)) }))
 }
 
 async function main() {
-  const env = environment(['lru-cache'])
-  console.log(`moka-js cached() vs lru-cache fetch — ${env.profile} profile — node ${env.node}`)
-  console.log(`backend answers after ${BACKEND_MS} ms; ${CONCURRENCY} concurrent callers\n`)
-  const workloads = [
-    { name: 'zipf-0.9', trace: zipf(0.9, 10_000, REQUESTS, 42), caps: [100, 1000] },
-    { name: 'web12', trace: loadTrace(join(TRACE_DIR, 'web12.trace.gz'), REQUESTS), caps: [512, 2048] },
-  ]
-  const runs = []
-  for (const w of workloads) {
-    for (const cap of w.caps) {
-      for (const c of CONTENDERS) {
-        let r
-        try {
-          r = await replay(c, w.trace, cap)
-        } catch (error) {
-          console.log(`  ${w.name}@${cap} ${c.name}: FAILED ${String(error?.message ?? error).slice(0, 200)}`)
-          runs.push({ workload: w.name, contender: c.name, capacity: cap, error: String(error?.message ?? error).slice(0, 200) })
-          continue
-        }
-        runs.push({ workload: w.name, ...r })
-        console.log(`  ${w.name}@${cap} ${c.name.padEnd(24)} loads ${fmt.int(r.loads)}, hit ${r.hitRatio}%, wall ${fmt.int(r.wallMs)} ms, p99 ${r.p99Ms} ms`)
-      }
-    }
-  }
-  const hits = []
-  for (const c of CONTENDERS) hits.push({ contender: c.name, nsPerCall: +(await hitPath(c)).toFixed(0) })
-
-  const header = ['workload', 'capacity', 'contender', 'backend loads', 'hit %', 'wall ms', 'p50 ms', 'p99 ms']
-  const rows = runs.filter((r) => !r.error).map((r) => [r.workload, r.capacity, r.contender, fmt.int(r.loads), r.hitRatio.toFixed(2), fmt.int(r.wallMs), r.p50Ms.toFixed(3), r.p99Ms.toFixed(3)])
-  printTable(header, rows, `Replay through a memoized async loader (${REQUESTS.toLocaleString('en-US')} requests per workload)`)
-  const base = hits.find((h) => h.contender === 'lru-cache fetch').nsPerCall
-  const hitRows = hits.map((h) => [h.contender, fmt.ns(h.nsPerCall), fmt.ratio(h.nsPerCall / base)])
-  printTable(['contender', 'ns per awaited hit', '× lru-cache'], hitRows, 'Hit path: `await f(k)` with the result cached (best of 5)')
-  const wrong = runs.filter((r) => r.wrongValues > 0)
-  console.log(wrong.length ? `\nCHECK FAILED: wrong values from ${wrong.map((r) => r.contender).join(', ')}` : '\nchecks: every call returned its own key’s value')
-  writeResult('fetch-replay', {
-    suite: 'fetch-replay',
-    ...env,
-    method: {
-      concurrency: CONCURRENCY,
-      backendMs: BACKEND_MS,
-      requests: REQUESTS,
-      hitRatio: '1 − backend loads / requests',
-      lruCache: 'LRUCache({ max, fetchMethod, ignoreFetchAbort: true }) and cache.fetch(k)',
-      mokaJs: "cached(async (k) => backend(k), { maxCapacity, policy })",
+  await runSuite(
+    'fetch-replay',
+    {
+      peers: ['lru-cache'],
+      title: 'moka-js cached() vs lru-cache fetch',
+      describe: [`backend answers after ${BACKEND_MS} ms; ${CONCURRENCY} concurrent callers; ${REQUESTS.toLocaleString('en-US')} requests per workload`],
     },
-    runs,
-    hitPath: hits,
-    markdown: `${markdownTable(header, rows)}\n\n${markdownTable(['contender', 'ns per awaited hit', '× lru-cache'], hitRows)}`,
-  })
-  if (wrong.length) process.exitCode = 1
+    async () => {
+      const workloads = [
+        { name: 'zipf-0.9', trace: zipf(0.9, 10_000, REQUESTS, 42), caps: [100, 1000] },
+        { name: 'web12', trace: loadTrace('web12', REQUESTS), caps: [512, 2048] },
+      ]
+      const runs = []
+      for (const w of workloads) {
+        for (const [i, cap] of w.caps.entries()) {
+          // Rotating order, as in the timed suites.
+          for (const c of [...CONTENDERS.slice(i % CONTENDERS.length), ...CONTENDERS.slice(0, i % CONTENDERS.length)]) {
+            try {
+              const r = await replay(c, w.trace, cap)
+              runs.push({ workload: w.name, ...r })
+              console.log(`${w.name} @ ${cap} ${c.name.padEnd(24)} loads ${fmt.int(r.loads)}, hit ${r.hitRatio}%, wall ${fmt.int(r.wallMs)} ms, p99 ${r.p99Ms} ms`)
+            } catch (error) {
+              const message = String(error?.message ?? error).slice(0, 200)
+              console.log(`${w.name} @ ${cap} ${c.name}: FAILED ${message}`)
+              runs.push({ workload: w.name, contender: c.name, capacity: cap, error: message })
+            }
+          }
+        }
+      }
+      const rank = (r) => CONTENDERS.findIndex((c) => c.name === r.contender)
+      runs.sort((a, b) => workloads.findIndex((w) => w.name === a.workload) - workloads.findIndex((w) => w.name === b.workload) || a.capacity - b.capacity || rank(a) - rank(b))
+      const hits = await hitPath()
+      console.log(`awaited hit, ns: ${hits.map((h) => `${h.contender} ${fmt.ns(h.ns.median)} (${fmt.ratio(h.ratio.median)})`).join(', ')}`)
+      const problems = [
+        ...runs.filter((r) => r.error).map((r) => `${r.workload}@${r.capacity} ${r.contender}: ${r.error}`),
+        ...runs.filter((r) => r.wrongValues > 0).map((r) => `${r.workload}@${r.capacity} ${r.contender}: ${r.wrongValues} calls returned another key's value`),
+      ]
+      return {
+        problems,
+        data: {
+          method: {
+            concurrency: CONCURRENCY,
+            backendMs: BACKEND_MS,
+            requests: REQUESTS,
+            rounds: ROUNDS,
+            baseline: BASELINE,
+            hitRatio: '1 − backend loads / requests; one replay per contender, workload and capacity',
+            hitPath: `${HOT_KEYS} hot keys, all cached; ns per awaited call; per round the median of \`samples\` timed batches of about \`sampleMs\``,
+            ...TIMING,
+            lruCache: 'LRUCache({ max, fetchMethod, ignoreFetchAbort: true }) and cache.fetch(k)',
+            mokaJs: 'cached(async (k) => backend(k), { maxCapacity, policy })',
+          },
+          runs,
+          hitPath: hits,
+        },
+      }
+    },
+  )
 }
 
 await main()

@@ -1,10 +1,10 @@
 // Hit ratio of moka-js's two policies against lru-cache, an exact LRU and
-// Bélády's OPT, on the traces in ../shared/traces and on synthetic Zipf
+// Bélády's OPT, on the traces in benchmark/traces/ and on synthetic Zipf
 // workloads. Replay: for each key, get; on a miss, set.
 //
-//   node benchmark/hit-ratio.mjs            every trace, Zipf with 500k requests
-//   node benchmark/hit-ratio.mjs --quick    skips the three largest traces (scarab, oltp, loop); Zipf with 200k requests
-//   node benchmark/hit-ratio.mjs --traces=DIR --only=loop,gli
+//   node benchmark/hit-ratio.mjs            every trace in full, Zipf with 500k requests
+//   node benchmark/hit-ratio.mjs --quick    every trace, each cut to its first 50k requests; Zipf with 50k
+//   node benchmark/hit-ratio.mjs --only=loop,gli,zipf-0.9   (a partial run)
 //
 // moka-js replays call runPendingTasks() after every request, which makes
 // its LRU exact (it must equal the exact LRU to the hundredth) and its
@@ -12,64 +12,23 @@
 // replays TinyLFU without that call (maintenance when moka runs it itself),
 // which is how an application uses the cache. moka's frequency sketch hashes
 // with the cache's randomly seeded hasher, so TinyLFU figures move between
-// runs (by whole points on small traces): on traces up to REPEAT_BELOW
-// requests TinyLFU is replayed several times and the median reported, with
-// the range.
-import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+// runs (by whole points on small traces): the full profile replays TinyLFU
+// several times on traces up to REPEAT_BELOW requests and reports the median
+// with the range.
 import { LRUCache } from 'lru-cache'
 import { Moka } from '../index.mjs'
-import { QUICK, RESULTS_DIR, ROOT, environment, fmt, markdownTable, option, printTable, writeResult } from './lib/common.mjs'
-import { lineChart } from './lib/svg.mjs'
-import { loadTrace, zipf } from './lib/workloads.mjs'
+import { QUICK, fmt, selection } from './lib/common.mjs'
+import { spread } from './lib/rounds.mjs'
+import { runSuite } from './lib/suite.mjs'
+import { loadTrace, traceTable, zipf, zipfWithScans } from './lib/workloads.mjs'
 
-const TRACE_DIR = option('traces', join(ROOT, '..', 'shared', 'traces'))
-const ONLY = option('only', null)?.split(',')
-// Traces the quick profile leaves out (the three with the most requests).
-const LARGE = new Set(['oltp', 'scarab', 'loop'])
-const ZIPF_REQUESTS = QUICK ? 200_000 : 500_000
+/** The quick profile replays the first QUICK_REQUESTS requests of each trace. */
+const QUICK_REQUESTS = 50_000
+const ZIPF_REQUESTS = QUICK ? 50_000 : 500_000
 const ZIPF_ITEMS = 10_000
-
-// ---------------------------------------------------------------------------
-// Workloads
-
-
-/** The reference table of the traces README: { trace: { caps, lru, opt } }. */
-function loadReference() {
-  const file = join(TRACE_DIR, 'README.md')
-  if (!existsSync(file)) return {}
-  const ref = {}
-  const section = readFileSync(file, 'utf8').split('## Reference hit ratios')[1] ?? ''
-  for (const line of section.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim())
-    if (cells.length < 6 || !/^[a-z0-9]+$/.test(cells[1]) || cells[1] === 'trace') continue
-    const caps = cells[2].split('/').map((c) => Number(c.trim()))
-    const values = (cell) => {
-      const every = cell.match(/^([\d.]+) at every size$/)
-      if (every) return caps.map(() => Number(every[1]))
-      return cell.split('/').map((c) => Number(c.trim()))
-    }
-    ref[cells[1]] = { caps, lru: values(cells[3]), opt: values(cells[4]) }
-  }
-  return ref
-}
-
-
-/**
- * Zipf traffic interrupted by scans: after every `every` Zipf requests, a run
- * of `scan` keys that are never requested again (a batch job, a crawler).
- */
-function zipfWithScans(s, items, requests, every, scan, seed) {
-  const base = zipf(s, items, requests, seed)
-  const out = new Int32Array(requests)
-  let next = items
-  let b = 0
-  for (let r = 0; r < requests; ) {
-    for (let i = 0; i < every && r < requests; i++) out[r++] = base[b++]
-    for (let i = 0; i < scan && r < requests; i++) out[r++] = next++
-  }
-  return out
-}
+/** TinyLFU replays are repeated (full profile) on traces up to this many requests. */
+const REPEAT_BELOW = 150_000
+const TINYLFU_REPEATS = QUICK ? 1 : 3
 
 // ---------------------------------------------------------------------------
 // Policies. Each returns the number of hits for `trace` at capacity `cap`.
@@ -247,50 +206,36 @@ const POLICIES = [
   { id: 'opt', label: 'Bélády OPT (bypass)', run: belady, color: '#222222' },
 ]
 
-// ---------------------------------------------------------------------------
 
-/** TinyLFU replays are repeated on traces up to this many requests; the median is reported. */
-const REPEAT_BELOW = 150_000
-const TINYLFU_REPEATS = 3
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : r2((s[m - 1] + s[m]) / 2)
-}
 const pct = (hits, n) => (100 * hits) / n
 const r2 = (x) => Math.round(x * 100) / 100
-const gapShare = (h, lru, opt) => (Math.abs(opt - lru) < 1e-9 ? null : (h - lru) / (opt - lru))
+const gapShare = (h, lru, opt) => (Math.abs(opt - lru) < 1e-9 ? null : r2((h - lru) / (opt - lru)))
 
-function replay(name, trace, caps, reference) {
+function replay(workload, trace, caps) {
   const uses = nextUses(trace)
   const rows = []
-  const seconds = {}
   const t0 = performance.now()
-  for (const cap of caps) {
+  for (const [i, cap] of caps.entries()) {
     const row = { capacity: cap, hitRatio: {} }
     for (const p of POLICIES) {
-      const t = performance.now()
       // TinyLFU's sketch is seeded randomly per cache: repeat it where cheap.
-      const repeats = p.id.startsWith('moka-tinylfu') ? (trace.length <= REPEAT_BELOW ? TINYLFU_REPEATS : 1) : 1
+      const repeats = p.id.startsWith('moka-tinylfu') && trace.length <= REPEAT_BELOW ? TINYLFU_REPEATS : 1
       const runs = []
       for (let r = 0; r < repeats; r++) runs.push(r2(pct(p.id === 'opt' ? belady(trace, cap, uses) : p.run(trace, cap), trace.length)))
-      seconds[p.id] = (seconds[p.id] ?? 0) + (performance.now() - t) / 1000
-      row.hitRatio[p.id] = median(runs)
+      row.hitRatio[p.id] = r2(spread(runs).median)
       if (repeats > 1) (row.runs ??= {})[p.id] = runs
     }
-    const { lru, opt } = row.hitRatio
     row.gapClosed = {}
-    for (const p of POLICIES) if (p.id.startsWith('moka-tinylfu')) row.gapClosed[p.id] = gapShare(row.hitRatio[p.id], lru, opt)
-    const ri = reference?.caps.indexOf(cap) ?? -1
-    if (ri >= 0) row.reference = { lru: reference.lru[ri], opt: reference.opt[ri] }
+    for (const p of POLICIES) if (p.id.startsWith('moka-tinylfu')) row.gapClosed[p.id] = gapShare(row.hitRatio[p.id], row.hitRatio.lru, row.hitRatio.opt)
+    if (workload.reference) row.reference = { lru: workload.reference.lru[i], opt: workload.reference.opt[i] }
     rows.push(row)
   }
-  return { name, requests: trace.length, unique: uses.maxKey + 1, rows, seconds: Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, +v.toFixed(2)])), totalSeconds: +((performance.now() - t0) / 1000).toFixed(1) }
+  return { rows, seconds: +((performance.now() - t0) / 1000).toFixed(1) }
 }
 
 function checks(result) {
   const problems = []
-  const notes = []
+  let matchedReference = 0
   for (const row of result.rows) {
     const at = `${result.name}@${row.capacity}`
     const h = row.hitRatio
@@ -298,120 +243,91 @@ function checks(result) {
     if (h['lru-cache'].toFixed(2) !== h.lru.toFixed(2)) problems.push(`${at}: lru-cache ${h['lru-cache'].toFixed(2)} ≠ exact LRU ${h.lru.toFixed(2)}`)
     for (const p of POLICIES) if (h[p.id] > h.opt + 1e-9) problems.push(`${at}: ${p.label} ${h[p.id]} above OPT ${h.opt}`)
     if (row.reference) {
-      if (h.lru.toFixed(2) !== row.reference.lru.toFixed(2)) problems.push(`${at}: exact LRU ${h.lru.toFixed(2)} ≠ README ${row.reference.lru.toFixed(2)}`)
-      if (h.opt.toFixed(2) !== row.reference.opt.toFixed(2)) problems.push(`${at}: OPT ${h.opt.toFixed(2)} ≠ README ${row.reference.opt.toFixed(2)}`)
-      else notes.push(at)
+      if (h.lru.toFixed(2) !== row.reference.lru.toFixed(2)) problems.push(`${at}: exact LRU ${h.lru.toFixed(2)} ≠ traces README ${row.reference.lru.toFixed(2)}`)
+      else if (h.opt.toFixed(2) !== row.reference.opt.toFixed(2)) problems.push(`${at}: OPT ${h.opt.toFixed(2)} ≠ traces README ${row.reference.opt.toFixed(2)}`)
+      else matchedReference++
     }
   }
-  return { problems, matchedReference: notes }
+  return { problems, matchedReference }
 }
 
-function printResult(result) {
-  const header = ['capacity', ...POLICIES.map((p) => p.label), 'tinyLfu gap closed', ...(QUICK ? [] : ['batched gap']), 'tinyLfu runs min–max', 'README LRU / OPT']
-  const rows = result.rows.map((row) => [
-    row.capacity,
-    ...POLICIES.map((p) => fmt.pct(row.hitRatio[p.id])),
-    row.gapClosed['moka-tinylfu'] === null ? '-' : `${(100 * row.gapClosed['moka-tinylfu']).toFixed(1)}%`,
-    ...(QUICK ? [] : [row.gapClosed['moka-tinylfu-amortized'] === null ? '-' : `${(100 * row.gapClosed['moka-tinylfu-amortized']).toFixed(1)}%`]),
-    row.runs?.['moka-tinylfu'] ? `${Math.min(...row.runs['moka-tinylfu']).toFixed(2)}–${Math.max(...row.runs['moka-tinylfu']).toFixed(2)} (${row.runs['moka-tinylfu'].length})` : 'one run',
-    row.reference ? `${row.reference.lru.toFixed(2)} / ${row.reference.opt.toFixed(2)}` : null,
-  ])
-  printTable(header, rows, `${result.name} — ${result.requests.toLocaleString('en-US')} requests, ${result.unique.toLocaleString('en-US')} keys (${result.totalSeconds}s)`)
-  return markdownTable(header, rows)
-}
-
-function chart(result, subtitle) {
-  const svg = lineChart({
-    title: `Hit ratio — ${result.name}`,
-    subtitle,
-    x: result.rows.map((r) => r.capacity),
-    series: POLICIES.map((p) => ({ name: p.label, values: result.rows.map((r) => r.hitRatio[p.id]), dash: p.dash, color: p.color, width: p.width, opacity: p.opacity })),
+/** The workloads, in order: every trace of benchmark/traces/README.md, then the Zipf streams. */
+function workloads() {
+  const traces = traceTable().map((t) => ({
+    name: t.name,
+    kind: 'trace',
+    caps: t.caps,
+    load() {
+      const full = loadTrace(t.name)
+      if (!QUICK || full.length <= QUICK_REQUESTS) {
+        this.reference = t
+        return { trace: full, description: `${full.length.toLocaleString('en-US')} requests` }
+      }
+      // A prefix has no reference figures: LRU and OPT are computed on it.
+      return { trace: full.subarray(0, QUICK_REQUESTS), description: `first ${QUICK_REQUESTS.toLocaleString('en-US')} of ${full.length.toLocaleString('en-US')} requests` }
+    },
+  }))
+  const synthetic = (name, description, make, published = null) => ({
+    name,
+    kind: 'synthetic',
+    caps: [ZIPF_ITEMS / 100, ZIPF_ITEMS / 10],
+    published,
+    load: () => ({ trace: make(), description: `${description}; ${ZIPF_REQUESTS.toLocaleString('en-US')} requests` }),
   })
-  mkdirSync(RESULTS_DIR, { recursive: true })
-  const file = join(RESULTS_DIR, `hit-ratio-${result.name}${QUICK ? '.quick' : ''}.svg`)
-  writeFileSync(file, svg)
-  return file
+  const items = `${ZIPF_ITEMS.toLocaleString('en-US')} items`
+  return [
+    ...traces,
+    synthetic('zipf-0.9', `Zipf(0.9) over ${items}`, () => zipf(0.9, ZIPF_ITEMS, ZIPF_REQUESTS, 42), { caps: [100, 1000], tinyLfu: [38.0, 64.1], lru: [26.1, 55.6] }),
+    synthetic('zipf-1.0', `Zipf(1.0) over ${items}`, () => zipf(1.0, ZIPF_ITEMS, ZIPF_REQUESTS, 43)),
+    synthetic('zipf-0.9-scan', `Zipf(0.9) over ${items}, a scan of 2,000 one-time keys every 10,000 requests`, () => zipfWithScans(0.9, ZIPF_ITEMS, ZIPF_REQUESTS, 10_000, 2_000, 44)),
+  ]
 }
 
 async function main() {
-  const env = environment(['lru-cache'])
-  console.log(`moka-js hit ratio — ${env.profile} profile — node ${env.node}, moka ${env.versions.moka}`)
-  console.log(`hit ratio in %; gap closed = (H − H_LRU) / (H_OPT − H_LRU); traces from ${TRACE_DIR}`)
-  const reference = loadReference()
-  const results = []
-  const skipped = []
-  const markdown = []
-
-  const traceFiles = existsSync(TRACE_DIR) ? readdirSync(TRACE_DIR).filter((f) => f.endsWith('.trace.gz')) : []
-  if (traceFiles.length === 0) skipped.push(`no traces found in ${TRACE_DIR}`)
-  const order = Object.keys(reference)
-  traceFiles.sort((a, b) => ((order.indexOf(a.split('.')[0]) + 1 || 99) - (order.indexOf(b.split('.')[0]) + 1 || 99)))
-  for (const file of traceFiles) {
-    const name = file.replace('.trace.gz', '')
-    if (ONLY && !ONLY.includes(name)) continue
-    if (QUICK && LARGE.has(name)) {
-      skipped.push(`${name} (large; full profile only)`)
-      continue
-    }
-    const ref = reference[name]
-    const caps = ref?.caps ?? [256, 1024, 4096]
-    const trace = loadTrace(join(TRACE_DIR, file))
-    const result = replay(name, trace, caps, ref)
-    Object.assign(result, { kind: 'trace' }, checks(result))
-    markdown.push(`#### ${name}\n\n${printResult(result)}`)
-    result.svg = chart(result, `${result.requests.toLocaleString('en-US')} requests, ${result.unique.toLocaleString('en-US')} keys`)
-    results.push(result)
-  }
-
-  const synthetic = [
-    { name: 'zipf-0.9', make: () => zipf(0.9, ZIPF_ITEMS, ZIPF_REQUESTS, 42), published: { caps: [100, 1000], tinyLfu: [38.0, 64.1], lru: [26.1, 55.6] } },
-    { name: 'zipf-1.0', make: () => zipf(1.0, ZIPF_ITEMS, ZIPF_REQUESTS, 43) },
-    { name: 'zipf-0.9-scan', make: () => zipfWithScans(0.9, ZIPF_ITEMS, ZIPF_REQUESTS, 10_000, 2_000, 44), describe: 'every 10,000 Zipf(0.9) requests, a scan of 2,000 one-time keys' },
-  ]
-  for (const w of synthetic) {
-    if (ONLY && !ONLY.includes(w.name)) continue
-    const trace = w.make()
-    const caps = [ZIPF_ITEMS / 100, ZIPF_ITEMS / 10]
-    const result = replay(w.name, trace, caps, null)
-    Object.assign(result, { kind: 'synthetic', description: w.describe ?? `Zipf over ${ZIPF_ITEMS.toLocaleString('en-US')} items, seeded`, published: w.published ?? null }, checks(result))
-    markdown.push(`#### ${w.name} (${result.description}; caches at 1% and 10% of ${ZIPF_ITEMS.toLocaleString('en-US')} items)\n\n${printResult(result)}`)
-    if (w.published) {
-      console.log(`published (other harnesses): moka TinyLFU ${w.published.tinyLfu.join(' / ')}, LRU ${w.published.lru.join(' / ')} at ${w.published.caps.join(' / ')}`)
-    }
-    result.svg = chart(result, `${result.description}; ${result.requests.toLocaleString('en-US')} requests`)
-    results.push(result)
-  }
-
-  const problems = results.flatMap((r) => r.problems)
-  const oltp = results.find((r) => r.name === 'oltp')?.rows.find((r) => r.capacity === 1000)
-  console.log('\nChecks')
-  if (oltp) console.log(`  oltp@1000: moka-js lru ${oltp.hitRatio['moka-lru'].toFixed(2)}, exact LRU ${oltp.hitRatio.lru.toFixed(2)}, expected 32.83 → ${oltp.hitRatio['moka-lru'].toFixed(2) === '32.83' ? 'OK' : 'MISMATCH'}`)
-  const matched = results.flatMap((r) => r.matchedReference)
-  console.log(`  exact LRU and OPT equal the README reference at ${matched.length} trace/capacity points`)
-  console.log(`  moka-js lru and lru-cache equal exact LRU everywhere: ${problems.some((p) => /moka-js lru|lru-cache/.test(p)) ? 'NO' : 'yes'}`)
-  console.log(problems.length ? `  MISMATCHES:\n    ${problems.join('\n    ')}` : '  no mismatches')
-  if (skipped.length) console.log(`  skipped: ${skipped.join('; ')}`)
-  for (const r of results) console.log(`  chart: ${r.svg}`)
-
-  writeResult('hit-ratio', {
-    suite: 'hit-ratio',
-    ...env,
-    method: {
-      replay: 'get; on a miss, set (value 1); integer keys',
-      mokaMaintenance: 'runPendingTasks() after every request, except "moka-tinylfu-amortized" (full profile) which leaves maintenance to moka',
-      tinyLfuRepeats: `median of ${TINYLFU_REPEATS} replays on traces up to ${REPEAT_BELOW} requests (each cache seeds its hasher randomly); one replay on larger ones`,
-      opt: "Bélády with bypass: evict the resident whose next use is farthest, or skip admitting the new key when its next use is at least as far",
-      exactLru: 'Map key → node, doubly linked list over typed arrays',
-      gapClosed: '(H − H_LRU) / (H_OPT − H_LRU), H_LRU and H_OPT from this run; null where OPT equals LRU',
-      zipf: { items: ZIPF_ITEMS, requests: ZIPF_REQUESTS, prng: 'mulberry32, seeded' },
+  const all = workloads()
+  const only = selection('only', all.map((w) => w.name))
+  await runSuite(
+    'hit-ratio',
+    {
+      peers: ['lru-cache'],
+      title: 'moka-js hit ratio',
+      describe: ['hit ratio in %; gap closed = (H − H_LRU) / (H_OPT − H_LRU); one line per workload as it completes'],
+      partial: only !== undefined,
+      timed: false,
     },
-    policies: POLICIES.map(({ id, label }) => ({ id, label })),
-    results: results.map(({ svg, ...r }) => ({ ...r, svg: svg.slice(ROOT.length + 1) })),
-    skipped,
-    problems,
-    markdown: markdown.join('\n\n'),
-  }, { partial: ONLY !== undefined && ONLY !== null })
-  if (problems.length) process.exitCode = 1
+    async () => {
+      const results = []
+      for (const w of all) {
+        if (only && !only.includes(w.name)) continue
+        const { trace, description } = w.load()
+        const { rows, seconds } = replay(w, trace, w.caps)
+        const result = { name: w.name, kind: w.kind, description, requests: trace.length, unique: new Set(trace).size, published: w.published ?? null, rows, seconds }
+        Object.assign(result, checks(result))
+        const series = (id) => rows.map((r) => fmt.pct(r.hitRatio[id])).join(' / ')
+        console.log(`${w.name} (${description}) at ${w.caps.map((c) => c.toLocaleString('en-US')).join(' / ')}: tinyLfu ${series('moka-tinylfu')}; LRU ${series('lru')}; OPT ${series('opt')} (${seconds} s)${result.problems.length ? ` — ${result.problems.length} MISMATCHES` : ''}`)
+        results.push(result)
+      }
+      const matched = results.reduce((n, r) => n + r.matchedReference, 0)
+      console.log(`exact LRU and OPT equal the traces README's reference at ${matched} trace/capacity points${QUICK ? ' (quick: only traces replayed in full are compared)' : ''}`)
+      return {
+        problems: results.flatMap((r) => r.problems),
+        data: {
+          method: {
+            replay: 'get; on a miss, set (value 1); integer keys',
+            traces: QUICK ? `each trace's first ${QUICK_REQUESTS.toLocaleString('en-US')} requests (whole when shorter)` : 'every trace in full',
+            mokaMaintenance: 'runPendingTasks() after every request, except "moka-tinylfu-amortized" (full profile) which leaves maintenance to moka',
+            tinyLfuRepeats: TINYLFU_REPEATS > 1 ? `median of ${TINYLFU_REPEATS} replays on traces up to ${REPEAT_BELOW.toLocaleString('en-US')} requests (each cache seeds its hasher randomly); one replay on larger ones` : 'one replay',
+            opt: 'Bélády with bypass: evict the resident whose next use is farthest, or skip admitting the new key when its next use is at least as far',
+            exactLru: 'Map key → node, doubly linked list over typed arrays',
+            gapClosed: '(H − H_LRU) / (H_OPT − H_LRU), H_LRU and H_OPT from this run; null where OPT equals LRU',
+            zipf: { items: ZIPF_ITEMS, requests: ZIPF_REQUESTS, prng: 'mulberry32, seeded' },
+          },
+          policies: POLICIES.map(({ id, label, dash, color, width, opacity }) => ({ id, label, dash, color, width, opacity })),
+          results,
+        },
+      }
+    },
+  )
 }
 
 await main()

@@ -1,39 +1,29 @@
 // Per-operation latency of moka-js against the JS caches people use, on
-// string keys, every peer measured in the same process run (benny).
+// string keys, every peer measured in the same process, interleaved.
 //
 //   node benchmark/latency.mjs            full profile: 100k, 10k and 1k keys
-//   node benchmark/latency.mjs --quick    CI-sized: 100k keys, shorter samples
+//   node benchmark/latency.mjs --quick    CI-sized: 100k keys, and get-hit at 10k
+//   node benchmark/latency.mjs --case=get-hit,set-evict   (a partial run)
 //
 // Every cache sees the same key strings in the same pre-generated random
-// order. One benchmark call performs OPS operations. Each case runs in
-// ROUNDS short benny suites, the caches in a different order each round, and
-// ns/op is the median of all samples divided by OPS: on a shared machine a
-// burst of noise then lands on every cache alike. Ratios are against
-// lru-cache in the same run.
-import b from 'benny'
+// order. One call of a case's loop performs OPS operations. Each case runs
+// ROUNDS rounds; a round takes one figure (median of a few timed batches)
+// from every cache, in rotating order (lib/rounds.mjs). Reported: ns/op as
+// the median over the rounds with its range, and the ratio to lru-cache
+// taken within each round, with its range.
 import { LRUCache } from 'lru-cache'
 import { LRUCache as MnemonistLRU, LRUCacheWithDelete as MnemonistLRUWithDelete } from 'mnemonist'
 import QuickLRU from 'quick-lru'
 import { LRU as TinyLRU } from 'tiny-lru'
 import { Moka } from '../index.mjs'
-import {
-  QUICK,
-  environment,
-  fmt,
-  markdownTable,
-  option,
-  permutation,
-  printTable,
-  randomIndices,
-  ensureGc,
-  settle,
-  writeResult,
-} from './lib/common.mjs'
+import { QUICK, ensureGc, fmt, permutation, randomIndices, selection, settle } from './lib/common.mjs'
+import { ROUNDS, TIMING, interleave, ratioSpread, sampler, spread } from './lib/rounds.mjs'
+import { runSuite } from './lib/suite.mjs'
 
-const PEERS = ['lru-cache', 'mnemonist', 'quick-lru', 'tiny-lru', 'benny']
+const PEERS = ['lru-cache', 'mnemonist', 'quick-lru', 'tiny-lru']
 const BASELINE = 'lru-cache'
 
-/** Operations per benchmark call; amortizes the harness's own call. */
+/** Operations per call of a case's loop; amortizes the harness's own call. */
 const OPS = 1000
 /** Keys per getMany/setMany batch. */
 const BATCH = 100
@@ -41,14 +31,6 @@ const BATCH = 100
 const STREAM = 1 << 18
 const MASK = STREAM - 1
 
-const ROUNDS = QUICK ? 2 : 3
-const timing = { minSamples: 5, minTime: 0.01, maxTime: 0.05 }
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 
 const CACHES = [
   { name: 'moka-js tinyLfu', make: (n) => new Moka({ maxCapacity: n, policy: 'tinyLfu' }) },
@@ -138,9 +120,13 @@ const CASES = [
 ]
 
 // The full profile runs everything at 100k and 10k keys, and the read cases
-// at 1k (working set in CPU cache).
+// at 1k (working set in CPU cache); the quick one adds get-hit at 10k, the
+// figure benchmark/sanity.mjs cross-checks.
 const SIZES = QUICK
-  ? [{ n: 100_000, cases: null }]
+  ? [
+      { n: 100_000, cases: null },
+      { n: 10_000, cases: ['get-hit'] },
+    ]
   : [
       { n: 100_000, cases: null },
       { n: 10_000, cases: null },
@@ -208,7 +194,6 @@ function cachePool(n, keys) {
 
 async function runCase(n, kase, data, pool) {
   const opsPerCall = kase.batch ? OPS / BATCH : OPS
-  const perCall = OPS
   const instances = []
   let initCalls = 0
   const init = (k) => {
@@ -228,150 +213,74 @@ async function runCase(n, kase, data, pool) {
       batches: data.batches,
       entries: data.entries,
     }
-    instances.push({ c, cache, bench: compile(kase.body(c), ctx, opsPerCall) })
+    instances.push({ name: c.name, c, cache, bench: compile(kase.body(c), ctx, opsPerCall) })
   }
-  settle()
   if (kase.baseline) {
     const bench = compile(kase.baseline, { idx: data.idx, MASK }, opsPerCall)
-    instances.push({ c: { name: '(building the key alone)' }, cache: null, bench, isBaseline: true })
+    instances.push({ name: '(building the key alone)', cache: null, bench, isBaseline: true })
   }
-  // Several short rounds in rotating order instead of one long one: on a
-  // shared machine, a burst of noise then lands on every cache alike.
-  const samples = new Map(instances.map((inst) => [inst.c.name, []]))
-  const margins = new Map(instances.map((inst) => [inst.c.name, []]))
-  for (let round = 0; round < ROUNDS; round++) {
-    const shift = (round * 3) % instances.length
-    const order = [...instances.slice(shift), ...instances.slice(0, shift)]
-    if (round % 2 === 1) order.reverse()
-    const line = []
-    await b.suite(
-      `${kase.title} — ${n.toLocaleString('en-US')} keys`,
-      ...order.map((inst) => b.add(inst.c.name, () => () => inst.bench.run())),
-      b.configure({ cases: timing }),
-      b.cycle((r) => {
-        samples.get(r.name).push(...r.details.sampleResults)
-        margins.get(r.name).push(r.margin)
-        line.push(`${r.name.replace('moka-js ', 'moka/')}=${fmt.ns((r.details.median * 1e9) / perCall)}`)
-      }),
-    )
-    console.log(`  round ${round + 1}/${ROUNDS} ns/op: ${line.join(' ')}`)
-  }
-  const rows = []
-  for (const inst of instances) {
-    const all = samples.get(inst.c.name)
-    const nsMedian = (median(all) * 1e9) / perCall
-    const nsMin = (Math.min(...all) * 1e9) / perCall
+  settle()
+  // Figures are per key: a batch call of OPS / BATCH batches counts OPS keys.
+  const perRound = await interleave(
+    instances.map((inst) => ({ name: inst.name, sample: sampler(() => inst.bench.run(), { opsPerCall: OPS }) })),
+    ROUNDS,
+  )
+  const base = perRound.get(BASELINE)
+  const rows = instances.map((inst) => {
+    const rounds = perRound.get(inst.name)
     const checks = []
     if (kase.expectMisses !== undefined && !inst.isBaseline) {
       const m = inst.bench.misses()
       checks.push(m === kase.expectMisses ? 'ok' : `UNEXPECTED ${m} ${kase.id === 'get-miss' ? 'hits' : 'misses'}`)
     }
     if (kase.check && inst.cache) checks.push(kase.check(inst.cache, inst.c, n) ? 'ok' : 'UNEXPECTED size')
-    rows.push({
-      cache: inst.c.name,
-      nsPerOp: +nsMedian.toFixed(2),
-      nsPerOpMin: +nsMin.toFixed(2),
-      rmePerRound: margins.get(inst.c.name),
-      samples: all.length,
-      check: checks.join(' ') || null,
-    })
-  }
-  if (kase.expectInits !== undefined && initCalls !== 0) {
-    for (const row of rows) row.check = `UNEXPECTED ${initCalls} init calls`
-  }
-  const base = rows.find((r) => r.cache === BASELINE)?.nsPerOp
-  for (const row of rows) row.vsLruCache = base ? +(row.nsPerOp / base).toFixed(3) : null
+    if (kase.expectInits !== undefined && initCalls !== 0) checks.push(`UNEXPECTED ${initCalls} init calls`)
+    return { cache: inst.name, ns: spread(rounds), rounds, ratio: ratioSpread(rounds, base), check: checks.join(' ') || null }
+  })
+  const figures = rows.map((r) => `${r.cache.replace('moka-js ', 'moka/')} ${fmt.ns(r.ns.median)}${r.cache === BASELINE ? '' : ` (${fmt.ratio(r.ratio.median)})`}`)
+  console.log(`${kase.id} @ ${n.toLocaleString('en-US')} keys, ns/op: ${figures.join(', ')}`)
   return { id: kase.id, title: kase.title, keys: n, rows }
 }
 
-/**
- * One machine fact that needs no Rust to read: the cost of a dependent random
- * load from a working set of a given size (pointer chasing over a shuffled
- * cycle). It shows what a lookup pays for each cache miss on this machine.
- */
-function memoryLatency() {
-  const out = []
-  for (const bytes of [256 << 10, 4 << 20, 64 << 20]) {
-    const len = bytes / 4
-    // One random cycle through all positions, 16 ints (64 B, a cache line) apart.
-    const lines = len / 16
-    const order = permutation(lines, 7)
-    const next = new Int32Array(len)
-    for (let i = 0; i < lines; i++) next[order[i] * 16] = order[(i + 1) % lines] * 16
-    let p = 0
-    const steps = 1_000_000
-    for (let i = 0; i < 200_000; i++) p = next[p]
-    let best = Infinity
-    for (let r = 0; r < 3; r++) {
-      const t0 = process.hrtime.bigint()
-      for (let i = 0; i < steps; i++) p = next[p]
-      best = Math.min(best, Number(process.hrtime.bigint() - t0) / steps)
-    }
-    if (p < 0) console.log(p) // keeps the chase observable
-    out.push({ workingSet: bytes >= 1 << 20 ? `${bytes >> 20} MiB` : `${bytes >> 10} KiB`, nsPerLoad: +best.toFixed(1) })
-  }
-  return out
-}
-
 async function main() {
-  const only = option('case', null)
-  const env = environment(PEERS)
-  console.log(`moka-js latency — ${env.profile} profile — node ${env.node}, moka ${env.versions.moka}, ${env.machine.cpus} × ${env.machine.model}`)
-  console.log(`ns/op = median of all samples over ${ROUNDS} rounds in rotating order / ${OPS} ops per sample call; ratio = ns/op ÷ lru-cache's ns/op in this run\n`)
-  const suites = []
-  for (const { n, cases } of SIZES) {
-    const data = buildData(n)
-    const pool = cachePool(n, data.keys)
-    settle()
-    const selected = only ? only.split(',').map((id) => CASES.find((k) => k.id === id)).filter(Boolean) : CASES
-    for (const kase of selected) {
-      if (cases && !cases.includes(kase.id)) continue
-      suites.push(await runCase(n, kase, data, pool))
-    }
-  }
-  const latency = memoryLatency()
-
-  const names = [...new Set(suites.flatMap((s) => s.rows.map((r) => r.cache)))]
-  const markdown = []
-  for (const { n } of SIZES) {
-    const mine = suites.filter((s) => s.keys === n)
-    if (mine.length === 0) continue
-    const header = ['case', ...names]
-    const cell = (s, name) => {
-      const r = s.rows.find((x) => x.cache === name)
-      return r ? `${fmt.ns(r.nsPerOp)} (${fmt.ratio(r.vsLruCache)})` : null
-    }
-    const rows = mine.map((s) => [s.id, ...names.map((name) => cell(s, name))])
-    printTable(header, rows, `ns/op (× lru-cache) — ${n.toLocaleString('en-US')} keys`)
-    markdown.push(`#### ${n.toLocaleString('en-US')} keys — ns/op (× lru-cache)\n\n${markdownTable(header, rows)}`)
-  }
-  printTable(['working set', 'ns per dependent load'], latency.map((r) => [r.workingSet, fmt.ns(r.nsPerLoad)]), 'Memory latency on this machine (JS pointer chase, best of 3, no Rust involved)')
-  const hit100k = suites.find((s) => s.id === 'get-hit' && s.keys === 100_000)?.rows.find((r) => r.cache === 'moka-js tinyLfu')
-  const dram = latency.at(-1)
-  if (hit100k && dram) {
-    console.log(`moka-js tinyLfu get-hit at 100k keys: ${fmt.ns(hit100k.nsPerOp)} ns ≈ ${(hit100k.nsPerOp / dram.nsPerLoad).toFixed(1)} dependent loads from a ${dram.workingSet} working set`)
-  }
-  const problems = suites.flatMap((s) => s.rows.filter((r) => r.check && r.check.includes('UNEXPECTED')).map((r) => `${s.id}/${s.keys}/${r.cache}: ${r.check}`))
-  console.log(problems.length ? `\nCHECKS FAILED:\n  ${problems.join('\n  ')}` : '\nchecks: every hit/miss/size expectation held')
-  writeResult('latency', {
-    suite: 'latency',
-    ...env,
-    method: {
-      harness: 'benny (benchmark.js)',
-      opsPerCall: OPS,
-      batch: BATCH,
-      rounds: ROUNDS,
-      timing,
-      statistic: 'median of the samples of all rounds (rotating order) / opsPerCall',
-      keys: 'strings `key:${i}`; misses `miss:${i}`; evicting inserts cycle 3N fresh keys `new:${i}` in shuffled order',
-      values: 'numbers',
-      baseline: BASELINE,
+  const only = selection('case', CASES.map((k) => k.id))
+  await runSuite(
+    'latency',
+    {
+      peers: PEERS,
+      title: 'moka-js latency',
+      describe: [`ns/op: median over ${ROUNDS} interleaved rounds (min–max); ratio: ns/op ÷ ${BASELINE}'s in the same round`],
+      partial: only !== undefined,
     },
-    suites,
-    memoryLatency: latency,
-    markdown: markdown.join('\n\n'),
-  }, { partial: only !== null })
-  if (problems.length) process.exitCode = 1
+    async () => {
+      const suites = []
+      for (const { n, cases } of SIZES) {
+        const selected = CASES.filter((k) => (!cases || cases.includes(k.id)) && (!only || only.includes(k.id)))
+        if (selected.length === 0) continue
+        const data = buildData(n)
+        const pool = cachePool(n, data.keys)
+        for (const kase of selected) suites.push(await runCase(n, kase, data, pool))
+      }
+      const problems = suites.flatMap((s) => s.rows.filter((r) => r.check?.includes('UNEXPECTED')).map((r) => `${s.id}@${s.keys} ${r.cache}: ${r.check}`))
+      return {
+        problems,
+        data: {
+          method: {
+            harness: 'interleaved rounds (benchmark/lib/rounds.mjs)',
+            opsPerCall: OPS,
+            batch: BATCH,
+            rounds: ROUNDS,
+            ...TIMING,
+            statistic: 'per round: the median of `samples` timed batches of about `sampleMs`; reported: median and min–max over the rounds; ratios taken within each round',
+            keys: 'strings `key:${i}`; misses `miss:${i}`; evicting inserts cycle 3N fresh keys `new:${i}` in shuffled order',
+            values: 'numbers',
+            baseline: BASELINE,
+          },
+          suites,
+        },
+      }
+    },
+  )
 }
 
 if (await ensureGc()) await main()

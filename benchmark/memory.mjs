@@ -1,13 +1,14 @@
 // Memory per entry, fill time and garbage-collection pauses under churn:
 // moka-js against lru-cache and Map. Each (cache, value kind) runs in its own
 // child process (node --expose-gc) so that one measurement's heap does not
-// leak into the next.
+// leak into the next; ROUNDS rounds of those, the order rotating from round
+// to round, give each figure as a median with its range.
 //
 //   node benchmark/memory.mjs            1M entries, 4M churn operations
-//   node benchmark/memory.mjs --quick    200k entries, 1M churn operations
+//   node benchmark/memory.mjs --quick    30k entries, 100k churn operations
 //   node benchmark/memory.mjs --churn=10000000 --entries=1000000
 //
-// 4M churn operations keep the suite near a minute on two cores (moka-js
+// 4M churn operations keep a child near ten seconds on two cores (moka-js
 // churns at 2–4 µs per operation there); --churn gives a longer run.
 // Bytes per entry = growth of heapUsed (V8 heap) and of RSS (everything,
 // moka's native table included) from an empty cache to a full one, both
@@ -20,10 +21,13 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
-import { QUICK, environment, fmt, markdownTable, option, printTable, randomIndices, settle, writeResult } from './lib/common.mjs'
+import { QUICK, fmt, option, randomIndices, settle } from './lib/common.mjs'
+import { spread } from './lib/rounds.mjs'
+import { runSuite } from './lib/suite.mjs'
 
-const ENTRIES = Number(option('entries', QUICK ? 200_000 : 1_000_000))
-const CHURN = Number(option('churn', QUICK ? 1_000_000 : 4_000_000))
+const ENTRIES = Number(option('entries', QUICK ? 30_000 : 1_000_000))
+const CHURN = Number(option('churn', QUICK ? 100_000 : 4_000_000))
+const ROUNDS = 3
 const CACHES = ['moka-js', 'lru-cache', 'Map']
 const KINDS = ['object', 'string1k']
 const GC_KINDS = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' }
@@ -146,48 +150,74 @@ async function child(name, kind) {
   }
 }
 
+/** One child process: the figures of one (cache, value kind), or { error }. */
+function measureChild(script, name, kind) {
+  const args = ['--expose-gc', '--max-old-space-size=6144', script, `--child=${name},${kind}`, `--entries=${ENTRIES}`, `--churn=${CHURN}`]
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 << 20 })
+  if (r.status !== 0) return { error: (r.stderr || `exit ${r.status ?? r.signal}`).trim().split('\n').slice(-3).join(' ') }
+  return JSON.parse(r.stdout.trim().split('\n').at(-1))
+}
+
+const FIGURES = {
+  heapBytesPerEntry: (c) => c.heapBytesPerEntry,
+  rssBytesPerEntry: (c) => c.rssBytesPerEntry,
+  fillNsPerEntry: (c) => c.fillNsPerEntry,
+  churnNsPerOp: (c) => c.churnNsPerOp,
+  churnGcMs: (c) => c.churnGc.totalMs,
+  gcCount: (c) => c.churnGc.count,
+  gcMaxMs: (c) => c.churnGc.maxMs,
+}
+
 async function parent() {
-  const env = environment(['lru-cache'])
-  console.log(`moka-js memory — ${env.profile} profile — node ${env.node}, moka ${env.versions.moka}`)
-  console.log(`${ENTRIES.toLocaleString('en-US')} entries; churn ${CHURN.toLocaleString('en-US')} ops (90% get, 10% set of a fresh value); one child process per row\n`)
   const script = fileURLToPath(import.meta.url)
-  const rows = []
-  for (const kind of KINDS) {
-    for (const name of CACHES) {
-      const args = ['--expose-gc', '--max-old-space-size=6144', script, `--child=${name},${kind}`, `--entries=${ENTRIES}`, `--churn=${CHURN}`]
-      const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 << 20 })
-      if (r.status !== 0) {
-        console.log(`  ${name}/${kind}: FAILED ${r.stderr.trim().split('\n').slice(-3).join(' ')}`)
-        rows.push({ cache: name, values: kind, error: r.stderr.trim().split('\n').slice(-3).join(' ') })
-        continue
-      }
-      const row = JSON.parse(r.stdout.trim().split('\n').at(-1))
-      console.log(`  ${name.padEnd(9)} ${kind.padEnd(8)} heap ${fmt.int(row.heapBytesPerEntry)} B/entry, rss ${fmt.int(row.rssBytesPerEntry)} B/entry, fill ${fmt.int(row.fillMs)} ms, churn ${row.churnNsPerOp} ns/op, GC ${row.churnGc.totalMs} ms (p99 ${row.churnGc.p99Ms} ms)`)
-      rows.push(row)
-    }
-  }
-  const header = ['values', 'cache', 'heap B/entry', 'RSS B/entry', 'fill ms', 'churn ns/op', 'churn GC total ms', 'GC count', 'GC p99 ms', 'GC max ms']
-  const table = rows
-    .filter((r) => !r.error)
-    .map((r) => [r.values, r.cache, fmt.int(r.heapBytesPerEntry), fmt.int(r.rssBytesPerEntry), fmt.int(r.fillMs), fmt.int(r.churnNsPerOp), fmt.int(r.churnGc.totalMs), r.churnGc.count, r.churnGc.p99Ms.toFixed(1), r.churnGc.maxMs.toFixed(1)])
-  printTable(header, table, `Memory and GC — ${ENTRIES.toLocaleString('en-US')} entries, churn ${CHURN.toLocaleString('en-US')} ops`)
-  writeResult('memory', {
-    suite: 'memory',
-    ...env,
-    method: {
-      entries: ENTRIES,
-      churnOps: CHURN,
-      values: { object: '{ id, version, active } per entry', string1k: 'a distinct flat 1024-character one-byte string per entry' },
-      keys: 'strings `key:${i}`, built at insertion',
-      bytesPerEntry: 'growth of process.memoryUsage().heapUsed / .rss between the empty and the full cache, each after three gc() calls',
-      churn: 'uniform random keys over the entries; 90% get, 10% set to a newly allocated value',
-      gc: "PerformanceObserver 'gc' entries during the churn",
-      isolation: 'one child process per cache and value kind, node --expose-gc --max-old-space-size=6144',
-      mokaPolicy: 'tinyLfu (default)',
+  await runSuite(
+    'memory',
+    {
+      peers: ['lru-cache'],
+      title: 'moka-js memory',
+      describe: [`${ENTRIES.toLocaleString('en-US')} entries; churn ${CHURN.toLocaleString('en-US')} ops (90% get, 10% set of a fresh value); one child process per cache and value kind, ${ROUNDS} rounds`],
     },
-    rows,
-    markdown: markdownTable(header, table),
-  })
+    async () => {
+      const contenders = KINDS.flatMap((kind) => CACHES.map((name) => ({ name, kind, runs: [] })))
+      for (let round = 0; round < ROUNDS; round++) {
+        const shift = round % contenders.length
+        for (const c of [...contenders.slice(shift), ...contenders.slice(0, shift)]) {
+          const run = measureChild(script, c.name, c.kind)
+          c.runs.push(run)
+          const said = run.error
+            ? `FAILED ${run.error}`
+            : `heap ${fmt.int(run.heapBytesPerEntry)} B/entry, rss ${fmt.int(run.rssBytesPerEntry)} B/entry, fill ${fmt.int(run.fillNsPerEntry)} ns/entry, churn ${fmt.int(run.churnNsPerOp)} ns/op, GC ${fmt.int(run.churnGc.totalMs)} ms in ${run.churnGc.count} pauses (max ${run.churnGc.maxMs} ms)`
+          console.log(`round ${round + 1}/${ROUNDS} ${c.name.padEnd(9)} ${c.kind.padEnd(8)} ${said}`)
+        }
+      }
+      const rows = contenders.map(({ name, kind, runs }) => {
+        const failed = runs.find((r) => r.error)
+        if (failed) return { cache: name, values: kind, error: failed.error }
+        const row = { cache: name, values: kind }
+        for (const [key, pick] of Object.entries(FIGURES)) row[key] = spread(runs.map(pick))
+        row.runs = runs
+        return row
+      })
+      return {
+        problems: rows.filter((r) => r.error).map((r) => `${r.cache}/${r.values}: ${r.error}`),
+        data: {
+          method: {
+            entries: ENTRIES,
+            churnOps: CHURN,
+            rounds: ROUNDS,
+            values: { object: '{ id, version, active } per entry', string1k: 'a distinct flat 1024-character one-byte string per entry' },
+            keys: 'strings `key:${i}`, built at insertion',
+            bytesPerEntry: 'growth of process.memoryUsage().heapUsed / .rss between the empty and the full cache, each after three gc() calls',
+            churn: 'uniform random keys over the entries; 90% get, 10% set to a newly allocated value',
+            gc: "PerformanceObserver 'gc' entries during the churn",
+            isolation: 'one child process per cache, value kind and round, node --expose-gc --max-old-space-size=6144',
+            mokaPolicy: 'tinyLfu (default)',
+          },
+          rows,
+        },
+      }
+    },
+  )
 }
 
 const which = option('child', null)

@@ -1,24 +1,28 @@
 // moka-js against moka-py (the Python binding of the same Rust crate) on
-// moka-py's own benchmark matrix, both measured in one run.
+// moka-py's own benchmark matrix, measured interleaved: each round takes one
+// figure from moka-py and moka-js, for both policies, in rotating order.
 //
-//   node benchmark/moka-py.mjs [--quick]
+//   node benchmark/moka-py.mjs [--quick] [--venv=DIR]
 //
-// The Python side runs benchmark/moka_py_bench.py in a local virtualenv,
-// benchmark/.venv (or --venv=DIR), created on first use with moka-py from PyPI. If that
-// fails, the Node side still runs and the result says why Python did not.
-import b from 'benny'
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+// The Python side is benchmark/moka_py_bench.py, a worker driven over a pipe,
+// run in a local virtualenv (benchmark/.venv, or --venv=DIR) created on first
+// use with benchmark/requirements.txt from PyPI. Without Python or moka-py the
+// suite fails and says why.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { Moka } from '../index.mjs'
-import { BENCH_DIR, QUICK, environment, fmt, markdownTable, option, printTable, writeResult } from './lib/common.mjs'
+import { BENCH_DIR, QUICK, fmt, option } from './lib/common.mjs'
+import { ROUNDS, TIMING, interleave, ratioSpread, sampler, spread } from './lib/rounds.mjs'
+import { runSuite } from './lib/suite.mjs'
 
 const CAPACITY = 10_000
 const LONG_PREFIX = 'x'.repeat(64)
 const NEEDLE_POOL = 100
 const OPS = 1000
-const ROUNDS = QUICK ? 2 : 3
-const timing = { minSamples: 5, minTime: 0.01, maxTime: 0.05 }
+/** Python: operations per timed loop, loops per round. */
+const PY_TIMING = QUICK ? { ops: 10_000, samples: 3 } : { ops: 30_000, samples: 5 }
 const POLICIES = [
   { js: 'tinyLfu', py: 'tiny_lfu' },
   { js: 'lru', py: 'lru' },
@@ -26,28 +30,42 @@ const POLICIES = [
 
 const VENV = option('venv', join(BENCH_DIR, '.venv'))
 const PYTHON = join(VENV, 'bin', 'python')
+const REQUIREMENTS = join(BENCH_DIR, 'requirements.txt')
+let sink = 0
 
-/** Creates the virtualenv with moka-py when missing; returns null or the reason it could not. */
+/** Makes sure the virtualenv has the pinned moka-py; throws saying why it could not. */
 function preparePython() {
+  const pinned = readFileSync(REQUIREMENTS, 'utf8').match(/^moka-py==(\S+)/m)?.[1]
   if (existsSync(PYTHON)) {
-    const check = spawnSync(PYTHON, ['-c', 'import moka_py'], { encoding: 'utf8' })
-    if (check.status === 0) return null
+    const check = spawnSync(PYTHON, ['-c', 'import moka_py; print(moka_py.VERSION)'], { encoding: 'utf8' })
+    if (check.status === 0 && check.stdout.trim() === pinned) return
   }
-  console.log(`creating ${VENV} and installing moka-py from PyPI …`)
+  console.log(`preparing ${VENV} with moka-py ${pinned} from PyPI …`)
   const venv = spawnSync('python3', ['-m', 'venv', VENV], { encoding: 'utf8' })
-  if (venv.status !== 0) return `python3 -m venv failed: ${(venv.stderr || venv.error?.message || '').trim()}`
-  const pip = spawnSync(join(VENV, 'bin', 'pip'), ['install', '--quiet', 'moka-py'], { encoding: 'utf8' })
-  if (pip.status !== 0) return `pip install moka-py failed: ${(pip.stderr || pip.error?.message || '').trim().split('\n').slice(-3).join(' ')}`
-  return null
+  if (venv.status !== 0) throw new Error(`python3 -m venv ${VENV} failed (Debian: apt-get install python3-venv): ${(venv.stderr || venv.error?.message || '').trim()}`)
+  const pip = spawnSync(join(VENV, 'bin', 'pip'), ['install', '--quiet', '-r', REQUIREMENTS], { encoding: 'utf8' })
+  if (pip.status !== 0) throw new Error(`pip install -r benchmark/requirements.txt failed: ${(pip.stderr || pip.error?.message || '').trim().split('\n').slice(-3).join(' ')}`)
 }
 
-function runPython() {
-  const reason = preparePython()
-  if (reason) return { error: reason }
-  const args = [join(BENCH_DIR, 'moka_py_bench.py'), ...(QUICK ? ['--quick'] : [])]
-  const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, PYTHONHASHSEED: '0' } })
-  if (r.status !== 0) return { error: `moka_py_bench.py failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}` }
-  return JSON.parse(r.stdout)
+/** The Python worker: its versions, and request(case, policy) → ns/op of one round. */
+async function startPython() {
+  preparePython()
+  const child = spawn(PYTHON, [join(BENCH_DIR, 'moka_py_bench.py')], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PYTHONHASHSEED: '0' } })
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  const next = async () => {
+    const { value, done } = await lines.next()
+    if (done) throw new Error(`moka_py_bench.py exited (code ${child.exitCode})`)
+    return JSON.parse(value)
+  }
+  const versions = await next()
+  return {
+    versions,
+    async request(kase, policy) {
+      child.stdin.write(JSON.stringify({ case: kase, policy, ...PY_TIMING }) + '\n')
+      return (await next()).ns
+    },
+    stop: () => child.stdin.end(),
+  }
 }
 
 const fresh = (i) => Number(String(i))
@@ -144,106 +162,80 @@ function makeCases(policy) {
   return cases
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-
-async function runNode() {
-  const byPolicy = Object.fromEntries(POLICIES.map((p) => [p.js, makeCases(p.js)]))
-  const names = Object.keys(byPolicy.tinyLfu)
-  const results = {}
-  for (const name of names) {
-    const runs = POLICIES.map((p) => ({ policy: p.js, run: byPolicy[p.js][name]() }))
-    const samples = Object.fromEntries(runs.map((r) => [r.policy, []]))
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 ? [...runs].reverse() : runs
-      await b.suite(
-        `moka-js ${name}`,
-        ...order.map((r) => b.add(r.policy, () => () => r.run())),
-        b.configure({ cases: timing }),
-        b.cycle((res) => {
-          samples[res.name].push(...res.details.sampleResults)
-        }),
-      )
-    }
-    results[name] = {}
-    for (const r of runs) {
-      const s = samples[r.policy]
-      results[name][r.policy] = {
-        ns_median: (median(s) * 1e9) / OPS,
-        ns_min: (Math.min(...s) * 1e9) / OPS,
-        check: r.run.check?.() ?? null,
-      }
+/** The loop's own cost, beside the Python loop's. */
+function emptyLoop() {
+  const pool = needlePool((i) => i, 0)
+  let p = 0
+  const run = () => {
+    for (let i = 0; i < OPS; i++) {
+      sink += pool[p]
+      if (++p === NEEDLE_POOL) p = 0
     }
   }
-  // The loop's own cost, for comparison with the Python loop overhead.
-  const pool = needlePool((i) => i, 0)
-  let sink = 0
-  let p = 0
-  let overhead = null
-  await b.suite(
-    'empty loop',
-    b.add('loop', () => () => {
-      for (let i = 0; i < OPS; i++) {
-        sink += pool[p]
-        if (++p === NEEDLE_POOL) p = 0
-      }
-    }),
-    b.configure({ cases: timing }),
-    b.cycle((res) => {
-      overhead = (res.details.median * 1e9) / OPS
-    }),
-  )
-  return { results, loopOverheadNs: overhead, sink: sink & 0 }
+  return run
+}
+
+/** One case: moka-py and moka-js for each policy, interleaved; js/py within each round. */
+async function measureCase(name, python, byPolicy) {
+  const contenders = []
+  const checks = {}
+  for (const p of POLICIES) {
+    const run = name === 'loop' ? emptyLoop() : byPolicy[p.js][name]()
+    checks[p.js] = run.check
+    contenders.push({ name: `py ${p.js}`, sample: () => python.request(name, p.py) })
+    contenders.push({ name: `js ${p.js}`, sample: sampler(run, { opsPerCall: OPS }) })
+    if (name === 'loop') break // the loop has no policy
+  }
+  const rounds = await interleave(contenders, ROUNDS)
+  const policies = {}
+  for (const p of POLICIES) {
+    const py = rounds.get(`py ${p.js}`)
+    const js = rounds.get(`js ${p.js}`)
+    if (!js) continue
+    policies[p.js] = { py: spread(py), js: spread(js), pyRounds: py, jsRounds: js, jsOverPy: ratioSpread(js, py), check: checks[p.js]?.() ?? null }
+  }
+  const figures = Object.entries(policies).map(([p, m]) => `${p}: py ${fmt.ns(m.py.median)}, js ${fmt.ns(m.js.median)} (js/py ${fmt.ratio(m.jsOverPy.median)})`)
+  console.log(`${name}, ns/op: ${figures.join('; ')}`)
+  return policies
 }
 
 async function main() {
-  const env = environment(['benny'])
-  console.log(`moka-js vs moka-py — ${env.profile} profile — node ${env.node}, moka ${env.versions.moka}`)
-  console.log('Python side first (perf_counter_ns loops), then Node (benny), in this one run.\n')
-  const py = runPython()
-  if (py.error) console.log(`moka-py NOT measured: ${py.error}\n`)
-  else console.log(`moka-py ${py.moka_py} on ${py.implementation} ${py.python}: ${py.repeats} loops of ${py.n.toLocaleString('en-US')} ops per case\n`)
-  const js = await runNode()
-
-  const header = ['case', 'moka-py tiny_lfu', 'moka-js tinyLfu', 'js/py', 'moka-py lru', 'moka-js lru', 'js/py ']
-  const rows = []
-  const cases = []
-  for (const name of Object.keys(js.results)) {
-    const row = [name]
-    const record = { case: name }
-    for (const p of POLICIES) {
-      const pyNs = py.results?.[name]?.[p.py]?.ns_median ?? null
-      const jsNs = js.results[name][p.js].ns_median
-      const ratio = pyNs ? jsNs / pyNs : null
-      row.push(fmt.ns(pyNs), fmt.ns(jsNs), fmt.ratio(ratio))
-      record[p.js] = { mokaPyNs: pyNs, mokaJsNs: +jsNs.toFixed(2), jsOverPy: ratio && +ratio.toFixed(3), check: js.results[name][p.js].check }
-    }
-    rows.push(row)
-    cases.push(record)
-  }
-  rows.push(['(loop alone)', fmt.ns(py.loop_overhead_ns), fmt.ns(js.loopOverheadNs), null, null, null, null])
-  printTable(header, rows, 'ns/op (median); js/py < 1 means moka-js is faster')
-  const failed = cases.filter((c) => POLICIES.some((p) => c[p.js].check?.startsWith('UNEXPECTED')))
-  console.log(failed.length ? `\nCHECKS FAILED: ${failed.map((c) => c.case).join(', ')}` : '\nchecks: every get hit/miss went as expected')
-  writeResult('moka-py', {
-    suite: 'moka-py',
-    ...env,
-    python: py.error ? { error: py.error } : { mokaPy: py.moka_py, python: py.python, implementation: py.implementation, n: py.n, repeats: py.repeats, loopOverheadNs: py.loop_overhead_ns },
-    method: {
-      matrix: "moka-py's tests/test_benches.py (tuple-key cases left out), capacity 10,000, needle pool of 100",
-      python: 'time.perf_counter_ns around loops of n ops, median of repeats, GC off while timing, PYTHONHASHSEED=0',
-      node: `benny, ${OPS} ops per call, ${ROUNDS} rounds in alternating order, median of all samples`,
-      timing,
+  await runSuite(
+    'moka-py',
+    {
+      title: 'moka-js vs moka-py',
+      describe: [`moka-py's matrix, capacity ${CAPACITY.toLocaleString('en-US')}; ns/op: median over ${ROUNDS} interleaved rounds (min–max); js/py taken within each round`],
     },
-    cases,
-    loopOverheadNs: { python: py.loop_overhead_ns ?? null, node: js.loopOverheadNs },
-    raw: { python: py.error ? null : py.results, node: js.results },
-    markdown: markdownTable(header, rows),
-  })
-  if (failed.length) process.exitCode = 1
+    async () => {
+      const python = await startPython()
+      console.log(`moka-py ${python.versions.moka_py} on ${python.versions.implementation} ${python.versions.python}`)
+      try {
+        const byPolicy = Object.fromEntries(POLICIES.map((p) => [p.js, makeCases(p.js)]))
+        const cases = []
+        for (const name of Object.keys(byPolicy.tinyLfu)) cases.push({ case: name, policies: await measureCase(name, python, byPolicy) })
+        const loop = (await measureCase('loop', python, byPolicy)).tinyLfu
+        const problems = cases.flatMap((c) => Object.entries(c.policies).filter(([, m]) => m.check?.startsWith('UNEXPECTED')).map(([p, m]) => `${c.case} ${p}: ${m.check}`))
+        return {
+          problems,
+          data: {
+            python: { mokaPy: python.versions.moka_py, python: python.versions.python, implementation: python.versions.implementation },
+            method: {
+              matrix: "moka-py's tests/test_benches.py (tuple-key cases left out), capacity 10,000, needle pool of 100",
+              rounds: ROUNDS,
+              python: { ...PY_TIMING, timing: 'time.perf_counter_ns around loops of `ops` operations, median of `samples` loops per round, GC off while timing, PYTHONHASHSEED=0' },
+              node: { opsPerCall: OPS, ...TIMING, timing: 'lib/rounds.mjs sampler: median of `samples` timed batches of about `sampleMs` per round' },
+              policies: POLICIES,
+            },
+            cases,
+            loop: { py: loop.py, js: loop.js },
+            sink: sink & 0,
+          },
+        }
+      } finally {
+        python.stop()
+      }
+    },
+  )
 }
 
 await main()

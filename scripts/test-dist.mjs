@@ -14,7 +14,8 @@
 //
 // Prints each check, the packed files with their sizes, and a final
 // "N passed, M failed" line; exits non-zero when any check fails.
-// MOKA_DIST_KEEP=1 keeps the temporary directory for inspection.
+// MOKA_DIST_KEEP=1 keeps the temporary directory for inspection (any other
+// value, or none, removes it); MOKA_DIST_VERBOSE=1 prints every command's output.
 
 import { spawnSync } from 'node:child_process'
 import {
@@ -86,7 +87,7 @@ function run(command, args, options = {}) {
     const output = `${result.stdout || ''}${result.stderr || ''}`.trim().split('\n').slice(-25).join('\n')
     throw new Error(`\`${basename(command)} ${args.join(' ')}\` exited with ${result.status}\n${output}`)
   }
-  if (!quiet && process.env.MOKA_DIST_VERBOSE) process.stdout.write(`${result.stdout}${result.stderr}`)
+  if (!quiet && process.env.MOKA_DIST_VERBOSE === '1') process.stdout.write(`${result.stdout}${result.stderr}`)
   return result
 }
 
@@ -493,7 +494,7 @@ check('missing binary: require("moka-js") reports the same', () => {
 // ---------------------------------------------------------------------------
 
 const count = (status) => results.filter((r) => r.status === status).length
-if (process.env.MOKA_DIST_KEEP) {
+if (process.env.MOKA_DIST_KEEP === '1') {
   console.log(`kept ${work}`)
 } else {
   rmSync(work, { recursive: true, force: true })

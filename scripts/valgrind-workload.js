@@ -52,6 +52,8 @@ function key(i) {
 let notified = 0
 let depth = 0
 const caches = []
+const perEntry = new WeakSet()
+
 function build() {
   const listener = (cache) => (k, v, cause) => {
     notified++
@@ -67,11 +69,13 @@ function build() {
     }
     if (notified % 997 === 0) throw new Error('listener error')
   }
-  const a = new Moka({ maxCapacity: 200, ttl: 30, evictionListener: (...args) => listener(a)(...args) })
-  const b = new Moka({ maxCapacity: 300, policy: 'lru', tti: 20, weigher: (_k, v) => 1 + (v % 3), evictionListener: (...args) => listener(b)(...args) })
-  const c = new Moka({ maxCapacity: 100, hash: (k) => String(k).length, equals: (x, y) => String(x) === String(y) })
+  const a = new Moka({ maxCapacity: 200, ttl: 30, perEntryExpiry: true, evictionListener: (...args) => listener(a)(...args) })
+  const b = new Moka({ maxCapacity: 300, policy: 'lru', tti: 20, perEntryExpiry: true, weigher: (_k, v) => 1 + (v % 3), evictionListener: (...args) => listener(b)(...args) })
+  const c = new Moka({ maxCapacity: 100, perEntryExpiry: true, hash: (k) => String(k).length, equals: (x, y) => String(x) === String(y) })
   const zero = new Moka({ maxCapacity: 0, evictionListener: () => notified++ })
-  return [a, b, c, zero]
+  const lean = new Moka({ maxCapacity: 150 }) // no listener: slots released when moka drops entries
+  for (const cache of [a, b, c]) perEntry.add(cache)
+  return [a, b, c, zero, lean]
 }
 
 function exercise(cache, n) {
@@ -80,8 +84,8 @@ function exercise(cache, n) {
     try {
       switch (i % 16) {
         case 0: case 1: case 2: case 3: cache.set(k, i); break
-        case 4: cache.set(k, i, { ttl: 1 + (i % 5) }); break
-        case 5: cache.set(k, i, { tti: 2 }); break
+        case 4: cache.set(k, i, perEntry.has(cache) ? { ttl: 1 + (i % 5) } : undefined); break
+        case 5: cache.set(k, i, perEntry.has(cache) ? { tti: 2 } : undefined); break
         case 6: case 7: case 8: cache.get(k); break
         case 9: cache.has(k); break
         case 10: cache.delete(k); break
@@ -118,12 +122,9 @@ for (let i = 0; i < 5000; i++) big.set(i, i)
 big.clear()
 assert.strictEqual(big.slotsInUse, 0)
 
-// Native error paths, reached directly.
+// Native error paths and misuse of the raw functions, reached directly.
 const expectThrow = (fn) => assert.throws(fn)
-expectThrow(() => native.createCache([], 10))
-expectThrow(() => native.createCache(new Uint32Array(1), 10))
-expectThrow(() => native.createCache(new Uint32Array(1024), -1))
-const raw = native.createCache(new Uint32Array(1024), 10, undefined, undefined, false, true)
+const raw = native.createCache(10, undefined, undefined, false, true, true, true)
 expectThrow(() => raw.set({}, undefined, 1))
 expectThrow(() => raw.set('k', undefined, 2 ** 40))
 expectThrow(() => raw.set('k', undefined, 1, -1))
@@ -133,6 +134,8 @@ expectThrow(() => raw.setMany(['a'], undefined, [1, 2]))
 expectThrow(() => raw.setMany(['a', {}], undefined, [1, 2]))
 raw.set('k', undefined, 1, 1, 5, undefined)
 assert.strictEqual(raw.get('k'), 1)
+const { scenarios } = require('./native-misuse.js')
+const misuse = Object.values(scenarios).reduce((done, run) => done.then(run), Promise.resolve())
 
 // Huge keys.
 const huge = new Moka({ maxCapacity: 10 })
@@ -150,9 +153,9 @@ function settle(rounds, done) {
 }
 
 function finish() {
-  settle(6, () => {
+  misuse.then(() => settle(6, () => {
     console.log(`valgrind workload done: ${N} ops per cache, ${notified} notifications`)
-  })
+  }))
 }
 
 if (process.env.VALGRIND_WORKERS === '0') {

@@ -1,16 +1,20 @@
-//! One JS `Moka` instance on the native side: a moka cache of slot handles.
+//! One JS `Moka` instance on the native side: a moka cache of slot handles,
+//! built with only the machinery its options need.
 
 use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
+use moka::notification::RemovalCause;
 use moka::policy::EvictionPolicy;
-use moka::sync::Cache;
+use moka::sync::{Cache, CacheBuilder};
 
-use crate::entry::Value;
-use crate::events::{Events, EXPIRED, EXPLICIT, REPLACED, SIZE};
+use crate::events::Events;
 use crate::expiry::PerEntry;
+use crate::ffi::{type_error, JsResult};
 use crate::key::Key;
+use crate::protocol::{EXPIRED, EXPLICIT, RELEASED, REPLACED, SIZE};
+use crate::value::{Deadlines, Value};
 
 /// Options as the JS layer validated and normalised them.
 pub struct Options {
@@ -19,38 +23,69 @@ pub struct Options {
     pub tti: Option<Duration>,
     pub lru: bool,
     pub weighted: bool,
+    /// Install moka's eviction listener: removals are reported with their
+    /// cause. Costs moka's per-key locks on every write.
+    pub notify: bool,
 }
 
-pub struct Core {
-    pub cache: Cache<Key, Value, ahash::RandomState>,
+type Builder<D> = CacheBuilder<Key, Value<D>, Cache<Key, Value<D>>>;
+
+/// What a cache keeps per entry besides slot and weight: nothing, or the
+/// per-entry deadlines its `Expiry` reads.
+pub trait Extra: Copy + Send + Sync + 'static {
+    fn configure(builder: Builder<Self>) -> Builder<Self>;
+    /// What to store for an entry written with these per-entry options.
+    fn per_entry(ttl: Option<Duration>, tti: Option<Duration>) -> JsResult<Self>;
+}
+
+impl Extra for () {
+    fn configure(builder: Builder<Self>) -> Builder<Self> {
+        builder
+    }
+
+    fn per_entry(ttl: Option<Duration>, tti: Option<Duration>) -> JsResult<Self> {
+        if ttl.is_some() || tti.is_some() {
+            return type_error("per-entry ttl/tti need a cache created with perEntryExpiry: true");
+        }
+        Ok(())
+    }
+}
+
+impl Extra for Deadlines {
+    fn configure(builder: Builder<Self>) -> Builder<Self> {
+        builder.expire_after(PerEntry)
+    }
+
+    fn per_entry(ttl: Option<Duration>, tti: Option<Duration>) -> JsResult<Self> {
+        Ok(Deadlines::new(ttl, tti))
+    }
+}
+
+pub struct Core<D: Extra> {
+    pub cache: Cache<Key, Value<D>, ahash::RandomState>,
     pub events: Arc<Events>,
-    /// The `Uint32Array` shared with JS (see `events`); kept alive by the
-    /// methods object that owns this core.
-    state: *mut u32,
-    state_len: usize,
     hits: Cell<u64>,
     misses: Cell<u64>,
     /// `maxCapacity: 0`: moka drops every insert without notifying.
     holds_nothing: bool,
+    notify: bool,
 }
 
-impl Core {
-    /// # Safety
-    /// `state` must stay valid for `state_len` `u32`s while the core is used.
-    pub unsafe fn new(opts: Options, state: *mut u32, state_len: usize) -> Core {
+impl<D: Extra> Core<D> {
+    pub fn new(opts: &Options) -> Core<D> {
         let events = Arc::new(Events::default());
-        let listener_events = Arc::clone(&events);
-        let mut builder = Cache::builder()
-            .max_capacity(opts.max_capacity)
-            .eviction_listener(move |_key, value: Value, cause| {
-                listener_events.removed(value.slot, cause)
-            })
-            .expire_after(PerEntry)
+        let mut builder = D::configure(Cache::builder().max_capacity(opts.max_capacity))
             .eviction_policy(if opts.lru {
                 EvictionPolicy::lru()
             } else {
                 EvictionPolicy::tiny_lfu()
             });
+        if opts.notify {
+            let listener_events = Arc::clone(&events);
+            builder = builder.eviction_listener(move |_key, value: Value<D>, cause| {
+                listener_events.removed(value.slot, cause)
+            });
+        }
         if let Some(ttl) = opts.ttl {
             builder = builder.time_to_live(ttl);
         }
@@ -58,42 +93,43 @@ impl Core {
             builder = builder.time_to_idle(tti);
         }
         if opts.weighted {
-            builder = builder.weigher(|_key, value: &Value| value.weight);
+            builder = builder.weigher(|_key, value: &Value<D>| value.weight);
         }
         Core {
             cache: builder.build_with_hasher(ahash::RandomState::new()),
             events,
-            state,
-            state_len,
             hits: Cell::new(0),
             misses: Cell::new(0),
             holds_nothing: opts.max_capacity == 0,
+            notify: opts.notify,
         }
-    }
-
-    /// Hands queued events to JS; called after every native method.
-    #[inline]
-    pub fn publish(&self) {
-        // SAFETY: `state` outlives the core (see `new`).
-        unsafe { self.events.publish(self.state, self.state_len) }
     }
 
     /// The slot of a live, unexpired entry; counts a hit or a miss.
     #[inline]
     pub fn get(&self, key: &[u16]) -> Option<u32> {
         let slot = self.cache.get(key).map(|v| v.slot);
-        let counter = if slot.is_some() { &self.hits } else { &self.misses };
+        let counter = if slot.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
         counter.set(counter.get() + 1);
         slot
     }
 
     #[inline]
-    pub fn insert(&self, key: Key, value: Value) {
+    pub fn insert(&self, key: Key, slot: u32, weight: u32, extra: D) {
         if self.holds_nothing {
-            // moka would drop the value silently; the slot must still be released.
-            self.events.removed(value.slot, moka::notification::RemovalCause::Size);
+            // moka would drop the value without a word; the slot must still be released.
+            self.events.removed(slot, RemovalCause::Size);
             return;
         }
+        let value = if self.notify {
+            Value::notified(slot, weight, extra)
+        } else {
+            Value::released_on_drop(slot, weight, extra, &self.events)
+        };
         self.cache.insert(key, value);
     }
 
@@ -126,18 +162,45 @@ impl Core {
         self.run_pending_tasks();
     }
 
-    /// Runs maintenance to the end. With an eviction listener (ours is always
-    /// set) moka stops a run after 100 ms and leaves the rest for later, so
-    /// one run can leave invalidated, expired or excess entries behind:
-    /// repeat while a run still removed something.
+    /// Runs maintenance to the end, and waits for moka to drop what it removed.
+    ///
+    /// moka processes a bounded share of its logs per run, and stops a run
+    /// after 100 ms when a listener is set: repeat while a run still changed
+    /// something. Removed entries are dropped through crossbeam-epoch, which
+    /// frees a few bags of garbage per flush: flush while that still releases
+    /// slots and more slots are held than entries exist.
     pub fn run_pending_tasks(&self) {
-        let removals = || -> u64 { (EXPIRED..=SIZE).map(|kind| self.events.removals(kind)).sum() };
+        let progress = || {
+            (
+                self.cache.entry_count(),
+                self.cache.weighted_size(),
+                self.events.total(),
+            )
+        };
         loop {
-            let before = removals();
+            let before = progress();
             self.cache.run_pending_tasks();
-            if removals() == before {
+            if progress() == before {
                 break;
             }
+        }
+        if !self.notify {
+            self.settle_releases();
+        }
+    }
+
+    fn settle_releases(&self) {
+        // Each stored value holds one reference to `events`; the core holds one.
+        let held = || Arc::strong_count(&self.events) as u64 - 1;
+        let mut idle_flushes = 0;
+        while held() > self.cache.entry_count() && idle_flushes < 4 {
+            let before = self.events.released_total();
+            crossbeam_epoch::pin().flush();
+            idle_flushes = if self.events.released_total() == before {
+                idle_flushes + 1
+            } else {
+                0
+            };
         }
     }
 
@@ -146,8 +209,8 @@ impl Core {
         self.cache.iter().map(|(_, v)| v.slot as i32).collect()
     }
 
-    /// `[hits, misses, expired, explicit, replaced, size]`.
-    pub fn stats(&self) -> [f64; 6] {
+    /// In the order of `protocol::STATS`.
+    pub fn stats(&self) -> [f64; 7] {
         let e = |kind| self.events.removals(kind) as f64;
         [
             self.hits.get() as f64,
@@ -156,6 +219,7 @@ impl Core {
             e(EXPLICIT),
             e(REPLACED),
             e(SIZE),
+            e(RELEASED),
         ]
     }
 }
@@ -163,99 +227,163 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{KIND_BITS, STATE_COUNT, STATE_HEADER, STATE_MORE};
+    use crate::protocol::{KIND_BITS, STATE_COUNT, STATE_HEADER, STATE_MORE};
 
-    /// A core and the state array it publishes into (dropped after the core).
-    struct Fixture {
-        core: Core,
-        state: Box<[u32]>,
-    }
-
-    fn fixture(max_capacity: u64, ttl: Option<Duration>) -> Fixture {
-        let mut state = vec![0u32; STATE_HEADER + 64].into_boxed_slice();
-        let opts = Options { max_capacity, ttl, tti: None, lru: false, weighted: false };
-        // SAFETY: the boxed state outlives the core (field order) and never moves.
-        let core = unsafe { Core::new(opts, state.as_mut_ptr(), state.len()) };
-        Fixture { core, state }
+    fn core<D: Extra>(max_capacity: u64, ttl: Option<Duration>, notify: bool) -> Core<D> {
+        Core::new(&Options {
+            max_capacity,
+            ttl,
+            tti: None,
+            lru: false,
+            weighted: false,
+            notify,
+        })
     }
 
     fn key(i: u32) -> Key {
         Key::from_slice(&[2, i as u16, (i >> 16) as u16])
     }
 
-    fn value(slot: u32) -> Value {
-        Value { slot, weight: 1, ttl: None, tti: None }
-    }
-
     /// Takes every published event, as the JS layer's drain does.
-    fn drain(f: &mut Fixture) -> Vec<u32> {
+    fn drain<D: Extra>(core: &Core<D>) -> Vec<u32> {
+        let mut state = vec![0u32; STATE_HEADER + 64];
         let mut events = Vec::new();
         loop {
-            f.core.publish();
-            let n = f.state[STATE_COUNT] as usize;
-            events.extend_from_slice(&f.state[STATE_HEADER..STATE_HEADER + n]);
-            f.state[STATE_COUNT] = 0;
-            if n == 0 && f.state[STATE_MORE] == 0 {
+            core.events.publish(&mut state);
+            let n = state[STATE_COUNT] as usize;
+            events.extend_from_slice(&state[STATE_HEADER..STATE_HEADER + n]);
+            state[STATE_COUNT] = 0;
+            if n == 0 && state[STATE_MORE] == 0 {
                 return events;
             }
         }
     }
 
-    fn fill(f: &Fixture, n: u32) {
+    fn fill<D: Extra>(core: &Core<D>, n: u32, extra: D) {
         for i in 0..n {
-            f.core.insert(key(i), value(i));
+            core.insert(key(i), i, 1, extra);
         }
     }
 
-    /// The cache is empty and exactly `n` removals of `cause` were published.
-    fn assert_all_removed(f: &mut Fixture, n: usize, cause: u32) {
-        assert_eq!(f.core.cache.entry_count(), 0);
-        let events = drain(f);
-        assert_eq!(events.len(), n);
+    /// The cache is empty and exactly `n` removals of `cause` were published,
+    /// one per slot.
+    fn assert_all_removed<D: Extra>(core: &Core<D>, n: u32, cause: u32) {
+        assert_eq!(core.cache.entry_count(), 0);
+        // Releases without a listener are eventual (see the test below).
+        let mut events = drain(core);
+        let started = std::time::Instant::now();
+        while events.len() < n as usize && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+            core.run_pending_tasks();
+            events.extend(drain(core));
+        }
         assert!(events.iter().all(|e| e & ((1 << KIND_BITS) - 1) == cause));
+        events.sort_unstable();
+        let expected: Vec<u32> = (0..n).map(|slot| slot << KIND_BITS | cause).collect();
+        assert_eq!(events, expected);
     }
 
     #[test]
     fn clear_removes_everything_in_one_call() {
         // Far more than moka removes in one 100 ms maintenance run.
-        let mut f = fixture(1_000_000, None);
-        fill(&f, 300_000);
-        f.core.clear();
-        assert_all_removed(&mut f, 300_000, EXPLICIT);
+        let c = core::<()>(1_000_000, None, true);
+        fill(&c, 300_000, ());
+        c.clear();
+        assert_all_removed(&c, 300_000, EXPLICIT);
+    }
+
+    #[test]
+    fn without_a_listener_clear_releases_every_slot_once() {
+        let c = core::<()>(1_000_000, None, false);
+        fill(&c, 300_000, ());
+        c.clear();
+        assert_all_removed(&c, 300_000, RELEASED);
+    }
+
+    #[test]
+    fn without_a_listener_replaced_and_evicted_slots_are_released() {
+        let c = core::<()>(100, None, false);
+        for i in 0..1000 {
+            c.insert(key(i % 150), i, 1, ());
+        }
+        // Release is eventual: other test threads pinned in crossbeam-epoch
+        // can hold back the garbage moka deferred.
+        let mut released: Vec<u32> = Vec::new();
+        let started = std::time::Instant::now();
+        let live = loop {
+            c.run_pending_tasks();
+            released.extend(drain(&c).iter().map(|e| e >> KIND_BITS));
+            let live = c.slots();
+            if released.len() + live.len() >= 1000 || started.elapsed() > Duration::from_secs(10) {
+                break live;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        released.sort_unstable();
+        let count = released.len();
+        released.dedup();
+        assert_eq!(count, released.len(), "no slot released twice");
+        assert_eq!(
+            released.len() + live.len(),
+            1000,
+            "every slot is live or released"
+        );
+        assert!(live.iter().all(|s| !released.contains(&(*s as u32))));
     }
 
     #[test]
     fn run_pending_tasks_removes_every_expired_entry() {
-        let mut f = fixture(1_000_000, Some(Duration::from_millis(1)));
-        fill(&f, 300_000);
+        let c = core::<()>(1_000_000, Some(Duration::from_millis(1)), true);
+        fill(&c, 300_000, ());
         std::thread::sleep(Duration::from_millis(5));
-        f.core.run_pending_tasks();
-        assert_all_removed(&mut f, 300_000, EXPIRED);
+        c.run_pending_tasks();
+        assert_all_removed(&c, 300_000, EXPIRED);
+    }
+
+    #[test]
+    fn per_entry_deadlines_expire_entries() {
+        let c = core::<Deadlines>(100, None, true);
+        c.insert(
+            key(1),
+            1,
+            1,
+            Deadlines::new(Some(Duration::from_millis(5)), None),
+        );
+        c.insert(key(2), 2, 1, Deadlines::new(None, None));
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(c.get(&key(1)), None);
+        assert_eq!(c.get(&key(2)), Some(2));
     }
 
     #[test]
     fn remove_never_returns_an_expired_entry() {
-        let mut f = fixture(100, Some(Duration::from_millis(5)));
-        f.core.insert(key(1), value(7));
-        assert_eq!(f.core.remove(&key(2)), None);
+        let c = core::<()>(100, Some(Duration::from_millis(5)), true);
+        c.insert(key(1), 7, 1, ());
+        assert_eq!(c.remove(&key(2)), None);
         std::thread::sleep(Duration::from_millis(20));
-        assert_eq!(f.core.remove(&key(1)), None, "expired: not returned");
-        f.core.run_pending_tasks();
-        assert_eq!(drain(&mut f), vec![7 << KIND_BITS | EXPIRED], "released as expired");
-        f.core.insert(key(1), value(8));
-        assert_eq!(f.core.remove(&key(1)), Some(8));
-        assert_eq!(drain(&mut f), vec![8 << KIND_BITS | EXPLICIT]);
+        assert_eq!(c.remove(&key(1)), None, "expired: not returned");
+        c.run_pending_tasks();
+        assert_eq!(
+            drain(&c),
+            vec![7 << KIND_BITS | EXPIRED],
+            "released as expired"
+        );
+        c.insert(key(1), 8, 1, ());
+        assert_eq!(c.remove(&key(1)), Some(8));
+        assert_eq!(drain(&c), vec![8 << KIND_BITS | EXPLICIT]);
     }
 
     #[test]
     fn zero_capacity_releases_every_slot() {
-        let mut f = fixture(0, None);
-        for slot in 0..3 {
-            f.core.insert(key(1), value(slot));
+        for notify in [true, false] {
+            let c = core::<()>(0, None, notify);
+            for slot in 0..3 {
+                c.insert(key(1), slot, 1, ());
+            }
+            assert_eq!(c.get(&key(1)), None);
+            let sized: Vec<u32> = (0..3).map(|slot| slot << KIND_BITS | SIZE).collect();
+            assert_eq!(drain(&c), sized);
+            assert_eq!(c.stats()[5], 3.0);
         }
-        assert_eq!(f.core.get(&key(1)), None);
-        let sized: Vec<u32> = (0..3).map(|slot| slot << KIND_BITS | SIZE).collect();
-        assert_eq!(drain(&mut f), sized);
-        assert_eq!(f.core.stats()[5], 3.0);
     }
 }

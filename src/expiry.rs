@@ -1,4 +1,5 @@
-//! Per-entry expiration (`set(k, v, { ttl, tti })`) through moka's `Expiry`.
+//! Per-entry expiration (`set(k, v, { ttl, tti })`) through moka's `Expiry`,
+//! installed only in caches built with `perEntryExpiry`.
 //!
 //! The cache-wide `ttl`/`tti` go to moka's builder instead: moka removes those
 //! entries exactly when maintenance runs, while `Expiry` deadlines live in a
@@ -10,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use moka::Expiry;
 
-use crate::entry::Value;
 use crate::key::Key;
+use crate::value::{Deadlines, Value};
 
 pub struct PerEntry;
 
@@ -22,24 +23,32 @@ fn min(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     }
 }
 
-impl Expiry<Key, Value> for PerEntry {
-    fn expire_after_create(&self, _: &Key, value: &Value, _: Instant) -> Option<Duration> {
-        min(value.ttl, value.tti)
+impl Expiry<Key, Value<Deadlines>> for PerEntry {
+    fn expire_after_create(
+        &self,
+        _: &Key,
+        value: &Value<Deadlines>,
+        _: Instant,
+    ) -> Option<Duration> {
+        min(value.extra.ttl(), value.extra.tti())
     }
 
     fn expire_after_read(
         &self,
         _: &Key,
-        value: &Value,
+        value: &Value<Deadlines>,
         read_at: Instant,
         duration_until_expiry: Option<Duration>,
         last_modified_at: Instant,
     ) -> Option<Duration> {
-        match value.tti {
+        match value.extra.tti() {
             None => duration_until_expiry,
             Some(tti) => {
                 let since_write = read_at.saturating_duration_since(last_modified_at);
-                min(Some(tti), value.ttl.map(|ttl| ttl.saturating_sub(since_write)))
+                min(
+                    Some(tti),
+                    value.extra.ttl().map(|ttl| ttl.saturating_sub(since_write)),
+                )
             }
         }
     }
@@ -47,26 +56,36 @@ impl Expiry<Key, Value> for PerEntry {
     fn expire_after_update(
         &self,
         _: &Key,
-        value: &Value,
+        value: &Value<Deadlines>,
         _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
         // A write starts over: the new value's own deadlines, or none.
-        min(value.ttl, value.tti)
+        min(value.extra.ttl(), value.extra.tti())
     }
 }
 
-/// A duration in milliseconds from JS; `None` for "never".
-pub fn from_ms(ms: Option<f64>) -> Option<Duration> {
-    ms.and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
+/// A duration in milliseconds from JS; `None` for "never". JS validates the
+/// range (`MAX_DURATION_MS`); anything else here is refused, never clamped
+/// into moka's assertion.
+pub fn from_ms(ms: Option<f64>, name: &str) -> crate::ffi::JsResult<Option<Duration>> {
+    match ms {
+        None => Ok(None),
+        Some(ms) if (0.0..=crate::protocol::MAX_DURATION_MS).contains(&ms) => {
+            Ok(Some(Duration::from_secs_f64(ms / 1000.0)))
+        }
+        Some(_) => {
+            crate::ffi::range_error(format!("{name} must be a duration from 0 to 1000 years"))
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn value(ttl: Option<Duration>, tti: Option<Duration>) -> Value {
-        Value { slot: 0, weight: 1, ttl, tti }
+    fn value(ttl: Option<Duration>, tti: Option<Duration>) -> Value<Deadlines> {
+        Value::notified(0, 1, Deadlines::new(ttl, tti))
     }
 
     fn ms(x: u64) -> Option<Duration> {
@@ -77,9 +96,18 @@ mod tests {
     fn entries_without_own_deadlines_stay_out_of_the_timer_wheel() {
         let key = Key::from_slice(&[1]);
         let now = Instant::now();
-        assert_eq!(PerEntry.expire_after_create(&key, &value(None, None), now), None);
-        assert_eq!(PerEntry.expire_after_create(&key, &value(ms(500), ms(200)), now), ms(200));
-        assert_eq!(PerEntry.expire_after_update(&key, &value(None, None), now, ms(5)), None);
+        assert_eq!(
+            PerEntry.expire_after_create(&key, &value(None, None), now),
+            None
+        );
+        assert_eq!(
+            PerEntry.expire_after_create(&key, &value(ms(500), ms(200)), now),
+            ms(200)
+        );
+        assert_eq!(
+            PerEntry.expire_after_update(&key, &value(None, None), now, ms(5)),
+            None
+        );
     }
 
     #[test]
@@ -88,15 +116,22 @@ mod tests {
         let v = value(ms(1000), ms(300));
         let written = Instant::now();
         let read = written + Duration::from_millis(900);
-        assert_eq!(PerEntry.expire_after_read(&key, &v, read, ms(300), written), ms(100));
+        assert_eq!(
+            PerEntry.expire_after_read(&key, &v, read, ms(300), written),
+            ms(100)
+        );
         let early = written + Duration::from_millis(100);
-        assert_eq!(PerEntry.expire_after_read(&key, &v, early, ms(300), written), ms(300));
+        assert_eq!(
+            PerEntry.expire_after_read(&key, &v, early, ms(300), written),
+            ms(300)
+        );
     }
 
     #[test]
-    fn bad_durations_mean_never() {
-        assert_eq!(from_ms(Some(f64::NAN)), None);
-        assert_eq!(from_ms(Some(-1.0)), None);
-        assert_eq!(from_ms(Some(250.0)), ms(250));
+    fn bad_durations_are_refused() {
+        assert!(from_ms(Some(f64::NAN), "ttl").is_err());
+        assert!(from_ms(Some(-1.0), "ttl").is_err());
+        assert!(from_ms(Some(1e300), "ttl").is_err());
+        assert_eq!(from_ms(Some(250.0), "ttl").ok(), Some(ms(250)));
     }
 }

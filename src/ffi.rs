@@ -1,23 +1,27 @@
-//! Thin helpers over raw Node-API for the hot-path callbacks.
+//! A thin, checked layer over raw Node-API for the hot-path callbacks.
 //!
-//! The cache methods are plain N-API functions whose `data` pointer is the
-//! cache itself: no `napi_unwrap`, no argument conversion layer. Every callback
-//! goes through [`guard`], so a Rust panic becomes a JS exception instead of an
-//! abort across the FFI boundary.
+//! The cache methods are plain Node-API functions (no `napi_unwrap`, no
+//! argument conversion layer). [`Env`] holds the environment of the callback
+//! being run; its methods are safe because an `Env` only exists inside a
+//! callback on its own thread, and every `napi_value` they are given comes from
+//! Node-API in that same callback scope. A failed Node-API call becomes a
+//! [`JsError`] naming the call and its status; [`guard`] throws it into JS and
+//! turns a Rust panic into a JS error instead of an abort across the boundary.
 
-use std::ffi::{c_void, CString};
+use std::ffi::{c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
 use napi::sys::{self, napi_callback_info, napi_env, napi_status, napi_value};
 
 /// Error raised by a native callback; thrown into JS by [`guard`].
+#[derive(Debug)]
 pub enum JsError {
     Type(String),
     Range(String),
-    /// A plain `Error`: a broken invariant, never the caller's fault.
+    /// A plain `Error`: a broken invariant or a failed Node-API call.
     Internal(String),
-    /// A JS exception is already pending (a Node-API call failed).
+    /// A JS exception is already pending; leave it to propagate.
     Pending,
 }
 
@@ -31,15 +35,291 @@ pub fn range_error<T>(msg: impl Into<String>) -> JsResult<T> {
     Err(JsError::Range(msg.into()))
 }
 
-/// Turns a Node-API status into a result.
-#[inline]
-pub fn check(status: napi_status) -> JsResult<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(JsError::Pending)
+/// The environment of the callback being run.
+#[derive(Clone, Copy)]
+pub struct Env(napi_env);
+
+/// Runs one Node-API call and turns a failure into an error naming it.
+macro_rules! napi_call {
+    ($env:expr, $f:ident($($arg:expr),* $(,)?)) => {{
+        let env: Env = $env;
+        // SAFETY: `env` is the live environment of the current callback (see
+        // `Env`); every other argument is a handle from that callback's scope
+        // or a pointer to a local that outlives the call.
+        let status = unsafe { sys::$f(env.raw(), $($arg),*) };
+        env.check(status, stringify!($f))
+    }};
+}
+pub(crate) use napi_call;
+
+impl Env {
+    /// # Safety
+    /// `raw` is the environment Node-API passed to the callback being run, and
+    /// the `Env` is used only on that thread, before the callback returns.
+    #[inline]
+    pub unsafe fn from_raw(raw: napi_env) -> Env {
+        Env(raw)
+    }
+
+    #[inline]
+    pub fn raw(self) -> napi_env {
+        self.0
+    }
+
+    /// `Ok` for `napi_ok`; else an error naming `call` and its status, unless
+    /// the call left a JS exception pending (that one propagates instead).
+    #[inline]
+    pub fn check(self, status: napi_status, call: &str) -> JsResult<()> {
+        if status == sys::Status::napi_ok {
+            Ok(())
+        } else {
+            Err(self.failure(status, call))
+        }
+    }
+
+    #[cold]
+    fn failure(self, status: napi_status, call: &str) -> JsError {
+        if status == sys::Status::napi_pending_exception || self.exception_pending() {
+            return JsError::Pending;
+        }
+        let mut info: *const sys::napi_extended_error_info = ptr::null();
+        // SAFETY: live env; `info` is a local out-pointer.
+        let detail = unsafe {
+            if sys::napi_get_last_error_info(self.0, &mut info) == sys::Status::napi_ok
+                && !info.is_null()
+                && !(*info).error_message.is_null()
+            {
+                CStr::from_ptr((*info).error_message)
+                    .to_string_lossy()
+                    .into_owned()
+            } else {
+                String::from("no detail")
+            }
+        };
+        JsError::Internal(format!(
+            "moka-js: {call} failed with status {status} ({detail})"
+        ))
+    }
+
+    fn exception_pending(self) -> bool {
+        let mut pending = false;
+        // SAFETY: live env; `pending` is a local.
+        unsafe { sys::napi_is_exception_pending(self.0, &mut pending) };
+        pending
+    }
+
+    #[inline]
+    pub fn type_of(self, v: napi_value) -> JsResult<sys::napi_valuetype> {
+        let mut t = 0;
+        napi_call!(self, napi_typeof(v, &mut t))?;
+        Ok(t)
+    }
+
+    #[inline]
+    pub fn is_undefined(self, v: napi_value) -> JsResult<bool> {
+        Ok(self.type_of(v)? == sys::ValueType::napi_undefined)
+    }
+
+    /// A number; anything else is a `TypeError` naming `name`.
+    #[inline]
+    pub fn get_f64(self, v: napi_value, name: &str) -> JsResult<f64> {
+        if self.type_of(v)? != sys::ValueType::napi_number {
+            return type_error(format!("{name} must be a number"));
+        }
+        let mut x = 0.0;
+        napi_call!(self, napi_get_value_double(v, &mut x))?;
+        Ok(x)
+    }
+
+    /// An integer in `[0, 2^32)`.
+    #[inline]
+    pub fn get_u32(self, v: napi_value, name: &str) -> JsResult<u32> {
+        let x = self.get_f64(v, name)?;
+        if (0.0..=u32::MAX as f64).contains(&x) && x.fract() == 0.0 {
+            Ok(x as u32)
+        } else {
+            range_error(format!("{name} must be an integer in [0, 2^32)"))
+        }
+    }
+
+    /// An optional number: `undefined` and absence both read as `None`.
+    #[inline]
+    pub fn get_opt_f64(self, v: Option<napi_value>, name: &str) -> JsResult<Option<f64>> {
+        match v {
+            Some(v) if !self.is_undefined(v)? => self.get_f64(v, name).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    pub fn get_bool(self, v: Option<napi_value>, name: &str) -> JsResult<bool> {
+        match v {
+            None => Ok(false),
+            Some(v) => {
+                if self.type_of(v)? != sys::ValueType::napi_boolean {
+                    return type_error(format!("{name} must be a boolean"));
+                }
+                let mut b = false;
+                napi_call!(self, napi_get_value_bool(v, &mut b))?;
+                Ok(b)
+            }
+        }
+    }
+
+    #[inline]
+    pub fn int(self, x: i32) -> JsResult<napi_value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_create_int32(x, &mut v))?;
+        Ok(v)
+    }
+
+    #[inline]
+    pub fn double(self, x: f64) -> JsResult<napi_value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_create_double(x, &mut v))?;
+        Ok(v)
+    }
+
+    #[inline]
+    pub fn boolean(self, b: bool) -> JsResult<napi_value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_get_boolean(b, &mut v))?;
+        Ok(v)
+    }
+
+    #[inline]
+    pub fn undefined(self) -> JsResult<napi_value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_get_undefined(&mut v))?;
+        Ok(v)
+    }
+
+    pub fn string(self, s: &str) -> JsResult<napi_value> {
+        let mut v = ptr::null_mut();
+        napi_call!(
+            self,
+            napi_create_string_utf8(s.as_ptr().cast(), s.len() as isize, &mut v)
+        )?;
+        Ok(v)
+    }
+
+    pub fn object(self) -> JsResult<napi_value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_create_object(&mut v))?;
+        Ok(v)
+    }
+
+    pub fn set_property(self, obj: napi_value, name: &str, value: napi_value) -> JsResult<()> {
+        let name =
+            CString::new(name).map_err(|_| JsError::Internal("property name has a NUL".into()))?;
+        napi_call!(self, napi_set_named_property(obj, name.as_ptr(), value))
+    }
+
+    /// A new array of strings.
+    pub fn string_array(self, items: &[&str]) -> JsResult<napi_value> {
+        let mut arr = ptr::null_mut();
+        napi_call!(self, napi_create_array_with_length(items.len(), &mut arr))?;
+        for (i, s) in items.iter().enumerate() {
+            let v = self.string(s)?;
+            napi_call!(self, napi_set_element(arr, i as u32, v))?;
+        }
+        Ok(arr)
+    }
+
+    /// Length of a JS array; anything else is a `TypeError` naming `name`.
+    pub fn array_len(self, arr: napi_value, name: &str) -> JsResult<u32> {
+        let mut is_array = false;
+        napi_call!(self, napi_is_array(arr, &mut is_array))?;
+        if !is_array {
+            return type_error(format!("{name} must be an array"));
+        }
+        let mut len = 0;
+        napi_call!(self, napi_get_array_length(arr, &mut len))?;
+        Ok(len)
+    }
+
+    #[inline]
+    pub fn array_get(self, arr: napi_value, i: u32) -> JsResult<napi_value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_get_element(arr, i, &mut v))?;
+        Ok(v)
+    }
+
+    /// A new typed array of `kind` holding a copy of `bytes`.
+    fn typed_array(
+        self,
+        kind: sys::napi_typedarray_type,
+        len: usize,
+        bytes: &[u8],
+    ) -> JsResult<napi_value> {
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut buf = ptr::null_mut();
+        napi_call!(
+            self,
+            napi_create_arraybuffer(bytes.len(), &mut data, &mut buf)
+        )?;
+        if !bytes.is_empty() {
+            // SAFETY: Node allocated `bytes.len()` writable bytes at `data`,
+            // a fresh buffer that cannot overlap `bytes`.
+            unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), data.cast::<u8>(), bytes.len()) };
+        }
+        let mut arr = ptr::null_mut();
+        napi_call!(self, napi_create_typedarray(kind, len, buf, 0, &mut arr))?;
+        Ok(arr)
+    }
+
+    pub fn float64_array(self, xs: &[f64]) -> JsResult<napi_value> {
+        let bytes: Vec<u8> = xs.iter().flat_map(|x| x.to_ne_bytes()).collect();
+        self.typed_array(sys::TypedarrayType::float64_array, xs.len(), &bytes)
+    }
+
+    pub fn int32_array(self, xs: &[i32]) -> JsResult<napi_value> {
+        let bytes: Vec<u8> = xs.iter().flat_map(|x| x.to_ne_bytes()).collect();
+        self.typed_array(sys::TypedarrayType::int32_array, xs.len(), &bytes)
+    }
+
+    /// Tells V8 how much native memory JS objects keep alive (may be negative).
+    pub fn adjust_external_memory(self, delta: i64) {
+        let mut total = 0i64;
+        // SAFETY: live env; `total` is a local. A failure only loses a hint.
+        unsafe { sys::napi_adjust_external_memory(self.0, delta, &mut total) };
+    }
+
+    /// Creates a function whose `data` is `data`.
+    pub fn function(self, name: &str, cb: Callback, data: *mut c_void) -> JsResult<napi_value> {
+        let mut f = ptr::null_mut();
+        napi_call!(
+            self,
+            napi_create_function(
+                name.as_ptr().cast(),
+                name.len() as isize,
+                Some(cb),
+                data,
+                &mut f
+            )
+        )?;
+        Ok(f)
+    }
+
+    fn throw(self, err: JsError) {
+        let msg = |m: String| CString::new(m.replace('\0', " ")).unwrap_or_default();
+        // SAFETY: live env; the messages are NUL-terminated locals that
+        // outlive each call.
+        unsafe {
+            match err {
+                JsError::Type(m) => {
+                    sys::napi_throw_type_error(self.0, ptr::null(), msg(m).as_ptr())
+                }
+                JsError::Range(m) => {
+                    sys::napi_throw_range_error(self.0, ptr::null(), msg(m).as_ptr())
+                }
+                JsError::Internal(m) => sys::napi_throw_error(self.0, ptr::null(), msg(m).as_ptr()),
+                JsError::Pending => sys::Status::napi_ok,
+            };
+        }
     }
 }
+
+pub type Callback = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
 
 /// Arguments of one call, read with a single `napi_get_cb_info`.
 pub struct Args<const N: usize> {
@@ -49,229 +329,41 @@ pub struct Args<const N: usize> {
 }
 
 impl<const N: usize> Args<N> {
+    /// # Safety
+    /// `info` is the callback info Node-API passed to the callback being run
+    /// with `env`.
     #[inline]
-    pub unsafe fn read(env: napi_env, info: napi_callback_info) -> JsResult<Self> {
+    pub unsafe fn read(env: Env, info: napi_callback_info) -> JsResult<Self> {
         let mut argv = [ptr::null_mut(); N];
         let mut argc = N;
         let mut data = ptr::null_mut();
-        check(sys::napi_get_cb_info(
+        napi_call!(
             env,
-            info,
-            &mut argc,
-            argv.as_mut_ptr(),
-            ptr::null_mut(),
-            &mut data,
-        ))?;
+            napi_get_cb_info(
+                info,
+                &mut argc,
+                argv.as_mut_ptr(),
+                ptr::null_mut(),
+                &mut data
+            )
+        )?;
         Ok(Args { argv, argc, data })
     }
 
     /// The `i`-th argument, or `None` when it was not passed.
     #[inline]
     pub fn get(&self, i: usize) -> Option<napi_value> {
-        if i < self.argc.min(N) {
-            Some(self.argv[i])
-        } else {
-            None
-        }
-    }
-}
-
-#[inline]
-pub unsafe fn type_of(env: napi_env, v: napi_value) -> JsResult<sys::napi_valuetype> {
-    let mut t = 0;
-    check(sys::napi_typeof(env, v, &mut t))?;
-    Ok(t)
-}
-
-#[inline]
-pub unsafe fn get_f64(env: napi_env, v: napi_value) -> JsResult<f64> {
-    let mut x = 0.0;
-    check(sys::napi_get_value_double(env, v, &mut x))?;
-    Ok(x)
-}
-
-/// A `u32` argument; the JS layer validates, so anything else is a type error.
-#[inline]
-pub unsafe fn get_u32(env: napi_env, v: napi_value, name: &str) -> JsResult<u32> {
-    let x = get_f64(env, v).or_else(|_| {
-        clear_exception(env);
-        type_error(format!("{name} must be a number"))
-    })?;
-    if x >= 0.0 && x <= u32::MAX as f64 && x.fract() == 0.0 {
-        Ok(x as u32)
-    } else {
-        range_error(format!("{name} must be an integer in [0, 2^32)"))
-    }
-}
-
-/// An optional number argument: `undefined` and absence both read as `None`.
-#[inline]
-pub unsafe fn get_opt_f64(env: napi_env, v: Option<napi_value>) -> JsResult<Option<f64>> {
-    match v {
-        None => Ok(None),
-        Some(v) => match type_of(env, v)? {
-            sys::ValueType::napi_undefined => Ok(None),
-            _ => get_f64(env, v).map(Some),
-        },
-    }
-}
-
-pub unsafe fn clear_exception(env: napi_env) {
-    let mut pending = false;
-    sys::napi_is_exception_pending(env, &mut pending);
-    if pending {
-        let mut e = ptr::null_mut();
-        sys::napi_get_and_clear_last_exception(env, &mut e);
-    }
-}
-
-#[inline]
-pub unsafe fn int(env: napi_env, x: i32) -> JsResult<napi_value> {
-    let mut v = ptr::null_mut();
-    check(sys::napi_create_int32(env, x, &mut v))?;
-    Ok(v)
-}
-
-#[inline]
-pub unsafe fn double(env: napi_env, x: f64) -> JsResult<napi_value> {
-    let mut v = ptr::null_mut();
-    check(sys::napi_create_double(env, x, &mut v))?;
-    Ok(v)
-}
-
-#[inline]
-pub unsafe fn boolean(env: napi_env, b: bool) -> JsResult<napi_value> {
-    let mut v = ptr::null_mut();
-    check(sys::napi_get_boolean(env, b, &mut v))?;
-    Ok(v)
-}
-
-#[inline]
-pub unsafe fn undefined(env: napi_env) -> JsResult<napi_value> {
-    let mut v = ptr::null_mut();
-    check(sys::napi_get_undefined(env, &mut v))?;
-    Ok(v)
-}
-
-/// Length of a JS array.
-pub unsafe fn array_len(env: napi_env, arr: napi_value, name: &str) -> JsResult<u32> {
-    let mut is_array = false;
-    check(sys::napi_is_array(env, arr, &mut is_array))?;
-    if !is_array {
-        return type_error(format!("{name} must be an array"));
-    }
-    let mut len = 0;
-    check(sys::napi_get_array_length(env, arr, &mut len))?;
-    Ok(len)
-}
-
-#[inline]
-pub unsafe fn array_get(env: napi_env, arr: napi_value, i: u32) -> JsResult<napi_value> {
-    let mut v = ptr::null_mut();
-    check(sys::napi_get_element(env, arr, i, &mut v))?;
-    Ok(v)
-}
-
-/// A new `Float64Array` holding `xs`.
-pub unsafe fn float64_array(env: napi_env, xs: &[f64]) -> JsResult<napi_value> {
-    let mut data = ptr::null_mut();
-    let mut buf = ptr::null_mut();
-    check(sys::napi_create_arraybuffer(env, xs.len() * 8, &mut data, &mut buf))?;
-    if !xs.is_empty() {
-        ptr::copy_nonoverlapping(xs.as_ptr(), data as *mut f64, xs.len());
-    }
-    let mut arr = ptr::null_mut();
-    check(sys::napi_create_typedarray(
-        env,
-        sys::TypedarrayType::float64_array,
-        xs.len(),
-        buf,
-        0,
-        &mut arr,
-    ))?;
-    Ok(arr)
-}
-
-/// A new `Int32Array` holding `xs`.
-pub unsafe fn int32_array(env: napi_env, xs: &[i32]) -> JsResult<napi_value> {
-    let mut data = ptr::null_mut();
-    let mut buf = ptr::null_mut();
-    check(sys::napi_create_arraybuffer(env, xs.len() * 4, &mut data, &mut buf))?;
-    if !xs.is_empty() {
-        ptr::copy_nonoverlapping(xs.as_ptr(), data as *mut i32, xs.len());
-    }
-    let mut arr = ptr::null_mut();
-    check(sys::napi_create_typedarray(
-        env,
-        sys::TypedarrayType::int32_array,
-        xs.len(),
-        buf,
-        0,
-        &mut arr,
-    ))?;
-    Ok(arr)
-}
-
-/// The data pointer and length (in elements) of a `Uint32Array`.
-pub unsafe fn uint32_array_data(env: napi_env, v: napi_value) -> JsResult<(*mut u32, usize)> {
-    let mut is_ta = false;
-    check(sys::napi_is_typedarray(env, v, &mut is_ta))?;
-    if !is_ta {
-        return type_error("state must be a Uint32Array");
-    }
-    let mut kind = 0;
-    let mut len = 0;
-    let mut data = ptr::null_mut();
-    let mut buf = ptr::null_mut();
-    let mut offset = 0;
-    check(sys::napi_get_typedarray_info(
-        env,
-        v,
-        &mut kind,
-        &mut len,
-        &mut data,
-        &mut buf,
-        &mut offset,
-    ))?;
-    if kind != sys::TypedarrayType::uint32_array {
-        return type_error("state must be a Uint32Array");
-    }
-    Ok((data as *mut u32, len))
-}
-
-unsafe fn throw(env: napi_env, err: JsError) {
-    let msg = |m: String| CString::new(m.replace('\0', " ")).unwrap_or_default();
-    match err {
-        JsError::Type(m) => {
-            let m = msg(m);
-            sys::napi_throw_type_error(env, ptr::null(), m.as_ptr());
-        }
-        JsError::Range(m) => {
-            let m = msg(m);
-            sys::napi_throw_range_error(env, ptr::null(), m.as_ptr());
-        }
-        JsError::Internal(m) => {
-            let m = msg(m);
-            sys::napi_throw_error(env, ptr::null(), m.as_ptr());
-        }
-        JsError::Pending => {
-            let mut pending = false;
-            sys::napi_is_exception_pending(env, &mut pending);
-            if !pending {
-                let m = msg("moka-js: a Node-API call failed".into());
-                sys::napi_throw_error(env, ptr::null(), m.as_ptr());
-            }
-        }
+        (i < self.argc.min(N)).then(|| self.argv[i])
     }
 }
 
 /// Runs a callback body: errors become JS exceptions, panics become JS errors.
 #[inline]
-pub unsafe fn guard(env: napi_env, body: impl FnOnce() -> JsResult<napi_value>) -> napi_value {
+pub fn guard(env: Env, body: impl FnOnce() -> JsResult<napi_value>) -> napi_value {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
-            throw(env, e);
+            env.throw(e);
             ptr::null_mut()
         }
         Err(panic) => {
@@ -280,7 +372,7 @@ pub unsafe fn guard(env: napi_env, body: impl FnOnce() -> JsResult<napi_value>) 
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            throw(env, JsError::Internal(format!("moka-js internal error: {what}")));
+            env.throw(JsError::Internal(format!("moka-js internal error: {what}")));
             ptr::null_mut()
         }
     }

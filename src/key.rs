@@ -8,9 +8,9 @@
 
 use std::ptr;
 
-use napi::sys::{self, napi_env, napi_value};
+use napi::sys::{self, napi_value};
 
-use crate::ffi::{check, get_f64, type_error, type_of, JsResult};
+use crate::ffi::{napi_call, type_error, Env, JsResult};
 
 const TAG_STRING: u16 = 1;
 const TAG_NUMBER: u16 = 2;
@@ -71,7 +71,13 @@ impl KeyBuf {
     #[inline]
     fn set_f64(&mut self, tag: u16, x: f64) {
         let b = x.to_bits();
-        self.set_inline(&[tag, b as u16, (b >> 16) as u16, (b >> 32) as u16, (b >> 48) as u16]);
+        self.set_inline(&[
+            tag,
+            b as u16,
+            (b >> 16) as u16,
+            (b >> 32) as u16,
+            (b >> 48) as u16,
+        ]);
     }
 
     /// Reads `value` (or `token`, when the JS layer passed one) as a key.
@@ -79,23 +85,18 @@ impl KeyBuf {
     /// `token` must be given for objects, functions and symbols; a primitive
     /// with a token is keyed by the token too (custom `hash`/`equals`).
     #[inline]
-    pub unsafe fn read(
-        &mut self,
-        env: napi_env,
-        value: napi_value,
-        token: Option<napi_value>,
-    ) -> JsResult<()> {
+    pub fn read(&mut self, env: Env, value: napi_value, token: Option<napi_value>) -> JsResult<()> {
         if let Some(token) = token {
-            if type_of(env, token)? != sys::ValueType::napi_undefined {
-                let t = get_f64(env, token)?;
+            if !env.is_undefined(token)? {
+                let t = env.get_f64(token, "token")?;
                 self.set_f64(TAG_TOKEN, t);
                 return Ok(());
             }
         }
-        match type_of(env, value)? {
+        match env.type_of(value)? {
             sys::ValueType::napi_string => self.read_string(env, value),
             sys::ValueType::napi_number => {
-                let x = get_f64(env, value)?;
+                let x = env.get_f64(value, "key")?;
                 // SameValueZero: -0 is 0, all NaNs are one.
                 let x = if x == 0.0 {
                     0.0
@@ -109,7 +110,7 @@ impl KeyBuf {
             }
             sys::ValueType::napi_boolean => {
                 let mut b = false;
-                check(sys::napi_get_value_bool(env, value, &mut b))?;
+                napi_call!(env, napi_get_value_bool(value, &mut b))?;
                 self.set_inline(&[if b { TAG_TRUE } else { TAG_FALSE }]);
                 Ok(())
             }
@@ -127,31 +128,25 @@ impl KeyBuf {
     }
 
     #[inline]
-    unsafe fn read_string(&mut self, env: napi_env, value: napi_value) -> JsResult<()> {
+    fn read_string(&mut self, env: Env, value: napi_value) -> JsResult<()> {
         self.inline[0] = TAG_STRING;
         let room = INLINE - 1;
         let mut written = 0usize;
         // Node writes at most `bufsize - 1` units and a terminating NUL.
-        check(sys::napi_get_value_string_utf16(
+        napi_call!(
             env,
-            value,
-            self.inline[1..].as_mut_ptr(),
-            room,
-            &mut written,
-        ))?;
+            napi_get_value_string_utf16(value, self.inline[1..].as_mut_ptr(), room, &mut written)
+        )?;
         if written < room - 1 {
             self.len = 1 + written;
             self.spilled = false;
             return Ok(());
         }
         let mut total = 0usize;
-        check(sys::napi_get_value_string_utf16(
+        napi_call!(
             env,
-            value,
-            ptr::null_mut(),
-            0,
-            &mut total,
-        ))?;
+            napi_get_value_string_utf16(value, ptr::null_mut(), 0, &mut total)
+        )?;
         if total == written {
             self.len = 1 + written;
             self.spilled = false;
@@ -160,37 +155,33 @@ impl KeyBuf {
         self.heap.clear();
         self.heap.resize(total + 2, 0);
         self.heap[0] = TAG_STRING;
-        check(sys::napi_get_value_string_utf16(
+        napi_call!(
             env,
-            value,
-            self.heap[1..].as_mut_ptr(),
-            total + 1,
-            &mut written,
-        ))?;
+            napi_get_value_string_utf16(
+                value,
+                self.heap[1..].as_mut_ptr(),
+                total + 1,
+                &mut written
+            )
+        )?;
         self.heap.truncate(1 + written);
         self.spilled = true;
         Ok(())
     }
 
-    unsafe fn read_bigint(&mut self, env: napi_env, value: napi_value) -> JsResult<()> {
+    fn read_bigint(&mut self, env: Env, value: napi_value) -> JsResult<()> {
         let mut sign = 0i32;
         let mut count = 0usize;
         // With both out-pointers null, Node reports the word count only.
-        check(sys::napi_get_value_bigint_words(
+        napi_call!(
             env,
-            value,
-            ptr::null_mut(),
-            &mut count,
-            ptr::null_mut(),
-        ))?;
+            napi_get_value_bigint_words(value, ptr::null_mut(), &mut count, ptr::null_mut())
+        )?;
         let mut words = vec![0u64; count];
-        check(sys::napi_get_value_bigint_words(
+        napi_call!(
             env,
-            value,
-            &mut sign,
-            &mut count,
-            words.as_mut_ptr(),
-        ))?;
+            napi_get_value_bigint_words(value, &mut sign, &mut count, words.as_mut_ptr())
+        )?;
         // Drop high zero words so that equal values encode equally.
         while words.last() == Some(&0) {
             words.pop();
@@ -200,8 +191,12 @@ impl KeyBuf {
         self.heap.push(TAG_BIGINT);
         self.heap.push(negative as u16);
         for w in words {
-            self.heap
-                .extend_from_slice(&[w as u16, (w >> 16) as u16, (w >> 32) as u16, (w >> 48) as u16]);
+            self.heap.extend_from_slice(&[
+                w as u16,
+                (w >> 16) as u16,
+                (w >> 32) as u16,
+                (w >> 48) as u16,
+            ]);
         }
         self.spilled = true;
         Ok(())

@@ -1,38 +1,46 @@
 //! moka-js: moka's sync cache bound to Node.js.
 //!
 //! `lib.rs` only wires the modules together and registers the entry point.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
-mod core;
-mod entry;
+// `core`, `key` and `value` are public for the Rust benchmarks (`benches/`),
+// which measure moka with exactly what the addon builds; not an API.
+#[doc(hidden)]
+pub mod core;
 mod events;
 mod expiry;
 mod ffi;
-mod key;
+mod handle;
 mod info;
+#[doc(hidden)]
+pub mod key;
 mod methods;
+mod protocol;
+#[doc(hidden)]
+pub mod value;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-/// Adds the raw `createCache` function to the module's exports.
+/// Adds `createCache` and the `protocol` constants to the module's exports.
 #[napi(module_exports)]
 pub fn init(mut exports: Object, env: Env) -> Result<()> {
-    let mut f = std::ptr::null_mut();
-    let name = "createCache";
-    // SAFETY: plain Node-API calls on the live module environment.
+    // SAFETY: called by napi-rs on the module's thread during registration.
+    let ffi_env = unsafe { ffi::Env::from_raw(env.raw()) };
+    let fail =
+        |e: ffi::JsError| Error::from_reason(format!("moka-js: cannot register the addon: {e:?}"));
+    let create = ffi_env
+        .function("createCache", methods::create, std::ptr::null_mut())
+        .map_err(fail)?;
+    let protocol = protocol::export(ffi_env, &methods::method_names()).map_err(fail)?;
+    // SAFETY: both values were just created in this env's current scope.
     unsafe {
-        let status = napi::sys::napi_create_function(
-            env.raw(),
-            name.as_ptr().cast(),
-            name.len() as isize,
-            Some(methods::create),
-            std::ptr::null_mut(),
-            &mut f,
-        );
-        if status != napi::sys::Status::napi_ok {
-            return Err(Error::from_reason("cannot create createCache"));
-        }
-        exports.set_named_property(name, Unknown::from_raw_unchecked(env.raw(), f))?;
+        exports.set_named_property(
+            "createCache",
+            Unknown::from_raw_unchecked(env.raw(), create),
+        )?;
+        exports.set_named_property("protocol", Unknown::from_raw_unchecked(env.raw(), protocol))?;
     }
     Ok(())
 }

@@ -1,35 +1,59 @@
 //! The native methods of one cache, as raw Node-API functions.
 //!
 //! `create` builds a [`Core`] and returns an object of functions whose `data`
-//! pointer is that core, so a call costs one `napi_get_cb_info` and no unwrap.
-//! The core is dropped by a finalizer on that object. Every method publishes
-//! queued events before returning; none of them calls into JS.
+//! pointer is the cache's [`Handle`], so a call costs one `napi_get_cb_info`
+//! and no unwrap. Each function keeps the handle alive (see `handle`). Every
+//! method publishes queued events before returning; none of them calls into
+//! JS, though reading an argument may run a JS getter (which may call these
+//! functions again: the core is only borrowed, and moka holds no lock then).
 
 use std::ffi::c_void;
 use std::ptr;
+use std::rc::Rc;
 
 use napi::sys::{self, napi_callback_info, napi_env, napi_value};
 
-use crate::core::{Core, Options};
-use crate::entry::Value;
-use crate::events::{MAX_SLOT, STATE_HEADER};
+use crate::core::{Core, Extra, Options};
 use crate::expiry::from_ms;
-use crate::ffi::*;
+use crate::ffi::{guard, napi_call, range_error, Args, Callback, Env, JsError, JsResult};
+use crate::handle::Handle;
 use crate::key::KeyBuf;
+use crate::protocol::MAX_SLOT;
+use crate::value::Deadlines;
+
+/// The handle a method was created with.
+///
+/// # Safety
+/// `args` were read in a call of one of the functions `create_methods::<D>`
+/// made: their `data` is an `Rc<Handle<D>>` that the function's finalizer
+/// holds, and a function being called has not been finalized.
+#[inline]
+unsafe fn handle_of<'a, D: Extra, const N: usize>(args: &Args<N>) -> &'a Handle<D> {
+    // SAFETY: see the function's contract.
+    unsafe { &*(args.data as *const Handle<D>) }
+}
 
 macro_rules! method {
     ($name:ident, $argc:literal, |$env:ident, $args:ident, $core:ident| $body:block) => {
-        unsafe extern "C" fn $name(env: napi_env, info: napi_callback_info) -> napi_value {
-            guard(env, || {
-                let $env = env;
-                let $args = Args::<$argc>::read(env, info)?;
-                // SAFETY: `data` is the core this function was created with,
-                // alive until the object holding the function is collected.
-                let $core: &Core = &*($args.data as *const Core);
+        unsafe extern "C" fn $name<D: Extra>(
+            raw_env: napi_env,
+            info: napi_callback_info,
+        ) -> napi_value {
+            // SAFETY: Node-API calls this on the env's own thread.
+            let $env = unsafe { Env::from_raw(raw_env) };
+            guard($env, || {
+                // SAFETY: `info` is this call's.
+                let $args = unsafe { Args::<$argc>::read($env, info) }?;
+                // SAFETY: this function was made by `create_methods::<D>`.
+                let handle = unsafe { handle_of::<D, $argc>(&$args) };
+                let core = handle.core()?;
+                let $core: &Core<D> = &core;
                 #[allow(clippy::redundant_closure_call)]
                 let result = (|| -> JsResult<napi_value> { $body })();
-                $core.publish();
-                result
+                let published = handle.publish($env, $core);
+                let value = result?;
+                published?;
+                Ok(value)
             })
         }
     };
@@ -37,15 +61,10 @@ macro_rules! method {
 
 /// Reads the key at `args[i]` with the optional token at `args[i + 1]`.
 #[inline]
-unsafe fn key_arg<const N: usize>(
-    env: napi_env,
-    args: &Args<N>,
-    i: usize,
-    buf: &mut KeyBuf,
-) -> JsResult<()> {
+fn key_arg<const N: usize>(env: Env, args: &Args<N>, i: usize, buf: &mut KeyBuf) -> JsResult<()> {
     let key = match args.get(i) {
         Some(k) => k,
-        None => undefined(env)?,
+        None => env.undefined()?,
     };
     buf.read(env, key, args.get(i + 1))
 }
@@ -54,26 +73,33 @@ fn slot_or_miss(slot: Option<u32>) -> i32 {
     slot.map_or(-1, |s| s as i32)
 }
 
-unsafe fn slot_arg(env: napi_env, v: Option<napi_value>) -> JsResult<u32> {
-    let slot = get_u32(env, v.ok_or(JsError::Type("slot is missing".into()))?, "slot")?;
+fn slot_arg(env: Env, v: Option<napi_value>) -> JsResult<u32> {
+    let slot = env.get_u32(v.ok_or(JsError::Type("slot is missing".into()))?, "slot")?;
     if slot > MAX_SLOT {
         return range_error("too many entries: slot number out of range");
     }
     Ok(slot)
 }
 
+fn weight_arg(env: Env, v: Option<napi_value>) -> JsResult<u32> {
+    match v {
+        Some(w) if !env.is_undefined(w)? => env.get_u32(w, "weight"),
+        _ => Ok(1),
+    }
+}
+
 // get(key, token?) -> slot | -1
 method!(get, 2, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, &mut key)?;
-    int(env, slot_or_miss(core.get(key.as_slice())))
+    env.int(slot_or_miss(core.get(key.as_slice())))
 });
 
 // has(key, token?) -> boolean; not a read: no popularity, no idle reset.
 method!(has, 2, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, &mut key)?;
-    boolean(env, core.cache.contains_key(key.as_slice()))
+    env.boolean(core.cache.contains_key(key.as_slice()))
 });
 
 // set(key, token, slot, weight?, ttlMs?, ttiMs?)
@@ -81,21 +107,18 @@ method!(set, 6, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, &mut key)?;
     let slot = slot_arg(env, args.get(2))?;
-    let weight = match args.get(3) {
-        Some(w) if type_of(env, w)? != sys::ValueType::napi_undefined => get_u32(env, w, "weight")?,
-        _ => 1,
-    };
-    let ttl = from_ms(get_opt_f64(env, args.get(4))?);
-    let tti = from_ms(get_opt_f64(env, args.get(5))?);
-    core.insert(key.to_key(), Value { slot, weight, ttl, tti });
-    undefined(env)
+    let weight = weight_arg(env, args.get(3))?;
+    let ttl = from_ms(env.get_opt_f64(args.get(4), "ttl")?, "ttl")?;
+    let tti = from_ms(env.get_opt_f64(args.get(5), "tti")?, "tti")?;
+    core.insert(key.to_key(), slot, weight, D::per_entry(ttl, tti)?);
+    env.undefined()
 });
 
 // remove(key, token?) -> slot of the removed entry | -1
 method!(remove, 2, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, &mut key)?;
-    int(env, slot_or_miss(core.remove(key.as_slice())))
+    env.int(slot_or_miss(core.remove(key.as_slice())))
 });
 
 // removeSlot(key, token, slot) -> boolean: removes only that very entry.
@@ -103,65 +126,71 @@ method!(remove_slot, 3, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, &mut key)?;
     let slot = slot_arg(env, args.get(2))?;
-    boolean(env, core.remove_slot(key.as_slice(), slot))
+    env.boolean(core.remove_slot(key.as_slice(), slot))
 });
+
+/// The `i`-th element of an optional array.
+fn element(env: Env, arr: Option<napi_value>, i: u32) -> JsResult<Option<napi_value>> {
+    arr.map(|a| env.array_get(a, i)).transpose()
+}
 
 // getMany(keys, tokens?) -> Int32Array of slots (-1 for a miss)
 method!(get_many, 2, |env, args, core| {
-    let keys = args.get(0).ok_or(JsError::Type("keys must be an array".into()))?;
-    let n = array_len(env, keys, "keys")?;
-    let tokens = optional_array(env, args.get(1), n)?;
+    let keys = args
+        .get(0)
+        .ok_or(JsError::Type("keys must be an array".into()))?;
+    let n = env.array_len(keys, "keys")?;
+    let tokens = optional_array(env, args.get(1), n, "tokens")?;
     let mut key = KeyBuf::new();
     let mut out = Vec::with_capacity(n as usize);
     for i in 0..n {
-        let token = match tokens {
-            Some(t) => Some(array_get(env, t, i)?),
-            None => None,
-        };
-        key.read(env, array_get(env, keys, i)?, token)?;
+        key.read(env, env.array_get(keys, i)?, element(env, tokens, i)?)?;
         out.push(slot_or_miss(core.get(key.as_slice())));
     }
-    int32_array(env, &out)
+    env.int32_array(&out)
 });
 
 // setMany(keys, tokens?, slots, weights?): all arguments are read and checked
 // before the first insert, so a bad element inserts nothing.
 method!(set_many, 4, |env, args, core| {
-    let keys = args.get(0).ok_or(JsError::Type("keys must be an array".into()))?;
-    let n = array_len(env, keys, "keys")?;
-    let tokens = optional_array(env, args.get(1), n)?;
-    let slots = args.get(2).ok_or(JsError::Type("slots must be an array".into()))?;
-    if array_len(env, slots, "slots")? != n {
+    let keys = args
+        .get(0)
+        .ok_or(JsError::Type("keys must be an array".into()))?;
+    let n = env.array_len(keys, "keys")?;
+    let tokens = optional_array(env, args.get(1), n, "tokens")?;
+    let slots = args
+        .get(2)
+        .ok_or(JsError::Type("slots must be an array".into()))?;
+    if env.array_len(slots, "slots")? != n {
         return range_error("slots must be as long as keys");
     }
-    let weights = optional_array(env, args.get(3), n)?;
+    let weights = optional_array(env, args.get(3), n, "weights")?;
     let mut batch = Vec::with_capacity(n as usize);
     let mut key = KeyBuf::new();
     for i in 0..n {
-        let token = match tokens {
-            Some(t) => Some(array_get(env, t, i)?),
-            None => None,
-        };
-        key.read(env, array_get(env, keys, i)?, token)?;
-        let slot = slot_arg(env, Some(array_get(env, slots, i)?))?;
-        let weight = match weights {
-            Some(w) => get_u32(env, array_get(env, w, i)?, "weight")?,
-            None => 1,
-        };
+        key.read(env, env.array_get(keys, i)?, element(env, tokens, i)?)?;
+        let slot = slot_arg(env, Some(env.array_get(slots, i)?))?;
+        let weight = weight_arg(env, element(env, weights, i)?)?;
         batch.push((key.to_key(), slot, weight));
     }
+    let extra = D::per_entry(None, None)?;
     for (k, slot, weight) in batch {
-        core.insert(k, Value { slot, weight, ttl: None, tti: None });
+        core.insert(k, slot, weight, extra);
     }
-    undefined(env)
+    env.undefined()
 });
 
 /// An optional array argument that must have `n` elements when given.
-unsafe fn optional_array(env: napi_env, v: Option<napi_value>, n: u32) -> JsResult<Option<napi_value>> {
+fn optional_array(
+    env: Env,
+    v: Option<napi_value>,
+    n: u32,
+    name: &str,
+) -> JsResult<Option<napi_value>> {
     match v {
-        Some(v) if type_of(env, v)? != sys::ValueType::napi_undefined => {
-            if array_len(env, v, "tokens")? != n {
-                return range_error("tokens and weights must be as long as keys");
+        Some(v) if !env.is_undefined(v)? => {
+            if env.array_len(v, name)? != n {
+                return range_error(format!("{name} must be as long as keys"));
             }
             Ok(Some(v))
         }
@@ -171,125 +200,147 @@ unsafe fn optional_array(env: napi_env, v: Option<napi_value>, n: u32) -> JsResu
 
 method!(clear, 0, |env, _args, core| {
     core.clear();
-    undefined(env)
+    env.undefined()
 });
 
 method!(run_pending_tasks, 0, |env, _args, core| {
     core.run_pending_tasks();
-    undefined(env)
+    env.undefined()
 });
 
 // size() -> entry count after pending maintenance has run.
 method!(size, 0, |env, _args, core| {
     core.run_pending_tasks();
-    double(env, core.cache.entry_count() as f64)
+    env.double(core.cache.entry_count() as f64)
 });
 
 method!(weighted_size, 0, |env, _args, core| {
     core.run_pending_tasks();
-    double(env, core.cache.weighted_size() as f64)
+    env.double(core.cache.weighted_size() as f64)
 });
 
-method!(slots, 0, |env, _args, core| { int32_array(env, &core.slots()) });
+method!(slots, 0, |env, _args, core| {
+    env.int32_array(&core.slots())
+});
 
-method!(stats, 0, |env, _args, core| { float64_array(env, &core.stats()) });
+method!(stats, 0, |env, _args, core| {
+    env.float64_array(&core.stats())
+});
 
-// flush(): publishes events that did not fit in the shared array last time.
-method!(flush, 0, |env, _args, _core| { undefined(env) });
+// flush(): publishes events that did not fit in the state array last time.
+method!(flush, 0, |env, _args, _core| { env.undefined() });
 
-type Callback = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
-
-const METHODS: &[(&str, Callback)] = &[
-    ("get", get),
-    ("has", has),
-    ("set", set),
-    ("remove", remove),
-    ("removeSlot", remove_slot),
-    ("getMany", get_many),
-    ("setMany", set_many),
-    ("clear", clear),
-    ("runPendingTasks", run_pending_tasks),
-    ("size", size),
-    ("weightedSize", weighted_size),
-    ("slots", slots),
-    ("stats", stats),
-    ("flush", flush),
-];
-
-unsafe extern "C" fn finalize(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // Dropping the core drops moka's cache; no JS runs, nothing is notified.
-    let _ = std::panic::catch_unwind(|| drop(Box::from_raw(data as *mut Core)));
-}
-
-/// `create(state, maxCapacity, ttlMs, ttiMs, lru, weighted)` -> methods object.
-///
-/// `state` is the `Uint32Array` events are published into; the JS layer has
-/// validated the options, this only refuses what would be unsafe.
-pub unsafe extern "C" fn create(env: napi_env, info: napi_callback_info) -> napi_value {
+// dispose(): frees the native cache now; later calls throw. Twice is a no-op.
+unsafe extern "C" fn dispose<D: Extra>(raw_env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: Node-API calls this on the env's own thread.
+    let env = unsafe { Env::from_raw(raw_env) };
     guard(env, || {
-        let args = Args::<6>::read(env, info)?;
-        let state_value = args.get(0).ok_or(JsError::Type("state is missing".into()))?;
-        let (state, state_len) = uint32_array_data(env, state_value)?;
-        if state_len <= STATE_HEADER {
-            return range_error("state is too short");
-        }
-        let max_capacity = get_opt_f64(env, args.get(1))?
-            .ok_or(JsError::Type("maxCapacity is missing".into()))?;
-        if !(max_capacity >= 0.0 && max_capacity.fract() == 0.0) {
-            return range_error("maxCapacity must be a non-negative integer");
-        }
-        let flag = |i| -> JsResult<bool> {
-            match args.get(i) {
-                Some(v) => {
-                    let mut b = false;
-                    check(sys::napi_get_value_bool(env, v, &mut b))?;
-                    Ok(b)
-                }
-                None => Ok(false),
-            }
-        };
-        let opts = Options {
-            max_capacity: max_capacity as u64,
-            ttl: from_ms(get_opt_f64(env, args.get(2))?),
-            tti: from_ms(get_opt_f64(env, args.get(3))?),
-            lru: flag(4)?,
-            weighted: flag(5)?,
-        };
-        let core = Box::into_raw(Box::new(Core::new(opts, state, state_len)));
-        let result = (|| {
-            let mut obj = ptr::null_mut();
-            check(sys::napi_create_object(env, &mut obj))?;
-            for (name, cb) in METHODS {
-                let mut f = ptr::null_mut();
-                check(sys::napi_create_function(
-                    env,
-                    name.as_ptr().cast(),
-                    name.len() as isize,
-                    Some(*cb),
-                    core.cast(),
-                    &mut f,
-                ))?;
-                check(sys::napi_set_named_property(env, obj, c_name(name).as_ptr(), f))?;
-            }
-            // The state array must live as long as the core writes into it.
-            check(sys::napi_set_named_property(env, obj, c"state".as_ptr(), state_value))?;
-            check(sys::napi_add_finalizer(
-                env,
-                obj,
-                core.cast(),
-                Some(finalize),
-                ptr::null_mut(),
-                ptr::null_mut(),
-            ))?;
-            Ok(obj)
-        })();
-        if result.is_err() {
-            drop(Box::from_raw(core));
-        }
-        result
+        // SAFETY: `info` is this call's.
+        let args = unsafe { Args::<0>::read(env, info) }?;
+        // SAFETY: this function was made by `create_methods::<D>`.
+        unsafe { handle_of::<D, 0>(&args) }.dispose(env)?;
+        env.undefined()
     })
 }
 
-fn c_name(name: &str) -> std::ffi::CString {
-    std::ffi::CString::new(name).expect("method names have no NUL")
+/// Names and callbacks of one cache's methods, in the order of `METHODS`.
+fn methods<D: Extra>() -> [(&'static str, Callback); 15] {
+    [
+        ("get", get::<D>),
+        ("has", has::<D>),
+        ("set", set::<D>),
+        ("remove", remove::<D>),
+        ("removeSlot", remove_slot::<D>),
+        ("getMany", get_many::<D>),
+        ("setMany", set_many::<D>),
+        ("clear", clear::<D>),
+        ("runPendingTasks", run_pending_tasks::<D>),
+        ("size", size::<D>),
+        ("weightedSize", weighted_size::<D>),
+        ("slots", slots::<D>),
+        ("stats", stats::<D>),
+        ("flush", flush::<D>),
+        ("dispose", dispose::<D>),
+    ]
+}
+
+/// Every method name, for the `protocol` export.
+pub fn method_names() -> Vec<&'static str> {
+    methods::<()>().iter().map(|(name, _)| *name).collect()
+}
+
+unsafe extern "C" fn release<D: Extra>(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the `Rc` this function's finalizer was given by
+    // `create_methods`, reclaimed exactly once, here.
+    let handle = unsafe { Rc::from_raw(data as *const Handle<D>) };
+    // Dropping the last handle drops moka's cache: no JS runs, nothing is notified.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(handle)));
+}
+
+/// The methods object of a new cache: each function holds the handle.
+fn create_methods<D: Extra>(env: Env, opts: &Options) -> JsResult<napi_value> {
+    let (handle, state) = Handle::new(env, Core::<D>::new(opts))?;
+    let handle = Rc::new(handle);
+    let obj = env.object()?;
+    for (name, cb) in methods::<D>() {
+        let data = Rc::into_raw(Rc::clone(&handle)) as *mut c_void;
+        let attached = env.function(name, cb, data).and_then(|f| {
+            napi_call!(
+                env,
+                napi_add_finalizer(
+                    f,
+                    data,
+                    Some(release::<D>),
+                    ptr::null_mut(),
+                    ptr::null_mut()
+                )
+            )?;
+            Ok(f)
+        });
+        let f = match attached {
+            Ok(f) => f,
+            Err(e) => {
+                // SAFETY: no finalizer took this `Rc`; reclaim it once.
+                drop(unsafe { Rc::from_raw(data as *const Handle<D>) });
+                return Err(e);
+            }
+        };
+        env.set_property(obj, name, f)?;
+    }
+    env.set_property(obj, "state", state)?;
+    Ok(obj)
+}
+
+/// `createCache(maxCapacity, ttlMs, ttiMs, lru, weighted, notify, perEntryExpiry)`
+/// -> methods object with its `state` array.
+///
+/// The JS layer validates the options and names them; this refuses again
+/// what would be unsafe or would reach an assertion inside moka.
+pub unsafe extern "C" fn create(raw_env: napi_env, info: napi_callback_info) -> napi_value {
+    // SAFETY: Node-API calls this on the env's own thread.
+    let env = unsafe { Env::from_raw(raw_env) };
+    guard(env, || {
+        // SAFETY: `info` is this call's.
+        let args = unsafe { Args::<7>::read(env, info) }?;
+        let max_capacity = env
+            .get_opt_f64(args.get(0), "maxCapacity")?
+            .ok_or(JsError::Type("maxCapacity is missing".into()))?;
+        if !((0.0..=9_007_199_254_740_991.0).contains(&max_capacity) && max_capacity.fract() == 0.0)
+        {
+            return range_error("maxCapacity must be an integer from 0 to 2^53 - 1");
+        }
+        let opts = Options {
+            max_capacity: max_capacity as u64,
+            ttl: from_ms(env.get_opt_f64(args.get(1), "ttl")?, "ttl")?,
+            tti: from_ms(env.get_opt_f64(args.get(2), "tti")?, "tti")?,
+            lru: env.get_bool(args.get(3), "lru")?,
+            weighted: env.get_bool(args.get(4), "weighted")?,
+            notify: env.get_bool(args.get(5), "notify")?,
+        };
+        if env.get_bool(args.get(6), "perEntryExpiry")? {
+            create_methods::<Deadlines>(env, &opts)
+        } else {
+            create_methods::<()>(env, &opts)
+        }
+    })
 }

@@ -4,9 +4,11 @@ import { argsKey } from './args'
 import { describe, Duration, toMillis } from './duration'
 import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
 import { Keying } from './keys'
-import { Moka } from './moka'
-import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, SetOptions, validateOptions } from './options'
-import { Flights, flightsOf, RetryPolicy, TimeoutError } from './singleflight'
+import { LazyMoka } from './lazy'
+import type { Moka } from './moka'
+import { refuseObservable } from './observable'
+import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, validateOptions } from './options'
+import { adoptFlights, Flights, RetryPolicy, TimeoutError } from './singleflight'
 import { cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tiered/memoize'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -121,7 +123,8 @@ export interface CachedDecorator {
     method: (this: This, ...args: Args) => Return,
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
   ): (this: This, ...args: Args) => Return
-  (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): PropertyDescriptor
+  // Typed by the method, so that a getter or a field is a compile error here too.
+  <T extends AnyFunction>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>
 }
 
 /** Options checked once, when a function is wrapped or a method decorated. */
@@ -187,6 +190,7 @@ function configure(options: unknown): Config {
       ttl: perEntry ? undefined : v.ttl,
       tti: perEntry ? undefined : v.tti,
       policy: v.lru ? 'lru' : 'tinyLfu',
+      perEntryExpiry: perEntry || ttlFunction !== undefined,
       weigher: v.weigher,
       evictionListener: v.evictionListener,
       hash: v.hash,
@@ -266,10 +270,11 @@ const zero = (): Counters => ({ hits: 0, misses: 0, coalesced: 0, loads: 0, erro
 /** One cached function: its caches, loads in flight and counters. */
 function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
   const { hash, equals, maxCapacity } = c.moka
-  const main = new Moka<unknown, unknown>(c.moka)
-  const flights: Flights = flightsOf(main, new Keying(hash as never, equals as never))
-  const side = (ttl: number | undefined): Moka<unknown, unknown> | undefined =>
-    ttl === undefined ? undefined : new Moka({ maxCapacity, ttl, policy: 'lru', hash, equals })
+  // Loads can start before the cache exists: `fn.cache.fetch` joins them once it does.
+  const flights = new Flights(new Keying(hash as never, equals as never))
+  const main = new LazyMoka<unknown, unknown>(c.moka, (cache) => adoptFlights(cache, flights))
+  const side = (ttl: number | undefined): LazyMoka<unknown, unknown> | undefined =>
+    ttl === undefined ? undefined : new LazyMoka({ maxCapacity, ttl, policy: 'lru', hash, equals })
   /** A key here is fresh: younger than refreshAfter (or its refresh just failed). */
   const fresh = side(c.refreshAfter)
   /**
@@ -277,7 +282,7 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
    * Every store clears the mark, so it needs no expiry of its own.
    */
   const failing =
-    c.staleIfError === undefined ? undefined : new Moka<unknown, unknown>({ maxCapacity, policy: 'lru', hash, equals })
+    c.staleIfError === undefined ? undefined : new LazyMoka<unknown, unknown>({ maxCapacity, policy: 'lru', hash, equals })
   /** Remembered failures. */
   const errors = side(c.errorTtl)
   const { key: keyFn, waitConcurrent, timeout, retry, enabled } = c
@@ -287,12 +292,12 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
   const keyOf = (args: unknown[]): unknown => (keyFn === undefined ? argsKey(args) : keyFn(...args))
 
   const store = (key: unknown, value: unknown): void => {
-    let options: SetOptions | undefined | typeof SKIP = entryOptions(c.entryTtl, value)
+    refuseObservable(fn, value)
+    const options = entryOptions(c.entryTtl, c.entryTti, value)
     if (options === SKIP) {
       main.delete(key)
       return
     }
-    if (c.entryTti !== undefined) options = { ...options, tti: c.entryTti }
     main.set(key, value, options)
     fresh?.set(key, true)
     failing?.delete(key)
@@ -408,7 +413,7 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
   Object.defineProperties(wrapper, {
     name: { value: fn.name, configurable: true },
     length: { value: fn.length, configurable: true },
-    cache: { value: main, enumerable: true },
+    cache: { get: () => main.cache, enumerable: true },
     uncached: { value: fn, enumerable: true },
     [IS_CACHED]: { value: true },
   })
@@ -462,21 +467,51 @@ export function cached(fnOrOptions?: unknown, options?: unknown): unknown {
     if (typeof options === 'object' && options !== null && 'tier' in options) return cachedThroughTier(fnOrOptions as AnyFunction, options)
     return build(fnOrOptions as AnyFunction, configure(options))
   }
+  if (typeof options === 'function') {
+    throw new TypeError('cached(fn, options) takes the function first; this call passed the options first, cached(options, fn)')
+  }
   const config = configure(fnOrOptions)
   return function decorator(target: unknown, context: unknown, descriptor?: PropertyDescriptor): unknown {
     if (isStandardContext(context)) {
-      if (context.kind !== 'method') throw new TypeError(`@cached() decorates methods, not a ${context.kind} (${String(context.name)})`)
-      return decorate(target as AnyFunction, config)
+      const { kind, name } = context
+      if (kind !== 'method') throw notAMethod(name, kind)
+      const method = decorate(target as AnyFunction, config)
+      // Records which class (prototype, or class for static methods) holds the
+      // method, so that cacheOf finds it under decorators that wrap it. Once
+      // per class: a WeakSet lookup per instance after that.
+      const registered = new WeakSet<object>()
+      context.addInitializer(function (this: unknown) {
+        const owner = context.static ? (this as object) : (Object.getPrototypeOf(this) as object)
+        if (registered.has(owner)) return
+        registered.add(owner)
+        registerMethod(owner, name, method)
+      })
+      return method
     }
-    if (descriptor !== undefined && typeof descriptor.value === 'function') {
-      descriptor.value = decorate(descriptor.value as AnyFunction, config)
+    const legacy = typeof context === 'string' || typeof context === 'symbol'
+    if (legacy && target !== null && (typeof target === 'object' || typeof target === 'function')) {
+      // Legacy `experimentalDecorators`: (prototype or class, name, descriptor); no descriptor for a field.
+      const name = context as PropertyKey
+      if (descriptor === undefined) throw notAMethod(name, 'field')
+      if (typeof descriptor.value !== 'function') throw notAMethod(name, descriptor.get !== undefined ? 'getter' : descriptor.set !== undefined ? 'setter' : 'field')
+      const method = decorate(descriptor.value as AnyFunction, config)
+      descriptor.value = method
+      registerMethod(target as object, name, method)
       return descriptor
     }
-    throw new TypeError(`@cached() decorates methods; ${String(context)} is not one`)
+    throw new TypeError(
+      `cached(options) returns a method decorator, to write @cached(options) above a method; it was called with ${describe(target)}. ` +
+        'To memoize a function, call cached(fn, options).',
+    )
   }
 }
 
-function isStandardContext(value: unknown): value is { kind: string; name: string | symbol } {
+function notAMethod(name: PropertyKey, kind: string): TypeError {
+  const hint = kind === 'getter' ? ': move its computation into a @cached() method and call that from the getter' : ''
+  return new TypeError(`@cached() decorates methods; ${String(name)} is a ${kind}${hint}`)
+}
+
+function isStandardContext(value: unknown): value is ClassMethodDecoratorContext & { kind: string } {
   return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string'
 }
 
@@ -484,7 +519,7 @@ function isStandardContext(value: unknown): value is { kind: string; name: strin
 function decorate(original: AnyFunction, config: Config): AnyFunction {
   const byInstance = new WeakMap<object, CachedFunction<AnyFunction>>()
   let unbound: CachedFunction<AnyFunction> | undefined
-  const forInstance = (instance: unknown): CachedFunction<AnyFunction> => {
+  const forInstance: ForInstance = (instance) => {
     if (instance === null || (typeof instance !== 'object' && typeof instance !== 'function')) {
       return (unbound ??= build(original, config))
     }
@@ -524,23 +559,67 @@ export type CachedOf<F extends AnyFunction> = F extends { readonly uncached: Any
   ? F
   : CachedFunction<F>
 
+type ForInstance = (instance: unknown) => CachedFunction<AnyFunction>
+
+/**
+ * The @cached() methods of each class, by name: keyed by the prototype (the
+ * class itself for static methods) whose property holds the method, maybe
+ * wrapped by other decorators.
+ */
+const decoratedMethods = new WeakMap<object, Map<PropertyKey, ForInstance>>()
+
+function registerMethod(owner: object, name: PropertyKey, method: AnyFunction): void {
+  let byName = decoratedMethods.get(owner)
+  if (byName === undefined) decoratedMethods.set(owner, (byName = new Map()))
+  byName.set(name, (method as unknown as { [FOR_INSTANCE]: ForInstance })[FOR_INSTANCE])
+}
+
+/** The @cached() method `name` of `instance`'s class or of an ancestor. */
+function decoratedMethod(instance: object, name: PropertyKey): ForInstance | undefined {
+  for (let o: object | null = instance; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    const forInstance = decoratedMethods.get(o)?.get(name)
+    if (forInstance !== undefined) return forInstance
+  }
+  return undefined
+}
+
+/** The name under which `instance` or one of its prototypes holds `fn`. */
+function nameHolding(instance: object, fn: unknown): PropertyKey | undefined {
+  for (let o: object | null = instance; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    for (const key of Reflect.ownKeys(o)) {
+      if (Object.getOwnPropertyDescriptor(o, key)?.value === fn) return key
+    }
+  }
+  return undefined
+}
+
 /**
  * The cached function behind a method, for one instance: its `.cache`,
  * `.cacheInfo()`, `.cacheClear()`, `.invalidate(...args)`. `method` is the
  * method's name, or the method itself (`cacheOf(this, this.find)`, which
- * keeps its types inside the class). Works for `@cached()` methods and for
- * properties holding a `cached(fn)`.
+ * keeps its types inside the class). Works for `@cached()` methods, also
+ * under other decorators that wrap them, and for properties holding a
+ * `cached(fn)`.
  */
 export function cacheOf<F extends AnyFunction>(instance: object, method: F): CachedOf<F>
 export function cacheOf<T extends object, M extends keyof T>(instance: T, method: M): CachedOf<Extract<T[M], AnyFunction>>
+/**
+ * A method by a name TypeScript keeps out of `keyof` (private and protected
+ * methods), typed by `F` when given: `cacheOf<(id: number) => User>(this, 'load')`.
+ */
+export function cacheOf<F extends AnyFunction = AnyFunction>(instance: object, method: string | symbol): CachedOf<F>
 export function cacheOf(instance: object, method: unknown): unknown {
   const value: unknown = typeof method === 'function' ? method : (instance as Record<PropertyKey, unknown>)[method as PropertyKey]
   if (typeof value === 'function') {
-    const fn = value as { [FOR_INSTANCE]?: (instance: unknown) => unknown; [IS_CACHED]?: boolean }
+    const fn = value as { [FOR_INSTANCE]?: ForInstance; [IS_CACHED]?: boolean }
     const forInstance = fn[FOR_INSTANCE]
     if (forInstance !== undefined) return forInstance(instance)
     if (fn[IS_CACHED] === true) return fn
   }
-  const name = typeof method === 'function' ? method.name : String(method)
-  throw new TypeError(`${name} is not a @cached() method nor a cached function`)
+  // Another decorator may have wrapped the @cached() method: find it by name.
+  const name = typeof method === 'function' ? nameHolding(instance, method) : (method as PropertyKey)
+  const forInstance = name === undefined ? undefined : decoratedMethod(instance, name)
+  if (forInstance !== undefined) return forInstance(instance)
+  const shown = typeof method === 'function' ? method.name : String(method)
+  throw new TypeError(`${shown} is not a @cached() method nor a cached function`)
 }

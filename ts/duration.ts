@@ -1,10 +1,12 @@
 import ms from 'ms'
 
+import { protocol } from './native'
+
 /** A duration: milliseconds, or a string such as `'250ms'`, `'30s'`, `'5m'`, `'1h'`. */
 export type Duration = number | string
 
 /** moka refuses durations longer than 1000 years. */
-const MAX_MILLIS = 1000 * 365 * 24 * 3600 * 1000
+const MAX_MILLIS = protocol.MAX_DURATION_MS
 
 /**
  * Parses a duration option into milliseconds (> 0, finite), or throws a

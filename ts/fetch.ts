@@ -30,31 +30,32 @@ export interface FetchOptions<V> {
   timeout?: Duration
   /** Time to live of the stored value, or a function of it; a function returning ≤ 0 stores nothing. */
   ttl?: EntryTtl<V>
+  /** Time to idle of the stored value. */
+  tti?: Duration
 }
 
 /** `Moka#get`'s fallback for "absent", never a stored value. */
 export const ABSENT: unknown = Symbol('moka-js.absent')
 
-/** Per-entry options for `set` derived from `ttl`, or `SKIP` when the value must not be stored. */
+/** Per-entry options for `set` derived from `ttl` and `tti`, or `SKIP` when the value must not be stored. */
 export const SKIP = Symbol('moka-js.skip')
 
-export function entryOptions<V>(ttl: EntryTtl<V> | undefined, value: V): SetOptions | undefined | typeof SKIP {
-  if (ttl === undefined) return undefined
+export function entryOptions<V>(ttl: EntryTtl<V> | undefined, tti: number | undefined, value: V): SetOptions | undefined | typeof SKIP {
   const duration = typeof ttl === 'function' ? ttl(value) : ttl
-  if (duration === undefined) return undefined
   if (typeof duration === 'number' && duration <= 0) return SKIP
-  return { ttl: toMillis(duration, 'ttl') }
+  if (duration === undefined) return tti === undefined ? undefined : { tti }
+  return { ttl: toMillis(duration, 'ttl'), tti }
 }
 
-function checkFetchOptions<V>(options: unknown): { signal?: AbortSignal; timeout?: number; ttl?: EntryTtl<V> } {
+function checkFetchOptions<V>(options: unknown): { signal?: AbortSignal; timeout?: number; ttl?: EntryTtl<V>; tti?: number } {
   if (options === undefined) return {}
-  const o = optionObject(options, 'fetch', ['signal', 'timeout', 'ttl'], 'fetch options must be an object')
+  const o = optionObject(options, 'fetch', ['signal', 'timeout', 'ttl', 'tti'], 'fetch options must be an object')
   const { signal, ttl } = o
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`)
   }
   if (ttl !== undefined && typeof ttl !== 'function') toMillis(ttl, 'ttl')
-  return { signal, timeout: toMillis(o.timeout, 'timeout'), ttl: ttl as EntryTtl<V> | undefined }
+  return { signal, timeout: toMillis(o.timeout, 'timeout'), ttl: ttl as EntryTtl<V> | undefined, tti: toMillis(o.tti, 'tti') }
 }
 
 /**
@@ -70,7 +71,7 @@ export function fetchThrough<K, V>(
   options?: FetchOptions<V>,
 ): Promise<V> {
   if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${describe(loader)}`)
-  const { signal, timeout, ttl } = checkFetchOptions<V>(options)
+  const { signal, timeout, ttl, tti } = checkFetchOptions<V>(options)
   if (signal?.aborted) return Promise.reject(abortReason(signal))
   const value = cache.get(key, ABSENT as V)
   if (value !== ABSENT) return Promise.resolve(value)
@@ -83,7 +84,7 @@ export function fetchThrough<K, V>(
     onValue: (result, late) => {
       // A late result fills the cache only if nothing else did meanwhile.
       if (late && cache.has(key)) return
-      const set = entryOptions(ttl, result)
+      const set = entryOptions(ttl, tti, result)
       if (set !== SKIP) cache.set(key, result, set)
     },
   })

@@ -42,11 +42,16 @@ export function identityToken(key: object | symbol, create: boolean): number {
   return token ?? MISS
 }
 
-/** An interned key: equal keys share it; `refs` counts the slots holding it. */
+/**
+ * An interned key: equal keys share it; `refs` counts the slots holding it.
+ * It remembers the interner that holds it: the key object may change shape
+ * later (lose its `equals`), and must still be released where it was interned.
+ */
 export interface Interned {
   readonly key: unknown
   readonly hash: unknown
   readonly token: number
+  readonly owner: Interner
   refs: number
 }
 
@@ -78,7 +83,7 @@ export class Interner {
       }
     }
     if (!create) return undefined
-    const rec: Interned = { key, hash, token: nextToken++, refs: 0 }
+    const rec: Interned = { key, hash, token: nextToken++, owner: this, refs: 0 }
     if (bucket === undefined) this.#buckets.set(hash, [rec])
     else bucket.push(rec)
     return rec
@@ -92,6 +97,11 @@ export class Interner {
     const i = bucket.indexOf(rec)
     if (i >= 0) bucket.splice(i, 1)
     if (bucket.length === 0) this.#buckets.delete(rec.hash)
+  }
+
+  /** Forgets every interned key. */
+  clear(): void {
+    this.#buckets.clear()
   }
 
   get size(): number {
@@ -153,12 +163,18 @@ export class Keying {
   /** A slot stopped holding `rec`. */
   unref(rec: Interned): void {
     rec.refs--
-    this.#interner(rec.key)?.release(rec)
+    rec.owner.release(rec)
   }
 
   /** Forgets `rec` if nothing ended up holding it (a failed store). */
   discard(rec: Interned): void {
-    this.#interner(rec.key)?.release(rec)
+    rec.owner.release(rec)
+  }
+
+  /** Forgets every interned key (the cache was disposed). */
+  clear(): void {
+    this.#custom?.clear()
+    this.#valueObjects = undefined
   }
 
   /** Interned keys held (for leak tests). */

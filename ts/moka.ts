@@ -1,14 +1,6 @@
-import {
-  binding,
-  KIND_BITS,
-  KIND_MASK,
-  MAX_SLOT,
-  NativeCache,
-  STATE_COUNT,
-  STATE_HEADER,
-  STATE_LENGTH,
-  STATE_MORE,
-} from './native'
+import { inspect } from 'node:util'
+
+import { binding, KIND_BITS, KIND_MASK, MAX_SLOT, NativeCache, protocol, STATE_COUNT, STATE_HEADER, STATE_MORE } from './native'
 import { fetchThrough, FetchOptions, Loader } from './fetch'
 import { describe } from './duration'
 import { Interned, Keying, MISS } from './keys'
@@ -20,7 +12,9 @@ import {
   SetOptions,
   validateOptions,
   validateSetOptions,
+  ValidOptions,
 } from './options'
+import { refuseCloning } from './uncloneable'
 
 /** `value` itself, or a TypeError naming `name` when it is not iterable (`Array.from` would take it as empty). */
 function iterable<T>(value: Iterable<T>, name: string): Iterable<T> {
@@ -35,7 +29,15 @@ function listenerFailure(errors: unknown[]): unknown {
   return errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} eviction listener calls threw`)
 }
 
-const CAUSES: readonly (RemovalCause | undefined)[] = [undefined, 'expired', 'explicit', 'replaced', 'size']
+/** Stands in for the native methods of a disposed cache: every call throws. */
+const DISPOSED = new Proxy({} as NativeCache, {
+  get: (_, name) => () => {
+    throw new Error(`Moka: this cache was disposed (native ${String(name)}() called after dispose())`)
+  },
+})
+
+/** Causes by event kind; kind 0 (released, cause unknown) is never notified. */
+const CAUSES = protocol.CAUSES as readonly RemovalCause[]
 
 /** Counters since the cache was created. */
 export interface CacheStats {
@@ -43,8 +45,13 @@ export interface CacheStats {
   misses: number
   /** hits / (hits + misses), or 0 before the first lookup. */
   hitRate: number
-  /** Entries that left the cache, by cause. */
-  evictions: Record<RemovalCause, number>
+  /** Entries that left the cache and were released, whatever the cause. */
+  removed: number
+  /**
+   * Entries that left the cache, by cause; only a cache with an
+   * `evictionListener` learns causes (moka reports them to a listener only).
+   */
+  evictions: Record<RemovalCause, number> | undefined
 }
 
 /**
@@ -57,7 +64,7 @@ export interface CacheStats {
  * and the listener has seen it; only then can it be reused.
  */
 export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
-  readonly #native: NativeCache
+  #native: NativeCache
   readonly #state: Uint32Array
   readonly #keys: (K | undefined)[] = []
   readonly #values: (V | undefined)[] = []
@@ -68,14 +75,31 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   readonly #keying: Keying
   readonly #listener: EvictionListener<K, V> | undefined
   readonly #weigher: ((key: K, value: V) => number) | undefined
+  readonly #perEntryExpiry: boolean
+  #disposed = false
+  /** Counts writes, so that `invalidateIf` can tell when its predicate wrote. */
+  #writes = 0
+  /** The options as validated; read by `maxCapacity`, `policy`, `ttl`, `tti`. */
+  readonly #options: ValidOptions<K, V>
 
   constructor(options: MokaOptions<K, V>) {
     const o = validateOptions<K, V>(options)
+    this.#options = o
+    refuseCloning(this)
     this.#listener = o.evictionListener
     this.#weigher = o.weigher
+    this.#perEntryExpiry = o.perEntryExpiry
     this.#keying = new Keying(o.hash as (k: unknown) => unknown, o.equals as (a: unknown, b: unknown) => boolean)
-    this.#state = new Uint32Array(STATE_LENGTH)
-    this.#native = binding.createCache(this.#state, o.maxCapacity, o.ttl, o.tti, o.lru, o.weigher !== undefined)
+    this.#native = binding.createCache(
+      o.maxCapacity,
+      o.ttl,
+      o.tti,
+      o.lru,
+      o.weigher !== undefined,
+      o.evictionListener !== undefined,
+      o.perEntryExpiry,
+    )
+    this.#state = this.#native.state
   }
 
   /** The value of `key`, or `fallback` when absent or expired. A read: counts a hit or miss. */
@@ -91,11 +115,14 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   }
 
   /**
-   * The value of `key`; when absent, `init(key)` computes it, it is stored and
-   * returned. If `init` throws, nothing is stored and the error propagates.
+   * The value of `key`; when absent, `init(key)` computes it, it is stored
+   * (with `options`' `ttl`/`tti`, as `set` takes them) and returned. If
+   * `init` throws, nothing is stored and the error propagates.
    */
-  getWith(key: K, init: (key: K) => V): V {
-    if (typeof init !== 'function') throw new TypeError('init must be a function')
+  getWith(key: K, init: (key: K) => V, options?: SetOptions): V {
+    if (typeof init !== 'function') throw new TypeError(`init must be a function, got ${describe(init)}`)
+    // Checked on a hit too: a bad option is a bug whether or not it was needed this time.
+    this.#entryOptions(options, 'getWith')
     const slot = this.#keying.needsToken(key)
       ? this.#native.get(key, this.#keying.lookup(key))
       : this.#native.get(key)
@@ -107,7 +134,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     // A miss leaves any removals it published queued: `set` delivers them
     // after storing, so a throwing listener cannot cancel the computation.
     const value = init(key)
-    this.set(key, value)
+    this.set(key, value, options)
     return value
   }
 
@@ -116,7 +143,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
    * returned. Concurrent calls for one key share one load (single-flight);
    * a failed load is not stored. `signal` rejects this caller alone,
    * `timeout` every waiter of the load it starts, `ttl` (a duration or a
-   * function of the value) sets the entry's time to live.
+   * function of the value) sets the entry's time to live, `tti` its time to idle.
    */
   fetch(key: K, loader: Loader<K, V>, options?: FetchOptions<V>): Promise<V> {
     return fetchThrough(this, this.#keying, key, loader, options)
@@ -136,9 +163,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
    * optional per-entry `ttl`/`tti`. Returns the cache, like `Map#set`.
    */
   set(key: K, value: V, options?: SetOptions): this {
-    let ttl: number | undefined
-    let tti: number | undefined
-    if (options !== undefined) ({ ttl, tti } = validateSetOptions(options))
+    const { ttl, tti } = this.#entryOptions(options, 'set')
     const weight = this.#weigher === undefined ? undefined : checkWeight(this.#weigher(key, value))
     let token: number | undefined
     let rec: Interned | undefined
@@ -146,6 +171,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     const slot = this.#allocate(key, value, rec)
     try {
       this.#native.set(key, token, slot, weight, ttl, tti)
+      this.#writes++
     } catch (error) {
       this.#release(slot)
       throw error
@@ -159,10 +185,12 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     return this.#remove(key) >= 0
   }
 
-  /** Removes `key` and returns its value (undefined when absent). */
-  remove(key: K): V | undefined {
+  /** Removes `key` and returns its value; `fallback` (or undefined) when absent or expired. */
+  remove(key: K): V | undefined
+  remove<F>(key: K, fallback: F): V | F
+  remove(key: K, fallback?: unknown): unknown {
     const slot = this.#removeKeepingSlot(key)
-    const value = slot >= 0 ? this.#values[slot] : undefined
+    const value = slot >= 0 ? this.#values[slot] : fallback
     if (this.#state[STATE_COUNT] !== 0) this.#drain()
     return value
   }
@@ -170,6 +198,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   /** Removes every entry now; each is notified as `'explicit'`. */
   clear(): void {
     this.#native.clear()
+    this.#writes++
     this.#drain()
   }
 
@@ -239,6 +268,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     }
     try {
       this.#native.setMany(keys, tokens, slots, weights)
+      this.#writes++
     } catch (error) {
       for (const slot of slots) this.#release(slot)
       throw error
@@ -260,7 +290,19 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     for (const [slot, key, value] of snapshot) {
       // A slot released (and maybe reused) since the snapshot holds another entry.
       if (!Object.is(this.#keys[slot], key) || !Object.is(this.#values[slot], value)) continue
-      if (!predicate(key, value)) continue
+      const writes = this.#writes
+      const chosen = predicate(key, value)
+      if (this.#writes !== writes) {
+        // The predicate wrote: without a listener, what it replaced or removed
+        // is released only when moka drops it. Settle that, then look again.
+        this.#native.runPendingTasks()
+        try {
+          this.#drain()
+        } catch (error) {
+          ;(errors ??= []).push(error)
+        }
+      }
+      if (!chosen) continue
       const token = this.#keying.needsToken(key) ? this.#keying.lookup(key) : undefined
       if (this.#native.removeSlot(key, token, slot)) removed++
       // A throwing listener does not stop the scan; its error is rethrown at the end.
@@ -300,17 +342,87 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   }
 
   stats(): CacheStats {
-    const [hits, misses, expired, explicit, replaced, size] = this.#native.stats()
+    const [hits, misses, expired, explicit, replaced, size, released] = this.#native.stats()
     return {
       hits,
       misses,
       hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
-      evictions: { expired, explicit, replaced, size },
+      removed: expired + explicit + replaced + size + released,
+      evictions: this.#listener === undefined ? undefined : { expired, explicit, replaced, size },
     }
+  }
+
+  /**
+   * Frees the native cache now rather than when the garbage collector gets
+   * to it, and drops every key and value. No listener is called. Any later
+   * call throws; a second `dispose()` does nothing.
+   */
+  dispose(): void {
+    if (this.#disposed) return
+    this.#disposed = true
+    this.#native.dispose()
+    this.#native = DISPOSED
+    this.#keys.length = 0
+    this.#values.length = 0
+    this.#interned.length = 0
+    this.#freeSlots.length = 0
+    this.#nextSlot = 0
+    this.#keying.clear()
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose()
+  }
+
+  /** Whether `dispose()` was called. */
+  get disposed(): boolean {
+    return this.#disposed
   }
 
   get [Symbol.toStringTag](): string {
     return 'Moka'
+  }
+
+  /** The bound on entries, or on total weight with a `weigher`. */
+  get maxCapacity(): number {
+    return this.#options.maxCapacity
+  }
+
+  get policy(): 'tinyLfu' | 'lru' {
+    return this.#options.lru ? 'lru' : 'tinyLfu'
+  }
+
+  /** The cache-wide time to live in milliseconds, or undefined when none was given. */
+  get ttl(): number | undefined {
+    return this.#options.ttl
+  }
+
+  /** The cache-wide time to idle in milliseconds, or undefined when none was given. */
+  get tti(): number | undefined {
+    return this.#options.tti
+  }
+
+  /**
+   * What `console.log(cache)` and `util.inspect` show:
+   * `Moka { size, maxCapacity, policy, ttl, tti }` (`weightedSize` with a
+   * weigher; `ttl`/`tti` when set). Reads `size`, so pending maintenance runs.
+   */
+  [inspect.custom](_depth: number, options: object): string {
+    return `Moka ${inspect(this.toJSON(), options)}`
+  }
+
+  /** The same summary as `util.inspect`, for loggers that serialize with JSON; never the entries. */
+  toJSON(): Record<string, unknown> {
+    const o = this.#options
+    if (this.#disposed) return { disposed: true, maxCapacity: o.maxCapacity, policy: this.policy }
+    return {
+      size: this.size,
+      ...(o.weigher === undefined ? {} : { weightedSize: this.weightedSize }),
+      maxCapacity: o.maxCapacity,
+      policy: this.policy,
+      ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
+      ...(o.tti === undefined ? {} : { tti: o.tti }),
+    }
   }
 
   /** Slots in use (entries not yet released, expired ones included); for leak checks. */
@@ -321,6 +433,16 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   /** Interned structural keys held; for leak checks. */
   get internedKeys(): number {
     return this.#keying.internedCount
+  }
+
+  /** Per-entry `ttl`/`tti` in ms, checked; a `TypeError` when this cache cannot apply them. */
+  #entryOptions(options: SetOptions | undefined, method: string): { ttl?: number; tti?: number } {
+    if (options === undefined) return {}
+    const { ttl, tti } = validateSetOptions(options)
+    if (!this.#perEntryExpiry && (ttl !== undefined || tti !== undefined)) {
+      throw new TypeError(`${method}: per-entry ttl/tti need a cache created with perEntryExpiry: true`)
+    }
+    return { ttl, tti }
   }
 
   #snapshot(): number[] {
@@ -337,6 +459,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
 
   /** Removes natively; the slot's contents stay readable until the next drain. */
   #removeKeepingSlot(key: K): number {
+    this.#writes++
     return this.#keying.needsToken(key)
       ? this.#native.remove(key, this.#keying.lookup(key))
       : this.#native.remove(key)

@@ -1,8 +1,12 @@
 // The addon's surface, as the generated loader exposes it. Only this module
-// touches `binding.js`; everything else goes through these types.
+// touches `binding.js`; everything else goes through these types. The
+// protocol constants come from the addon itself (`src/protocol.rs`), so the
+// two sides cannot disagree.
 
 /** One cache's native methods; each call publishes events into `state`. */
 export interface NativeCache {
+  /** Where removals are published: `[count, more, events...]`. */
+  readonly state: Uint32Array
   /** Slot of a live entry, or -1. Counts a hit or a miss. */
   get(key: unknown, token?: number): number
   has(key: unknown, token?: number): boolean
@@ -18,32 +22,51 @@ export interface NativeCache {
   size(): number
   weightedSize(): number
   slots(): Int32Array
-  /** `[hits, misses, expired, explicit, replaced, size]` */
+  /** In the order of `protocol.STATS`. */
   stats(): Float64Array
   /** Publishes events that did not fit in `state` last time. */
   flush(): void
+  /** Frees the native cache now; later calls throw. */
+  dispose(): void
+}
+
+/** Names of the native methods, in the order the addon reports them. */
+export type NativeMethod = Exclude<keyof NativeCache, 'state'>
+
+export interface Protocol {
+  readonly KIND_BITS: number
+  readonly MAX_SLOT: number
+  readonly STATE_COUNT: number
+  readonly STATE_MORE: number
+  readonly STATE_HEADER: number
+  readonly STATE_LENGTH: number
+  readonly MAX_DURATION_MS: number
+  readonly RELEASED: number
+  readonly EXPIRED: number
+  readonly SIZE: number
+  /** Cause names by event kind (`'released'`: no listener, cause unknown). */
+  readonly CAUSES: readonly string[]
+  /** Names of the figures `stats()` returns, in order. */
+  readonly STATS: readonly string[]
+  readonly METHODS: readonly NativeMethod[]
 }
 
 interface Binding {
   createCache(
-    state: Uint32Array,
     maxCapacity: number,
     ttlMs: number | undefined,
     ttiMs: number | undefined,
     lru: boolean,
     weighted: boolean,
+    notify: boolean,
+    perEntryExpiry: boolean,
   ): NativeCache
+  protocol: Protocol
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const binding: Binding = require('../loader.js')
+export const protocol: Protocol = binding.protocol
 
-/** Events are `slot << KIND_BITS | cause`, one per removal; see `src/events.rs`. */
-export const KIND_BITS = 3
+export const { KIND_BITS, MAX_SLOT, STATE_COUNT, STATE_MORE, STATE_HEADER } = protocol
 export const KIND_MASK = (1 << KIND_BITS) - 1
-export const MAX_SLOT = 2 ** (32 - KIND_BITS) - 1
-/** State layout: `[count, more, events...]`. */
-export const STATE_COUNT = 0
-export const STATE_MORE = 1
-export const STATE_HEADER = 2
-export const STATE_LENGTH = STATE_HEADER + 1022

@@ -38,8 +38,19 @@ export interface MokaOptions<K, V> {
    * throws a `RangeError` and inserts nothing.
    */
   weigher?: (key: K, value: V) => number
-  /** See {@link EvictionListener}. */
+  /**
+   * See {@link EvictionListener}. Installing one makes moka report every
+   * removal with its cause, which costs it a per-key lock on every write
+   * (about 2× on evicting writes, see the README); without one, slots are
+   * released when moka drops the entry and `stats().evictions` is undefined.
+   */
   evictionListener?: EvictionListener<K, V>
+  /**
+   * Allow per-entry `ttl`/`tti` (`set(k, v, { ttl })`, `getWith`, `fetch`).
+   * Default `false`: moka is built without per-entry expiry, which saves
+   * 5–15 % on reads and writes, and per-entry options throw a `TypeError`.
+   */
+  perEntryExpiry?: boolean
   /**
    * Structural keys for the whole cache: keys with equal `hash(key)` (a
    * primitive) are compared with `equals(a, b)`. Give both or neither. Both
@@ -69,6 +80,7 @@ export interface ValidOptions<K, V> {
   ttl: number | undefined
   tti: number | undefined
   lru: boolean
+  perEntryExpiry: boolean
   weigher: ((key: K, value: V) => number) | undefined
   evictionListener: EvictionListener<K, V> | undefined
   hash: ((key: K) => unknown) | undefined
@@ -76,7 +88,17 @@ export interface ValidOptions<K, V> {
 }
 
 /** Option names of `new Moka(...)`; wrappers that accept more pass a superset to `validateOptions`. */
-export const KNOWN = new Set(['maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'evictionListener', 'hash', 'equals'])
+export const KNOWN = new Set([
+  'maxCapacity',
+  'ttl',
+  'tti',
+  'policy',
+  'weigher',
+  'evictionListener',
+  'perEntryExpiry',
+  'hash',
+  'equals',
+])
 
 /** Checks every option once, at construction, and names the one at fault. */
 export function validateOptions<K, V>(options: unknown, known: ReadonlySet<string> = KNOWN): ValidOptions<K, V> {
@@ -99,7 +121,8 @@ export function validateOptions<K, V>(options: unknown, known: ReadonlySet<strin
   if (policy !== 'tinyLfu' && policy !== 'lru') {
     throw new RangeError(`policy must be 'tinyLfu' or 'lru', got ${describe(policy)}`)
   }
-  const { hash, equals } = o
+  const { hash, equals, perEntryExpiry = false } = o
+  if (typeof perEntryExpiry !== 'boolean') throw new TypeError(`perEntryExpiry must be a boolean, got ${describe(perEntryExpiry)}`)
   if ((hash === undefined) !== (equals === undefined)) {
     throw new TypeError('hash and equals must be given together')
   }
@@ -108,6 +131,7 @@ export function validateOptions<K, V>(options: unknown, known: ReadonlySet<strin
     ttl: toMillis(o.ttl, 'ttl'),
     tti: toMillis(o.tti, 'tti'),
     lru: policy === 'lru',
+    perEntryExpiry,
     weigher: optionalFunction(o.weigher, 'weigher') as ValidOptions<K, V>['weigher'],
     evictionListener: optionalFunction(o.evictionListener, 'evictionListener') as ValidOptions<K, V>['evictionListener'],
     hash: optionalFunction(hash, 'hash') as ValidOptions<K, V>['hash'],

@@ -309,6 +309,11 @@ export class Flights {
 
 const flightsByCache = new WeakMap<object, Flights>()
 
+/** Makes `flights` the in-flight table of `cache`: for a cache built after loads for it began. */
+export function adoptFlights(cache: object, flights: Flights): void {
+  flightsByCache.set(cache, flights)
+}
+
 /** The in-flight table of `cache`, created with `keying` on first use. */
 export function flightsOf(cache: object, keying: Keying): Flights {
   let flights = flightsByCache.get(cache)

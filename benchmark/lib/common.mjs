@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
@@ -13,6 +13,8 @@ const require = createRequire(import.meta.url)
 export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)))
 export const ROOT = dirname(BENCH_DIR)
 export const RESULTS_DIR = join(BENCH_DIR, 'results')
+/** The suites, in the order benchmark/index.mjs runs them; each is benchmark/<suite>.mjs. */
+export const SUITES = ['latency', 'moka-py', 'hit-ratio', 'memory', 'fetch-replay', 'cached']
 
 /** `--quick` selects the CI-sized profile. */
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'
@@ -25,6 +27,17 @@ export function option(name, fallback) {
   return arg === undefined ? fallback : arg.slice(prefix.length)
 }
 
+/**
+ * The comma-separated list `--name=a,b` restricting a run to some of `known`
+ * (undefined without the option); an unknown name is a RangeError.
+ */
+export function selection(name, known) {
+  const picked = option(name, null)?.split(',')
+  const unknown = picked?.filter((x) => !known.includes(x)) ?? []
+  if (unknown.length) throw new RangeError(`--${name}: unknown ${unknown.join(', ')} (known: ${known.join(', ')})`)
+  return picked
+}
+
 /** Version of an installed package, read from its package.json. */
 export function packageVersion(name) {
   try {
@@ -34,8 +47,13 @@ export function packageVersion(name) {
   }
 }
 
+/** The moka crate's version, as the addon reports it (null when this build does not). */
 export function mokaVersion() {
-  return require(join(ROOT, 'binding.js')).mokaVersion()
+  try {
+    return require(join(ROOT, 'binding.js')).mokaVersion()
+  } catch {
+    return null
+  }
 }
 
 /** Which build was measured: the addon file's hash and time, and the checked-out commit. */
@@ -92,16 +110,38 @@ export function environment(peers = []) {
 }
 
 /**
- * Writes benchmark/results/<suite>[.quick].json; a run restricted to some
- * cases (`partial`) goes to <suite>[.quick].partial.json instead, so that it
- * never replaces a complete result.
+ * Where a run writes. The committed reference results in benchmark/results/
+ * (the README's tables come from them) change only with `--update`; any
+ * other run writes to benchmark/results/local/ (git-ignored).
  */
-export function writeResult(suite, data, { partial = false } = {}) {
-  mkdirSync(RESULTS_DIR, { recursive: true })
-  const file = join(RESULTS_DIR, `${suite}${QUICK ? '.quick' : ''}${partial ? '.partial' : ''}.json`)
-  writeFileSync(file, JSON.stringify(data, null, 2) + '\n')
-  console.log(`\nwrote ${file}`)
-  return file
+export const UPDATE = process.argv.includes('--update')
+export const LOCAL_DIR = join(RESULTS_DIR, 'local')
+export const OUT_DIR = UPDATE ? RESULTS_DIR : LOCAL_DIR
+
+/**
+ * Writes the suite's JSON (and its chart, when given) as
+ * <suite>[.quick][.partial].json/.svg: to OUT_DIR, or to LOCAL_DIR when
+ * `local` (a result that must not become a reference). A run restricted to
+ * some cases (`partial`) never replaces a complete result: `--update`
+ * refuses it.
+ */
+export function writeResult(suite, data, { partial = false, svg = null, local = false } = {}) {
+  if (partial && UPDATE) throw new Error(`--update refuses a run restricted to some cases: it would replace the complete ${suite} result with a partial one`)
+  const dir = local ? LOCAL_DIR : OUT_DIR
+  mkdirSync(dir, { recursive: true })
+  const base = join(dir, `${suite}${QUICK ? '.quick' : ''}${partial ? '.partial' : ''}`)
+  if (svg) {
+    writeFileSync(`${base}.svg`, svg)
+    data = { ...data, chart: relative(ROOT, `${base}.svg`) }
+    console.log(`wrote ${relative(ROOT, `${base}.svg`)}`)
+  }
+  writeFileSync(`${base}.json`, JSON.stringify(data, null, 2) + '\n')
+  console.log(`wrote ${relative(ROOT, `${base}.json`)}`)
+}
+
+/** Columns (after the first) whose cells all start with a number or are empty: right-aligned. */
+function numericColumns(header, rows) {
+  return header.map((_, i) => i > 0 && rows.every((r) => r[i] === null || r[i] === undefined || /^[-+]?[\d.,]|^-$/.test(String(r[i]))))
 }
 
 /** Prints rows (arrays of cells) as an aligned text table; numbers right-aligned. */
@@ -109,8 +149,8 @@ export function printTable(header, rows, title) {
   if (title) console.log(`\n${title}`)
   const cells = [header, ...rows].map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
-  const numeric = header.map((_, i) => rows.every((r) => r[i] === null || r[i] === undefined || /^[-+]?[\d.,]+[%x×]?$|^-$/.test(String(r[i]))))
-  const line = (r) => r.map((c, i) => (numeric[i] && i > 0 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')
+  const numeric = numericColumns(header, rows)
+  const line = (r) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')
   console.log(line(cells[0]))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const r of cells.slice(1)) console.log(line(r))
@@ -119,8 +159,7 @@ export function printTable(header, rows, title) {
 /** Markdown version of the same table (for the README). */
 export function markdownTable(header, rows) {
   const esc = (c) => (c === null || c === undefined ? '-' : String(c))
-  // Right-align the columns whose cells all start with a number (or are empty).
-  const numeric = header.map((_, i) => i > 0 && rows.every((r) => r[i] === null || r[i] === undefined || /^[-+]?[\d.,]|^-$/.test(String(r[i]))))
+  const numeric = numericColumns(header, rows)
   return [
     `| ${header.join(' | ')} |`,
     `|${header.map((_, i) => (numeric[i] ? '---:' : '---')).join('|')}|`,
@@ -163,10 +202,15 @@ export function permutation(n, seed) {
 }
 
 export const fmt = {
+  // Cells read `-` when a figure is missing.
   ns: (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')),
   ratio: (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : `${x < 10 ? x.toFixed(2) : x.toFixed(1)}x`),
   pct: (x, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? null : x.toFixed(d)),
   int: (x) => Math.round(x).toLocaleString('en-US'),
+  /** `median (min–max)` of a spread, each part formatted by `f`. */
+  range: (s, f) => (s ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : null),
+  /** A ratio spread: `2.10x (1.95–2.30)`. */
+  ratioRange: (s) => (s ? `${fmt.ratio(s.median)} (${fmt.ratio(s.min).slice(0, -1)}–${fmt.ratio(s.max).slice(0, -1)})` : null),
 }
 
 /**

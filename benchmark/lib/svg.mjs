@@ -1,83 +1,200 @@
-// A small hand-written SVG line chart: hit ratio against cache size, one
-// polyline per policy, axes, grid and legend. No dependencies.
+// Hand-written SVG charts (no dependencies; a chart library would pull a
+// DOM or a canvas into the benchmark for two chart kinds):
+// - lineCharts: small multiples of line charts (hit ratio against capacity);
+// - rangeChart: one row per case, a dot per series at its median with a
+//   whisker over its range (min–max), on a log or linear axis, with an
+//   optional reference line (1× for ratios).
+// Each returns one SVG document with a title, a subtitle, an optional
+// warning line (red) and one legend.
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#7f7f7f', '#8c564b', '#e377c2']
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#7f7f7f', '#8c564b', '#e377c2', '#17becf', '#bcbd22']
+const FONT = 'font-family="Helvetica, Arial, sans-serif" font-size="12"'
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+const num = (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : v)
+const f1 = (x) => x.toFixed(1)
+
+/** The document around a chart body; the body starts below LEGEND_Y. */
+function document(width, height, { title, subtitle, warning }, body) {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="16" y="26" font-size="17" font-weight="bold" fill="#222">${esc(title)}</text>`,
+    subtitle ? `<text x="16" y="46" fill="#555">${esc(subtitle)}</text>` : '',
+    warning ? `<text x="16" y="64" fill="#c00000" font-weight="bold">${esc(warning)}</text>` : '',
+    ...body,
+    '</svg>',
+  ].join('\n') + '\n'
+}
+
+/** A horizontal legend row at (x, y): line + dot + name per series. */
+function legend(series, x, y, width) {
+  const out = []
+  let lx = x
+  let ly = y
+  for (const s of series) {
+    const w = 40 + s.name.length * 6.6
+    if (lx + w > x + width) {
+      lx = x
+      ly += 20
+    }
+    const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : ''
+    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${s.color}" stroke-width="${Math.min(s.width ?? 2, 5)}"${dash}/>`)
+    out.push(`<circle cx="${lx + 12}" cy="${ly}" r="3.5" fill="${s.color}"/>`)
+    out.push(`<text x="${lx + 30}" y="${ly}" dominant-baseline="middle" fill="#222">${esc(s.name)}</text>`)
+    lx += w
+  }
+  return { out, bottom: ly + 12 }
+}
+
+const LEGEND_Y = 86
+
+const colored = (series) => series.map((s, k) => ({ ...s, color: s.color ?? COLORS[k % COLORS.length] }))
 
 /**
+ * Small multiples of line charts sharing one legend.
  * @param {object} o
  * @param {string} o.title
  * @param {string} [o.subtitle]
- * @param {(string|number)[]} o.x        category labels (cache sizes), equally spaced
- * @param {{name: string, values: (number|null)[], dash?: string, color?: string, width?: number, opacity?: number}[]} o.series  values in %
+ * @param {string} [o.warning]
+ * @param {{name: string, dash?: string, color?: string, width?: number, opacity?: number}[]} o.series
+ * @param {{title: string, x: (string|number)[], values: (number|null)[][]}[]} o.panels  values[series][x]
+ * @param {number} [o.columns]
  * @param {string} [o.xLabel]
  * @param {string} [o.yLabel]
  */
-export function lineChart({ title, subtitle, x, series, xLabel = 'cache size (entries)', yLabel = 'hit ratio (%)' }) {
-  const W = 790
-  const H = 440
-  const m = { top: subtitle ? 62 : 48, right: 255, bottom: 58, left: 62 }
-  const pw = W - m.left - m.right
-  const ph = H - m.top - m.bottom
-  const all = series.flatMap((s) => s.values).filter((v) => v !== null && Number.isFinite(v))
-  let lo = Math.floor(Math.min(...all) / 10) * 10
-  let hi = Math.ceil(Math.max(...all) / 10) * 10
-  if (hi === lo) hi = lo + 10
-  lo = Math.max(0, lo)
-  hi = Math.min(100, Math.max(hi, lo + 10))
-  const step = hi - lo > 50 ? 20 : hi - lo > 20 ? 10 : 5
-  const px = (i) => m.left + (x.length === 1 ? pw / 2 : (i * pw) / (x.length - 1))
-  const py = (v) => m.top + ph - ((v - lo) / (hi - lo)) * ph
+export function lineCharts({ title, subtitle, warning, series, panels, columns = 3, xLabel = 'cache size (entries)', yLabel = 'hit ratio (%)' }) {
+  const PW = 300
+  const PH = 210
+  const m = { top: 30, right: 18, bottom: 42, left: 48 }
+  const cols = Math.min(columns, panels.length)
+  const width = 16 + cols * (PW + m.left + m.right)
+  const styled = colored(series)
+  const head = legend(styled, 16, LEGEND_Y, width - 32)
+  const top = head.bottom + 10
+  const rows = Math.ceil(panels.length / cols)
+  const height = top + rows * (PH + m.top + m.bottom) + 10
+  const body = [...head.out]
+  panels.forEach((panel, i) => {
+    const ox = 16 + (i % cols) * (PW + m.left + m.right) + m.left
+    const oy = top + Math.floor(i / cols) * (PH + m.top + m.bottom) + m.top
+    const all = panel.values.flat().filter((v) => v !== null && Number.isFinite(v))
+    let lo = Math.max(0, Math.floor(Math.min(...all) / 10) * 10)
+    let hi = Math.min(100, Math.ceil(Math.max(...all) / 10) * 10)
+    if (hi - lo < 10) hi = Math.min(100, lo + 10)
+    if (hi - lo < 10) lo = hi - 10
+    const step = hi - lo > 50 ? 20 : hi - lo > 20 ? 10 : 5
+    const px = (j) => ox + (panel.x.length === 1 ? PW / 2 : (j * PW) / (panel.x.length - 1))
+    const py = (v) => oy + PH - ((v - lo) / (hi - lo)) * PH
+    body.push(`<text x="${ox}" y="${oy - 10}" font-size="13" font-weight="bold" fill="#222">${esc(panel.title)}</text>`)
+    for (let v = lo; v <= hi + 1e-9; v += step) {
+      body.push(`<line x1="${ox}" y1="${f1(py(v))}" x2="${ox + PW}" y2="${f1(py(v))}" stroke="#e6e6e6"/>`)
+      body.push(`<text x="${ox - 6}" y="${f1(py(v))}" text-anchor="end" dominant-baseline="middle" fill="#555">${v}</text>`)
+    }
+    panel.x.forEach((label, j) => {
+      body.push(`<line x1="${f1(px(j))}" y1="${oy + PH}" x2="${f1(px(j))}" y2="${oy + PH + 4}" stroke="#444"/>`)
+      body.push(`<text x="${f1(px(j))}" y="${oy + PH + 16}" text-anchor="middle" fill="#555">${esc(num(label))}</text>`)
+    })
+    body.push(`<line x1="${ox}" y1="${oy + PH}" x2="${ox + PW}" y2="${oy + PH}" stroke="#444"/>`)
+    body.push(`<line x1="${ox}" y1="${oy}" x2="${ox}" y2="${oy + PH}" stroke="#444"/>`)
+    body.push(`<text x="${ox + PW / 2}" y="${oy + PH + 32}" text-anchor="middle" fill="#555" font-size="11">${esc(xLabel)}</text>`)
+    body.push(`<text transform="translate(${ox - 36} ${oy + PH / 2}) rotate(-90)" text-anchor="middle" fill="#555" font-size="11">${esc(yLabel)}</text>`)
+    styled.forEach((s, k) => {
+      const values = panel.values[k] ?? []
+      const stroke = `stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}${s.opacity ? ` stroke-opacity="${s.opacity}"` : ''}`
+      const pts = values.map((v, j) => (v === null || !Number.isFinite(v) ? null : [px(j), py(v)]))
+      let run = []
+      const flush = () => {
+        if (run.length > 1) body.push(`<polyline points="${run.map(([x, y]) => `${f1(x)},${f1(y)}`).join(' ')}" fill="none" ${stroke} stroke-linejoin="round"/>`)
+        run = []
+      }
+      for (const p of pts) (p === null ? flush() : run.push(p))
+      flush()
+      for (const p of pts) if (p) body.push(`<circle cx="${f1(p[0])}" cy="${f1(p[1])}" r="3" fill="${s.color}"${s.opacity ? ` fill-opacity="${s.opacity}"` : ''}/>`)
+    })
+  })
+  return document(width, height, { title, subtitle, warning }, body)
+}
+
+/** Axis ticks: powers of 10 times 1, 2, 5 on a log axis; round steps on a linear one. */
+function ticks(lo, hi, log) {
   const out = []
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`)
-  out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`)
-  out.push(`<text x="${m.left}" y="24" font-size="16" font-weight="bold" fill="#222">${esc(title)}</text>`)
-  if (subtitle) out.push(`<text x="${m.left}" y="44" font-size="12" fill="#555">${esc(subtitle)}</text>`)
-  // Grid and y axis labels.
-  for (let v = lo; v <= hi + 1e-9; v += step) {
-    const y = py(v).toFixed(1)
-    out.push(`<line x1="${m.left}" y1="${y}" x2="${m.left + pw}" y2="${y}" stroke="#e3e3e3"/>`)
-    out.push(`<text x="${m.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#444">${v}</text>`)
+  if (log) {
+    for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+      for (const k of [1, 2, 5]) {
+        const v = k * 10 ** e
+        if (v >= lo * 0.999 && v <= hi * 1.001) out.push(v)
+      }
+    }
+    return out
   }
-  // X axis ticks.
-  x.forEach((label, i) => {
-    const xx = px(i).toFixed(1)
-    out.push(`<line x1="${xx}" y1="${m.top}" x2="${xx}" y2="${m.top + ph}" stroke="#f0f0f0"/>`)
-    out.push(`<line x1="${xx}" y1="${m.top + ph}" x2="${xx}" y2="${m.top + ph + 5}" stroke="#444"/>`)
-    out.push(`<text x="${xx}" y="${m.top + ph + 19}" text-anchor="middle" fill="#444">${esc(typeof label === 'number' ? label.toLocaleString('en-US') : label)}</text>`)
-  })
-  // Axes.
-  out.push(`<line x1="${m.left}" y1="${m.top + ph}" x2="${m.left + pw}" y2="${m.top + ph}" stroke="#444"/>`)
-  out.push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + ph}" stroke="#444"/>`)
-  out.push(`<text x="${m.left + pw / 2}" y="${H - 14}" text-anchor="middle" fill="#222">${esc(xLabel)}</text>`)
-  out.push(`<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" fill="#222">${esc(yLabel)}</text>`)
-  // Series.
-  series.forEach((s, k) => {
-    const color = s.color ?? COLORS[k % COLORS.length]
-    const width = s.width ?? 2
-    const dash = (s.dash ? ` stroke-dasharray="${s.dash}"` : '') + (s.opacity ? ` stroke-opacity="${s.opacity}"` : '')
-    const pts = s.values.map((v, i) => (v === null || !Number.isFinite(v) ? null : `${px(i).toFixed(1)},${py(v).toFixed(1)}`))
-    // Split into runs at missing values.
-    let run = []
-    const flush = () => {
-      if (run.length > 1) out.push(`<polyline points="${run.join(' ')}" fill="none" stroke="${color}" stroke-width="${width}"${dash} stroke-linejoin="round"/>`)
-      run = []
+  const raw = (hi - lo) / 6
+  const mag = 10 ** Math.floor(Math.log10(raw))
+  const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= raw)
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(+v.toPrecision(12))
+  return out
+}
+
+const tickLabel = (v) => (v >= 1000 ? num(v) : v >= 1 ? String(+v.toPrecision(3)) : String(+v.toPrecision(2)))
+
+/**
+ * Dot-and-whisker rows in one or more panels sharing one legend.
+ * @param {object} o
+ * @param {string} o.title
+ * @param {string} [o.subtitle]
+ * @param {string} [o.warning]
+ * @param {{name: string, color?: string}[]} o.series
+ * @param {{title: string, rows: string[], values: ({median: number, min: number, max: number}|null)[][], log?: boolean, reference?: number, unit?: string}[]} o.panels  values[row][series]
+ * @param {boolean} [o.sharedAxis]  one axis range for every panel (same units)
+ */
+export function rangeChart({ title, subtitle, warning, series, panels, sharedAxis = false }) {
+  const width = 900
+  const labelWidth = 230
+  const plotLeft = 16 + labelWidth
+  const plotWidth = width - plotLeft - 30
+  const styled = colored(series)
+  const head = legend(styled, 16, LEGEND_Y, width - 32)
+  const body = [...head.out]
+  let y = head.bottom + 14
+  const extent = (p) => [...p.values.flat().filter(Boolean).flatMap((v) => [v.min, v.max]), ...(p.reference === undefined ? [] : [p.reference])]
+  const everything = panels.flatMap(extent)
+  for (const panel of panels) {
+    const log = panel.log ?? false
+    const lane = Math.max(4, Math.min(9, 30 / styled.length))
+    const rowHeight = Math.max(22, lane * styled.length + 8)
+    const all = sharedAxis ? everything : extent(panel)
+    let lo = Math.min(...all)
+    let hi = Math.max(...all)
+    if (log) {
+      lo = 10 ** (Math.floor(Math.log10(lo) * 4) / 4)
+      hi = 10 ** (Math.ceil(Math.log10(hi) * 4) / 4)
+    } else {
+      lo = Math.min(0, lo)
+      hi = hi * 1.05 || 1
     }
-    for (const p of pts) (p === null ? flush() : run.push(p))
-    flush()
-    for (const p of pts) {
-      if (p === null) continue
-      const [cx, cy] = p.split(',')
-      out.push(`<circle cx="${cx}" cy="${cy}" r="${width > 3 ? 4.5 : 3.2}" fill="${color}"${s.opacity ? ` fill-opacity="${s.opacity}"` : ''}/>`)
+    const px = (v) => plotLeft + (log ? (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) : (v - lo) / (hi - lo)) * plotWidth
+    body.push(`<text x="16" y="${y + 4}" font-size="13" font-weight="bold" fill="#222">${esc(panel.title)}</text>`)
+    const top = y + 16
+    const plotHeight = panel.rows.length * rowHeight
+    for (const v of ticks(lo, hi, log)) {
+      body.push(`<line x1="${f1(px(v))}" y1="${top}" x2="${f1(px(v))}" y2="${top + plotHeight}" stroke="#e6e6e6"/>`)
+      body.push(`<text x="${f1(px(v))}" y="${top + plotHeight + 14}" text-anchor="middle" fill="#555">${esc(tickLabel(v))}${esc(panel.unit ?? '')}</text>`)
     }
-    // Legend entry.
-    const ly = m.top + 8 + k * 22
-    const lx = m.left + pw + 18
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 26}" y2="${ly}" stroke="${color}" stroke-width="${width}"${dash}/>`)
-    out.push(`<circle cx="${lx + 13}" cy="${ly}" r="3.2" fill="${color}"/>`)
-    out.push(`<text x="${lx + 34}" y="${ly}" dominant-baseline="middle" fill="#222">${esc(s.name)}</text>`)
-  })
-  out.push('</svg>')
-  return out.join('\n') + '\n'
+    if (panel.reference !== undefined) body.push(`<line x1="${f1(px(panel.reference))}" y1="${top - 4}" x2="${f1(px(panel.reference))}" y2="${top + plotHeight}" stroke="#222" stroke-width="1.5" stroke-dasharray="4 3"/>`)
+    panel.rows.forEach((label, r) => {
+      const ry = top + r * rowHeight
+      if (r % 2 === 0) body.push(`<rect x="16" y="${ry}" width="${width - 32}" height="${rowHeight}" fill="#f6f6f6"/>`)
+      body.push(`<text x="${plotLeft - 10}" y="${f1(ry + rowHeight / 2)}" text-anchor="end" dominant-baseline="middle" fill="#222">${esc(label)}</text>`)
+      styled.forEach((s, k) => {
+        const v = panel.values[r]?.[k]
+        if (!v) return
+        const cy = f1(ry + 4 + lane * (k + 0.5) + (rowHeight - 8 - lane * styled.length) / 2)
+        body.push(`<line x1="${f1(px(v.min))}" y1="${cy}" x2="${f1(px(v.max))}" y2="${cy}" stroke="${s.color}" stroke-width="2"/>`)
+        body.push(`<circle cx="${f1(px(v.median))}" cy="${cy}" r="${Math.min(4, lane / 2 + 0.5)}" fill="${s.color}"/>`)
+      })
+    })
+    body.push(`<line x1="${plotLeft}" y1="${top + plotHeight}" x2="${plotLeft + plotWidth}" y2="${top + plotHeight}" stroke="#444"/>`)
+    y = top + plotHeight + 36
+  }
+  return document(width, y, { title, subtitle, warning }, body)
 }

@@ -1,13 +1,46 @@
-// Workloads shared by the replay suites: the traces of ../shared/traces and
-// synthetic Zipf request streams.
+// Workloads shared by the replay suites: the traces in benchmark/traces/
+// and synthetic Zipf request streams.
 
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { permutation, rng } from './common.mjs'
+import { BENCH_DIR, ROOT, permutation, rng } from './common.mjs'
 
-/** Parses a gzip text trace (one non-negative integer per line). */
-export function loadTrace(file, limit = Infinity) {
-  const buf = gunzipSync(readFileSync(file))
+export const TRACE_DIR = join(BENCH_DIR, 'traces')
+const TRACE_README = join(TRACE_DIR, 'README.md')
+
+/** Throws, naming the file, when a benchmark input is missing. */
+function required(file) {
+  if (!existsSync(file)) throw new Error(`benchmark input missing: ${relative(ROOT, file)} (the traces are part of the repository: restore benchmark/traces/)`)
+  return file
+}
+
+/**
+ * The traces and their reference hit ratios, from the table of
+ * benchmark/traces/README.md: [{ name, caps, lru, opt }] in table order.
+ * Every trace listed there is expected, and loaded by name.
+ */
+export function traceTable() {
+  const section = readFileSync(required(TRACE_README), 'utf8').split('## Reference hit ratios')[1] ?? ''
+  const traces = []
+  for (const line of section.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim())
+    if (cells.length < 6 || !/^[a-z0-9]+$/.test(cells[1]) || cells[1] === 'trace') continue
+    const caps = cells[2].split('/').map((c) => Number(c.trim()))
+    const values = (cell) => {
+      const every = cell.match(/^([\d.]+) at every size$/)
+      if (every) return caps.map(() => Number(every[1]))
+      return cell.split('/').map((c) => Number(c.trim()))
+    }
+    traces.push({ name: cells[1], caps, lru: values(cells[3]), opt: values(cells[4]) })
+  }
+  if (traces.length === 0) throw new Error(`no reference table found in ${relative(ROOT, TRACE_README)}`)
+  return traces
+}
+
+/** Parses benchmark/traces/<name>.trace.gz (gzip text, one non-negative integer per line). */
+export function loadTrace(name, limit = Infinity) {
+  const buf = gunzipSync(readFileSync(required(join(TRACE_DIR, `${name}.trace.gz`))))
   const out = new Int32Array(buf.length >> 1)
   let n = 0
   let v = 0
@@ -46,6 +79,22 @@ export function zipf(s, items, requests, seed) {
       else hi = mid
     }
     out[r] = keyOf[lo]
+  }
+  return out
+}
+
+/**
+ * Zipf traffic interrupted by scans: after every `every` Zipf requests, a run
+ * of `scan` keys that are never requested again (a batch job, a crawler).
+ */
+export function zipfWithScans(s, items, requests, every, scan, seed) {
+  const base = zipf(s, items, requests, seed)
+  const out = new Int32Array(requests)
+  let next = items
+  let b = 0
+  for (let r = 0; r < requests; ) {
+    for (let i = 0; i < every && r < requests; i++) out[r++] = base[b++]
+    for (let i = 0; i < scan && r < requests; i++) out[r++] = next++
   }
   return out
 }

@@ -32,6 +32,8 @@ export class LocalTier<V> {
       maxCapacity: options.maxCapacity,
       ttl: options.ttl,
       policy: options.policy,
+      // Entries carry the remaining lifetime of their Redis copy.
+      perEntryExpiry: true,
       evictionListener: (key, entry) => this.#unindex(key, entry),
     })
   }

@@ -425,7 +425,7 @@ export class TieredCache<K extends string = string, V = unknown> {
       return stale.value
     }
     if (value === undefined) return value
-    const options = entryOptions(plan.ttl ?? this.#ttl, value)
+    const options = entryOptions(plan.ttl ?? this.#ttl, undefined, value)
     if (options === SKIP) return value
     await this.#write(key, value, options?.ttl as number | undefined, plan.tags, plan.grace, false)
     return value

@@ -1,0 +1,32 @@
+// The raw native functions misused directly (not through `Moka`): each misuse
+// is answered with a JS error, never undefined behaviour. The same scenarios
+// run under valgrind in `npm run test:valgrind`.
+import test from 'ava'
+
+import { binding, protocol } from '../ts/native'
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { scenarios } = require('../scripts/native-misuse.js') as { scenarios: Record<string, () => Promise<void>> }
+
+for (const [name, run] of Object.entries(scenarios)) {
+  test.serial(`raw API misuse: ${name}`, async (t) => {
+    await t.notThrowsAsync(run())
+  })
+}
+
+test('the protocol lists exactly the methods createCache returns', (t) => {
+  const cache = binding.createCache(10, undefined, undefined, false, false, false, false)
+  const functions = Object.keys(cache).filter((k) => typeof (cache as unknown as Record<string, unknown>)[k] === 'function')
+  t.deepEqual(functions.sort(), [...protocol.METHODS].sort())
+  t.true(cache.state instanceof Uint32Array)
+  t.is(cache.state.length, protocol.STATE_LENGTH)
+  t.false(cache.state.buffer instanceof SharedArrayBuffer)
+})
+
+test('the protocol names every stats figure and cause the JS layer reads', (t) => {
+  t.deepEqual(protocol.STATS, ['hits', 'misses', 'expired', 'explicit', 'replaced', 'size', 'released'])
+  t.deepEqual(protocol.CAUSES, ['released', 'expired', 'explicit', 'replaced', 'size'])
+  t.is(protocol.CAUSES[protocol.EXPIRED], 'expired')
+  t.is(protocol.CAUSES[protocol.SIZE], 'size')
+  t.is(protocol.MAX_SLOT, 2 ** (32 - protocol.KIND_BITS) - 1)
+})

@@ -1,0 +1,109 @@
+//! Native bytes per entry of the addon's default cache, counted by a global
+//! allocator that records every allocation moka and the addon make while
+//! 1M entries (`key:${i}` string keys) are inserted, with a breakdown by
+//! allocation size. The figure does not depend on the machine's load.
+//!
+//! Run: `cargo bench --bench entry_bytes` (MOKA_ENTRIES=… to change 1M).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use moka_js::core::{Core, Options};
+use moka_js::key::Key;
+
+struct Counting;
+
+static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
+static LIVE_BLOCKS: AtomicIsize = AtomicIsize::new(0);
+/// Live blocks by size, while `TRACKING` is set (its own allocations excluded).
+static BY_SIZE: Mutex<BTreeMap<usize, isize>> = Mutex::new(BTreeMap::new());
+static TRACKING: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static IN_TRACKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn track(size: usize, delta: isize) {
+    if TRACKING.load(Ordering::Relaxed) == 0 || IN_TRACKER.with(|t| t.replace(true)) {
+        return;
+    }
+    *BY_SIZE.lock().unwrap().entry(size).or_default() += delta;
+    IN_TRACKER.with(|t| t.set(false));
+}
+
+// SAFETY: every call forwards to the system allocator with the same layout;
+// the counters are plain atomics and the histogram is guarded against
+// recursion, so allocation behaviour is unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        LIVE_BLOCKS.fetch_add(1, Ordering::Relaxed);
+        track(layout.size(), 1);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        LIVE_BLOCKS.fetch_sub(1, Ordering::Relaxed);
+        track(layout.size(), -1);
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn main() {
+    let n: usize = std::env::var("MOKA_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let keys: Vec<Key> = (0..n)
+        .map(|i| {
+            std::iter::once(1u16)
+                .chain(format!("key:{i}").encode_utf16())
+                .collect()
+        })
+        .collect();
+    let opts = Options {
+        max_capacity: n as u64,
+        ttl: None,
+        tti: None,
+        lru: false,
+        weighted: false,
+        notify: false,
+    };
+    let (bytes0, blocks0) = (
+        LIVE_BYTES.load(Ordering::Relaxed),
+        LIVE_BLOCKS.load(Ordering::Relaxed),
+    );
+    TRACKING.store(1, Ordering::Relaxed);
+    let core = Core::<()>::new(&opts);
+    for (slot, k) in keys.iter().enumerate() {
+        core.insert(k.clone(), slot as u32, 1, ());
+    }
+    core.run_pending_tasks();
+    TRACKING.store(0, Ordering::Relaxed);
+    let bytes = LIVE_BYTES.load(Ordering::Relaxed) - bytes0;
+    let blocks = LIVE_BLOCKS.load(Ordering::Relaxed) - blocks0;
+    println!(
+        "moka {}: {n} entries in the addon's default cache",
+        env!("MOKA_VERSION")
+    );
+    println!("  {:.1} bytes and {:.2} allocations per entry (requested sizes; the allocator adds ~8–16 bytes of header per block)", bytes as f64 / n as f64, blocks as f64 / n as f64);
+    println!("  by allocation size (live blocks per entry × size = bytes per entry):");
+    for (size, count) in BY_SIZE.lock().unwrap().iter() {
+        let per_entry = *count as f64 / n as f64;
+        if per_entry.abs() >= 0.01 {
+            println!(
+                "    {size:>9} B × {per_entry:>6.2} = {:>7.1} B",
+                per_entry * *size as f64
+            );
+        }
+    }
+    assert_eq!(core.cache.entry_count(), n as u64);
+}

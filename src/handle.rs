@@ -1,0 +1,151 @@
+//! What the native functions of one cache share: the core, the state array,
+//! and the external-memory figure reported to V8.
+//!
+//! Every function `createCache` returns holds one `Rc` of the handle as its
+//! `data` and drops it in its own finalizer, so the core lives as long as any
+//! of its functions can be called, whatever JS keeps or drops. `dispose()`
+//! frees the core at once; later calls get an `Error`. The state array is
+//! created here and held by a strong reference; it is looked up on each
+//! publish, so a detached buffer is an error, never a dangling pointer.
+
+use std::cell::{Cell, Ref, RefCell};
+use std::ffi::c_void;
+use std::ptr;
+
+use napi::sys::{self, napi_env, napi_ref, napi_value};
+
+use crate::core::{Core, Extra};
+use crate::ffi::{napi_call, Env, JsError, JsResult};
+use crate::protocol::{STATE_HEADER, STATE_LENGTH};
+
+/// Native bytes per entry reported to V8: moka's entry, key and value and
+/// their share of moka's tables (measured at 1M entries, see the README).
+pub const ENTRY_BYTES: i64 = 320;
+/// Report only changes larger than this, so that calls stay cheap.
+const REPORT_STEP: i64 = 256 << 10;
+
+pub struct Handle<D: Extra> {
+    env: napi_env,
+    core: RefCell<Option<Core<D>>>,
+    state: napi_ref,
+    reported: Cell<i64>,
+}
+
+impl<D: Extra> Handle<D> {
+    /// A handle on `core` with a new state array; returns the array too.
+    pub fn new(env: Env, core: Core<D>) -> JsResult<(Handle<D>, napi_value)> {
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut buffer = ptr::null_mut();
+        napi_call!(
+            env,
+            napi_create_arraybuffer(STATE_LENGTH * 4, &mut data, &mut buffer)
+        )?;
+        let mut array = ptr::null_mut();
+        let kind = sys::TypedarrayType::uint32_array;
+        napi_call!(
+            env,
+            napi_create_typedarray(kind, STATE_LENGTH, buffer, 0, &mut array)
+        )?;
+        let mut state = ptr::null_mut();
+        napi_call!(env, napi_create_reference(array, 1, &mut state))?;
+        let handle = Handle {
+            env: env.raw(),
+            core: RefCell::new(Some(core)),
+            state,
+            reported: Cell::new(0),
+        };
+        Ok((handle, array))
+    }
+
+    /// The core, unless the cache was disposed.
+    #[inline]
+    pub fn core(&self) -> JsResult<Ref<'_, Core<D>>> {
+        let core = self
+            .core
+            .try_borrow()
+            .map_err(|_| JsError::Internal("moka-js: the cache is being disposed".into()))?;
+        Ref::filter_map(core, Option::as_ref)
+            .map_err(|_| JsError::Internal("moka-js: this cache was disposed".into()))
+    }
+
+    /// Frees the core now; a second call does nothing.
+    pub fn dispose(&self, env: Env) -> JsResult<()> {
+        let core = self
+            .core
+            .try_borrow_mut()
+            .map_err(|_| JsError::Internal("moka-js: the cache is in use".into()))?
+            .take();
+        drop(core);
+        self.report_memory(env, 0);
+        Ok(())
+    }
+
+    /// Hands queued events to JS and updates the memory figure; called after
+    /// every method.
+    #[inline]
+    pub fn publish(&self, env: Env, core: &Core<D>) -> JsResult<()> {
+        if core.events.pending() {
+            self.with_state(env, |state| core.events.publish(state))?;
+        }
+        let bytes = core.cache.entry_count() as i64 * ENTRY_BYTES;
+        if (bytes - self.reported.get()).abs() > REPORT_STEP {
+            self.report_memory(env, bytes);
+        }
+        Ok(())
+    }
+
+    fn report_memory(&self, env: Env, bytes: i64) {
+        env.adjust_external_memory(bytes - self.reported.replace(bytes));
+    }
+
+    /// Runs `f` on the state array's memory, checked to be what `new` made.
+    fn with_state(&self, env: Env, f: impl FnOnce(&mut [u32])) -> JsResult<()> {
+        let mut array = ptr::null_mut();
+        napi_call!(env, napi_get_reference_value(self.state, &mut array))?;
+        let (mut kind, mut len, mut data, mut buffer, mut offset) =
+            (0, 0, ptr::null_mut(), ptr::null_mut(), 0);
+        napi_call!(
+            env,
+            napi_get_typedarray_info(
+                array,
+                &mut kind,
+                &mut len,
+                &mut data,
+                &mut buffer,
+                &mut offset
+            )
+        )?;
+        let mut detached = false;
+        napi_call!(env, napi_is_detached_arraybuffer(buffer, &mut detached))?;
+        if detached
+            || data.is_null()
+            || kind != sys::TypedarrayType::uint32_array
+            || len <= STATE_HEADER
+            || len > STATE_LENGTH
+        {
+            return Err(JsError::Internal(
+                "moka-js: the cache's state array was detached; events stay queued".into(),
+            ));
+        }
+        // SAFETY: `data` is the live backing store of the non-detached,
+        // non-shared ArrayBuffer this handle created (Node-API cannot make it
+        // shared or resizable), holding `len` aligned `u32`s. No JS runs while
+        // the slice is alive, so nothing else can touch or detach it.
+        let state = unsafe { std::slice::from_raw_parts_mut(data.cast::<u32>(), len) };
+        f(state);
+        Ok(())
+    }
+}
+
+impl<D: Extra> Drop for Handle<D> {
+    fn drop(&mut self) {
+        // SAFETY: the last function holding this handle is being finalized on
+        // the thread of `env`, which is still alive (finalizers run before
+        // the environment is torn down).
+        let env = unsafe { Env::from_raw(self.env) };
+        drop(self.core.get_mut().take());
+        self.report_memory(env, 0);
+        // SAFETY: `state` was created by this handle and is deleted once.
+        unsafe { sys::napi_delete_reference(self.env, self.state) };
+    }
+}
