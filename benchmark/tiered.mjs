@@ -1,7 +1,7 @@
 // TieredCache across processes: how many loads a shared Redis tier saves, and
 // what it costs per request.
 //
-//   npm run bench:tiered [-- --quick]     (node --import tsx benchmark/tiered.mjs)
+//   npm run bench:tiered [-- --quick] [-- --update]     (node benchmark/tiered.mjs)
 //
 // Workload: Zipf(0.9) over 100,000 keys, one seeded request stream, a 1 ms
 // loader. Four processes each replay every fourth request with 16 concurrent
@@ -20,8 +20,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import Redis from 'ioredis'
 
+import { require as requireTs } from 'tsx/cjs/api'
+
 import api from '../index.js'
-import { RedisServer } from '../__test__/_redis.ts'
 import { QUICK, environment, fmt, markdownTable, printTable, writeResult } from './lib/common.mjs'
 import { zipf } from './lib/workloads.mjs'
 
@@ -222,6 +223,8 @@ async function propagation(server, raw) {
 }
 
 async function main() {
+  // The specs' server helper (TypeScript) starts redis-server: one way to run it.
+  const { RedisServer } = requireTs('../__test__/_redis.ts', import.meta.url)
   const env = environment(['ioredis'])
   const server = await RedisServer.start()
   const raw = new Redis(server.url)
