@@ -4,7 +4,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
-// `core`, `key` and `value` are public for the Rust benchmarks (`benches/`),
+// `core`, `value` and `Key` are public for the Rust benchmarks (`benches/`),
 // which measure moka with exactly what the addon builds; not an API.
 #[doc(hidden)]
 pub mod core;
@@ -13,12 +13,14 @@ mod expiry;
 mod ffi;
 mod handle;
 mod info;
-#[doc(hidden)]
-pub mod key;
+mod key;
 mod methods;
 mod protocol;
 #[doc(hidden)]
 pub mod value;
+
+#[doc(hidden)]
+pub use key::Key;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
