@@ -45,6 +45,8 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   })
 }
 
+const describeError = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
 export class Guard {
   readonly #breaker
   readonly #timeout: number
@@ -87,8 +89,24 @@ export class Guard {
       }
       const timedOut = cause instanceof DeadlineError
       if (timedOut) this.#timeouts++
-      const message = timedOut ? 'Redis did not answer in time' : `Redis failed: ${cause instanceof Error ? cause.message : String(cause)}`
+      const message = timedOut ? 'Redis did not answer in time' : `Redis failed: ${describeError(cause)}`
       return this.fail(new TierError(message, { operation, kind: timedOut ? 'timeout' : 'redis', key, cause }))
+    }
+  }
+
+  /**
+   * `call()` with the deadline but past the breaker, for a call that must be
+   * tried even while Redis looks down (releasing a lock that others wait
+   * for); a failure is reported, never thrown.
+   */
+  async always<T>(operation: TierOperation, key: string | undefined, call: () => Promise<T>): Promise<T | typeof FAILED> {
+    try {
+      return await withDeadline(call(), this.#timeout)
+    } catch (cause) {
+      const timedOut = cause instanceof DeadlineError
+      if (timedOut) this.#timeouts++
+      this.#report(new TierError(timedOut ? 'Redis did not answer in time' : `Redis failed: ${describeError(cause)}`, { operation, kind: timedOut ? 'timeout' : 'redis', key, cause }))
+      return FAILED
     }
   }
 
