@@ -17,12 +17,12 @@
 // Churn = uniformly random keys, 90% get, 10% set of an existing key to a
 // freshly allocated value (the old one becomes garbage); GC pauses come from
 // PerformanceObserver 'gc' entries.
-import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { QUICK, fmt, option, randomIndices, settle } from './lib/common.mjs'
 import { spread } from './lib/rounds.mjs'
+import { churn, flatStrings, gcSummary, measureInChild } from './lib/memory.mjs'
 import { runSuite } from './lib/suite.mjs'
 
 const ENTRIES = Number(option('entries', QUICK ? 30_000 : 1_000_000))
@@ -30,7 +30,6 @@ const CHURN = Number(option('churn', QUICK ? 100_000 : 4_000_000))
 const ROUNDS = 3
 const CACHES = ['moka-js', 'lru-cache', 'Map']
 const KINDS = ['object', 'string1k']
-const GC_KINDS = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' }
 
 async function makeCache(name, n) {
   if (name === 'moka-js') {
@@ -46,34 +45,7 @@ async function makeCache(name, n) {
 
 function valueMaker(kind) {
   if (kind === 'object') return (i, v) => ({ id: i, version: v, active: true })
-  // Flat, distinct one-byte strings of exactly 1024 characters.
-  const buf = Buffer.alloc(1024, 'abcdefghijklmnopqrstuvwxyz')
-  return (i, v) => {
-    buf.write(`${i}:${v}:`, 0, 'latin1')
-    return buf.toString('latin1')
-  }
-}
-
-const quantile = (sorted, q) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)])
-
-function gcSummary(entries) {
-  const d = entries.map((e) => e.duration).sort((a, b) => a - b)
-  const byKind = {}
-  for (const e of entries) {
-    const k = GC_KINDS[e.detail?.kind ?? e.kind] ?? String(e.detail?.kind ?? e.kind)
-    byKind[k] = byKind[k] ?? { count: 0, ms: 0 }
-    byKind[k].count++
-    byKind[k].ms += e.duration
-  }
-  for (const k of Object.keys(byKind)) byKind[k].ms = +byKind[k].ms.toFixed(1)
-  return {
-    count: d.length,
-    totalMs: +d.reduce((a, b) => a + b, 0).toFixed(1),
-    p50Ms: +quantile(d, 0.5).toFixed(2),
-    p99Ms: +quantile(d, 0.99).toFixed(2),
-    maxMs: +(d.at(-1) ?? 0).toFixed(2),
-    byKind,
-  }
+  return flatStrings(1024)
 }
 
 async function child(name, kind) {
@@ -105,25 +77,7 @@ async function child(name, kind) {
   const after = process.memoryUsage()
   const size = cache.size
 
-  // Churn, in chunks so that GC observations are delivered as they happen.
-  const CHUNK = 100_000
-  const mask = idx.length - 1
-  let pos = 0
-  let version = 1
-  let misses = 0
-  const t1 = performance.now()
-  for (let done = 0; done < CHURN; done += CHUNK) {
-    const end = Math.min(CHUNK, CHURN - done)
-    for (let j = 0; j < end; j++) {
-      const i = idx[pos]
-      const k = keys[i]
-      pos = (pos + 1) & mask
-      if (j % 10 === 9) cache.set(k, makeValue(i, version++))
-      else if (cache.get(k) === undefined) misses++
-    }
-    await yieldToLoop()
-  }
-  const churnMs = performance.now() - t1
+  const { ms: churnMs, misses } = await churn(cache, { ops: CHURN, indices: idx, keyOf: (i) => keys[i], makeValue })
   await yieldToLoop()
   observer.disconnect()
   const churnGc = gcSummary(gcEntries)
@@ -152,10 +106,7 @@ async function child(name, kind) {
 
 /** One child process: the figures of one (cache, value kind), or { error }. */
 function measureChild(script, name, kind) {
-  const args = ['--expose-gc', '--max-old-space-size=6144', script, `--child=${name},${kind}`, `--entries=${ENTRIES}`, `--churn=${CHURN}`]
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 << 20 })
-  if (r.status !== 0) return { error: (r.stderr || `exit ${r.status ?? r.signal}`).trim().split('\n').slice(-3).join(' ') }
-  return JSON.parse(r.stdout.trim().split('\n').at(-1))
+  return measureInChild(script, [`--child=${name},${kind}`, `--entries=${ENTRIES}`, `--churn=${CHURN}`], 6144)
 }
 
 const FIGURES = {

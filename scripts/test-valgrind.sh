@@ -11,7 +11,9 @@
 # values, bad free) and on any definitely-lost block whose allocation stack
 # passes through the addon. Leaks of Node itself are reported, not failed.
 #
-# Environment: VALGRIND_OPS (operations per cache, default 3000),
+# Environment: VALGRIND_WORKLOAD (the script to run, default
+# scripts/valgrind-workload.js; scripts/valgrind-shared.js for SharedMoka),
+# VALGRIND_OPS (operations per cache, default 3000),
 # VALGRIND_WORKERS=0 (skip the worker threads), VALGRIND_LOG (log path),
 # VALGRIND_ADDON (check this .node file instead of building one).
 set -uo pipefail
@@ -37,7 +39,7 @@ NAPI_RS_NATIVE_LIBRARY_PATH="$addon" valgrind \
   --num-callers=50 \
   --suppressions=scripts/valgrind.supp \
   --log-file="$log" \
-  node --jitless --expose-gc scripts/valgrind-workload.js
+  node --jitless --expose-gc "${VALGRIND_WORKLOAD:-scripts/valgrind-workload.js}"
 status=$?
 elapsed=$(( $(date +%s) - start ))
 

@@ -4,8 +4,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
-// `core`, `value` and `Key` are public for the Rust benchmarks (`benches/`),
-// which measure moka with exactly what the addon builds; not an API.
+// `core`, `value`, `shared` and `Key` are public for the Rust benchmarks
+// (`benches/`), which measure moka with exactly what the addon builds; not an API.
 #[doc(hidden)]
 pub mod core;
 mod events;
@@ -16,6 +16,8 @@ mod info;
 mod key;
 mod methods;
 mod protocol;
+#[doc(hidden)]
+pub mod shared;
 #[doc(hidden)]
 pub mod value;
 

@@ -25,9 +25,7 @@ export class ArgsKey {
   readonly id: string
 
   constructor(args: readonly unknown[]) {
-    let id = ''
-    for (const arg of args) id += encode(arg)
-    this.id = id
+    this.id = argsId(args)
     Object.freeze(this)
   }
 
@@ -124,6 +122,13 @@ export function argsKey(args: readonly unknown[]): unknown {
     liveKeys++
   }
   return key
+}
+
+/** The canonical name of an argument list: prefix-free, so different lists never share one. */
+export function argsId(args: readonly unknown[]): string {
+  let id = ''
+  for (const arg of args) id += encode(arg)
+  return id
 }
 
 function encode(arg: unknown): string {

@@ -8,6 +8,7 @@ import { LazyMoka } from './lazy'
 import type { Moka } from './moka'
 import { refuseObservable } from './observable'
 import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, validateOptions } from './options'
+import { cachedShared, isShared, SharedCachedFunction, SharedCachedOptions } from './shared-cached'
 import { adoptFlights, Flights, RetryPolicy, TimeoutError } from './singleflight'
 import { cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tiered/memoize'
 
@@ -452,10 +453,14 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
  * the wrapper keeps `fn`'s parameter and return types and exposes `.cache`,
  * `.cacheInfo()`, `.cacheClear()`, `.invalidate(...args)` and `.uncached`.
  *
+ * With `{ shared: 'name' }`, the results live in that `SharedMoka`, shared by
+ * every thread of the process (see `SharedCachedOptions`).
+ *
  * Called with options only, returns a method decorator (`@cached({ ttl: '1m' })`)
  * that works with TS 5 standard decorators and with legacy
  * `experimentalDecorators`; each instance gets its own cache.
  */
+export function cached<F extends AnyFunction>(fn: F, options: SharedCachedOptions<Parameters<F>, ReturnType<F>>): SharedCachedFunction<F>
 export function cached<F extends AnyFunction>(fn: F, options: TierCachedOptions<Parameters<F>, ReturnType<F>>): TierCachedFunction<F>
 export function cached<F extends AnyFunction, K = unknown>(
   fn: F,
@@ -464,11 +469,15 @@ export function cached<F extends AnyFunction, K = unknown>(
 export function cached(options?: CachedOptions): CachedDecorator
 export function cached(fnOrOptions?: unknown, options?: unknown): unknown {
   if (typeof fnOrOptions === 'function') {
+    if (isShared(options)) return cachedShared(fnOrOptions as AnyFunction, options)
     if (typeof options === 'object' && options !== null && 'tier' in options) return cachedThroughTier(fnOrOptions as AnyFunction, options)
     return build(fnOrOptions as AnyFunction, configure(options))
   }
   if (typeof options === 'function') {
     throw new TypeError('cached(fn, options) takes the function first; this call passed the options first, cached(options, fn)')
+  }
+  if (isShared(fnOrOptions)) {
+    throw new TypeError('@cached({ shared }) is not supported: methods cache per instance, a shared cache per process; wrap a function with cached(fn, { shared })')
   }
   const config = configure(fnOrOptions)
   return function decorator(target: unknown, context: unknown, descriptor?: PropertyDescriptor): unknown {

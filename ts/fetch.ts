@@ -47,7 +47,7 @@ export function entryOptions<V>(ttl: EntryTtl<V> | undefined, tti: number | unde
   return { ttl: toMillis(duration, 'ttl'), tti }
 }
 
-function checkFetchOptions<V>(options: unknown): { signal?: AbortSignal; timeout?: number; ttl?: EntryTtl<V>; tti?: number } {
+export function checkFetchOptions<V>(options: unknown): { signal?: AbortSignal; timeout?: number; ttl?: EntryTtl<V>; tti?: number } {
   if (options === undefined) return {}
   const o = optionObject(options, 'fetch', ['signal', 'timeout', 'ttl', 'tti'], 'fetch options must be an object')
   const { signal, ttl } = o

@@ -25,7 +25,7 @@ function iterable<T>(value: Iterable<T>, name: string): Iterable<T> {
 }
 
 /** What a batch of notifications throws: the one error, or all of them. */
-function listenerFailure(errors: unknown[]): unknown {
+export function listenerFailure(errors: unknown[]): unknown {
   return errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} eviction listener calls threw`)
 }
 

@@ -166,6 +166,19 @@ export function validateSetOptions(options: unknown): { ttl: number | undefined;
   return { ttl: toMillis(o.ttl, 'ttl'), tti: toMillis(o.tti, 'tti') }
 }
 
+/** Per-entry `ttl`/`tti` of `method` in ms, checked; a `TypeError` when the cache was built without `perEntryExpiry`. */
+export function entryExpiry(options: unknown, perEntryExpiry: boolean, method: string): { ttl?: number; tti?: number } {
+  if (options === undefined) return {}
+  const { ttl, tti } = validateSetOptions(options)
+  checkPerEntry(ttl !== undefined || tti !== undefined, perEntryExpiry, method)
+  return { ttl, tti }
+}
+
+/** A `TypeError` when per-entry expiry is asked of a cache built without it. */
+export function checkPerEntry(asked: boolean, perEntryExpiry: boolean, method: string): void {
+  if (asked && !perEntryExpiry) throw new TypeError(`${method}: per-entry ttl/tti need a cache created with perEntryExpiry: true`)
+}
+
 /** The weigher's result as a native weight, or a `RangeError`. */
 export function checkWeight(weight: unknown): number {
   if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 0xffff_ffff) {

@@ -102,6 +102,8 @@ const BLOCKS = {
   memory: tablesWithChart('memory and GC per cache'),
   'fetch-replay': tablesWithChart('backend loads and awaited-hit cost per contender'),
   cached: tablesWithChart('memoization overhead per memoizer'),
+  'shared-workers': tablesWithChart('SharedMoka against a cache per worker and a main-thread cache over MessagePort'),
+  'shared-memory': tablesWithChart('SharedMoka, Moka and lru-cache: heap, native bytes and GC pauses'),
 }
 
 /** What stands in a block whose suite has no reference result yet. */

@@ -1,5 +1,6 @@
 // One SVG chart per suite, drawn from its result file (lib/svg.mjs does
 // the drawing): what a reader should take in at a glance.
+import { SHARED_CHARTS } from './shared-reports.mjs'
 import { lineCharts, rangeChart } from './svg.mjs'
 
 const same = (v) => (v === null || v === undefined ? null : { median: v, min: v, max: v })
@@ -130,7 +131,7 @@ function cached(result) {
   })
 }
 
-const BY_SUITE = { latency, 'moka-py': mokaPy, 'hit-ratio': hitRatio, memory, 'fetch-replay': fetchReplay, cached }
+const BY_SUITE = { latency, 'moka-py': mokaPy, 'hit-ratio': hitRatio, memory, 'fetch-replay': fetchReplay, cached, ...SHARED_CHARTS }
 
 /** The SVG chart of a result file. */
 export function chartOf(result) {

@@ -14,7 +14,7 @@ export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)))
 export const ROOT = dirname(BENCH_DIR)
 export const RESULTS_DIR = join(BENCH_DIR, 'results')
 /** The suites, in the order benchmark/index.mjs runs them; each is benchmark/<suite>.mjs. */
-export const SUITES = ['latency', 'moka-py', 'hit-ratio', 'memory', 'fetch-replay', 'cached']
+export const SUITES = ['latency', 'moka-py', 'hit-ratio', 'memory', 'fetch-replay', 'cached', 'shared-workers', 'shared-memory']
 /** Suites whose figures are not timings (a degraded machine does not skew them). */
 export const UNTIMED = new Set(['hit-ratio'])
 

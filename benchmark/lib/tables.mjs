@@ -2,6 +2,7 @@
 // the end of its run and what benchmark/report.mjs puts in the README, from
 // one function per suite.
 import { fmt } from './common.mjs'
+import { SHARED_TABLES } from './shared-reports.mjs'
 
 const sizeLabel = (n) => `${n.toLocaleString('en-US')} keys`
 
@@ -111,7 +112,7 @@ function cached(result) {
   }))
 }
 
-const BY_SUITE = { latency, 'moka-py': mokaPy, 'hit-ratio': hitRatio, memory, 'fetch-replay': fetchReplay, cached }
+const BY_SUITE = { latency, 'moka-py': mokaPy, 'hit-ratio': hitRatio, memory, 'fetch-replay': fetchReplay, cached, ...SHARED_TABLES }
 
 /** The tables of a result file. */
 export function tablesOf(result) {

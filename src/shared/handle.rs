@@ -1,0 +1,359 @@
+//! A handle: one thread's methods on a shared cache.
+//!
+//! `open` returns an object of plain functions; each owns a reference to the
+//! handle (no `napi_unwrap` per call, and a function that outlives its object
+//! still points at live memory). `close` drops the handle's reference to the
+//! cache at once; the functions then throw. When the functions are collected,
+//! or the thread's environment is torn down, the handle is dropped too.
+
+use std::cell::{Ref, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use napi::sys::{self, napi_value};
+
+use super::cache::{byte_weight, Options, SharedCache};
+use super::flight::Outcome;
+use super::flight::{Acquired, Waiter};
+use super::js::{callback, EnvExt};
+use super::key::KeyBuf;
+use super::port::Port;
+use super::registry;
+use super::snapshot::Snapshot;
+use super::ticket::Tickets;
+use super::value::{EntryTimes, Value, SERIALIZED};
+use crate::ffi::{range_error, type_error, Args, Callback, Env, JsError, JsResult};
+
+/// moka refuses durations longer than 1000 years.
+pub const MAX_MS: f64 = 1000.0 * 365.0 * 24.0 * 3600.0 * 1000.0;
+
+pub struct Handle {
+    name: String,
+    cache: RefCell<Option<Arc<SharedCache>>>,
+    port: Arc<Port>,
+    subscribed: bool,
+    /// Loads this handle runs; closing it abandons them.
+    tickets: Tickets,
+}
+
+impl Handle {
+    fn cache(&self) -> JsResult<Ref<'_, Arc<SharedCache>>> {
+        Ref::filter_map(self.cache.borrow(), Option::as_ref)
+            .map_err(|_| JsError::Internal(format!("SharedMoka {:?} is closed", self.name)))
+    }
+
+    fn close(&self) {
+        self.tickets.clear();
+        if let Some(cache) = self.cache.borrow_mut().take() {
+            if self.subscribed {
+                cache.unsubscribe(&self.port);
+            }
+        }
+        self.port.close();
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// A duration argument in milliseconds: `undefined` or a number in (0, 1000 years].
+pub fn duration_arg(env: Env, v: napi_value, name: &str) -> JsResult<Option<f64>> {
+    if env.is_undefined(v)? {
+        return Ok(None);
+    }
+    let ms = env.get_f64(v, name)?;
+    if !(ms > 0.0 && ms <= MAX_MS) {
+        return range_error(format!(
+            "{name} must be a positive number of milliseconds, at most 1000 years; got {ms}"
+        ));
+    }
+    Ok(Some(ms))
+}
+
+/// Reads the value to store under `key` from `args[at..at + 4]`
+/// (`value, kind, ttl?, tti?`) and checks it against the cache's capacity.
+pub fn value_arg<const N: usize>(
+    env: Env,
+    args: &Args<N>,
+    at: usize,
+    cache: &SharedCache,
+    key: &[u8],
+) -> JsResult<Value> {
+    let kind = env.get_f64(env.arg(args, at + 1)?, "kind")?;
+    if !(0.0..=255.0).contains(&kind) || kind.fract() != 0.0 {
+        return range_error(format!("unknown value kind {kind}"));
+    }
+    let times = EntryTimes {
+        ttl: duration_arg(env, env.arg(args, at + 2)?, "ttl")?,
+        tti: duration_arg(env, env.arg(args, at + 3)?, "tti")?,
+    };
+    if !cache.options.per_entry && (times.ttl.is_some() || times.tti.is_some()) {
+        return type_error("per-entry ttl/tti need a cache created with perEntryExpiry: true");
+    }
+    let value = Value::read(env, env.arg(args, at)?, kind as u8, times)?;
+    if cache.options.weigh_bytes {
+        let weight = byte_weight(key, &value);
+        let limit = cache.options.max_capacity.min(u32::MAX as u64);
+        if weight > limit {
+            return range_error(format!(
+                "value too large: {weight} bytes with its key, more than {} (maxCapacity{})",
+                limit,
+                if limit < cache.options.max_capacity {
+                    " or the 2^32 - 1 weight limit"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    Ok(value)
+}
+
+fn key_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<KeyBuf> {
+    let mut key = KeyBuf::default();
+    key.read(env, env.arg(args, 0)?)?;
+    Ok(key)
+}
+
+fn value_or_undefined(env: Env, value: Option<Value>) -> JsResult<napi_value> {
+    match value {
+        Some(v) => v.to_js(env),
+        None => env.undefined(),
+    }
+}
+
+// get(key) -> value | undefined
+callback!(get, Handle, 1, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    value_or_undefined(env, handle.cache()?.get(key.as_slice()))
+});
+
+// has(key) -> boolean; not a read: no popularity, no idle reset.
+callback!(has, Handle, 1, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    env.boolean(handle.cache()?.contains(key.as_slice()))
+});
+
+// set(key, value, kind, ttl?, tti?)
+callback!(set, Handle, 5, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    let cache = handle.cache()?;
+    let value = value_arg(env, &args, 1, &cache, key.as_slice())?;
+    cache.insert(key.to_key(), value);
+    env.undefined()
+});
+
+// setIfAbsent(key, value, kind, ttl?, tti?) -> the value already there | undefined (stored)
+callback!(set_if_absent, Handle, 5, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    let cache = handle.cache()?;
+    let value = value_arg(env, &args, 1, &cache, key.as_slice())?;
+    value_or_undefined(env, cache.insert_if_absent(key.to_key(), value))
+});
+
+// delete(key) -> boolean
+callback!(delete, Handle, 1, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    env.boolean(handle.cache()?.remove(key.as_slice()).is_some())
+});
+
+// take(key) -> the removed value | undefined
+callback!(take, Handle, 1, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    let removed = handle.cache()?.remove(key.as_slice());
+    value_or_undefined(env, removed)
+});
+
+callback!(clear, Handle, 0, |env, handle, _args| {
+    handle.cache()?.clear();
+    env.undefined()
+});
+
+callback!(run_pending_tasks, Handle, 0, |env, handle, _args| {
+    handle.cache()?.run_pending_tasks();
+    env.undefined()
+});
+
+// size() -> entry count after pending maintenance has run.
+callback!(size, Handle, 0, |env, handle, _args| {
+    let cache = handle.cache()?;
+    cache.run_pending_tasks();
+    env.double(cache.entry_count() as f64)
+});
+
+callback!(weighted_size, Handle, 0, |env, handle, _args| {
+    let cache = handle.cache()?;
+    cache.run_pending_tasks();
+    env.double(cache.weighted_size() as f64)
+});
+
+// stats() -> Float64Array [hits, misses, expired, explicit, replaced, size]
+callback!(stats, Handle, 0, |env, handle, _args| {
+    env.float64_array(&handle.cache()?.stats())
+});
+
+// inFlight() -> loads running now, from every thread.
+callback!(in_flight, Handle, 0, |env, handle, _args| {
+    env.double(handle.cache()?.flights.len() as f64)
+});
+
+// snapshot() -> the live entries now, as a snapshot object.
+callback!(snapshot, Handle, 0, |env, handle, _args| {
+    let cache = Arc::clone(&*handle.cache()?);
+    Snapshot::to_js(env, cache)
+});
+
+// acquire(key, wait) -> the cached value | a ticket (a number) to run the
+// load | null when registered as waiter `wait` of a load running elsewhere.
+// Not counted as a read: `fetch` has counted its `get`.
+callback!(acquire, Handle, 2, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    let wait = env.get_f64(env.arg(&args, 1)?, "wait")?;
+    if !(0.0..=u32::MAX as f64).contains(&wait) || wait.fract() != 0.0 {
+        return range_error("wait must be an integer in [0, 2^32)");
+    }
+    let cache = Arc::clone(&*handle.cache()?);
+    let port = &handle.port;
+    let acquired = cache.flights.acquire(
+        key.as_slice(),
+        || cache.peek(key.as_slice()),
+        || Waiter {
+            port: Arc::clone(port),
+            wait: wait as u32,
+        },
+    );
+    match acquired {
+        Acquired::Hit(value) => value.to_js(env),
+        Acquired::Wait => {
+            port.wait_registered(env)?;
+            env.null()
+        }
+        Acquired::Load(flight) => {
+            let ticket = handle.tickets.issue(cache, key.to_key(), flight);
+            env.double(ticket as f64)
+        }
+    }
+});
+
+fn ticket_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<u32> {
+    env.get_u32(env.arg(args, 0)?, "ticket")
+}
+
+// resolve(ticket, value, kind, ttl?, tti?, store) -> undefined: stores the
+// value (unless `store` is false) and hands it to the waiters. A value that
+// cannot be stored throws and leaves the ticket unfinished.
+callback!(resolve, Handle, 6, |env, handle, args| {
+    let id = ticket_arg(env, &args)?;
+    let value = handle
+        .tickets
+        .with(id, |t| value_arg(env, &args, 1, &t.cache, &t.key))?;
+    let store = env.flag(env.arg(&args, 5)?, "store")?;
+    handle.tickets.take(id)?.resolve(value, store);
+    env.undefined()
+});
+
+// reject(ticket, error: Uint8Array of serialized bytes) -> undefined
+callback!(reject, Handle, 2, |env, handle, args| {
+    let id = ticket_arg(env, &args)?;
+    let error = env.read_uint8_array(env.arg(&args, 1)?, "error", |len, copy| {
+        Value::build(SERIALIZED, EntryTimes::default(), len, copy)
+    })?;
+    handle.tickets.take(id)?.finish(Outcome::Failed(error));
+    env.undefined()
+});
+
+// abandon(ticket) -> undefined: the waiters retry (one of them loads).
+callback!(abandon, Handle, 1, |env, handle, args| {
+    handle
+        .tickets
+        .take(ticket_arg(env, &args)?)?
+        .finish(Outcome::Retry);
+    env.undefined()
+});
+
+callback!(close, Handle, 0, |env, handle, _args| {
+    handle.close();
+    env.undefined()
+});
+
+const METHODS: &[(&str, Callback)] = &[
+    ("get", get),
+    ("has", has),
+    ("set", set),
+    ("setIfAbsent", set_if_absent),
+    ("delete", delete),
+    ("take", take),
+    ("clear", clear),
+    ("runPendingTasks", run_pending_tasks),
+    ("size", size),
+    ("weightedSize", weighted_size),
+    ("stats", stats),
+    ("inFlight", in_flight),
+    ("snapshot", snapshot),
+    ("acquire", acquire),
+    ("resolve", resolve),
+    ("reject", reject),
+    ("abandon", abandon),
+    ("close", close),
+];
+
+fn options_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<Options> {
+    let capacity = env.get_f64(env.arg(args, 1)?, "maxCapacity")?;
+    if !(capacity >= 0.0 && capacity <= 2f64.powi(53) && capacity.fract() == 0.0) {
+        return range_error(format!(
+            "maxCapacity must be an integer ≥ 0, got {capacity}"
+        ));
+    }
+    let flag = |i, name| env.flag(env.arg(args, i)?, name);
+    Ok(Options {
+        max_capacity: capacity as u64,
+        ttl: duration_arg(env, env.arg(args, 2)?, "ttl")?,
+        tti: duration_arg(env, env.arg(args, 3)?, "tti")?,
+        lru: flag(4, "lru")?,
+        weigh_bytes: flag(5, "weighBytes")?,
+        serializer: {
+            let format = env.get_u32(env.arg(args, 6)?, "serializer")?;
+            u8::try_from(format)
+                .or_else(|_| range_error("serializer must be a format code below 256"))?
+        },
+        notify: flag(7, "notify")?,
+        per_entry: flag(8, "perEntryExpiry")?,
+    })
+}
+
+// open(name, maxCapacity, ttl, tti, lru, weighBytes, serializer, notify,
+// perEntryExpiry, dispatch) -> the methods of a new handle on the cache named
+// `name`. `dispatch(batch)` receives, on this thread, what other threads deliver.
+callback!(open, (), 10, |env, _unit, args| {
+    let name_value = env.arg(&args, 0)?;
+    if env.type_of(name_value)? != sys::ValueType::napi_string {
+        return type_error("name must be a string");
+    }
+    let mut name = Vec::new();
+    env.string_utf16(name_value, &mut name)?;
+    if name.is_empty() {
+        return type_error("name must not be empty");
+    }
+    let options = options_arg(env, &args)?;
+    let dispatch = env.arg(&args, 9)?;
+    if env.type_of(dispatch)? != sys::ValueType::napi_function {
+        return type_error("dispatch must be a function");
+    }
+    let notify = options.notify;
+    let cache = registry::open(name, options)?;
+    let port = Port::open(env, dispatch)?;
+    if notify {
+        cache.subscribe(&port);
+    }
+    let handle = Rc::new(Handle {
+        name: cache.name.clone(),
+        cache: RefCell::new(Some(cache)),
+        port,
+        subscribed: notify,
+        tickets: Tickets::default(),
+    });
+    env.methods(&handle, METHODS)
+});

@@ -1,0 +1,172 @@
+// `cached(fn, { shared: 'name' })`: memoizing through a `SharedMoka`, so that
+// a function decorated the same way in every worker loads each key once per
+// process (async functions: one load per key across threads, as `fetch`).
+
+import { argsId } from './args'
+import { describe, Duration, toMillis } from './duration'
+import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
+import type { SetOptions } from './options'
+import { optionalFunction } from './options'
+import type { SharedKey } from './shared-native'
+import { SharedMoka } from './shared'
+import type { SerializerOption } from './tiered/serializer'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFunction = (this: any, ...args: any[]) => any
+
+export interface SharedCachedOptions<A extends readonly unknown[] = unknown[], R = unknown> {
+  /** Name of the `SharedMoka` holding the results; every thread using it must pass the same options. */
+  shared: string
+  /** Entries (or bytes with `weigher: 'bytes'`) to keep. Default 1000. */
+  maxCapacity?: number
+  /** Time to live of a result: a duration, or a function of the result (≤ 0: not cached). */
+  ttl?: EntryTtl<Awaited<R>>
+  tti?: Duration
+  policy?: 'tinyLfu' | 'lru'
+  weigher?: 'bytes'
+  serializer?: SerializerOption<Awaited<R>>
+  /** The cache key of a call (a string, number, bigint or boolean). Default: a canonical string of the arguments, which must then be primitives. */
+  key?: (...args: A) => SharedKey
+  /** Async functions: rejects the callers of this thread after this long, and lets another thread load. */
+  timeout?: Duration
+}
+
+/** Counters of one shared cached function, on this thread. */
+export interface SharedCacheInfo {
+  /** Calls answered from the cache. */
+  hits: number
+  /** Calls that found nothing cached (and loaded, or waited for a load). */
+  misses: number
+  hitRate: number
+  /** Calls of the wrapped function on this thread. */
+  loads: number
+  /** Calls of the wrapped function that threw or rejected. */
+  errors: number
+  /** Entries in the shared cache (every thread's). */
+  size: number
+  maxCapacity: number
+  /** Loads running now, in every thread. */
+  inFlight: number
+}
+
+export type SharedCachedFunction<F extends AnyFunction> = F & {
+  /** The shared cache holding the results (resolved values for async functions). */
+  readonly cache: SharedMoka<SharedKey, Awaited<ReturnType<F>>>
+  cacheInfo(): SharedCacheInfo
+  /** Empties the shared cache, for every thread, and resets this thread's counters. */
+  cacheClear(): void
+  /** Drops the result for these arguments, for every thread. */
+  invalidate(...args: Parameters<F>): boolean
+  readonly uncached: F
+}
+
+const OPTIONS = ['shared', 'maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'serializer', 'key', 'timeout']
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+/** The key of a call without a `key` option: the canonical string of its (primitive) arguments. */
+function argumentsKey(args: readonly unknown[]): string {
+  for (const arg of args) {
+    if (arg !== null && (typeof arg === 'object' || typeof arg === 'function' || typeof arg === 'symbol')) {
+      throw new TypeError(
+        `a function cached in a SharedMoka takes primitive arguments only (objects are not the same across threads), got ${describe(arg)}; give a key option`,
+      )
+    }
+  }
+  return argsId(args)
+}
+
+/** Whether `cached` options ask for a shared cache. */
+export function isShared(options: unknown): options is Record<string, unknown> {
+  return typeof options === 'object' && options !== null && (options as { shared?: unknown }).shared !== undefined
+}
+
+export function cachedShared<F extends AnyFunction>(fn: F, options: Record<string, unknown>): SharedCachedFunction<F> {
+  if (typeof options.shared !== 'string' || options.shared === '') {
+    throw new TypeError(`shared must be the name of a SharedMoka (a non-empty string), got ${describe(options.shared)}`)
+  }
+  for (const name of Object.keys(options)) {
+    if (!OPTIONS.includes(name)) {
+      throw new TypeError(`option ${JSON.stringify(name)} is not supported with shared (supported: ${OPTIONS.join(', ')})`)
+    }
+  }
+  const ttlFunction = typeof options.ttl === 'function' ? (options.ttl as (value: unknown) => Duration | undefined) : undefined
+  const maxCapacity = (options.maxCapacity ?? 1000) as number
+  const cache = new SharedMoka<SharedKey, unknown>({
+    name: options.shared as string,
+    maxCapacity,
+    ttl: ttlFunction === undefined ? (options.ttl as Duration | undefined) : undefined,
+    tti: options.tti as Duration | undefined,
+    policy: options.policy as 'tinyLfu' | 'lru' | undefined,
+    weigher: options.weigher as 'bytes' | undefined,
+    serializer: options.serializer as SerializerOption<unknown> | undefined,
+    perEntryExpiry: ttlFunction !== undefined,
+  })
+  const keyFn = optionalFunction(options.key, 'key') as ((...args: unknown[]) => SharedKey) | undefined
+  const timeout = toMillis(options.timeout, 'timeout')
+  const entryTtl = ttlFunction as EntryTtl<unknown> | undefined
+  let asyncResults = (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction'
+  let n = { hits: 0, misses: 0, loads: 0, errors: 0 }
+
+  const keyOf = (args: unknown[]): SharedKey => (keyFn === undefined ? argumentsKey(args) : keyFn(...args))
+
+  const load = (thisArg: unknown, args: unknown[]) => (): unknown => {
+    n.loads++
+    try {
+      const result = fn.apply(thisArg, args)
+      if (isThenable(result)) return Promise.resolve(result).catch((error: unknown) => (n.errors++, Promise.reject(error)))
+      return result
+    } catch (error) {
+      n.errors++
+      throw error
+    }
+  }
+
+  const wrapper = function (this: unknown, ...args: unknown[]): unknown {
+    const key = keyOf(args)
+    const value = cache.get(key, ABSENT)
+    if (value !== ABSENT) {
+      n.hits++
+      return asyncResults ? Promise.resolve(value) : value
+    }
+    n.misses++
+    if (asyncResults) return cache.fetch(key, load(this, args), { ttl: entryTtl, timeout })
+    const result = load(this, args)()
+    if (isThenable(result)) {
+      // A function that turned out async: from now on every miss is a cross-thread fetch.
+      asyncResults = true
+      return cache.fetch(key, () => result, { ttl: entryTtl, timeout })
+    }
+    const set: SetOptions | undefined | typeof SKIP = entryOptions(entryTtl, undefined, result)
+    if (set === SKIP) return result
+    if (set === undefined) return cache.getWith(key, () => result)
+    cache.set(key, result, set)
+    return result
+  }
+
+  Object.defineProperties(wrapper, {
+    name: { value: fn.name, configurable: true },
+    length: { value: fn.length, configurable: true },
+    cache: { value: cache, enumerable: true },
+    uncached: { value: fn, enumerable: true },
+  })
+  return Object.assign(wrapper, {
+    cacheInfo(): SharedCacheInfo {
+      const calls = n.hits + n.misses
+      return { ...n, hitRate: calls === 0 ? 0 : n.hits / calls, size: cache.size, maxCapacity, inFlight: cache.loadsInFlight }
+    },
+    cacheClear(): void {
+      cache.clear()
+      n = { hits: 0, misses: 0, loads: 0, errors: 0 }
+    },
+    invalidate(...args: unknown[]): boolean {
+      return cache.delete(keyOf(args))
+    },
+  }) as unknown as SharedCachedFunction<F>
+}

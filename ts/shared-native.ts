@@ -1,0 +1,82 @@
+// The addon's `SharedMoka` surface (`src/shared/`), as the generated loader
+// exposes it. Only this module loads it for the shared cache.
+
+/** A value as the addon hands it back: a copy, decoded by `Codec#decode`. */
+export type RawValue = string | Uint8Array | ArrayBuffer
+
+/** A snapshot of the live entries (see `src/shared/snapshot.rs`). */
+export interface NativeSnapshot {
+  length(): number
+  key(i: number): SharedKey
+  value(i: number): RawValue
+  /** Removes entry `i` only while the cache still holds that very value. */
+  removeIfUnchanged(i: number): boolean
+}
+
+/** One thread's handle on a shared cache (see `src/shared/handle.rs`). */
+export interface NativeHandle {
+  get(key: SharedKey): RawValue | undefined
+  has(key: SharedKey): boolean
+  set(key: SharedKey, value: string | Uint8Array, kind: number, ttlMs?: number, ttiMs?: number): void
+  /** Stores unless a live entry exists; returns that entry's value, or undefined when it stored. */
+  setIfAbsent(key: SharedKey, value: string | Uint8Array, kind: number, ttlMs?: number, ttiMs?: number): RawValue | undefined
+  delete(key: SharedKey): boolean
+  /** Removes and returns the value. */
+  take(key: SharedKey): RawValue | undefined
+  clear(): void
+  runPendingTasks(): void
+  size(): number
+  weightedSize(): number
+  /** `[hits, misses, expired, explicit, replaced, size]`; removals are NaN when not counted. */
+  stats(): Float64Array
+  /** Loads running now, from every thread. */
+  inFlight(): number
+  snapshot(): NativeSnapshot
+  /**
+   * The cached value, a ticket (a number: the right and the duty to finish
+   * the load, see `src/shared/ticket.rs`), or null: registered as waiter
+   * `wait` of a load running elsewhere.
+   */
+  acquire(key: SharedKey, wait: number): RawValue | number | null
+  /** Stores the value (unless `store` is false) and hands it to the waiters of every thread. */
+  resolve(ticket: number, value: string | Uint8Array, kind: number, ttlMs: number | undefined, ttiMs: number | undefined, store: boolean): void
+  /** Hands the waiters a serialized rejection. */
+  reject(ticket: number, error: Uint8Array): void
+  /** The waiters retry; one of them loads. */
+  abandon(ticket: number): void
+  close(): void
+}
+
+interface SharedBinding {
+  open(
+    name: string,
+    maxCapacity: number,
+    ttlMs: number | undefined,
+    ttiMs: number | undefined,
+    lru: boolean,
+    weighBytes: boolean,
+    /** The serializer's format code (`Codec#format`). */
+    serializer: number,
+    notify: boolean,
+    perEntryExpiry: boolean,
+    dispatch: (batch: unknown[]) => void,
+  ): NativeHandle
+}
+
+/** Keys a shared cache accepts: primitives that every thread can compare. */
+export type SharedKey = string | number | bigint | boolean
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const shared: SharedBinding = (require('../loader.js') as { sharedBinding(): SharedBinding }).sharedBinding()
+
+/** Value kinds (see `src/shared/value.rs`). */
+export const STRING = 0
+export const BYTES = 2
+export const BUFFER = 3
+export const SERIALIZED = 4
+
+/** What `dispatch` receives: flat `[kind, wait or cause, key, value]` quadruples (see `src/shared/port.rs`). */
+export const LOADED = 0
+export const FAILED = 1
+export const RETRY = 2
+export const REMOVED = 3

@@ -1,0 +1,81 @@
+// Options of `new SharedMoka(...)`, checked once and named when wrong.
+
+import { describe, Duration } from './duration'
+import { RemovalCause, validateOptions } from './options'
+import type { SerializerOption } from './tiered/serializer'
+import type { SharedKey } from './shared-native'
+
+export interface SharedMokaOptions<K extends SharedKey, V> {
+  /**
+   * The cache's name in this process. Every thread (main or worker) that
+   * opens this name gets a handle on the same cache; the first creates it.
+   */
+  name: string
+  /** Bound on the number of entries, or on their bytes with `weigher: 'bytes'`. Required; an integer ≥ 0. */
+  maxCapacity: number
+  /** Time to live: an entry expires this long after it was written. Milliseconds or `'30s'`-style string. */
+  ttl?: Duration
+  /** Time to idle: an entry expires this long after it was last read or written. */
+  tti?: Duration
+  /** Eviction policy: `'tinyLfu'` (default) or `'lru'`, as for `Moka`. */
+  policy?: 'tinyLfu' | 'lru'
+  /** `'bytes'`: `maxCapacity` counts the bytes of keys and values (as stored) instead of entries. */
+  weigher?: 'bytes'
+  /**
+   * Turns values that are neither strings nor `Uint8Array`s into bytes and
+   * back: `'v8'` (default: structured clone, as `postMessage`), `'json'`, or
+   * `{ serialize, deserialize }`. Every thread must pass the same one.
+   */
+  serializer?: SerializerOption<V>
+  /**
+   * Allow per-entry `ttl`/`tti` (`set`, `getWith`, `fetch`), as for `Moka`.
+   * Default `false`: moka is built without per-entry expiry, which is faster,
+   * and per-entry options throw a `TypeError`.
+   */
+  perEntryExpiry?: boolean
+  /**
+   * Called on this thread, asynchronously, once for every entry that leaves
+   * the cache (whichever thread removed it), with a copy of its key and value.
+   * The cache must be created with a listener for any thread to have one.
+   */
+  evictionListener?: (key: K, value: V, cause: RemovalCause) => void
+}
+
+export interface ValidSharedOptions<K extends SharedKey, V> {
+  name: string
+  maxCapacity: number
+  ttl: number | undefined
+  tti: number | undefined
+  lru: boolean
+  weighBytes: boolean
+  serializer: SerializerOption<V> | undefined
+  evictionListener: ((key: K, value: V, cause: RemovalCause) => void) | undefined
+  perEntryExpiry: boolean
+}
+
+const KNOWN: ReadonlySet<string> = new Set(['name', 'maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'serializer', 'evictionListener', 'perEntryExpiry'])
+
+export function validateSharedOptions<K extends SharedKey, V>(options: unknown): ValidSharedOptions<K, V> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object with at least name and maxCapacity, got ${describe(options)}`)
+  }
+  const { name, weigher, serializer, ...common } = options as Record<string, unknown>
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new TypeError(`name must be a non-empty string (the cache's name in this process), got ${describe(name)}`)
+  }
+  if (weigher !== undefined && weigher !== 'bytes') {
+    throw new TypeError(`weigher must be 'bytes' (a shared cache weighs the bytes it stores), got ${describe(weigher)}`)
+  }
+  const v = validateOptions<K, V>(common, KNOWN)
+  return {
+    name,
+    maxCapacity: v.maxCapacity,
+    ttl: v.ttl,
+    tti: v.tti,
+    lru: v.lru,
+    weighBytes: weigher === 'bytes',
+    serializer: serializer as SerializerOption<V> | undefined,
+    evictionListener: v.evictionListener,
+    perEntryExpiry: v.perEntryExpiry,
+  }
+}

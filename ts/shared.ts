@@ -1,0 +1,273 @@
+import { describe } from './duration'
+import { checkFetchOptions, FetchOptions } from './fetch'
+import { Keying } from './keys'
+import type { CacheStats } from './moka'
+import { checkPerEntry, entryExpiry } from './options'
+import type { SetOptions } from './options'
+import { Codec } from './shared-codec'
+import { loadShared, LoadContext, SharedLoader } from './shared-fetch'
+import { Inbox } from './shared-inbox'
+import { NativeHandle, shared, SharedKey, STRING } from './shared-native'
+import { SharedMokaOptions, validateSharedOptions } from './shared-options'
+import { abortReason, Flights } from './singleflight'
+
+/**
+ * `stats()` of a shared cache: counts of every thread. Removals are known
+ * only to a cache created with an `evictionListener` (moka reports them to a
+ * listener only); otherwise `removed` and `evictions` are undefined.
+ */
+export interface SharedCacheStats extends Omit<CacheStats, 'removed'> {
+  removed: number | undefined
+}
+
+/** A key is checked where a JS structure would take it before the addon sees it. */
+function checkKey(key: unknown): asserts key is SharedKey {
+  const t = typeof key
+  if (t !== 'string' && t !== 'number' && t !== 'bigint' && t !== 'boolean') {
+    throw new TypeError(`key must be a string, number, bigint or boolean, got ${key === null ? 'null' : t}`)
+  }
+}
+
+/**
+ * One moka cache for the whole process: every thread (main and
+ * `worker_threads`) that constructs a `SharedMoka` with the same `name` gets
+ * a handle on the same native cache, which lives while any handle does.
+ *
+ * Keys are strings, numbers, bigints and booleans (`Map` equality). Values
+ * are held as bytes in native memory, off the V8 heap: strings and
+ * `Uint8Array`s/`Buffer`s as they are, anything else through `v8.serialize`
+ * (or the `serializer` option). Reads return a copy.
+ */
+export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements Iterable<[K, V]> {
+  readonly #native: NativeHandle
+  readonly #name: string
+  readonly #codec: Codec<V>
+  readonly #inbox: Inbox<K, V>
+  readonly #flights = new Flights(new Keying())
+  readonly #load: LoadContext<K, V>
+  readonly #perEntryExpiry: boolean
+  #closed = false
+
+  constructor(options: SharedMokaOptions<K, V>) {
+    const o = validateSharedOptions<K, V>(options)
+    this.#name = o.name
+    this.#codec = new Codec(o.serializer)
+    this.#inbox = new Inbox(this.#codec, o.evictionListener)
+    this.#perEntryExpiry = o.perEntryExpiry
+    this.#native = shared.open(
+      o.name,
+      o.maxCapacity,
+      o.ttl,
+      o.tti,
+      o.lru,
+      o.weighBytes,
+      this.#codec.format,
+      o.evictionListener !== undefined,
+      o.perEntryExpiry,
+      this.#inbox.dispatch,
+    )
+    this.#load = { native: this.#native, codec: this.#codec, inbox: this.#inbox }
+  }
+
+  /** The cache's name in this process. */
+  get name(): string {
+    return this.#name
+  }
+
+  /** A copy of the value of `key`, or `fallback` when absent or expired. A read: counts a hit or miss. */
+  get(key: K): V | undefined
+  get(key: K, fallback: V): V
+  get(key: K, fallback?: V): V | undefined {
+    const raw = this.#native.get(key)
+    if (raw === undefined) return fallback
+    return typeof raw === 'string' ? (raw as V) : this.#codec.decode(raw)
+  }
+
+  /** Whether `key` has a live entry. Not a read: no popularity, no idle reset. */
+  has(key: K): boolean {
+    return this.#native.has(key)
+  }
+
+  /**
+   * Stores a copy of `value` under `key`, with optional per-entry `ttl`/`tti`
+   * (they can shorten the cache's, not extend them; they need
+   * `perEntryExpiry: true`). Returns the cache.
+   * A value that cannot be serialized, or larger than the whole cache with
+   * `weigher: 'bytes'`, throws and changes nothing.
+   */
+  set(key: K, value: V, options?: SetOptions): this {
+    const { ttl, tti } = entryExpiry(options, this.#perEntryExpiry, 'set')
+    if (typeof value === 'string') {
+      this.#native.set(key, value, STRING, ttl, tti)
+    } else {
+      const kind = this.#codec.kind(value)
+      this.#native.set(key, this.#codec.payload(value, kind), kind, ttl, tti)
+    }
+    return this
+  }
+
+  /**
+   * The value of `key`; when absent, `init(key)` computes it on this thread
+   * and it is stored unless another thread stored one first, which is then
+   * returned, with the per-entry `ttl`/`tti` given. Synchronous code cannot
+   * wait for another thread: use `fetch` for one load per key across threads.
+   */
+  getWith(key: K, init: (key: K) => V, options?: SetOptions): V {
+    if (typeof init !== 'function') throw new TypeError(`init must be a function, got ${describe(init)}`)
+    const { ttl, tti } = entryExpiry(options, this.#perEntryExpiry, 'getWith')
+    const raw = this.#native.get(key)
+    if (raw !== undefined) return this.#codec.decode(raw)
+    const value = init(key)
+    const kind = this.#codec.kind(value)
+    const existing = this.#native.setIfAbsent(key, this.#codec.payload(value, kind), kind, ttl, tti)
+    return existing === undefined ? value : this.#codec.decode(existing)
+  }
+
+  /**
+   * The value of `key`, or else `loader(key, { signal })`'s, stored and
+   * returned. Concurrent calls for one key, from every thread, run one
+   * loader; the others wait without blocking their event loop and get a
+   * copy of its value, or its rejection (a structured clone of the error).
+   * If the loading thread exits, is terminated, or stops waiting (its
+   * `timeout`, or all its callers aborted), a waiting thread loads instead.
+   * `signal` and `timeout` work as for `Moka#fetch`; the caller that runs
+   * the loader gets its value itself, the others a copy.
+   */
+  fetch(key: K, loader: SharedLoader<K, V>, options?: FetchOptions<V>): Promise<V> {
+    checkKey(key)
+    if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${describe(loader)}`)
+    const { signal, timeout, ttl, tti } = checkFetchOptions<V>(options)
+    checkPerEntry(ttl !== undefined || tti !== undefined, this.#perEntryExpiry, 'fetch')
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    const raw = this.#native.get(key)
+    if (raw !== undefined) return Promise.resolve(this.#codec.decode(raw))
+    const running = this.#flights.get<V>(key)
+    if (running !== undefined) return running.join(signal, timeout)
+    const flight = this.#flights.start<V>(key, {
+      // Without a timeout, and with a first caller that cannot leave, the load's signal never aborts.
+      attempt: (loadSignal) => loadShared(this.#load, key, loader, { ttl, tti }, loadSignal, timeout !== undefined || signal !== undefined),
+      timeout,
+      // The attempt stores the value itself, before other threads learn it.
+      onValue: () => {},
+    })
+    return flight.join(signal)
+  }
+
+  /** Removes `key`; true if it had a live entry. */
+  delete(key: K): boolean {
+    return this.#native.delete(key)
+  }
+
+  /** Removes `key` and returns (a copy of) its value, undefined when absent. */
+  remove(key: K): V | undefined {
+    const raw = this.#native.take(key)
+    return raw === undefined ? undefined : this.#codec.decode(raw)
+  }
+
+  /** Removes every entry now. Writes racing with it from other threads may survive it. */
+  clear(): void {
+    this.#native.clear()
+  }
+
+  /** Runs moka's pending maintenance: evictions, expirations, notifications. */
+  runPendingTasks(): void {
+    this.#native.runPendingTasks()
+  }
+
+  /** Number of entries, after pending maintenance has run. */
+  get size(): number {
+    return this.#native.size()
+  }
+
+  /** Total weight (bytes of keys and values with `weigher: 'bytes'`, else entries), after pending maintenance. */
+  get weightedSize(): number {
+    return this.#native.weightedSize()
+  }
+
+  /**
+   * Removes every entry for which `predicate(key, value)` is true; returns
+   * how many. The predicate runs on this thread, on a snapshot, never while
+   * the cache is locked; an entry replaced or removed meanwhile (by any
+   * thread) is spared.
+   */
+  invalidateIf(predicate: (key: K, value: V) => boolean): number {
+    if (typeof predicate !== 'function') throw new TypeError(`predicate must be a function, got ${describe(predicate)}`)
+    const snapshot = this.#native.snapshot()
+    let removed = 0
+    for (let i = 0, n = snapshot.length(); i < n; i++) {
+      if (!predicate(snapshot.key(i) as K, this.#codec.decode(snapshot.value(i)))) continue
+      if (snapshot.removeIfUnchanged(i)) removed++
+    }
+    return removed
+  }
+
+  /** `[key, value]` pairs (copies) of the live entries, from a snapshot taken when iteration starts. */
+  *entries(): IterableIterator<[K, V]> {
+    const snapshot = this.#native.snapshot()
+    for (let i = 0, n = snapshot.length(); i < n; i++) {
+      yield [snapshot.key(i) as K, this.#codec.decode(snapshot.value(i))]
+    }
+  }
+
+  *keys(): IterableIterator<K> {
+    const snapshot = this.#native.snapshot()
+    for (let i = 0, n = snapshot.length(); i < n; i++) yield snapshot.key(i) as K
+  }
+
+  *values(): IterableIterator<V> {
+    for (const [, value] of this.entries()) yield value
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries()
+  }
+
+  /** Calls `callback(value, key, cache)` for each live entry, like `Map#forEach`. */
+  forEach(callback: (value: V, key: K, cache: this) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this)
+  }
+
+  /** Counters of every thread since the cache was created; `evictions` when it has an `evictionListener`. */
+  stats(): SharedCacheStats {
+    const [hits, misses, expired, explicit, replaced, size] = this.#native.stats()
+    const counted = !Number.isNaN(expired)
+    return {
+      hits,
+      misses,
+      hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+      removed: counted ? expired + explicit + replaced + size : undefined,
+      evictions: counted ? { expired, explicit, replaced, size } : undefined,
+    }
+  }
+
+  /** Loads running now, from every thread. */
+  get loadsInFlight(): number {
+    return this.#native.inFlight()
+  }
+
+  /** Whether `close()` was called on this handle. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Drops this handle: its methods throw from now on, its pending `fetch`
+   * waits reject, its listener gets nothing more. The cache itself lives
+   * while another handle (any thread) does. A handle that is garbage
+   * collected, or whose worker exits, is dropped the same way.
+   */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#native.close()
+    this.#inbox.rejectAll(new Error(`SharedMoka ${JSON.stringify(this.#name)} is closed`))
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'SharedMoka'
+  }
+}
