@@ -5,7 +5,12 @@
 // every latency figure depends on it, and it is printed beside them.
 import { permutation } from './common.mjs'
 
-const WORKING_SETS = [256 << 10, 4 << 20, 64 << 20]
+/** Working sets and loads per pass: fewer from DRAM, where each costs the most. */
+const WORKING_SETS = [
+  { bytes: 256 << 10, steps: 300_000 },
+  { bytes: 4 << 20, steps: 200_000 },
+  { bytes: 64 << 20, steps: 100_000 },
+]
 const LINE_INTS = 16 // 64-byte cache lines of Int32
 
 /**
@@ -67,11 +72,11 @@ export function judge(loads, lscpu) {
 }
 
 /**
- * Measures the three working sets (best of 3 passes of `steps` loads, after
- * a warm-up of `steps` / 5) and judges them: { at, loads, l3Share, verdict }.
+ * Measures the three working sets (best of 3 passes, after a warm-up of a
+ * fifth of a pass) and judges them: { at, loads, l3Share, verdict }.
  */
-export function probeMemory({ lscpu, steps = 300_000 } = {}) {
-  const loads = WORKING_SETS.map((bytes) => ({ workingSet: label(bytes), nsPerLoad: +chase(bytes, steps).toFixed(1) }))
+export function probeMemory({ lscpu } = {}) {
+  const loads = WORKING_SETS.map(({ bytes, steps }) => ({ workingSet: label(bytes), nsPerLoad: +chase(bytes, steps).toFixed(1) }))
   return { at: new Date().toISOString(), loads, ...judge(loads, lscpu) }
 }
 
