@@ -630,14 +630,23 @@ test('dog-piling: 50 batches of 5 concurrent calls make about one backend call p
     { ttl: 200 },
   )
   const started = Date.now()
+  let last = started
+  let longestGap = 0
   for (let batch = 0; batch < 50; batch++) {
     await sleep(Math.max(0, started + batch * 70 - Date.now()))
+    longestGap = Math.max(longestGap, Date.now() - last)
+    last = Date.now()
     const results = await Promise.all(Array.from({ length: 5 }, () => lookup('hot')))
     // One shared load per batch; a batch that straddles the expiry may also see the old value.
     t.true(new Set(results).size <= 2)
   }
-  t.log(`${backend} backend calls for 250 calls over ${Date.now() - started} ms`)
-  t.true(backend >= 12 && backend <= 25, `${backend} backend calls`)
+  const elapsed = Date.now() - started
+  t.log(`${backend} backend calls for 250 calls over ${elapsed} ms (longest gap between batches ${longestGap} ms)`)
+  // An entry lives 200 ms and the next load starts with the first batch after
+  // that, so loads are at least elapsed / (ttl + load + longest gap): a
+  // stalled machine lengthens gaps, and the bound with them.
+  const atLeast = Math.floor(elapsed / (200 + 10 + longestGap)) - 1
+  t.true(backend >= Math.max(2, atLeast) && backend <= 25, `${backend} backend calls, expected ${Math.max(2, atLeast)} to 25`)
 })
 
 // ─── options are checked when wrapping ──────────────────────────────────────

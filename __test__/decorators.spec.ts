@@ -240,7 +240,9 @@ test('legacy decoration keeps reflect-metadata set on the original method', (t) 
 test('decorating anything but a method throws a TypeError', (t) => {
   const decorator = cached() as unknown as (...args: unknown[]) => unknown
   t.throws(() => decorator(undefined, { kind: 'field', name: 'x' }), { instanceOf: TypeError, message: /methods/ })
-  t.throws(() => decorator({}, 'x', { get: () => 1 }), { instanceOf: TypeError, message: /methods/ })
+  t.throws(() => decorator({}, 'x', { get: () => 1 }), { instanceOf: TypeError, message: '@cached() decorates methods; x is a getter: move its computation into a @cached() method and call that from the getter' })
+  t.throws(() => decorator({}, 'y'), { instanceOf: TypeError, message: '@cached() decorates methods; y is a field' })
+  t.throws(() => decorator({}, 'z', { set: () => {} }), { instanceOf: TypeError, message: '@cached() decorates methods; z is a setter' })
 })
 
 test('a method called without an instance still works, through one shared cache', (t) => {
@@ -258,6 +260,30 @@ test('a method called without an instance still works, through one shared cache'
   t.is(triple(2), 6)
   t.is(triple.call(undefined, 2), 6)
   t.is(Tools.double(2), 4)
+})
+
+test('an ES private method (#name) is cached, and cacheOf finds it (standard decorators)', (t) => {
+  class Prices {
+    loads = 0
+    @cached()
+    #price(id: number): number {
+      this.loads++
+      return id * 10
+    }
+    price(id: number): number {
+      return this.#price(id)
+    }
+    forget(id: number): boolean {
+      return cacheOf(this, this.#price).invalidate(id)
+    }
+  }
+  const prices = new Prices()
+  t.is(prices.price(2), 20)
+  t.is(prices.price(2), 20)
+  t.is(prices.loads, 1)
+  t.true(prices.forget(2))
+  t.is(prices.price(2), 20)
+  t.is(prices.loads, 2)
 })
 
 test('a subclass instance has its own cache; super calls share it', (t) => {

@@ -53,7 +53,7 @@ function thrown(fn: () => unknown): unknown {
   return undefined
 }
 
-test('structuredClone, v8.serialize and postMessage refuse a cache with a DataCloneError', (t) => {
+test('structuredClone, v8.serialize, postMessage and spreading refuse a cache with a DataCloneError', (t) => {
   const cache = new Moka<string, number>({ maxCapacity: 10 })
   cache.set('a', 1)
   const { port1, port2 } = new MessageChannel()
@@ -62,6 +62,7 @@ test('structuredClone, v8.serialize and postMessage refuse a cache with a DataCl
     () => structuredClone({ deep: [cache] }),
     () => serialize(cache),
     () => port1.postMessage({ cache }),
+    () => ({ ...cache }),
   ]
   try {
     for (const attempt of attempts) {
@@ -74,6 +75,7 @@ test('structuredClone, v8.serialize and postMessage refuse a cache with a DataCl
     port1.close()
     port2.close()
   }
+  t.deepEqual(Object.keys(cache), ['[[NativeCache]]'], 'the property that refuses is the only own one')
   t.is(cache.get('a'), 1, 'the cache is intact')
   // What can be sent: the entries.
   t.deepEqual(structuredClone([...cache]), [['a', 1]])

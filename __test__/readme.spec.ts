@@ -34,6 +34,7 @@ import test from 'ava'
 import ts from 'typescript'
 
 import { PACKAGE } from './_helpers'
+import { RedisServer } from './_redis'
 
 const RUNNABLE = new Map([
   ['js', 'mjs'],
@@ -133,6 +134,13 @@ test.after.always(() => rmSync(project, { recursive: true, force: true }))
 const fileOf = (block: Block): string => join(project, `readme-${block.line}.${RUNNABLE.get(block.lang)}`)
 for (const block of runnable) writeFileSync(fileOf(block), `${block.code}\n`)
 
+// The TieredCache examples connect to REDIS_URL: a server of their own, started here.
+let redis: RedisServer | undefined
+test.before(async () => {
+  redis = await RedisServer.start()
+})
+test.after.always(() => redis?.stop())
+
 const TSX = pathToFileURL(require.resolve('tsx')).href
 const PRELOAD = pathToFileURL(join(__dirname, 'fixtures', 'readme-preload.mjs')).href
 const run = promisify(execFile)
@@ -180,7 +188,7 @@ for (const block of runnable) {
     const loader = RUNNABLE.get(block.lang) === 'mts' ? ['--import', TSX] : []
     const { stdout, stderr } = await run(process.execPath, [...loader, '--import', PRELOAD, file], {
       cwd: project,
-      env: { ...process.env, README_RECORD: record },
+      env: { ...process.env, README_RECORD: record, REDIS_URL: redis!.url },
       timeout: 60_000,
     }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
       throw new Error(`README line ${block.line}: the example failed\n${error.stderr ?? error.message}\n${error.stdout ?? ''}`)

@@ -7,7 +7,7 @@ import Redis from 'ioredis'
 
 import { TieredCache } from '../index.js'
 import { trackUnhandledRejections, until } from './_helpers'
-import { Peer, percentile, RedisServer } from './_redis'
+import { Peer, RedisServer, SPEC_TIMEOUT, percentile } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 let server: RedisServer
@@ -76,8 +76,8 @@ for (const processes of [2, 3]) {
 
 test.serial('an instance whose bus connection broke drops its L1 when it resubscribes', async (t) => {
   const namespace = 'bus-resync'
-  const a = new TieredCache<string, number>({ redis: server.url, namespace })
-  const b = new TieredCache<string, number>({ redis: server.url, namespace })
+  const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
+  const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
   await Promise.all([a.ready(), b.ready()])
   try {
     await a.set('k', 1)
@@ -101,8 +101,8 @@ test.serial('an instance whose bus connection broke drops its L1 when it resubsc
 test.serial('forged or malformed bus messages are refused and counted; with an hmacKey, unsigned ones too', async (t) => {
   const namespace = 'bus-forged'
   const hmacKey = 'bus-test-key-0123456789'
-  const a = new TieredCache<string, number>({ redis: server.url, namespace, hmacKey })
-  const b = new TieredCache<string, number>({ redis: server.url, namespace, hmacKey })
+  const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace, hmacKey })
+  const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace, hmacKey })
   await Promise.all([a.ready(), b.ready()])
   try {
     await a.set('k', 1)

@@ -5,7 +5,7 @@ import test from 'ava'
 
 import { cached, TieredCache } from '../index.js'
 import { failure, sleep, trackUnhandledRejections, until } from './_helpers'
-import { RedisServer } from './_redis'
+import { RedisServer, SPEC_TIMEOUT } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 let server: RedisServer
@@ -24,7 +24,7 @@ test.after.always(async () => {
 async function pair() {
   const namespace = `cached${namespaces++}`
   const make = async () => {
-    const cache = new TieredCache<string, any>({ redis: server.url, namespace })
+    const cache = new TieredCache<string, any>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
     caches.push(cache)
     await cache.ready()
     return cache

@@ -6,7 +6,7 @@ import Redis from 'ioredis'
 
 import { TieredCache } from '../index.js'
 import { failure, sleep, trackUnhandledRejections } from './_helpers'
-import { Peer, RedisServer } from './_redis'
+import { Peer, RedisServer, SPEC_TIMEOUT } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 let server: RedisServer
@@ -87,7 +87,7 @@ test.serial('when the holder’s loader fails, a waiter takes over and loads', a
 test.serial('a waiter stops waiting after lock.wait and loads by itself', async (t) => {
   const namespace = 'lock-wait'
   await raw.set(`${namespace}:l:k`, 'someone else', 'PX', 60_000)
-  const cache = new TieredCache<string, string>({ redis: server.url, namespace, lock: { wait: 300 } })
+  const cache = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace, lock: { wait: 300 } })
   await cache.ready()
   try {
     const started = Date.now()
@@ -103,7 +103,7 @@ test.serial('a waiter stops waiting after lock.wait and loads by itself', async 
 
 test.serial('a lock outlives a loader slower than its ttl: the holder renews it', async (t) => {
   const namespace = 'lock-renew'
-  const cache = new TieredCache<string, string>({ redis: server.url, namespace, lock: { ttl: 300 } })
+  const cache = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace, lock: { ttl: 300 } })
   await cache.ready()
   try {
     const loading = cache.fetch('k', async () => {

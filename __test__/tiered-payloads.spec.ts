@@ -6,7 +6,7 @@ import Redis from 'ioredis'
 
 import { PayloadError, TieredCache, TierError } from '../index.js'
 import { trackUnhandledRejections } from './_helpers'
-import { RedisServer } from './_redis'
+import { RedisServer, SPEC_TIMEOUT } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 let server: RedisServer
@@ -31,6 +31,7 @@ async function open(options: Record<string, unknown> = {}) {
   const namespace = `payloads${namespaces++}`
   const refused: TierError[] = []
   const cache = new TieredCache<string, unknown>({
+    timeout: SPEC_TIMEOUT,
     redis: server.url,
     namespace,
     onError: (error) => refused.push(error),

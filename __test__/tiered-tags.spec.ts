@@ -3,7 +3,7 @@ import Redis from 'ioredis'
 
 import { TieredCache } from '../index.js'
 import { trackUnhandledRejections, until } from './_helpers'
-import { Peer, RedisServer } from './_redis'
+import { Peer, RedisServer, SPEC_TIMEOUT } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 let server: RedisServer
@@ -53,7 +53,7 @@ test.serial('invalidateTags in one process drops the tagged entries from Redis a
 
 test.serial('a tag with more members than one batch is drained completely, and its set expires with its entries', async (t) => {
   const namespace = 'tags-large'
-  const cache = new TieredCache<string, number>({ redis: server.url, namespace })
+  const cache = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
   await cache.ready()
   try {
     await Promise.all(Array.from({ length: 2500 }, (_, i) => cache.set(`k${i}`, i, { tags: ['big'], ttl: 60_000 })))
@@ -72,8 +72,8 @@ test.serial('a tag with more members than one batch is drained completely, and i
 
 test.serial('fetch stores tags; an invalidated tag makes the next fetch load again; a foreign member of a tag set is left alone', async (t) => {
   const namespace = 'tags-fetch'
-  const a = new TieredCache<string, string>({ redis: server.url, namespace })
-  const b = new TieredCache<string, string>({ redis: server.url, namespace })
+  const a = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
+  const b = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
   await Promise.all([a.ready(), b.ready()])
   try {
     let loads = 0

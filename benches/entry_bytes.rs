@@ -6,7 +6,7 @@
 //! Run: `cargo bench --bench entry_bytes` (MOKA_ENTRIES=… to change 1M).
 
 use moka_js::core::{Core, Options};
-use moka_js::key::Key;
+use moka_js::Key;
 
 #[path = "common/counting.rs"]
 mod counting;

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
 use moka_js::core::{Core, Extra, Options};
-use moka_js::key::Key;
 use moka_js::value::Deadlines;
+use moka_js::Key;
 
 const OPS: usize = 1_000_000;
 
@@ -135,7 +135,8 @@ fn main() {
     );
     let deadlines = Deadlines::new(None, Some(Duration::from_secs(3600)));
     for &n in &sizes {
-        let configs: [(&str, Box<dyn Fn() -> [f64; 3]>); 4] = [
+        type Run = Box<dyn Fn() -> [f64; 3]>;
+        let configs: [(&str, Run); 4] = [
             (
                 "addon default (no listener)",
                 Box::new(move || addon::<()>(n, false, ())),

@@ -6,7 +6,8 @@
 import { createRequire } from 'node:module'
 import { LRUCache } from 'lru-cache'
 import { Moka } from '../index.mjs'
-import { option } from './lib/common.mjs'
+import { environment, option } from './lib/common.mjs'
+import { describeProbe, probeMemory } from './lib/probe.mjs'
 
 const require = createRequire(import.meta.url)
 const baselineDir = option('baseline', undefined)
@@ -47,19 +48,9 @@ const cases = {
 }
 
 const results = {}
-/** ns per dependent load over a shuffled 4 MiB cycle: ~10–20 ns when L3 serves it, 100+ when it does not. */
-function memoryProbe() {
-  const n = (4 << 20) >> 2
-  const order = picks(n, n).map((x, i) => i)
-  for (let i = n - 1; i > 0; i--) { const j = Math.floor(Math.random() * (i + 1)); [order[i], order[j]] = [order[j], order[i]] }
-  const next = new Uint32Array(n)
-  for (let i = 0; i < n; i++) next[order[i]] = order[(i + 1) % n]
-  let p = 0
-  const t = process.hrtime.bigint()
-  for (let i = 0; i < 2_000_000; i++) p = next[p]
-  return (Number(process.hrtime.bigint() - t) / 2_000_000).toFixed(1) + (p < 0 ? '' : '')
-}
-console.log(`memory-latency probe (4 MiB pointer chase): ${memoryProbe()} ns/load`)
+const { machine } = environment()
+console.log(`${machine.cpus} × ${machine.model}, load ${machine.loadavg.join(' ')}`)
+console.log(describeProbe(probeMemory({ lscpu: machine.lscpu }), 'start'))
 for (const n of SIZES) {
   const keys = Array.from({ length: n }, (_, i) => `key:${i}`)
   const pick = picks(n, OPS)
@@ -83,7 +74,7 @@ for (const n of SIZES) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 const names = Object.keys(contenders)
-console.log(`memory-latency probe after: ${memoryProbe()} ns/load`)
+console.log(describeProbe(probeMemory({ lscpu: machine.lscpu }), 'end'))
 console.log(`\nns/op, median of ${ROUNDS} interleaved rounds [min–max]; ratio = median / moka's`)
 console.log(['keys', 'case', ...names].join(' | '))
 for (const [id, byName] of Object.entries(results)) {

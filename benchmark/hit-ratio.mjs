@@ -229,6 +229,8 @@ function replay(workload, trace, caps) {
     for (const p of POLICIES) if (p.id.startsWith('moka-tinylfu')) row.gapClosed[p.id] = gapShare(row.hitRatio[p.id], row.hitRatio.lru, row.hitRatio.opt)
     if (workload.reference) row.reference = { lru: workload.reference.lru[i], opt: workload.reference.opt[i] }
     rows.push(row)
+    const h = row.hitRatio
+    console.log(`${workload.name} @ ${cap.toLocaleString('en-US')}: ${POLICIES.map((p) => `${p.label} ${fmt.pct(h[p.id])}`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(1)} s)`)
   }
   return { rows, seconds: +((performance.now() - t0) / 1000).toFixed(1) }
 }
@@ -291,20 +293,19 @@ async function main() {
     {
       peers: ['lru-cache'],
       title: 'moka-js hit ratio',
-      describe: ['hit ratio in %; gap closed = (H − H_LRU) / (H_OPT − H_LRU); one line per workload as it completes'],
+      describe: ['hit ratio in %; gap closed = (H − H_LRU) / (H_OPT − H_LRU); one line per workload and capacity as it completes'],
       partial: only !== undefined,
-      timed: false,
     },
     async () => {
       const results = []
       for (const w of all) {
         if (only && !only.includes(w.name)) continue
         const { trace, description } = w.load()
+        console.log(`${w.name}: ${description}`)
         const { rows, seconds } = replay(w, trace, w.caps)
         const result = { name: w.name, kind: w.kind, description, requests: trace.length, unique: new Set(trace).size, published: w.published ?? null, rows, seconds }
         Object.assign(result, checks(result))
-        const series = (id) => rows.map((r) => fmt.pct(r.hitRatio[id])).join(' / ')
-        console.log(`${w.name} (${description}) at ${w.caps.map((c) => c.toLocaleString('en-US')).join(' / ')}: tinyLfu ${series('moka-tinylfu')}; LRU ${series('lru')}; OPT ${series('opt')} (${seconds} s)${result.problems.length ? ` — ${result.problems.length} MISMATCHES` : ''}`)
+        if (result.problems.length) console.log(`${w.name}: MISMATCHES\n  ${result.problems.join('\n  ')}`)
         results.push(result)
       }
       const matched = results.reduce((n, r) => n + r.matchedReference, 0)

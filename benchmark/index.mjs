@@ -7,14 +7,20 @@
 // ignored), or to benchmark/results/ with --update (the reference results
 // the README's tables are generated from: then run `node benchmark/report.mjs --write`).
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { BENCH_DIR, QUICK, ROOT, SUITES, UPDATE, selection } from './lib/common.mjs'
+import { BENCH_DIR, LOCAL_DIR, OUT_DIR, QUICK, ROOT, SUITES, UPDATE, selection } from './lib/common.mjs'
 
 const only = selection('only', SUITES)
 if (!existsSync(join(ROOT, 'lib', 'index.js')) || !existsSync(join(ROOT, 'binding.js'))) {
   console.error('moka-js is not built: run `npm run build` first (or `npm run bench`, which builds)')
   process.exit(1)
+}
+
+/** The probe's verdict in the result a suite wrote since `since` (ms), or null. */
+function verdictSince(name, since) {
+  const file = [OUT_DIR, LOCAL_DIR].map((dir) => join(dir, `${name}${QUICK ? '.quick' : ''}.json`)).find((f) => existsSync(f) && statSync(f).mtimeMs >= since)
+  return file ? JSON.parse(readFileSync(file, 'utf8')).probe?.verdict ?? null : null
 }
 
 const summary = []
@@ -25,7 +31,8 @@ for (const name of SUITES) {
   const t = Date.now()
   const args = ['--expose-gc', join(BENCH_DIR, `${name}.mjs`), ...(QUICK ? ['--quick'] : []), ...(UPDATE ? ['--update'] : [])]
   const r = spawnSync(process.execPath, args, { stdio: 'inherit' })
-  summary.push([name, r.status === 0 ? `ok in ${((Date.now() - t) / 1000).toFixed(0)} s` : `FAILED (exit ${r.status ?? r.signal})`])
+  const verdict = verdictSince(name, t)
+  summary.push([name, `${r.status === 0 ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - t) / 1000).toFixed(0)} s${verdict ? `, memory-latency probe ${verdict}` : ''}`])
   if (r.status !== 0) process.exitCode = 1
 }
 console.log(`\n${'='.repeat(78)}\nall suites in ${((Date.now() - t0) / 1000).toFixed(0)} s`)

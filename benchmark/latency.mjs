@@ -11,12 +11,15 @@
 // from every cache, in rotating order (lib/rounds.mjs). Reported: ns/op as
 // the median over the rounds with its range, and the ratio to lru-cache
 // taken within each round, with its range.
+import { spawnSync } from 'node:child_process'
+import { writeSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { LRUCache } from 'lru-cache'
 import { LRUCache as MnemonistLRU, LRUCacheWithDelete as MnemonistLRUWithDelete } from 'mnemonist'
 import QuickLRU from 'quick-lru'
 import { LRU as TinyLRU } from 'tiny-lru'
 import { Moka } from '../index.mjs'
-import { QUICK, ensureGc, fmt, permutation, randomIndices, selection, settle } from './lib/common.mjs'
+import { QUICK, fmt, option, permutation, randomIndices, selection, settle } from './lib/common.mjs'
 import { ROUNDS, TIMING, interleave, ratioSpread, sampler, spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
@@ -242,24 +245,45 @@ async function runCase(n, kase, data, pool) {
   return { id: kase.id, title: kase.title, keys: n, rows }
 }
 
+/**
+ * One size, in a child process of its own: a size measured after a larger
+ * one in the same process ran on a heap (and a native allocator) fragmented
+ * by the larger one's garbage, and measured up to twice as slow. Progress
+ * lines go to the terminal; the cases' results go back on fd 3.
+ */
+async function child(n, only) {
+  const { cases } = SIZES.find((s) => s.n === n)
+  const selected = CASES.filter((k) => (!cases || cases.includes(k.id)) && (!only || only.includes(k.id)))
+  const data = buildData(n)
+  const pool = cachePool(n, data.keys)
+  const suites = []
+  for (const kase of selected) suites.push(await runCase(n, kase, data, pool))
+  writeSync(3, JSON.stringify(suites))
+}
+
+function measureSize(n) {
+  const args = ['--expose-gc', fileURLToPath(import.meta.url), `--size=${n}`, ...process.argv.slice(2).filter((a) => a !== '--update')]
+  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], maxBuffer: 64 << 20 })
+  if (r.status !== 0) throw new Error(`latency at ${n.toLocaleString('en-US')} keys: child process failed (exit ${r.status ?? r.signal})`)
+  return JSON.parse(r.output[3].toString())
+}
+
 async function main() {
   const only = selection('case', CASES.map((k) => k.id))
+  const size = option('size', null)
+  if (size !== null) return child(Number(size), only)
   await runSuite(
     'latency',
     {
       peers: PEERS,
       title: 'moka-js latency',
-      describe: [`ns/op: median over ${ROUNDS} interleaved rounds (min–max); ratio: ns/op ÷ ${BASELINE}'s in the same round`],
+      describe: [`ns/op: median over ${ROUNDS} interleaved rounds (min–max); ratio: ns/op ÷ ${BASELINE}'s in the same round; one child process per size`],
       partial: only !== undefined,
     },
     async () => {
       const suites = []
       for (const { n, cases } of SIZES) {
-        const selected = CASES.filter((k) => (!cases || cases.includes(k.id)) && (!only || only.includes(k.id)))
-        if (selected.length === 0) continue
-        const data = buildData(n)
-        const pool = cachePool(n, data.keys)
-        for (const kase of selected) suites.push(await runCase(n, kase, data, pool))
+        if (CASES.some((k) => (!cases || cases.includes(k.id)) && (!only || only.includes(k.id)))) suites.push(...measureSize(n))
       }
       const problems = suites.flatMap((s) => s.rows.filter((r) => r.check?.includes('UNEXPECTED')).map((r) => `${s.id}@${s.keys} ${r.cache}: ${r.check}`))
       return {
@@ -267,6 +291,7 @@ async function main() {
         data: {
           method: {
             harness: 'interleaved rounds (benchmark/lib/rounds.mjs)',
+            isolation: 'one child process per size (node --expose-gc)',
             opsPerCall: OPS,
             batch: BATCH,
             rounds: ROUNDS,
@@ -283,4 +308,4 @@ async function main() {
   )
 }
 
-if (await ensureGc()) await main()
+await main()

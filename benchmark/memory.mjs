@@ -5,7 +5,7 @@
 // to round, give each figure as a median with its range.
 //
 //   node benchmark/memory.mjs            1M entries, 4M churn operations
-//   node benchmark/memory.mjs --quick    30k entries, 100k churn operations
+//   node benchmark/memory.mjs --quick    20k entries, 60k churn operations
 //   node benchmark/memory.mjs --churn=10000000 --entries=1000000
 //
 // 4M churn operations keep a child near ten seconds on two cores (moka-js
@@ -25,8 +25,8 @@ import { spread } from './lib/rounds.mjs'
 import { churn, flatStrings, gcSummary, measureInChild } from './lib/memory.mjs'
 import { runSuite } from './lib/suite.mjs'
 
-const ENTRIES = Number(option('entries', QUICK ? 30_000 : 1_000_000))
-const CHURN = Number(option('churn', QUICK ? 100_000 : 4_000_000))
+const ENTRIES = Number(option('entries', QUICK ? 20_000 : 1_000_000))
+const CHURN = Number(option('churn', QUICK ? 60_000 : 4_000_000))
 const ROUNDS = 3
 const CACHES = ['moka-js', 'lru-cache', 'Map']
 const KINDS = ['object', 'string1k']

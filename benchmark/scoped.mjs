@@ -16,6 +16,9 @@
 // the growth of the V8 heap and of RSS with every instance alive, measured
 // after full collections. "RSS kept" is RSS after the instances were dropped
 // and collected, against the start: memory the process holds on to.
+// Not part of `npm run bench`: its result, benchmark/results/scoped.json
+// (written there with --update, else under results/local/), is quoted by
+// the README's section on request-scoped providers.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { QUICK, environment, fmt, markdownTable, option, printTable, settle, writeResult } from './lib/common.mjs'

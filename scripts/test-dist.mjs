@@ -268,12 +268,12 @@ step('npm pack the main package and the platform package', () => {
 
 check('main tarball holds only what users need (no Rust sources, no build artefacts)', () => {
   const files = mainPack.files.map((f) => f.path)
-  const allowed = /^(package\.json|README(\.md)?|LICEN[SC]E[\w.-]*|index\.(js|mjs|d\.ts)|loader\.js|binding\.(js|d\.ts)|lib\/[\w./-]+\.(js|d\.ts))$/
+  const allowed = /^(package\.json|README(\.md)?|LICEN[SC]E[\w.-]*|index\.(js|mjs|d\.ts|d\.mts)|loader\.js|binding\.(js|d\.ts)|lib\/[\w./-]+\.(js|d\.ts))$/
   const unexpected = files.filter((f) => !allowed.test(f))
   assert(unexpected.length === 0, `unexpected files: ${unexpected.join(', ')}`)
   const rust = files.filter((f) => /^(src\/|target\/|Cargo\.|build\.rs|\.cargo\/)|\.(rs|node|wasm)$/.test(f))
   assert(rust.length === 0, `Rust sources or binaries: ${rust.join(', ')}`)
-  for (const needed of ['package.json', 'index.js', 'index.mjs', 'index.d.ts', 'loader.js', 'binding.js', 'lib/index.js', 'lib/index.d.ts']) {
+  for (const needed of ['package.json', 'index.js', 'index.mjs', 'index.d.ts', 'index.d.mts', 'loader.js', 'binding.js', 'lib/index.js', 'lib/index.d.ts']) {
     assert(files.includes(needed), `missing ${needed}`)
   }
   const scripts = mainPack.manifest.scripts || {}

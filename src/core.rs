@@ -83,7 +83,7 @@ impl<D: Extra> Core<D> {
         if opts.notify {
             let listener_events = Arc::clone(&events);
             builder = builder.eviction_listener(move |_key, value: Value<D>, cause| {
-                listener_events.removed(value.slot, cause)
+                listener_events.removed(value.slot(), cause)
             });
         }
         if let Some(ttl) = opts.ttl {
@@ -108,7 +108,7 @@ impl<D: Extra> Core<D> {
     /// The slot of a live, unexpired entry; counts a hit or a miss.
     #[inline]
     pub fn get(&self, key: &[u16]) -> Option<u32> {
-        let slot = self.cache.get(key).map(|v| v.slot);
+        let slot = self.cache.get(key).map(|v| v.slot());
         let counter = if slot.is_some() {
             &self.hits
         } else {
@@ -140,7 +140,7 @@ impl<D: Extra> Core<D> {
             .cache
             .entry(key.into())
             .and_compute_with(|current| match current {
-                Some(e) if e.value().slot == slot => Op::Remove,
+                Some(e) if e.value().slot() == slot => Op::Remove,
                 _ => Op::Nop,
             });
         matches!(result, CompResult::Removed(_))
@@ -153,7 +153,7 @@ impl<D: Extra> Core<D> {
         if !self.cache.contains_key(key) {
             return None;
         }
-        self.cache.remove(key).map(|v| v.slot)
+        self.cache.remove(key).map(|v| v.slot())
     }
 
     /// Removes everything now (moka's `invalidate_all` alone is lazy).
@@ -206,7 +206,7 @@ impl<D: Extra> Core<D> {
 
     /// Live slots; expired entries are skipped.
     pub fn slots(&self) -> Vec<i32> {
-        self.cache.iter().map(|(_, v)| v.slot as i32).collect()
+        self.cache.iter().map(|(_, v)| v.slot() as i32).collect()
     }
 
     /// In the order of `protocol::STATS`.

@@ -4,7 +4,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
-// `core`, `key`, `value` and `shared` are public for the Rust benchmarks
+// `core`, `value`, `shared` and `Key` are public for the Rust benchmarks
 // (`benches/`), which measure moka with exactly what the addon builds; not an API.
 #[doc(hidden)]
 pub mod core;
@@ -13,14 +13,16 @@ mod expiry;
 mod ffi;
 mod handle;
 mod info;
-#[doc(hidden)]
-pub mod key;
+mod key;
 mod methods;
 mod protocol;
 #[doc(hidden)]
 pub mod shared;
 #[doc(hidden)]
 pub mod value;
+
+#[doc(hidden)]
+pub use key::Key;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

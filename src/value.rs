@@ -11,80 +11,83 @@
 //!   clone is a plain copy. moka may drop the stored value late (epoch-based
 //!   reclamation) and on another thread, hence the shared, locked queue.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::events::Events;
+use crate::protocol::MAX_SLOT;
+
+/// The slot number and, in its three spare high bits, the value's role:
+/// 16 bytes in all for a value without per-entry data, where an enum of roles
+/// would take 24 (moka's entry then needs a larger allocation class).
+const SEED: u32 = 1 << 31;
+/// Set on the seed once a clone took ownership.
+const CLAIMED: u32 = 1 << 30;
+/// The stored value: releases the slot when dropped.
+const OWNER: u32 = 1 << 29;
+const SLOT: u32 = MAX_SLOT;
 
 pub struct Value<D> {
-    pub slot: u32,
+    bits: AtomicU32,
     pub weight: u32,
     /// Per-entry data: `()` or [`Deadlines`].
     pub extra: D,
-    release: Release,
-}
-
-enum Release {
-    /// A copy, or a value whose removal the eviction listener reports.
-    Never,
-    /// Given to `insert`: its first clone becomes the owner.
-    Seed {
-        events: Arc<Events>,
-        claimed: AtomicBool,
-    },
-    /// The stored value: releases the slot when dropped.
-    OnDrop(Arc<Events>),
+    /// Where the seed and the owner release to; `None` for copies.
+    events: Option<Arc<Events>>,
 }
 
 impl<D: Copy> Value<D> {
     /// A value whose removal moka's eviction listener reports.
     pub fn notified(slot: u32, weight: u32, extra: D) -> Self {
+        debug_assert!(slot <= SLOT);
         Value {
-            slot,
+            bits: AtomicU32::new(slot & SLOT),
             weight,
             extra,
-            release: Release::Never,
+            events: None,
         }
     }
 
     /// A value that releases its slot into `events` once moka drops it.
     pub fn released_on_drop(slot: u32, weight: u32, extra: D, events: &Arc<Events>) -> Self {
-        let release = Release::Seed {
-            events: Arc::clone(events),
-            claimed: AtomicBool::new(false),
-        };
+        debug_assert!(slot <= SLOT);
         Value {
-            slot,
+            bits: AtomicU32::new(slot & SLOT | SEED),
             weight,
             extra,
-            release,
+            events: Some(Arc::clone(events)),
         }
+    }
+
+    #[inline]
+    pub fn slot(&self) -> u32 {
+        self.bits.load(Ordering::Relaxed) & SLOT
     }
 }
 
 impl<D: Copy> Clone for Value<D> {
     fn clone(&self) -> Self {
-        let release = match &self.release {
-            // Only one clone may own the slot, whatever moka does with others.
-            Release::Seed { events, claimed } if !claimed.swap(true, Ordering::Relaxed) => {
-                Release::OnDrop(Arc::clone(events))
-            }
-            _ => Release::Never,
-        };
+        let bits = self.bits.load(Ordering::Relaxed);
+        // Only one clone may own the slot, whatever moka does with others.
+        let owner =
+            bits & SEED != 0 && self.bits.fetch_or(CLAIMED, Ordering::Relaxed) & CLAIMED == 0;
         Value {
-            slot: self.slot,
+            bits: AtomicU32::new(bits & SLOT | if owner { OWNER } else { 0 }),
             weight: self.weight,
             extra: self.extra,
-            release,
+            events: if owner { self.events.clone() } else { None },
         }
     }
 }
 
 impl<D> Drop for Value<D> {
     fn drop(&mut self) {
-        if let Release::OnDrop(events) = &self.release {
-            events.released(self.slot);
+        let bits = *self.bits.get_mut();
+        if bits & OWNER != 0 {
+            if let Some(events) = &self.events {
+                events.released(bits & SLOT);
+            }
         }
     }
 }
@@ -159,6 +162,7 @@ mod tests {
         let d = Deadlines::new(Some(Duration::from_millis(1500)), None);
         assert_eq!(d.ttl(), Some(Duration::from_millis(1500)));
         assert_eq!(d.tti(), None);
-        assert_eq!(std::mem::size_of::<Value<()>>(), 24);
+        assert_eq!(std::mem::size_of::<Value<()>>(), 16);
+        assert_eq!(std::mem::size_of::<Value<Deadlines>>(), 32);
     }
 }

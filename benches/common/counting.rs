@@ -73,14 +73,17 @@ pub fn report(baseline: Baseline, n: usize) {
     let bytes = LIVE_BYTES.load(Ordering::Relaxed) - baseline.bytes;
     let blocks = LIVE_BLOCKS.load(Ordering::Relaxed) - baseline.blocks;
     println!("  {:.1} bytes and {:.2} allocations per entry (requested sizes; the allocator adds ~8–16 bytes of header per block)", bytes as f64 / n as f64, blocks as f64 / n as f64);
-    println!("  by allocation size (live blocks per entry × size = bytes per entry):");
+    // glibc's chunk for a request: 8 bytes of header, 16-byte granules, 32 at least.
+    let chunk = |size: usize| ((size + 8 + 15) & !15).max(32);
+    println!("  by allocation size (live blocks per entry x size = bytes per entry, then in glibc chunks):");
+    let mut chunk_total = 0.0;
     for (size, count) in BY_SIZE.lock().unwrap().iter() {
         let per_entry = *count as f64 / n as f64;
+        chunk_total += per_entry * chunk(*size) as f64;
         if per_entry.abs() >= 0.01 {
-            println!(
-                "    {size:>9} B × {per_entry:>6.2} = {:>7.1} B",
-                per_entry * *size as f64
-            );
+            let (bytes, chunks) = (per_entry * *size as f64, per_entry * chunk(*size) as f64);
+            println!("    {size:>9} B x {per_entry:>5.2} = {bytes:>6.1} B   ({chunks:>6.1} B)");
         }
     }
+    println!("  {chunk_total:.1} bytes per entry in glibc chunks, every allocation included");
 }

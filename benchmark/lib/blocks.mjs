@@ -10,7 +10,7 @@ const chart = (r, alt) => `![${alt}](${r.chart})`
 function machine(results) {
   const any = Object.values(results)[0]
   const m = any.machine
-  const facts = (m.lscpu ?? []).filter((l) => /^(Model name|L2|L3|Hypervisor)/.test(l)).join('; ')
+  const facts = (m.lscpu ?? []).filter((l) => /^(L2|L3|Hypervisor)/.test(l)).join('; ')
   const versions = Object.entries(Object.assign({}, ...Object.values(results).map((r) => r.versions))).map(([k, v]) => `${k} ${v}`)
   const py = results['moka-py']?.python
   return [
@@ -79,15 +79,26 @@ function summary(results) {
     const rss = (cache) => mem.rows.find((r) => r.cache === cache && r.values === 'object' && !r.error)?.rssBytesPerEntry.median
     if (rss('moka-js') && rss('lru-cache')) rows.push([`RSS per entry, ${mem.method.entries.toLocaleString('en-US')} small objects: moka-js against lru-cache`, `${fmt.int(rss('moka-js'))} B against ${fmt.int(rss('lru-cache'))} B`, 'memory'])
   }
-  return [{ header: ['figure', 'median (min–max over rounds)', 'suite'], rows }]
+  return [{ header: ['figure', 'value', 'suite'], rows }]
 }
 
 const tablesWithChart = (alt) => (r) => [...tablesOf(r), chart(r, alt)]
 
+/** The hit-ratio tables, then how the workloads with published figures compare, then the chart. */
+function hitRatio(r) {
+  const published = r.results
+    .filter((w) => w.published)
+    .map((w) => {
+      const at = (id) => w.published.caps.map((c) => w.rows.find((row) => row.capacity === c)?.hitRatio[id]?.toFixed(2)).join(' / ')
+      return `${w.name} at ${w.published.caps.join(' / ')}: published (other harnesses) moka TinyLFU ${w.published.tinyLfu.join(' / ')}, LRU ${w.published.lru.join(' / ')}; here moka-js tinyLfu ${at('moka-tinylfu')}, LRU ${at('lru')}.`
+    })
+  return [...tablesOf(r), ...published, chart(r, 'hit ratio against cache size, one panel per workload')]
+}
+
 const BLOCKS = {
   latency: tablesWithChart('latency: ratio to lru-cache per case'),
   'moka-py': tablesWithChart('moka-js ÷ moka-py per case'),
-  'hit-ratio': tablesWithChart('hit ratio against cache size, one panel per workload'),
+  'hit-ratio': hitRatio,
   memory: tablesWithChart('memory and GC per cache'),
   'fetch-replay': tablesWithChart('backend loads and awaited-hit cost per contender'),
   cached: tablesWithChart('memoization overhead per memoizer'),
@@ -95,13 +106,22 @@ const BLOCKS = {
   'shared-memory': tablesWithChart('SharedMoka, Moka and lru-cache: heap, native bytes and GC pauses'),
 }
 
-/** { blockName: parts } for the suites present in `results`, plus the machine and the summary. */
-export function blocksOf(results) {
+/** What stands in a block whose suite has no reference result yet. */
+const PENDING =
+  'No reference result yet: this suite publishes timings only from a run whose memory-latency probe was normal (see [How the suites measure](#how-the-suites-measure)). On a quiet machine: `npm run bench -- --update`, then `npm run bench:readme`.'
+
+/**
+ * { blockName: parts }: the machine and the summary, one block per suite
+ * with a result, and a notice for each `pending` suite.
+ */
+export function blocksOf(results, pending = []) {
   const blocks = {}
   if (Object.keys(results).length) {
     blocks.summary = summary(results)
+    if (pending.length) blocks.summary.push(`No reference result yet (none from a run whose probe was normal): ${pending.join(', ')}.`)
     blocks.machine = machine(results)
   }
   for (const [suite, r] of Object.entries(results)) blocks[suite] = BLOCKS[suite](r)
+  for (const suite of pending) blocks[suite] = [PENDING]
   return blocks
 }

@@ -7,7 +7,7 @@ const same = (v) => (v === null || v === undefined ? null : { median: v, min: v,
 const probeNote = (result) => `memory-latency probe: ${result.probe.verdict}`
 /** The red line of a chart whose timings come from a degraded machine. */
 const warning = (result) =>
-  result.timed && result.probe.verdict === 'degraded' ? 'Measured while the memory-latency probe said DEGRADED (L3 unavailable): timings describe that state' : undefined
+  result.timed && result.probe.verdict === 'degraded' ? 'Measured while the memory-latency probe said DEGRADED (L3 loads at DRAM cost): timings describe that state' : undefined
 
 function latency(result) {
   const sizes = [...new Set(result.suites.map((s) => s.keys))]

@@ -15,6 +15,8 @@ export const ROOT = dirname(BENCH_DIR)
 export const RESULTS_DIR = join(BENCH_DIR, 'results')
 /** The suites, in the order benchmark/index.mjs runs them; each is benchmark/<suite>.mjs. */
 export const SUITES = ['latency', 'moka-py', 'hit-ratio', 'memory', 'fetch-replay', 'cached', 'shared-workers', 'shared-memory']
+/** Suites whose figures are not timings (a degraded machine does not skew them). */
+export const UNTIMED = new Set(['hit-ratio'])
 
 /** `--quick` selects the CI-sized profile. */
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'

@@ -51,7 +51,8 @@ export async function interleave(contenders, rounds, onRound) {
 /**
  * A sampler for a JS function `run` doing `opsPerCall` operations per call:
  * each sample() calls it in `samples` timed batches of about `sampleMs` each
- * (TIMING unless given) and returns the median batch's ns per operation. The first sample() first
+ * (TIMING unless given), after an untimed half batch, and returns the median
+ * batch's ns per operation. The first sample() first
  * calibrates the batch size, which also warms the function up. `async: true`
  * awaits each call.
  */
@@ -71,6 +72,9 @@ export function sampler(run, { opsPerCall, sampleMs = TIMING.sampleMs, samples =
   }
   return async () => {
     if (calls === 0) await calibrate()
+    // Untimed: brings this contender's data back into the CPU caches after
+    // the other contenders' turns, which a timed batch would pay for.
+    await batch(run, Math.ceil(calls / 2))
     const ns = []
     for (let i = 0; i < samples; i++) ns.push((await batch(run, calls)) / (calls * opsPerCall))
     return spread(ns).median

@@ -2,7 +2,7 @@
 // where, probe the machine's memory latency at the start and at the end,
 // print the tables, write the JSON and the chart, and exit non-zero when a
 // check failed.
-import { QUICK, UPDATE, environment, printTable, writeResult } from './common.mjs'
+import { QUICK, UNTIMED, UPDATE, environment, printTable, writeResult } from './common.mjs'
 import { describeProbe, probeMemory, probeVerdict } from './probe.mjs'
 import { tablesOf } from './tables.mjs'
 import { chartOf } from './charts.mjs'
@@ -11,10 +11,11 @@ import { chartOf } from './charts.mjs'
  * Runs `measure(env)` between two probes. It returns { data, problems }:
  * data is merged into the result file; problems (strings) make the run fail
  * after the result is written. `partial`: the run is restricted to some
- * cases. `timed`: the figures are timings, which a degraded machine skews
- * (hit ratios are not), so `--update` does not take them from such a run.
+ * cases. The figures of a timed suite (not in UNTIMED) are skewed by a
+ * degraded machine, so `--update` does not take them from such a run.
  */
-export async function runSuite(suite, { peers = [], title, describe = [], partial = false, timed = true }, measure) {
+export async function runSuite(suite, { peers = [], title, describe = [], partial = false }, measure) {
+  const timed = !UNTIMED.has(suite)
   if (UPDATE && (partial || QUICK)) {
     throw new Error(`--update takes complete full-profile runs only: a ${partial ? 'partial' : 'quick'} ${suite} result must not replace the reference one`)
   }

@@ -33,7 +33,7 @@ function legend(series, x, y, width) {
   let lx = x
   let ly = y
   for (const s of series) {
-    const w = 40 + s.name.length * 6.6
+    const w = 50 + s.name.length * 7.2
     if (lx + w > x + width) {
       lx = x
       ly += 20
@@ -116,12 +116,16 @@ export function lineCharts({ title, subtitle, warning, series, panels, columns =
   return document(width, height, { title, subtitle, warning }, body)
 }
 
-/** Axis ticks: powers of 10 times 1, 2, 5 on a log axis; round steps on a linear one. */
-function ticks(lo, hi, log) {
+/**
+ * Axis ticks: on a log axis, powers of 10 times 1, 2, 5 (fewer when a decade
+ * is narrow: `pxPerDecade`); on a linear one, about six round steps.
+ */
+function ticks(lo, hi, log, pxPerDecade) {
   const out = []
   if (log) {
+    const multiples = pxPerDecade >= 220 ? [1, 2, 5] : pxPerDecade >= 110 ? [1, 3] : [1]
     for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
-      for (const k of [1, 2, 5]) {
+      for (const k of multiples) {
         const v = k * 10 ** e
         if (v >= lo * 0.999 && v <= hi * 1.001) out.push(v)
       }
@@ -149,7 +153,8 @@ const tickLabel = (v) => (v >= 1000 ? num(v) : v >= 1 ? String(+v.toPrecision(3)
  */
 export function rangeChart({ title, subtitle, warning, series, panels, sharedAxis = false }) {
   const width = 900
-  const labelWidth = 230
+  const longest = Math.max(...panels.flatMap((p) => p.rows.map((r) => r.length)))
+  const labelWidth = Math.min(420, Math.max(120, 7 * longest + 16))
   const plotLeft = 16 + labelWidth
   const plotWidth = width - plotLeft - 30
   const styled = colored(series)
@@ -176,7 +181,7 @@ export function rangeChart({ title, subtitle, warning, series, panels, sharedAxi
     body.push(`<text x="16" y="${y + 4}" font-size="13" font-weight="bold" fill="#222">${esc(panel.title)}</text>`)
     const top = y + 16
     const plotHeight = panel.rows.length * rowHeight
-    for (const v of ticks(lo, hi, log)) {
+    for (const v of ticks(lo, hi, log, log ? plotWidth / (Math.log10(hi) - Math.log10(lo)) : 0)) {
       body.push(`<line x1="${f1(px(v))}" y1="${top}" x2="${f1(px(v))}" y2="${top + plotHeight}" stroke="#e6e6e6"/>`)
       body.push(`<text x="${f1(px(v))}" y="${top + plotHeight + 14}" text-anchor="middle" fill="#555">${esc(tickLabel(v))}${esc(panel.unit ?? '')}</text>`)
     }

@@ -18,7 +18,7 @@ function required(file) {
 /**
  * The traces and their reference hit ratios, from the table of
  * benchmark/traces/README.md: [{ name, caps, lru, opt }] in table order.
- * Every trace listed there is expected, and loaded by name.
+ * Every trace listed there must be present; it is loaded by name.
  */
 export function traceTable() {
   const section = readFileSync(required(TRACE_README), 'utf8').split('## Reference hit ratios')[1] ?? ''
@@ -35,12 +35,16 @@ export function traceTable() {
     traces.push({ name: cells[1], caps, lru: values(cells[3]), opt: values(cells[4]) })
   }
   if (traces.length === 0) throw new Error(`no reference table found in ${relative(ROOT, TRACE_README)}`)
+  // Every input is checked before anything is measured.
+  for (const t of traces) required(traceFile(t.name))
   return traces
 }
 
+const traceFile = (name) => join(TRACE_DIR, `${name}.trace.gz`)
+
 /** Parses benchmark/traces/<name>.trace.gz (gzip text, one non-negative integer per line). */
 export function loadTrace(name, limit = Infinity) {
-  const buf = gunzipSync(readFileSync(required(join(TRACE_DIR, `${name}.trace.gz`))))
+  const buf = gunzipSync(readFileSync(required(traceFile(name))))
   const out = new Int32Array(buf.length >> 1)
   let n = 0
   let v = 0

@@ -40,20 +40,28 @@ export class Locks {
     const name = this.#layout.lock(key)
     const token = randomBytes(16).toString('base64url')
     const ttl = this.#ttl
-    const got = await this.#guard.run('lock', key, () => this.#commands.set(name, token, 'PX', ttl, 'NX'))
-    if (got === FAILED) return FAILED
-    if (got !== 'OK') return undefined
     const commands = this.#commands
+    const message = this.#bus.encode({ released: key })
+    const release = (): Promise<unknown> => RELEASE_LOCK.run(commands, [name], [token, this.#layout.channel, message])
+    let sent: Promise<'OK' | null> | undefined
+    const got = await this.#guard.run('lock', key, () => (sent = commands.set(name, token, 'PX', ttl, 'NX')))
+    if (got === FAILED) {
+      // A command past its deadline may still run (the client resends its queue on reconnect):
+      // a lock taken that way has no holder, and would keep every waiter waiting until it expires.
+      sent?.then((late) => (late === 'OK' ? release() : undefined)).catch(() => {})
+      return FAILED
+    }
+    if (got !== 'OK') return undefined
     // Renewed at a third of its ttl, so a slow loader keeps it; a dead process stops renewing.
     const renew = setInterval(() => {
       EXTEND_LOCK.run(commands, [name], [token, ttl]).catch(() => {})
     }, Math.max(1, Math.floor(ttl / 3)))
     renew.unref()
-    const message = this.#bus.encode({ released: key })
     return {
       release: async () => {
         clearInterval(renew)
-        await this.#guard.run('lock', key, () => RELEASE_LOCK.run(commands, [name], [token, this.#layout.channel, message]))
+        // Past the breaker: a lock left behind would hold every other process's waiters until it expires.
+        await this.#guard.always('lock', key, release)
       },
     }
   }

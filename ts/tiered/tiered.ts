@@ -403,8 +403,9 @@ export class TieredCache<K extends string = string, V = unknown> {
       if (!waited) this.#n.lockWaits++
       waited = true
       const left = deadline - performance.now()
-      // The holder may be stuck or gone without its lock expiring yet: past the wait, load here.
-      if (left <= 0) return this.#produce(key, loader, plan, signal, stale)
+      // The holder may be stuck or gone without its lock expiring yet: past the wait, load here;
+      // and while Redis is failing, the holder's value may never reach it.
+      if (left <= 0 || this.#guard.state !== 'closed') return this.#produce(key, loader, plan, signal, stale)
       await this.#locks.wait(key, Math.min(backoff, left))
       backoff = Math.min(backoff * 2, 200)
       if (signal.aborted) throw signal.reason
