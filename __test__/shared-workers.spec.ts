@@ -1,6 +1,8 @@
 // SharedMoka across real worker_threads: one cache per name for the whole
 // process, handles dropped with their thread.
 
+import { MessageChannel } from 'node:worker_threads'
+
 import test from 'ava'
 
 import { SharedMoka } from '../index.js'
@@ -48,7 +50,7 @@ test('a worker that exits or is terminated drops its handles: the cache goes wit
   const w = new CacheWorker()
   await w.ready
   await w.open({ name, maxCapacity: 10 })
-  await w.run((cache) => cache.set('k', 'v'))
+  await w.run((cache) => void cache.set('k', 'v'))
   const attached = new SharedMoka<string, string>({ name, maxCapacity: 10 })
   t.is(attached.get('k'), 'v')
   attached.close()
@@ -60,12 +62,26 @@ test('a worker that exits or is terminated drops its handles: the cache goes wit
   const exiting = new CacheWorker()
   await exiting.ready
   await exiting.open({ name, maxCapacity: 30 })
-  await exiting.run((cache) => cache.set('k', 'v2'))
+  await exiting.run((cache) => void cache.set('k', 'v2'))
   exiting.run(() => process.exit(0)).catch(() => {})
   t.is(await exiting.exited, 0)
   const again = new SharedMoka<string, string>({ name, maxCapacity: 40 })
   t.is(again.get('k'), undefined, 'exited: same')
   again.close()
+})
+
+test('a handle posted to a worker is refused with a DataCloneError that says how to share the cache', (t) => {
+  const cache = new SharedMoka({ name: cacheName('clone'), maxCapacity: 10 })
+  for (const send of [() => structuredClone(cache), () => new MessageChannel().port1.postMessage({ cache })]) {
+    let error: DOMException | undefined
+    try {
+      send()
+    } catch (e) {
+      error = e as DOMException
+    }
+    t.is(error?.name, 'DataCloneError')
+    t.regex(error?.message ?? '', /construct one there with the same name/)
+  }
 })
 
 test('a worker attaching with other options gets a TypeError naming the option, and the cache is unchanged', async (t) => {

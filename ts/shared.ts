@@ -10,6 +10,7 @@ import { Inbox } from './shared-inbox'
 import { NativeHandle, shared, SharedKey, STRING } from './shared-native'
 import { SharedMokaOptions, validateSharedOptions } from './shared-options'
 import { abortReason, Flights } from './singleflight'
+import { refuseCloning } from './uncloneable'
 
 /**
  * `stats()` of a shared cache: counts of every thread. Removals are known
@@ -67,6 +68,11 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
       this.#inbox.dispatch,
     )
     this.#load = { native: this.#native, codec: this.#codec, inbox: this.#inbox }
+    refuseCloning(
+      this,
+      `a SharedMoka handle cannot be cloned or sent to another thread (structuredClone, postMessage, v8.serialize): ` +
+        `construct one there with the same name (new SharedMoka({ name: ${JSON.stringify(o.name)}, ... })) to share the cache.`,
+    )
   }
 
   /** The cache's name in this process. */

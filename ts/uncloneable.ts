@@ -8,15 +8,15 @@
 /** The own property that carries the refusal (its name says it is internal). */
 export const CLONE_GUARD = '[[NativeCache]]'
 
-function refuse(): never {
-  throw new DOMException(
-    'a Moka cannot be cloned, serialized or sent to another thread (structuredClone, postMessage, v8.serialize): ' +
-      'its entries live in a native cache that belongs to this thread. Send the entries ([...cache]) instead, ' +
-      'or give each thread its own cache.',
-    'DataCloneError',
-  )
-}
+const MOKA =
+  'a Moka cannot be cloned, serialized or sent to another thread (structuredClone, postMessage, v8.serialize): ' +
+  'its entries live in a native cache that belongs to this thread. Send the entries ([...cache]) instead, ' +
+  'or give each thread its own cache.'
 
-export function refuseCloning(target: object): void {
+/** Makes cloning `target` throw a `DataCloneError` with `message` (by default, what a `Moka` says). */
+export function refuseCloning(target: object, message: string = MOKA): void {
+  const refuse = (): never => {
+    throw new DOMException(message, 'DataCloneError')
+  }
   Object.defineProperty(target, CLONE_GUARD, { get: refuse, enumerable: true, configurable: false })
 }
