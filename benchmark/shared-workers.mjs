@@ -12,7 +12,9 @@
 // first touches, so one cache for all workers should load what one cache
 // serving the whole stream loads, and a cache per worker W times as much.
 // Contenders:
-//   SharedMoka        one `SharedMoka` (tinyLfu) for the process
+//   SharedMoka        one `SharedMoka` (tinyLfu) for the process, values
+//                     through its default serializer (v8: structured clone)
+//   SharedMoka json   the same with `serializer: 'json'`
 //   lru-cache/worker  an lru-cache (`fetchMethod`) in every worker
 //   MessagePort       one lru-cache in the main thread; every get and set is
 //                     a request over a MessagePort, answered by the main thread
@@ -38,7 +40,7 @@ const CONCURRENCY = 16
 const BACKEND_MS = 1
 const ROUNDS = QUICK ? 2 : 3
 const WORKER_COUNTS = String(option('workers', '1,2')).split(',').map(Number)
-const CONTENDERS = ['SharedMoka', 'lru-cache/worker', 'MessagePort']
+const CONTENDERS = ['SharedMoka', 'SharedMoka json', 'lru-cache/worker', 'MessagePort']
 
 const valueOf = (id) => ({ id, name: `user ${id}`, email: `user${id}@example.com`, roles: ['reader'], score: id % 100 })
 
@@ -52,9 +54,9 @@ async function client(contender, { name, port }, counters) {
     await sleep(BACKEND_MS)
     return valueOf(Number(key.slice(5)))
   }
-  if (contender === 'SharedMoka') {
+  if (contender.startsWith('SharedMoka')) {
     const { SharedMoka } = await import('../index.mjs')
-    const cache = new SharedMoka({ name, maxCapacity: CAPACITY })
+    const cache = new SharedMoka({ name, maxCapacity: CAPACITY, serializer: contender === 'SharedMoka json' ? 'json' : 'v8' })
     return {
       get: (key) => {
         const value = cache.get(key)
@@ -247,8 +249,10 @@ async function parent() {
       const problems = []
       for (const w of WORKER_COUNTS) {
         const loads = (name) => rows.find((r) => r.contender === name && r.workers === w).loads.median
-        if (loads('SharedMoka') > 1.02 * loads('MessagePort')) {
-          problems.push(`W=${w}: SharedMoka made ${loads('SharedMoka')} loads, more than the ${loads('MessagePort')} of one main-thread cache`)
+        for (const shared of ['SharedMoka', 'SharedMoka json']) {
+          if (loads(shared) > 1.02 * loads('MessagePort')) {
+            problems.push(`W=${w}: ${shared} made ${loads(shared)} loads, more than the ${loads('MessagePort')} of one main-thread cache`)
+          }
         }
       }
       return {
@@ -267,7 +271,8 @@ async function parent() {
             mix: '90% get (sync get, then on a miss an awaited single-flight load), 10% set of a fresh value',
             values: '{ id, name, email, roles, score } objects',
             contenders: {
-              SharedMoka: 'one SharedMoka (tinyLfu) shared by the workers: get, then fetch on a miss',
+              SharedMoka: 'one SharedMoka (tinyLfu) shared by the workers: get, then fetch on a miss; v8 serializer (default)',
+              'SharedMoka json': "the same with serializer: 'json'",
               'lru-cache/worker': 'an lru-cache with fetchMethod in each worker: get, then fetch on a miss',
               MessagePort: 'one lru-cache with fetchMethod in the main thread; each get/set is a MessagePort round trip',
             },

@@ -36,6 +36,8 @@ export async function loadShared<K extends SharedKey, V>(
   mayAbort: boolean,
 ): Promise<V> {
   for (;;) {
+    // This thread stopped waiting (timeout, or every caller aborted) before a retry.
+    signal.throwIfAborted()
     const wait = cx.inbox.nextId()
     const acquired = cx.native.acquire(key, wait)
     if (acquired === null) {

@@ -4,6 +4,9 @@ import { fmt } from './common.mjs'
 import { rangeChart } from './svg.mjs'
 
 const probeNote = (result) => `memory-latency probe: ${result.probe.verdict}`
+/** The red line of a chart whose timings come from a degraded machine (as in lib/charts.mjs). */
+const warning = (result) =>
+  result.timed && result.probe.verdict === 'degraded' ? 'Measured while the memory-latency probe said DEGRADED (L3 unavailable): timings describe that state' : undefined
 const us = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US'))
 
 function sharedWorkersTables(result) {
@@ -51,6 +54,7 @@ function sharedWorkersChart(result) {
   return rangeChart({
     title: 'One cache for every worker: loader calls, throughput, hit latency',
     subtitle: `dot: median over ${result.method.rounds} rounds; whisker: min–max; ${probeNote(result)}`,
+    warning: warning(result),
     series: contenders.map((name) => ({ name })),
     panels: [panel('loader calls, all threads (fewer is better)', 'loads'), panel('operations per second', 'opsPerSec'), panel('hit latency p99, µs (log scale)', 'hitP99Us', ' µs', true)],
   })
@@ -100,6 +104,7 @@ function sharedMemoryChart(result) {
   return rangeChart({
     title: `Values off the V8 heap: ${result.method.valueBytes}-byte strings`,
     subtitle: `dot: median; whisker: min–max; ${probeNote(result)}`,
+    warning: warning(result),
     series: caches.map((name) => ({ name })),
     panels: [
       panel('JS heap, bytes per entry', (r) => r.heapBytesPerEntry),

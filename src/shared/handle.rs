@@ -13,8 +13,7 @@ use std::sync::Arc;
 use napi::sys::{self, napi_value};
 
 use super::cache::{byte_weight, Options, SharedCache};
-use super::flight::Outcome;
-use super::flight::{Acquired, Waiter};
+use super::flight::{Acquired, Outcome, Waiter};
 use super::js::{callback, EnvExt};
 use super::key::KeyBuf;
 use super::port::Port;
