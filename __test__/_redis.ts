@@ -5,6 +5,9 @@ import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process'
 import { createConnection, createServer } from 'node:net'
 import { resolve } from 'node:path'
 
+import type { TestFn } from 'ava'
+import Redis from 'ioredis'
+
 import { sleep } from './_helpers'
 
 /** `redis-server`, or `valkey-server` where only Valkey is installed. */
@@ -186,4 +189,21 @@ export class Peer {
 
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+/**
+ * A Redis server for one spec file: started before its tests, stopped after
+ * them, with a raw client on it (`redis.server`, `redis.raw`).
+ */
+export function redisForSpec(test: TestFn): { server: RedisServer; raw: Redis } {
+  const redis = {} as { server: RedisServer; raw: Redis }
+  test.before(async () => {
+    redis.server = await RedisServer.start()
+    redis.raw = new Redis(redis.server.url)
+  })
+  test.after.always(async () => {
+    redis.raw?.disconnect()
+    await redis.server?.stop()
+  })
+  return redis
 }

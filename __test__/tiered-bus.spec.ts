@@ -3,25 +3,13 @@
 // the README quotes them.
 
 import test from 'ava'
-import Redis from 'ioredis'
 
 import { TieredCache } from '../index.js'
 import { trackUnhandledRejections, until } from './_helpers'
-import { Peer, RedisServer, SPEC_TIMEOUT, percentile } from './_redis'
+import { Peer, SPEC_TIMEOUT, percentile, redisForSpec } from './_redis'
 
 const unhandled = trackUnhandledRejections()
-let server: RedisServer
-let raw: Redis
-
-test.before(async () => {
-  server = await RedisServer.start()
-  raw = new Redis(server.url)
-})
-
-test.after.always(async () => {
-  raw?.disconnect()
-  await server?.stop()
-})
+const redis = redisForSpec(test)
 
 const ROUNDS = 40
 
@@ -31,7 +19,7 @@ const ROUNDS = 40
  * the writer-to-reader delays in ms, sorted.
  */
 async function propagation(processes: number, kind: 'set' | 'delete', namespace: string): Promise<number[]> {
-  const peers = await Promise.all(Array.from({ length: processes }, () => Peer.start({ redis: server.url, namespace })))
+  const peers = await Promise.all(Array.from({ length: processes }, () => Peer.start({ redis: redis.server.url, namespace })))
   const [writer, ...readers] = peers
   const delays: number[] = []
   try {
@@ -76,8 +64,8 @@ for (const processes of [2, 3]) {
 
 test.serial('an instance whose bus connection broke drops its L1 when it resubscribes', async (t) => {
   const namespace = 'bus-resync'
-  const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
-  const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
+  const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace })
+  const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace })
   await Promise.all([a.ready(), b.ready()])
   try {
     await a.set('k', 1)
@@ -87,7 +75,7 @@ test.serial('an instance whose bus connection broke drops its L1 when it resubsc
     t.is(b.stats().l1.hits, 1, 'b holds k in L1')
     const resyncs = b.stats().bus.resyncs
     // Drop every subscriber connection; the write below is published while nobody listens.
-    await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await redis.raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
     t.true(await until(() => !b.stats().bus.connected, 5000))
     await a.set('k', 2)
     t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 10_000), 'b resubscribed')
@@ -101,8 +89,8 @@ test.serial('an instance whose bus connection broke drops its L1 when it resubsc
 test.serial('forged or malformed bus messages are refused and counted; with an hmacKey, unsigned ones too', async (t) => {
   const namespace = 'bus-forged'
   const hmacKey = 'bus-test-key-0123456789'
-  const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace, hmacKey })
-  const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace, hmacKey })
+  const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace, hmacKey })
+  const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace, hmacKey })
   await Promise.all([a.ready(), b.ready()])
   try {
     await a.set('k', 1)
@@ -110,7 +98,7 @@ test.serial('forged or malformed bus messages are refused and counted; with an h
     t.is(await b.get('k'), 1)
     t.is(await b.get('k'), 1)
     for (const message of ['u:{"i":"x","k":["k"]}', 's:AAAA:{"i":"x","k":["k"]}', 'garbage', 's:', '']) {
-      await raw.publish(`${namespace}:bus`, message)
+      await redis.raw.publish(`${namespace}:bus`, message)
     }
     t.true(await until(() => b.stats().bus.rejected === 5, 5000))
     const hits = b.stats().l1.hits

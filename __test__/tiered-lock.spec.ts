@@ -2,31 +2,19 @@
 // that dies releases by expiry, a failed holder hands over to a waiter.
 
 import test from 'ava'
-import Redis from 'ioredis'
 
 import { TieredCache } from '../index.js'
 import { failure, sleep, trackUnhandledRejections } from './_helpers'
-import { Peer, RedisServer, SPEC_TIMEOUT } from './_redis'
+import { Peer, SPEC_TIMEOUT, redisForSpec } from './_redis'
 
 const unhandled = trackUnhandledRejections()
-let server: RedisServer
-let raw: Redis
-
-test.before(async () => {
-  server = await RedisServer.start()
-  raw = new Redis(server.url)
-})
-
-test.after.always(async () => {
-  raw?.disconnect()
-  await server?.stop()
-})
+const redis = redisForSpec(test)
 
 type Loaded = { key: string; by: number }
 type PeerStats = { loads: number; lockWaits: number; errors: string[] }
 
 test.serial('concurrent misses in 3 processes run the loader once per key', async (t) => {
-  const peers = await Promise.all([0, 1, 2].map(() => Peer.start({ redis: server.url, namespace: 'lock-once' })))
+  const peers = await Promise.all([0, 1, 2].map(() => Peer.start({ redis: redis.server.url, namespace: 'lock-once' })))
   try {
     const keys = Array.from({ length: 10 }, (_, i) => `hot${i}`)
     // Every process asks for every key at once, several times over; the loader takes 100 ms.
@@ -49,7 +37,7 @@ test.serial('concurrent misses in 3 processes run the loader once per key', asyn
 })
 
 test.serial('a lock holder that dies releases by expiry, and a waiter loads', async (t) => {
-  const options = { redis: server.url, namespace: 'lock-dead', lock: { ttl: 600, wait: 20_000 } }
+  const options = { redis: redis.server.url, namespace: 'lock-dead', lock: { ttl: 600, wait: 20_000 } }
   const [doomed, survivor] = await Promise.all([Peer.start(options), Peer.start(options)])
   try {
     doomed.call('fetch', 'k', 60_000).catch(() => {})
@@ -68,7 +56,7 @@ test.serial('a lock holder that dies releases by expiry, and a waiter loads', as
 })
 
 test.serial('when the holder’s loader fails, a waiter takes over and loads', async (t) => {
-  const options = { redis: server.url, namespace: 'lock-fail' }
+  const options = { redis: redis.server.url, namespace: 'lock-fail' }
   const [first, second] = await Promise.all([Peer.start(options), Peer.start(options)])
   try {
     const failing = failure(first.call('fetch', 'k', 150, undefined, true))
@@ -77,7 +65,7 @@ test.serial('when the holder’s loader fails, a waiter takes over and loads', a
     t.regex((await failing).message, /load of k failed/)
     t.is(value.by, second.pid)
     t.is((await second.call<PeerStats>('stats')).lockWaits, 1)
-    t.is(await raw.exists('lock-fail:l:k'), 0, 'the lock was released')
+    t.is(await redis.raw.exists('lock-fail:l:k'), 0, 'the lock was released')
   } finally {
     t.is(await first.stop(), 0)
     t.is(await second.stop(), 0)
@@ -86,8 +74,8 @@ test.serial('when the holder’s loader fails, a waiter takes over and loads', a
 
 test.serial('a waiter stops waiting after lock.wait and loads by itself', async (t) => {
   const namespace = 'lock-wait'
-  await raw.set(`${namespace}:l:k`, 'someone else', 'PX', 60_000)
-  const cache = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace, lock: { wait: 300 } })
+  await redis.raw.set(`${namespace}:l:k`, 'someone else', 'PX', 60_000)
+  const cache = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace, lock: { wait: 300 } })
   await cache.ready()
   try {
     const started = Date.now()
@@ -95,7 +83,7 @@ test.serial('a waiter stops waiting after lock.wait and loads by itself', async 
     const waited = Date.now() - started
     t.true(waited >= 280, `waited ${waited} ms`)
     t.is(cache.stats().lockWaits, 1)
-    t.is(await raw.get(`${namespace}:l:k`), 'someone else', 'a lock it does not own is never released')
+    t.is(await redis.raw.get(`${namespace}:l:k`), 'someone else', 'a lock it does not own is never released')
   } finally {
     await cache.close()
   }
@@ -103,7 +91,7 @@ test.serial('a waiter stops waiting after lock.wait and loads by itself', async 
 
 test.serial('a lock outlives a loader slower than its ttl: the holder renews it', async (t) => {
   const namespace = 'lock-renew'
-  const cache = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace, lock: { ttl: 300 } })
+  const cache = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace, lock: { ttl: 300 } })
   await cache.ready()
   try {
     const loading = cache.fetch('k', async () => {
@@ -111,9 +99,9 @@ test.serial('a lock outlives a loader slower than its ttl: the holder renews it'
       return 'slow'
     })
     await sleep(700)
-    t.truthy(await raw.get(`${namespace}:l:k`), 'still held after twice its ttl')
+    t.truthy(await redis.raw.get(`${namespace}:l:k`), 'still held after twice its ttl')
     t.is(await loading, 'slow')
-    t.is(await raw.exists(`${namespace}:l:k`), 0)
+    t.is(await redis.raw.exists(`${namespace}:l:k`), 0)
   } finally {
     await cache.close()
   }
@@ -121,7 +109,7 @@ test.serial('a lock outlives a loader slower than its ttl: the holder renews it'
 
 async function waitForKey(key: string): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
-    if ((await raw.exists(key)) === 1) return true
+    if ((await redis.raw.exists(key)) === 1) return true
     await sleep(25)
   }
   return false

@@ -1,27 +1,15 @@
 import test from 'ava'
-import Redis from 'ioredis'
 
 import { TieredCache } from '../index.js'
 import { trackUnhandledRejections, until } from './_helpers'
-import { Peer, RedisServer, SPEC_TIMEOUT } from './_redis'
+import { Peer, SPEC_TIMEOUT, redisForSpec } from './_redis'
 
 const unhandled = trackUnhandledRejections()
-let server: RedisServer
-let raw: Redis
-
-test.before(async () => {
-  server = await RedisServer.start()
-  raw = new Redis(server.url)
-})
-
-test.after.always(async () => {
-  raw?.disconnect()
-  await server?.stop()
-})
+const redis = redisForSpec(test)
 
 test.serial('invalidateTags in one process drops the tagged entries from Redis and from the other processes’ L1', async (t) => {
   const namespace = 'tags-procs'
-  const peers = await Promise.all([0, 1, 2].map(() => Peer.start({ redis: server.url, namespace })))
+  const peers = await Promise.all([0, 1, 2].map(() => Peer.start({ redis: redis.server.url, namespace })))
   const [writer, ...readers] = peers
   try {
     await writer.call('set', 'user:1', 'u1', { tags: ['users', 'team:a'] })
@@ -41,8 +29,8 @@ test.serial('invalidateTags in one process drops the tagged entries from Redis a
       t.is(await reader.call('get', 'user:2'), 'u2', 'an entry without the tag stays')
       t.is(await reader.call('get', 'plain'), 'p')
     }
-    t.is(await raw.exists(`${namespace}:d:user:1`, `${namespace}:d:team:a`), 0)
-    t.is(await raw.exists(`${namespace}:t:team:a`), 0, 'the tag set is gone too')
+    t.is(await redis.raw.exists(`${namespace}:d:user:1`, `${namespace}:d:team:a`), 0)
+    t.is(await redis.raw.exists(`${namespace}:t:team:a`), 0, 'the tag set is gone too')
     await readers[0].call('invalidateTags', ['users'])
     t.is(await writer.call('waitFor', 'user:2', null, 5000).then(() => writer.call('get', 'user:2')), null)
     t.is(await readers[1].call('get', 'plain'), 'p')
@@ -53,17 +41,17 @@ test.serial('invalidateTags in one process drops the tagged entries from Redis a
 
 test.serial('a tag with more members than one batch is drained completely, and its set expires with its entries', async (t) => {
   const namespace = 'tags-large'
-  const cache = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
+  const cache = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace })
   await cache.ready()
   try {
     await Promise.all(Array.from({ length: 2500 }, (_, i) => cache.set(`k${i}`, i, { tags: ['big'], ttl: 60_000 })))
-    t.is(await raw.scard(`${namespace}:t:big`), 2500)
-    const tagTtl = await raw.pttl(`${namespace}:t:big`)
+    t.is(await redis.raw.scard(`${namespace}:t:big`), 2500)
+    const tagTtl = await redis.raw.pttl(`${namespace}:t:big`)
     t.true(tagTtl > 50_000 && tagTtl <= 60_000, `tag set ttl ${tagTtl}`)
     await cache.set('longer', 1, { tags: ['big'], ttl: 120_000 })
-    t.true((await raw.pttl(`${namespace}:t:big`)) > 100_000, 'the tag set lives as long as its longest member')
+    t.true((await redis.raw.pttl(`${namespace}:t:big`)) > 100_000, 'the tag set lives as long as its longest member')
     await cache.invalidateTags(['big'])
-    t.deepEqual(await raw.keys(`${namespace}:d:*`), [])
+    t.deepEqual(await redis.raw.keys(`${namespace}:d:*`), [])
     t.is(await cache.get('k77'), undefined)
   } finally {
     await cache.close()
@@ -72,8 +60,8 @@ test.serial('a tag with more members than one batch is drained completely, and i
 
 test.serial('fetch stores tags; an invalidated tag makes the next fetch load again; a foreign member of a tag set is left alone', async (t) => {
   const namespace = 'tags-fetch'
-  const a = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
-  const b = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace })
+  const a = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace })
+  const b = new TieredCache<string, string>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace })
   await Promise.all([a.ready(), b.ready()])
   try {
     let loads = 0
@@ -81,10 +69,10 @@ test.serial('fetch stores tags; an invalidated tag makes the next fetch load aga
     t.is(await a.fetch('p', loader, { tags: ['products'] }), 'p#1')
     t.true(await until(() => b.stats().bus.received >= 1, 5000))
     t.is(await b.fetch('p', loader, { tags: ['products'] }), 'p#1')
-    await raw.set('outside', 'x')
-    await raw.sadd(`${namespace}:t:products`, 'outside')
+    await redis.raw.set('outside', 'x')
+    await redis.raw.sadd(`${namespace}:t:products`, 'outside')
     await b.invalidateTags(['products'])
-    t.is(await raw.get('outside'), 'x', 'invalidation unlinks keys of its own namespace only')
+    t.is(await redis.raw.get('outside'), 'x', 'invalidation unlinks keys of its own namespace only')
     t.true(await until(() => a.stats().bus.received >= 1, 5000))
     t.is(await a.fetch('p', loader, { tags: ['products'] }), 'p#2')
     // An entry re-stored without the tag is kept in L1 by its own instance: the index follows the current entry.

@@ -277,6 +277,27 @@ impl Env {
         self.typed_array(sys::TypedarrayType::int32_array, xs.len(), &bytes)
     }
 
+    /// What a typed array is: `None` for any other value.
+    pub fn typed_array_info(self, v: napi_value) -> JsResult<Option<TypedArrayInfo>> {
+        let mut is_typed = false;
+        napi_call!(self, napi_is_typedarray(v, &mut is_typed))?;
+        if !is_typed {
+            return Ok(None);
+        }
+        let (mut kind, mut len, mut data, mut buffer, mut offset) =
+            (0, 0, ptr::null_mut(), ptr::null_mut(), 0);
+        napi_call!(
+            self,
+            napi_get_typedarray_info(v, &mut kind, &mut len, &mut data, &mut buffer, &mut offset)
+        )?;
+        Ok(Some(TypedArrayInfo {
+            kind,
+            len,
+            data,
+            buffer,
+        }))
+    }
+
     /// Tells V8 how much native memory JS objects keep alive (may be negative).
     pub fn adjust_external_memory(self, delta: i64) {
         let mut total = 0i64;
@@ -317,6 +338,14 @@ impl Env {
             };
         }
     }
+}
+
+/// A typed array's element type, length in elements, data and `ArrayBuffer`.
+pub struct TypedArrayInfo {
+    pub kind: sys::napi_typedarray_type,
+    pub len: usize,
+    pub data: *mut c_void,
+    pub buffer: napi_value,
 }
 
 pub type Callback = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;

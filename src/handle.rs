@@ -15,7 +15,7 @@ use std::ptr;
 use napi::sys::{self, napi_env, napi_ref, napi_value};
 
 use crate::core::{Core, Extra};
-use crate::ffi::{napi_call, Env, JsError, JsResult};
+use crate::ffi::{napi_call, Env, JsError, JsResult, TypedArrayInfo};
 use crate::protocol::{STATE_HEADER, STATE_LENGTH};
 
 /// Native bytes per entry reported to V8: moka's entry, key and value and
@@ -103,19 +103,18 @@ impl<D: Extra> Handle<D> {
     fn with_state(&self, env: Env, f: impl FnOnce(&mut [u32])) -> JsResult<()> {
         let mut array = ptr::null_mut();
         napi_call!(env, napi_get_reference_value(self.state, &mut array))?;
-        let (mut kind, mut len, mut data, mut buffer, mut offset) =
-            (0, 0, ptr::null_mut(), ptr::null_mut(), 0);
-        napi_call!(
-            env,
-            napi_get_typedarray_info(
-                array,
-                &mut kind,
-                &mut len,
-                &mut data,
-                &mut buffer,
-                &mut offset
-            )
-        )?;
+        let info = env.typed_array_info(array)?;
+        let Some(TypedArrayInfo {
+            kind,
+            len,
+            data,
+            buffer,
+        }) = info
+        else {
+            return Err(JsError::Internal(
+                "moka-js: the cache's state is not a typed array".into(),
+            ));
+        };
         let mut detached = false;
         napi_call!(env, napi_is_detached_arraybuffer(buffer, &mut detached))?;
         if detached

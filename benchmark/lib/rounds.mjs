@@ -10,9 +10,16 @@
 
 import { QUICK } from './common.mjs'
 
-/** Rounds per case, and what a sampler takes per round: `samples` timed batches of about `sampleMs`. */
+/**
+ * Rounds per case, and what a sampler takes per round: `samples` timed
+ * batches of about `sampleMs`, after `warmupMs` of untimed calls the first
+ * time. Measured on a busy 2-core machine: a fresh loop ran 2–4× slower for
+ * its first ~150 ms, until V8 had optimized it; and lru-cache's get-hit at
+ * 10k keys, interleaved with a Map, read 110–200 ns in 5 ms batches against
+ * 100–125 ns in 20 ms ones and ~110 ns in a plain loop.
+ */
 export const ROUNDS = QUICK ? 5 : 7
-export const TIMING = QUICK ? { sampleMs: 5, samples: 3 } : { sampleMs: 10, samples: 5 }
+export const TIMING = QUICK ? { sampleMs: 15, samples: 3, warmupMs: 100 } : { sampleMs: 20, samples: 5, warmupMs: 200 }
 
 /** { median, min, max } of a list of numbers. */
 export function spread(xs) {
@@ -52,23 +59,26 @@ export async function interleave(contenders, rounds, onRound) {
  * A sampler for a JS function `run` doing `opsPerCall` operations per call:
  * each sample() calls it in `samples` timed batches of about `sampleMs` each
  * (TIMING unless given), after an untimed half batch, and returns the median
- * batch's ns per operation. The first sample() first
- * calibrates the batch size, which also warms the function up. `async: true`
- * awaits each call.
+ * batch's ns per operation. The first sample() first calibrates the batch
+ * size and warms the function up for `warmupMs`. `async: true` awaits each
+ * call.
  */
-export function sampler(run, { opsPerCall, sampleMs = TIMING.sampleMs, samples = TIMING.samples, async = false }) {
+export function sampler(run, { opsPerCall, sampleMs = TIMING.sampleMs, samples = TIMING.samples, warmupMs = TIMING.warmupMs, async = false }) {
   let calls = 0
   const batch = async ? timeAsync : timeSync
   const calibrate = async () => {
     calls = 1
+    let spent = 0
     for (;;) {
       const ms = (await batch(run, calls)) / 1e6
+      spent += ms
       if (ms >= sampleMs / 4) {
         calls = Math.max(1, Math.round((calls * sampleMs) / ms))
-        return
+        break
       }
       calls *= 4
     }
+    while (spent < warmupMs) spent += (await batch(run, calls)) / 1e6
   }
   return async () => {
     if (calls === 0) await calibrate()

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use napi::sys::{self, napi_env, napi_value};
 
-use crate::ffi::{napi_call, range_error, type_error, Args, Callback, Env, JsResult};
+use crate::ffi::{
+    napi_call, range_error, type_error, Args, Callback, Env, JsResult, TypedArrayInfo,
+};
 
 /// Reserves room for `additional` more elements, or a `RangeError` instead
 /// of aborting the process when the allocation fails.
@@ -146,26 +148,13 @@ impl EnvExt for Env {
         name: &str,
         f: impl FnOnce(usize, &dyn Fn(&mut [u8])) -> JsResult<T>,
     ) -> JsResult<T> {
-        let mut is_typed = false;
-        napi_call!(self, napi_is_typedarray(v, &mut is_typed))?;
-        let (mut kind, mut len, mut data, mut buffer, mut offset) =
-            (0, 0usize, ptr::null_mut(), ptr::null_mut(), 0usize);
-        if is_typed {
-            napi_call!(
-                self,
-                napi_get_typedarray_info(
-                    v,
-                    &mut kind,
-                    &mut len,
-                    &mut data,
-                    &mut buffer,
-                    &mut offset
-                )
-            )?;
-        }
-        if !is_typed || kind != sys::TypedarrayType::uint8_array {
+        let info = self.typed_array_info(v)?;
+        let Some(TypedArrayInfo {
+            len, data, buffer, ..
+        }) = info.filter(|i| i.kind == sys::TypedarrayType::uint8_array)
+        else {
             return type_error(format!("{name} must be a Uint8Array"));
-        }
+        };
         let mut plain = false;
         napi_call!(self, napi_is_arraybuffer(buffer, &mut plain))?;
         let src = data as *const u8;
