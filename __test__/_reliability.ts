@@ -8,6 +8,9 @@ import { Point } from './_helpers'
 /** Longer runs when MOKA_SOAK=1; the default run is a reduced version of the same checks. */
 export const SOAK = process.env.MOKA_SOAK === '1'
 
+/** Blocks the thread for `ms` milliseconds (moka's clock is real time). */
+export const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+
 /**
  * Runs a fast-check property and fails the test with fast-check's report
  * (seed, path, shrunk counterexample) when it does not hold. Set

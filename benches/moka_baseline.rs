@@ -8,6 +8,10 @@
 //! Run: `cargo bench --bench moka_baseline` (prints ns/op for N = 1000, 10000
 //! and 100000; set MOKA_BASELINE_N=1000,10000 to choose). Build with
 //! `--features quanta` to measure moka's optional TSC clock instead of std's.
+//! `MOKA_BASELINE_ROUNDS` sets the rounds (3); `MOKA_BASELINE_JSON=1` prints
+//! one JSON line per size and configuration instead of the table, which is how
+//! `benchmark/core-speed.mjs --rust` interleaves this floor with the Node
+//! figures.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -115,24 +119,32 @@ fn bare(n: usize) -> [f64; 3] {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::var("MOKA_BASELINE_N")
-        .unwrap_or_else(|_| "1000,10000,100000".into())
+    let env = |name: &str| std::env::var(name).ok();
+    let sizes: Vec<usize> = env("MOKA_BASELINE_N")
+        .unwrap_or_else(|| "1000,10000,100000".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    let rounds: usize = env("MOKA_BASELINE_ROUNDS")
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(3);
+    let json = env("MOKA_BASELINE_JSON").as_deref() == Some("1");
     let clock = if cfg!(feature = "quanta") {
         "quanta"
     } else {
         "std"
     };
-    println!(
-        "moka {} ({clock} clock), ns/op over {OPS} ops; rounds interleaved, median of 3",
-        env!("MOKA_VERSION")
-    );
-    println!(
-        "{:>7}  {:<28} {:>9} {:>9} {:>9}",
-        "keys", "configuration", "get hit", "update", "evicting"
-    );
+    if !json {
+        println!(
+            "moka {} ({clock} clock), ns/op over {OPS} ops; rounds interleaved, median of {rounds}",
+            env!("MOKA_VERSION")
+        );
+        println!(
+            "{:>7}  {:<28} {:>9} {:>9} {:>9}",
+            "keys", "configuration", "get hit", "update", "evicting"
+        );
+    }
     let deadlines = Deadlines::new(None, Some(Duration::from_secs(3600)));
     for &n in &sizes {
         type Run = Box<dyn Fn() -> [f64; 3]>;
@@ -152,7 +164,7 @@ fn main() {
             ("bare moka, u32 values", Box::new(move || bare(n))),
         ];
         let mut runs: Vec<Vec<[f64; 3]>> = vec![Vec::new(); configs.len()];
-        for _ in 0..3 {
+        for _ in 0..rounds {
             for (i, (_, run)) in configs.iter().enumerate() {
                 runs[i].push(run());
             }
@@ -161,14 +173,16 @@ fn main() {
             let median = |case: usize| {
                 let mut xs: Vec<f64> = runs[i].iter().map(|r| r[case]).collect();
                 xs.sort_by(f64::total_cmp);
-                xs[1]
+                xs[xs.len() / 2]
             };
-            println!(
-                "{n:>7}  {name:<28} {:>9.1} {:>9.1} {:>9.1}",
-                median(0),
-                median(1),
-                median(2)
-            );
+            let [get, update, evicting] = [median(0), median(1), median(2)];
+            if json {
+                println!(
+                    "{{\"keys\":{n},\"configuration\":\"{name}\",\"clock\":\"{clock}\",\"getHit\":{get:.1},\"update\":{update:.1},\"evicting\":{evicting:.1}}}"
+                );
+            } else {
+                println!("{n:>7}  {name:<28} {get:>9.1} {update:>9.1} {evicting:>9.1}");
+            }
         }
     }
 }

@@ -23,9 +23,16 @@ const NEEDLE_POOL = 100
 const OPS = 1000
 /** Python: operations per timed loop, loops per round. */
 const PY_TIMING = QUICK ? { ops: 10_000, samples: 3 } : { ops: 30_000, samples: 5 }
+/**
+ * Configurations measured on both sides: each policy without a listener (the
+ * default of both bindings), and the default policy with a no-op eviction
+ * listener (moka then takes its per-key locks on every write). `js` names the
+ * column and keys the results.
+ */
 const POLICIES = [
-  { js: 'tinyLfu', py: 'tiny_lfu' },
-  { js: 'lru', py: 'lru' },
+  { js: 'tinyLfu', py: 'tiny_lfu', policy: { js: 'tinyLfu', py: 'tiny_lfu' }, listener: false },
+  { js: 'lru', py: 'lru', policy: { js: 'lru', py: 'lru' }, listener: false },
+  { js: 'tinyLfu + listener', py: 'tiny_lfu + listener', policy: { js: 'tinyLfu', py: 'tiny_lfu' }, listener: true },
 ]
 
 const VENV = option('venv', join(BENCH_DIR, '.venv'))
@@ -47,7 +54,7 @@ function preparePython() {
   if (pip.status !== 0) throw new Error(`pip install -r benchmark/requirements.txt failed: ${(pip.stderr || pip.error?.message || '').trim().split('\n').slice(-3).join(' ')}`)
 }
 
-/** The Python worker: its versions, and request(case, policy) → ns/op of one round. */
+/** The Python worker: its versions, and request(case, variant) → ns/op of one round. */
 async function startPython() {
   preparePython()
   const child = spawn(PYTHON, [join(BENCH_DIR, 'moka_py_bench.py')], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PYTHONHASHSEED: '0' } })
@@ -60,8 +67,8 @@ async function startPython() {
   const versions = await next()
   return {
     versions,
-    async request(kase, policy) {
-      child.stdin.write(JSON.stringify({ case: kase, policy, ...PY_TIMING }) + '\n')
+    async request(kase, variant) {
+      child.stdin.write(JSON.stringify({ case: kase, policy: variant.policy.py, listener: variant.listener, ...PY_TIMING }) + '\n')
       return (await next()).ns
     },
     stop: () => child.stdin.end(),
@@ -70,8 +77,11 @@ async function startPython() {
 
 const fresh = (i) => Number(String(i))
 const needlePool = (make, start) => Array.from({ length: NEEDLE_POOL }, (_, i) => make(fresh(start + i)))
-const prefilled = (keys, policy) => {
-  const cache = new Moka({ maxCapacity: CAPACITY, policy })
+const noop = () => {}
+/** A cache of the variant's configuration. */
+const newMoka = (variant) => new Moka({ maxCapacity: CAPACITY, policy: variant.policy.js, ...(variant.listener ? { evictionListener: noop } : {}) })
+const prefilled = (keys, variant) => {
+  const cache = newMoka(variant)
   for (const k of keys) cache.set(k, 'value')
   cache.runPendingTasks()
   return cache
@@ -81,7 +91,7 @@ const prefilled = (keys, policy) => {
 // doing OPS operations. Needles are equal to the stored keys but separate
 // string objects, like the Python side's; long keys are built by
 // concatenation, as application code builds them.
-function makeCases(policy) {
+function makeCases(variant) {
   const kinds = {
     int: (i) => i,
     short_str: (i) => `k${i}`,
@@ -92,7 +102,7 @@ function makeCases(policy) {
     const stored = Array.from({ length: CAPACITY }, (_, i) => make(i))
     for (const [kind, start] of [['hit', 5000], ['miss', 999_000]]) {
       cases[`get_${kind}_${name}`] = () => {
-        const cache = prefilled(stored, policy)
+        const cache = prefilled(stored, variant)
         const needles = needlePool(make, start)
         let p = 0
         const expectHit = kind === 'hit'
@@ -109,7 +119,7 @@ function makeCases(policy) {
     }
   }
   const setCycling = (keys) => () => {
-    const cache = new Moka({ maxCapacity: CAPACITY, policy })
+    const cache = newMoka(variant)
     let p = 0
     return () => {
       for (let i = 0; i < OPS; i++) {
@@ -122,7 +132,7 @@ function makeCases(policy) {
   cases.set_int = setCycling(Array.from({ length: 100_000 }, (_, i) => i))
   cases.set_str = setCycling(Array.from({ length: 100_000 }, (_, i) => String(i)))
   cases.set_replace = () => {
-    const cache = new Moka({ maxCapacity: CAPACITY, policy })
+    const cache = newMoka(variant)
     cache.set('hot', 'value')
     return () => {
       for (let i = 0; i < OPS; i++) cache.set('hot', 'value')
@@ -130,21 +140,21 @@ function makeCases(policy) {
   }
   const init = () => 5
   cases.get_with_hit = () => {
-    const cache = new Moka({ maxCapacity: CAPACITY, policy })
+    const cache = newMoka(variant)
     cache.getWith('hello', init)
     return () => {
       for (let i = 0; i < OPS; i++) cache.getWith('hello', init)
     }
   }
   cases.get_with_miss = () => {
-    const cache = new Moka({ maxCapacity: CAPACITY, policy })
+    const cache = newMoka(variant)
     let key = 0
     return () => {
       for (let i = 0; i < OPS; i++) cache.getWith(key++, init)
     }
   }
   cases.remove_hit = () => {
-    const cache = new Moka({ maxCapacity: CAPACITY, policy })
+    const cache = newMoka(variant)
     return () => {
       for (let i = 0; i < OPS; i++) {
         cache.set(1, 1)
@@ -153,7 +163,7 @@ function makeCases(policy) {
     }
   }
   cases.remove_miss = () => {
-    const cache = new Moka({ maxCapacity: CAPACITY, policy })
+    const cache = newMoka(variant)
     const needle = fresh(999_999)
     return () => {
       for (let i = 0; i < OPS; i++) cache.remove(needle)
@@ -175,14 +185,14 @@ function emptyLoop() {
   return run
 }
 
-/** One case: moka-py and moka-js for each policy, interleaved; js/py within each round. */
+/** One case: moka-py and moka-js for each configuration, interleaved; js/py within each round. */
 async function measureCase(name, python, byPolicy) {
   const contenders = []
   const checks = {}
   for (const p of POLICIES) {
     const run = name === 'loop' ? emptyLoop() : byPolicy[p.js][name]()
     checks[p.js] = run.check
-    contenders.push({ name: `py ${p.js}`, sample: () => python.request(name, p.py) })
+    contenders.push({ name: `py ${p.js}`, sample: () => python.request(name, p) })
     contenders.push({ name: `js ${p.js}`, sample: sampler(run, { opsPerCall: OPS }) })
     if (name === 'loop') break // the loop has no policy
   }
@@ -204,13 +214,13 @@ async function main() {
     'moka-py',
     {
       title: 'moka-js vs moka-py',
-      describe: [`moka-py's matrix, capacity ${CAPACITY.toLocaleString('en-US')}; ns/op: median over ${ROUNDS} interleaved rounds (min–max); js/py taken within each round`],
+      describe: [`moka-py's matrix, capacity ${CAPACITY.toLocaleString('en-US')}, each policy with no listener and tinyLfu with a no-op eviction listener on both sides; ns/op: median over ${ROUNDS} interleaved rounds (min–max); js/py taken within each round`],
     },
     async () => {
       const python = await startPython()
       console.log(`moka-py ${python.versions.moka_py} on ${python.versions.implementation} ${python.versions.python}`)
       try {
-        const byPolicy = Object.fromEntries(POLICIES.map((p) => [p.js, makeCases(p.js)]))
+        const byPolicy = Object.fromEntries(POLICIES.map((p) => [p.js, makeCases(p)]))
         const cases = []
         for (const name of Object.keys(byPolicy.tinyLfu)) cases.push({ case: name, policies: await measureCase(name, python, byPolicy) })
         const loop = (await measureCase('loop', python, byPolicy)).tinyLfu

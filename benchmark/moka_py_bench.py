@@ -11,7 +11,7 @@ empty loop. The tuple-key cases of the original are left out: JavaScript
 has no tuple keys.
 
 Protocol, one JSON document per line: the worker first prints its versions;
-then for each request {"case", "policy", "ops", "samples"} it times
+then for each request {"case", "policy", "listener", "ops", "samples"} it times
 `samples` loops of `ops` operations (GC off while timing; the case is set
 up and warmed up on its first request) and prints {"ns": median ns/op}.
 
@@ -41,16 +41,27 @@ def cycled(pool, ops):
     return (pool * (ops // len(pool) + 1))[:ops]
 
 
-def prefilled(keys, policy):
-    moka = moka_py.Moka(CAPACITY, policy=policy)
+def on_evict(key, value, cause):
+    pass
+
+
+def new_moka(config):
+    """A cache of the requested configuration: policy, and a no-op listener or none."""
+    if config["listener"]:
+        return moka_py.Moka(CAPACITY, policy=config["policy"], eviction_listener=on_evict)
+    return moka_py.Moka(CAPACITY, policy=config["policy"])
+
+
+def prefilled(keys, config):
+    moka = new_moka(config)
     for key in keys:
         moka.set(key, "value")
     return moka
 
 
 def get_case(make, start):
-    def setup(policy, ops):
-        moka = prefilled([make(i) for i in range(CAPACITY)], policy)
+    def setup(config, ops):
+        moka = prefilled([make(i) for i in range(CAPACITY)], config)
         seq = cycled([make(fresh_int(i)) for i in range(start, start + NEEDLE_POOL)], ops)
         get = moka.get
 
@@ -66,8 +77,8 @@ def get_case(make, start):
 def set_cycling(make):
     """Sets 100,000 keys over and over: inserts that evict once the cache is full."""
 
-    def setup(policy, ops):
-        moka = moka_py.Moka(CAPACITY, policy=policy)
+    def setup(config, ops):
+        moka = new_moka(config)
         keys = [make(i) for i in range(100_000)]
         # Consecutive runs continue through the keys: chunk i starts at i * ops.
         chunks = [[keys[(i * ops + j) % len(keys)] for j in range(ops)] for i in range(max(1, len(keys) // ops))]
@@ -83,8 +94,8 @@ def set_cycling(make):
     return setup
 
 
-def set_replace(policy, ops):
-    moka = moka_py.Moka(CAPACITY, policy=policy)
+def set_replace(config, ops):
+    moka = new_moka(config)
     moka.set("hot", "value")
     set_ = moka.set
     rng = range(ops)
@@ -100,8 +111,8 @@ def init():
     return 5
 
 
-def get_with_hit(policy, ops):
-    moka = moka_py.Moka(CAPACITY, policy=policy)
+def get_with_hit(config, ops):
+    moka = new_moka(config)
     moka.get_with("hello", init)
     get_with = moka.get_with
     rng = range(ops)
@@ -113,8 +124,8 @@ def get_with_hit(policy, ops):
     return run
 
 
-def get_with_miss(policy, ops):
-    moka = moka_py.Moka(CAPACITY, policy=policy)
+def get_with_miss(config, ops):
+    moka = new_moka(config)
     keys = count()
     get_with = moka.get_with
     rng = range(ops)
@@ -126,8 +137,8 @@ def get_with_miss(policy, ops):
     return run
 
 
-def remove_hit(policy, ops):
-    moka = moka_py.Moka(CAPACITY, policy=policy)
+def remove_hit(config, ops):
+    moka = new_moka(config)
     set_, remove = moka.set, moka.remove
     rng = range(ops)
 
@@ -139,8 +150,8 @@ def remove_hit(policy, ops):
     return run
 
 
-def remove_miss(policy, ops):
-    moka = moka_py.Moka(CAPACITY, policy=policy)
+def remove_miss(config, ops):
+    moka = new_moka(config)
     needle = fresh_int(999_999)
     remove = moka.remove
     rng = range(ops)
@@ -152,7 +163,7 @@ def remove_miss(policy, ops):
     return run
 
 
-def loop(policy, ops):
+def loop(config, ops):
     seq = cycled(list(range(NEEDLE_POOL)), ops)
 
     def run():
@@ -195,9 +206,10 @@ def main():
     runs = {}
     for line in sys.stdin:
         request = json.loads(line)
-        key = (request["case"], request["policy"], request["ops"])
+        config = {"policy": request["policy"], "listener": request.get("listener", False)}
+        key = (request["case"], config["policy"], config["listener"], request["ops"])
         if key not in runs:
-            runs[key] = CASES[request["case"]](request["policy"], request["ops"])
+            runs[key] = CASES[request["case"]](config, request["ops"])
             runs[key]()  # warm-up
         print(json.dumps({"ns": sample(runs[key], request["ops"], request["samples"])}), flush=True)
 
