@@ -8,12 +8,12 @@
 // run in a local virtualenv (benchmark/.venv, or --venv=DIR) created on first
 // use with benchmark/requirements.txt from PyPI. Without Python or moka-py the
 // suite fails and says why.
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Moka } from '../index.mjs'
-import { BENCH_DIR, QUICK, fmt, option } from './lib/common.mjs'
+import { BENCH_DIR, QUICK, fmt } from './lib/common.mjs'
+import { PYTHON, preparePython } from './lib/python.mjs'
 import { ROUNDS, TIMING, interleave, ratioSpread, sampler, spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
@@ -35,24 +35,7 @@ const POLICIES = [
   { js: 'tinyLfu + listener', py: 'tiny_lfu + listener', policy: { js: 'tinyLfu', py: 'tiny_lfu' }, listener: true },
 ]
 
-const VENV = option('venv', join(BENCH_DIR, '.venv'))
-const PYTHON = join(VENV, 'bin', 'python')
-const REQUIREMENTS = join(BENCH_DIR, 'requirements.txt')
 let sink = 0
-
-/** Makes sure the virtualenv has the pinned moka-py; throws saying why it could not. */
-function preparePython() {
-  const pinned = readFileSync(REQUIREMENTS, 'utf8').match(/^moka-py==(\S+)/m)?.[1]
-  if (existsSync(PYTHON)) {
-    const check = spawnSync(PYTHON, ['-c', 'import moka_py; print(moka_py.VERSION)'], { encoding: 'utf8' })
-    if (check.status === 0 && check.stdout.trim() === pinned) return
-  }
-  console.log(`preparing ${VENV} with moka-py ${pinned} from PyPI …`)
-  const venv = spawnSync('python3', ['-m', 'venv', VENV], { encoding: 'utf8' })
-  if (venv.status !== 0) throw new Error(`python3 -m venv ${VENV} failed (Debian: apt-get install python3-venv): ${(venv.stderr || venv.error?.message || '').trim()}`)
-  const pip = spawnSync(join(VENV, 'bin', 'pip'), ['install', '--quiet', '-r', REQUIREMENTS], { encoding: 'utf8' })
-  if (pip.status !== 0) throw new Error(`pip install -r benchmark/requirements.txt failed: ${(pip.stderr || pip.error?.message || '').trim().split('\n').slice(-3).join(' ')}`)
-}
 
 /** The Python worker: its versions, and request(case, variant) → ns/op of one round. */
 async function startPython() {

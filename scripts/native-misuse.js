@@ -27,9 +27,9 @@ const scenarios = {
   /** A method kept after its object was collected still has its cache. */
   async 'functions outlive their object'() {
     let { set, get, clear } = raw(100)
-    for (let i = 0; i < 50; i++) set(`k${i}`, undefined, i)
+    for (let i = 0; i < 50; i++) set(`k${i}`, i)
     await collect()
-    set('late', undefined, 60)
+    set('late', 60)
     assert.strictEqual(get('late'), 60)
     clear()
     set = get = clear = undefined
@@ -39,7 +39,7 @@ const scenarios = {
   /** A detached state array is an error, and the events wait for a new drain. */
   async 'a detached state array'() {
     const cache = raw(100)
-    for (let i = 0; i < 20; i++) cache.set(i, undefined, i)
+    for (let i = 0; i < 20; i++) cache.set(i, i)
     structuredClone(cache.state.buffer, { transfer: [cache.state.buffer] })
     await collect()
     assert.throws(() => cache.clear(), /state array was detached/)
@@ -51,7 +51,7 @@ const scenarios = {
   async 'a count beyond the state array'() {
     const cache = raw(1, true)
     cache.state[STATE_COUNT] = 5000
-    for (let i = 0; i < 10; i++) cache.set(i, undefined, i)
+    for (let i = 0; i < 10; i++) cache.set(i, i)
     cache.runPendingTasks()
     assert.strictEqual(cache.state[STATE_COUNT], STATE_LENGTH - STATE_HEADER)
     cache.state[STATE_COUNT] = 0
@@ -63,15 +63,15 @@ const scenarios = {
   /** Wrong argument types name the argument; out-of-range durations never reach moka. */
   async 'bad arguments'() {
     const cache = raw()
-    assert.throws(() => cache.set('k', undefined, 'one'), { name: 'TypeError', message: /slot must be a number/ })
-    assert.throws(() => cache.set('k', 'token', 1), { name: 'TypeError', message: /token must be a number/ })
+    assert.throws(() => cache.set('k', 'one'), { name: 'TypeError', message: /slot must be a number/ })
+    assert.throws(() => cache.set('k', 1, 'token'), { name: 'TypeError', message: /token must be a number/ })
     assert.throws(() => native.createCache(10, 1e300), { name: 'RangeError', message: /ttl must be a duration/ })
     assert.throws(() => native.createCache(10, undefined, -1), { name: 'RangeError', message: /tti must be a duration/ })
     assert.throws(() => native.createCache(10, undefined, undefined, 'yes'), { name: 'TypeError', message: /lru must be a boolean/ })
     assert.throws(() => native.createCache(-1), { name: 'RangeError', message: /maxCapacity/ })
-    assert.throws(() => cache.set('k', undefined, 1, 1, 5), { name: 'TypeError', message: /perEntryExpiry/ })
+    assert.throws(() => cache.set('k', 1, undefined, 1, 5), { name: 'TypeError', message: /perEntryExpiry/ })
     const perEntry = native.createCache(10, undefined, undefined, false, false, false, true)
-    assert.throws(() => perEntry.set('k', undefined, 1, 1, 1e300), { name: 'RangeError', message: /ttl must be a duration/ })
+    assert.throws(() => perEntry.set('k', 1, undefined, 1, 1e300), { name: 'RangeError', message: /ttl must be a duration/ })
     assert.throws(() => cache.getMany({ length: 1 }), { name: 'TypeError', message: /keys must be an array/ })
     assert.throws(() => cache.setMany(['a'], undefined, [1, 2]), { name: 'RangeError', message: /slots must be as long as keys/ })
   },
@@ -80,11 +80,11 @@ const scenarios = {
   async 'calls after dispose'() {
     const cache = raw(100, false)
     const { get, dispose } = cache
-    for (let i = 0; i < 100; i++) cache.set(i, undefined, i)
+    for (let i = 0; i < 100; i++) cache.set(i, i)
     dispose()
     dispose()
     assert.throws(() => get(1), /disposed/)
-    assert.throws(() => cache.set(1, undefined, 1), /disposed/)
+    assert.throws(() => cache.set(1, 1), /disposed/)
     await collect()
   },
 

@@ -40,13 +40,19 @@ pub fn range_error<T>(msg: impl Into<String>) -> JsResult<T> {
 pub struct Env(napi_env);
 
 /// Runs one Node-API call and turns a failure into an error naming it.
+/// `napi_call!(status env, f(…))` returns the raw status instead, for the
+/// callers that answer an expected failure (a value of another type) themselves.
 macro_rules! napi_call {
-    ($env:expr, $f:ident($($arg:expr),* $(,)?)) => {{
+    (status $env:expr, $f:ident($($arg:expr),* $(,)?)) => {{
         let env: Env = $env;
         // SAFETY: `env` is the live environment of the current callback (see
         // `Env`); every other argument is a handle from that callback's scope
         // or a pointer to a local that outlives the call.
-        let status = unsafe { sys::$f(env.raw(), $($arg),*) };
+        unsafe { sys::$f(env.raw(), $($arg),*) }
+    }};
+    ($env:expr, $f:ident($($arg:expr),* $(,)?)) => {{
+        let env: Env = $env;
+        let status = napi_call!(status env, $f($($arg),*));
         env.check(status, stringify!($f))
     }};
 }
@@ -120,15 +126,25 @@ impl Env {
         Ok(self.type_of(v)? == sys::ValueType::napi_undefined)
     }
 
+    /// A number, or `None` when `v` is not one: one Node-API call where a
+    /// `typeof` first would take two.
+    #[inline]
+    fn try_f64(self, v: napi_value) -> JsResult<Option<f64>> {
+        let mut x = 0.0;
+        match napi_call!(status self, napi_get_value_double(v, &mut x)) {
+            sys::Status::napi_ok => Ok(Some(x)),
+            sys::Status::napi_number_expected => Ok(None),
+            status => Err(self.failure(status, "napi_get_value_double")),
+        }
+    }
+
     /// A number; anything else is a `TypeError` naming `name`.
     #[inline]
     pub fn get_f64(self, v: napi_value, name: &str) -> JsResult<f64> {
-        if self.type_of(v)? != sys::ValueType::napi_number {
-            return type_error(format!("{name} must be a number"));
+        match self.try_f64(v)? {
+            Some(x) => Ok(x),
+            None => type_error(format!("{name} must be a number")),
         }
-        let mut x = 0.0;
-        napi_call!(self, napi_get_value_double(v, &mut x))?;
-        Ok(x)
     }
 
     /// An integer in `[0, 2^32)`.
@@ -145,9 +161,11 @@ impl Env {
     /// An optional number: `undefined` and absence both read as `None`.
     #[inline]
     pub fn get_opt_f64(self, v: Option<napi_value>, name: &str) -> JsResult<Option<f64>> {
-        match v {
-            Some(v) if !self.is_undefined(v)? => self.get_f64(v, name).map(Some),
-            _ => Ok(None),
+        let Some(v) = v else { return Ok(None) };
+        match self.try_f64(v)? {
+            Some(x) => Ok(Some(x)),
+            None if self.is_undefined(v)? => Ok(None),
+            None => type_error(format!("{name} must be a number")),
         }
     }
 

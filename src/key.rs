@@ -89,15 +89,15 @@ impl KeyBuf {
     /// with a token is keyed by the token too (custom `hash`/`equals`).
     #[inline]
     pub fn read(&mut self, env: Env, value: napi_value, token: Option<napi_value>) -> JsResult<()> {
-        if let Some(token) = token {
-            if !env.is_undefined(token)? {
-                let t = env.get_f64(token, "token")?;
-                self.set_f64(TAG_TOKEN, t);
-                return Ok(());
-            }
+        if let Some(t) = env.get_opt_f64(token, "token")? {
+            self.set_f64(TAG_TOKEN, t);
+            return Ok(());
+        }
+        // Strings are the common key: read one before asking for the type.
+        if self.read_string(env, value)? {
+            return Ok(());
         }
         match env.type_of(value)? {
-            sys::ValueType::napi_string => self.read_string(env, value),
             sys::ValueType::napi_number => {
                 let x = env.get_f64(value, "key")?;
                 // SameValueZero: -0 is 0, all NaNs are one.
@@ -130,20 +130,25 @@ impl KeyBuf {
         }
     }
 
+    /// Reads `value` if it is a string; false (and nothing read) when it is not.
     #[inline]
-    fn read_string(&mut self, env: Env, value: napi_value) -> JsResult<()> {
+    fn read_string(&mut self, env: Env, value: napi_value) -> JsResult<bool> {
         self.inline[0] = TAG_STRING;
         let room = INLINE - 1;
         let mut written = 0usize;
         // Node writes at most `bufsize - 1` units and a terminating NUL.
-        napi_call!(
-            env,
+        match napi_call!(
+            status env,
             napi_get_value_string_utf16(value, self.inline[1..].as_mut_ptr(), room, &mut written)
-        )?;
+        ) {
+            sys::Status::napi_ok => {}
+            sys::Status::napi_string_expected => return Ok(false),
+            status => env.check(status, "napi_get_value_string_utf16")?,
+        }
         if written < room - 1 {
             self.len = 1 + written;
             self.spilled = false;
-            return Ok(());
+            return Ok(true);
         }
         let mut total = 0usize;
         napi_call!(
@@ -153,7 +158,7 @@ impl KeyBuf {
         if total == written {
             self.len = 1 + written;
             self.spilled = false;
-            return Ok(());
+            return Ok(true);
         }
         self.heap.clear();
         self.heap.resize(total + 2, 0);
@@ -169,7 +174,7 @@ impl KeyBuf {
         )?;
         self.heap.truncate(1 + written);
         self.spilled = true;
-        Ok(())
+        Ok(true)
     }
 
     fn read_bigint(&mut self, env: Env, value: napi_value) -> JsResult<()> {

@@ -59,14 +59,20 @@ macro_rules! method {
     };
 }
 
-/// Reads the key at `args[i]` with the optional token at `args[i + 1]`.
+/// Reads the key at `args[key]` with the optional token at `args[token]`.
 #[inline]
-fn key_arg<const N: usize>(env: Env, args: &Args<N>, i: usize, buf: &mut KeyBuf) -> JsResult<()> {
-    let key = match args.get(i) {
+fn key_arg<const N: usize>(
+    env: Env,
+    args: &Args<N>,
+    key: usize,
+    token: usize,
+    buf: &mut KeyBuf,
+) -> JsResult<()> {
+    let value = match args.get(key) {
         Some(k) => k,
         None => env.undefined()?,
     };
-    buf.read(env, key, args.get(i + 1))
+    buf.read(env, value, args.get(token))
 }
 
 fn slot_or_miss(slot: Option<u32>) -> i32 {
@@ -91,22 +97,23 @@ fn weight_arg(env: Env, v: Option<napi_value>) -> JsResult<u32> {
 // get(key, token?) -> slot | -1
 method!(get, 2, |env, args, core| {
     let mut key = KeyBuf::new();
-    key_arg(env, &args, 0, &mut key)?;
+    key_arg(env, &args, 0, 1, &mut key)?;
     env.int(slot_or_miss(core.get(key.as_slice())))
 });
 
 // has(key, token?) -> boolean; not a read: no popularity, no idle reset.
 method!(has, 2, |env, args, core| {
     let mut key = KeyBuf::new();
-    key_arg(env, &args, 0, &mut key)?;
+    key_arg(env, &args, 0, 1, &mut key)?;
     env.boolean(core.cache.contains_key(key.as_slice()))
 });
 
-// set(key, token, slot, weight?, ttlMs?, ttiMs?)
+// set(key, slot, token?, weight?, ttlMs?, ttiMs?): the JS layer passes only
+// what the entry uses, and each absent argument costs no Node-API call.
 method!(set, 6, |env, args, core| {
     let mut key = KeyBuf::new();
-    key_arg(env, &args, 0, &mut key)?;
-    let slot = slot_arg(env, args.get(2))?;
+    key_arg(env, &args, 0, 2, &mut key)?;
+    let slot = slot_arg(env, args.get(1))?;
     let weight = weight_arg(env, args.get(3))?;
     let ttl = from_ms(env.get_opt_f64(args.get(4), "ttl")?, "ttl")?;
     let tti = from_ms(env.get_opt_f64(args.get(5), "tti")?, "tti")?;
@@ -117,14 +124,14 @@ method!(set, 6, |env, args, core| {
 // remove(key, token?) -> slot of the removed entry | -1
 method!(remove, 2, |env, args, core| {
     let mut key = KeyBuf::new();
-    key_arg(env, &args, 0, &mut key)?;
+    key_arg(env, &args, 0, 1, &mut key)?;
     env.int(slot_or_miss(core.remove(key.as_slice())))
 });
 
 // removeSlot(key, token, slot) -> boolean: removes only that very entry.
 method!(remove_slot, 3, |env, args, core| {
     let mut key = KeyBuf::new();
-    key_arg(env, &args, 0, &mut key)?;
+    key_arg(env, &args, 0, 1, &mut key)?;
     let slot = slot_arg(env, args.get(2))?;
     env.boolean(core.remove_slot(key.as_slice(), slot))
 });

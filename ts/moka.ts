@@ -6,12 +6,12 @@ import { describe } from './duration'
 import { Interned, Keying, MISS } from './keys'
 import {
   checkWeight,
+  entryExpiry,
   EvictionListener,
   MokaOptions,
   RemovalCause,
   SetOptions,
   validateOptions,
-  validateSetOptions,
   ValidOptions,
 } from './options'
 import { refuseCloning } from './uncloneable'
@@ -122,7 +122,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   getWith(key: K, init: (key: K) => V, options?: SetOptions): V {
     if (typeof init !== 'function') throw new TypeError(`init must be a function, got ${describe(init)}`)
     // Checked on a hit too: a bad option is a bug whether or not it was needed this time.
-    this.#entryOptions(options, 'getWith')
+    entryExpiry(options, this.#perEntryExpiry, 'getWith')
     const slot = this.#keying.needsToken(key)
       ? this.#native.get(key, this.#keying.lookup(key))
       : this.#native.get(key)
@@ -163,14 +163,16 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
    * optional per-entry `ttl`/`tti`. Returns the cache, like `Map#set`.
    */
   set(key: K, value: V, options?: SetOptions): this {
-    const { ttl, tti } = this.#entryOptions(options, 'set')
+    const { ttl, tti } = entryExpiry(options, this.#perEntryExpiry, 'set')
     const weight = this.#weigher === undefined ? undefined : checkWeight(this.#weigher(key, value))
     let token: number | undefined
     let rec: Interned | undefined
     if (this.#keying.needsToken(key)) ({ token, rec } = this.#keying.intern(key))
     const slot = this.#allocate(key, value, rec)
     try {
-      this.#native.set(key, token, slot, weight, ttl, tti)
+      // Arguments left out cost the native side nothing to read.
+      if (token === undefined && weight === undefined && ttl === undefined && tti === undefined) this.#native.set(key, slot)
+      else this.#native.set(key, slot, token, weight, ttl, tti)
       this.#writes++
     } catch (error) {
       this.#release(slot)
@@ -435,16 +437,6 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     return this.#keying.internedCount
   }
 
-  /** Per-entry `ttl`/`tti` in ms, checked; a `TypeError` when this cache cannot apply them. */
-  #entryOptions(options: SetOptions | undefined, method: string): { ttl?: number; tti?: number } {
-    if (options === undefined) return {}
-    const { ttl, tti } = validateSetOptions(options)
-    if (!this.#perEntryExpiry && (ttl !== undefined || tti !== undefined)) {
-      throw new TypeError(`${method}: per-entry ttl/tti need a cache created with perEntryExpiry: true`)
-    }
-    return { ttl, tti }
-  }
-
   #snapshot(): number[] {
     const slots = Array.from(this.#native.slots())
     this.#drain()
@@ -518,6 +510,13 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
         if (state[STATE_MORE] === 0) break
         state[STATE_MORE] = 0
         this.#native.flush()
+        continue
+      }
+      if (this.#listener === undefined) {
+        // Releasing runs no user code and no native call, so nothing publishes
+        // into `state` meanwhile: no copy needed.
+        for (let i = STATE_HEADER; i < STATE_HEADER + count; i++) this.#release(state[i]! >>> KIND_BITS)
+        state[STATE_COUNT] = 0
         continue
       }
       // Copy first: a listener's own cache calls publish into `state` again.

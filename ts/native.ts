@@ -10,7 +10,7 @@ export interface NativeCache {
   /** Slot of a live entry, or -1. Counts a hit or a miss. */
   get(key: unknown, token?: number): number
   has(key: unknown, token?: number): boolean
-  set(key: unknown, token: number | undefined, slot: number, weight?: number, ttlMs?: number, ttiMs?: number): void
+  set(key: unknown, slot: number, token?: number, weight?: number, ttlMs?: number, ttiMs?: number): void
   /** Slot of the removed entry, or -1. */
   remove(key: unknown, token?: number): number
   /** Removes `key` only while it still maps to `slot`. */

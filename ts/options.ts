@@ -166,9 +166,12 @@ export function validateSetOptions(options: unknown): { ttl: number | undefined;
   return { ttl: toMillis(o.ttl, 'ttl'), tti: toMillis(o.tti, 'tti') }
 }
 
+/** What a write without options asks: shared, so that such a write allocates nothing for it. */
+const NO_ENTRY_EXPIRY: { readonly ttl?: number; readonly tti?: number } = Object.freeze({})
+
 /** Per-entry `ttl`/`tti` of `method` in ms, checked; a `TypeError` when the cache was built without `perEntryExpiry`. */
-export function entryExpiry(options: unknown, perEntryExpiry: boolean, method: string): { ttl?: number; tti?: number } {
-  if (options === undefined) return {}
+export function entryExpiry(options: unknown, perEntryExpiry: boolean, method: string): { readonly ttl?: number; readonly tti?: number } {
+  if (options === undefined) return NO_ENTRY_EXPIRY
   const { ttl, tti } = validateSetOptions(options)
   checkPerEntry(ttl !== undefined || tti !== undefined, perEntryExpiry, method)
   return { ttl, tti }

@@ -1,0 +1,53 @@
+"""One side of benchmark/instructions.mjs: a moka-py cache doing `reps`
+batches of `ops` operations of one case, like
+benchmark/lib/instructions-worker.mjs does with moka-js.
+
+    python benchmark/instructions_worker.py <case> <reps> <capacity> <ops> <max_reps>
+"""
+
+import sys
+
+import moka_py
+
+
+def main():
+    case, reps, capacity, ops, max_reps = sys.argv[1], *map(int, sys.argv[2:6])
+    stored = [f"key:{i}" for i in range(capacity)]
+    absent = [f"miss:{i}" for i in range(ops)]
+    fresh = [f"new:{i}" for i in range(ops * max_reps)]
+    cache = moka_py.Moka(capacity)
+    for k in stored:
+        cache.set(k, k)
+    get, set_ = cache.get, cache.set
+    picks = [stored[(i * 7919) % capacity] for i in range(ops)]
+    hits = 0
+
+    def get_hit(rep):
+        nonlocal hits
+        for k in picks:
+            if get(k) is not None:
+                hits += 1
+
+    def get_miss(rep):
+        nonlocal hits
+        for k in absent:
+            if get(k) is not None:
+                hits += 1
+
+    def set_update(rep):
+        for i, k in enumerate(picks):
+            set_(k, i)
+
+    def set_evicting(rep):
+        for i in range(rep * ops, (rep + 1) * ops):
+            set_(fresh[i], i)
+
+    batch = {"get hit": get_hit, "get miss": get_miss, "set update": set_update, "set evicting": set_evicting}[case]
+    for rep in range(reps):
+        batch(rep)
+    if case == "get hit" and hits != reps * ops:
+        raise SystemExit(f"get hit: {hits} hits of {reps * ops}")
+
+
+if __name__ == "__main__":
+    main()

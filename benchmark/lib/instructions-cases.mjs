@@ -1,0 +1,9 @@
+// What benchmark/instructions.mjs counts, shared by its workers (the Python
+// worker, benchmark/instructions_worker.py, takes them as arguments).
+export const CASES = ['get hit', 'get miss', 'set update', 'set evicting']
+/** Entries held; string keys `key:${i}`. */
+export const CAPACITY = 10_000
+/** Operations per batch. */
+export const OPS = 20_000
+/** Batches in the long run; the short run does one. */
+export const MAX_REPS = 11
