@@ -191,19 +191,43 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 }
 
+/** What a spec closes before its server stops: a TieredCache. */
+interface Closable {
+  close(): unknown
+}
+
+export interface SpecRedis {
+  server: RedisServer
+  /** A plain client on the server. */
+  raw: Redis
+  /** Has `cache` closed after the spec's tests, before the server stops; returns it. */
+  track<C extends Closable>(cache: C): C
+}
+
 /**
  * A Redis server for one spec file: started before its tests, stopped after
- * them, with a raw client on it (`redis.server`, `redis.raw`).
+ * them, with a raw client on it (`redis.server`, `redis.raw`); the caches
+ * given to `redis.track` are closed first.
  */
-export function redisForSpec(test: TestFn): { server: RedisServer; raw: Redis } {
-  const redis = {} as { server: RedisServer; raw: Redis }
+export function redisForSpec(test: TestFn): SpecRedis {
+  const open: Closable[] = []
+  const redis = {
+    track(cache) {
+      open.push(cache)
+      return cache
+    },
+  } as SpecRedis
   test.before(async () => {
     redis.server = await RedisServer.start()
     redis.raw = new Redis(redis.server.url)
   })
   test.after.always(async () => {
-    redis.raw?.disconnect()
-    await redis.server?.stop()
+    try {
+      for (const cache of open.splice(0)) await cache.close()
+    } finally {
+      redis.raw?.disconnect()
+      await redis.server?.stop()
+    }
   })
   return redis
 }

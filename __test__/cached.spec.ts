@@ -677,19 +677,60 @@ test('bad options throw at wrap time, naming the option', (t) => {
   t.throws(() => cached({ timeout: -1 }), { instanceOf: RangeError, message: /timeout/ }, 'the decorator form checks too')
 })
 
-test('cached(options, fn) and cached(options)(fn) say what to write instead', (t) => {
+test('cached(options)(fn) is cached(fn, options): one call for two equal calls, a hit counted', (t) => {
+  let calls = 0
+  function square(x: number): number {
+    calls++
+    return x * x
+  }
+  const f = cached({ maxCapacity: 7, key: (x: number) => `n${x}` })(square)
+  t.is(f(3), 9)
+  t.is(f(3), 9)
+  t.is(calls, 1)
+  t.like(f.cacheInfo(), { hits: 1, misses: 1, loads: 1, size: 1, maxCapacity: 7 })
+  // Typed as cached(fn, options) is: square's parameters, the key option's keys.
+  const cache: Moka<string, number> = f.cache
+  t.true(cache instanceof Moka)
+  t.is(cache.get('n3'), 9)
+  // @ts-expect-error the keys are the key option's strings
+  t.is(f.cache.get(3), undefined)
+  // @ts-expect-error square takes a number
+  t.false(f.invalidate('x'))
+  t.is(f.uncached, square)
+  t.is(f.name, 'square')
+  f.cacheClear()
+  t.is(f.cache.size, 0)
+  t.is(f.cacheInfo().hits, 0)
+  t.is(f(3), 9)
+  t.is(calls, 2, 'cacheClear emptied the cache')
+
+  // Each function passed to one decorator gets a cache of its own.
+  const memoize = cached({ ttl: '1m' })
+  const g = memoize(square)
+  const h = memoize(square)
+  t.is(g(4), 16)
+  t.false(h.cache.has(4))
+  t.is(h(4), 16)
+  t.is(calls, 4)
+})
+
+test('cached(options, fn) and a decorator called with anything but one function say what to write instead', (t) => {
   const fn = (x: number) => x
   t.throws(() => (cached as (...args: unknown[]) => unknown)({ ttl: '1m' }, fn), {
     instanceOf: TypeError,
     message: 'cached(fn, options) takes the function first; this call passed the options first, cached(options, fn)',
   })
   const decorator = cached({ ttl: '1m' }) as unknown as (...args: unknown[]) => unknown
-  t.throws(() => decorator(fn), {
+  t.throws(() => decorator(fn, 0), {
     instanceOf: TypeError,
     message:
-      'cached(options) returns a method decorator, to write @cached(options) above a method; it was called with function. To memoize a function, call cached(fn, options).',
+      'cached(options) returns a method decorator, to write @cached(options) above a method; it was called with function, number 0. ' +
+      'To memoize a function, call cached(fn, options) or cached(options)(fn).',
   })
-  t.throws(() => decorator(), { instanceOf: TypeError, message: /it was called with undefined\. To memoize a function, call cached\(fn, options\)/ })
+  t.throws(() => decorator(42), { instanceOf: TypeError, message: /it was called with number 42\. To memoize a function/ })
+  // A class alone is how a legacy class decorator is called, not a function to memoize.
+  t.throws(() => decorator(class Service {}), { instanceOf: TypeError, message: /it was called with function\. To memoize a function/ })
+  t.throws(() => decorator(), { instanceOf: TypeError, message: /it was called with nothing\. To memoize a function/ })
 })
 
 // ─── Observables (rxjs) ──────────────────────────────────────────────────────

@@ -221,18 +221,19 @@ test('weigher: capacity counts weight; LRU evicts until the total fits', (t) => 
   assertConsistent(t, cache)
 })
 
-for (const [label, weight] of [
-  ['-1', -1],
-  ['1.5', 1.5],
-  ['NaN', NaN],
-  ["'3'", '3'],
-  ['Infinity', Infinity],
-  ['2^32', 2 ** 32],
-  ['undefined', undefined],
-  ['null', null],
-  ['3n', 3n],
+for (const [label, weight, expected, said] of [
+  ['-1', -1, RangeError, /integer in \[0, 2\^32\), got number -1/],
+  ['1.5', 1.5, RangeError, /got number 1\.5/],
+  ['NaN', NaN, RangeError, /got number NaN/],
+  ['Infinity', Infinity, RangeError, /got number Infinity/],
+  ['2^32', 2 ** 32, RangeError, /got number 4294967296/],
+  ["'3'", '3', TypeError, /must return a number, got string "3"/],
+  ['undefined', undefined, TypeError, /must return a number, got undefined/],
+  ['null', null, TypeError, /must return a number, got null/],
+  ['3n', 3n, TypeError, /must return a number, got bigint 3/],
+  ['true', true, TypeError, /must return a number, got boolean true/],
 ] as const) {
-  test(`weigher returning ${label}: RangeError, nothing inserted, cache intact`, (t) => {
+  test(`weigher returning ${label}: ${expected.name}, nothing inserted, cache intact`, (t) => {
     const { events, listener } = recorder()
     let bad = false
     const cache = new Moka<string, string>({
@@ -242,16 +243,17 @@ for (const [label, weight] of [
     })
     cache.set('keep', 'K').set('k', 'old')
     bad = true
-    const error = t.throws(() => cache.set('new', 'N'), { instanceOf: RangeError })
-    t.regex(error!.message, /weigher/)
-    t.throws(() => cache.set('k', 'replacement'), { instanceOf: RangeError })
+    const error = t.throws(() => cache.set('new', 'N'), { instanceOf: expected })
+    t.regex(error!.message, /^weigher /)
+    t.regex(error!.message, said)
+    t.throws(() => cache.set('k', 'replacement'), { instanceOf: expected })
     t.throws(
       () =>
         cache.setMany([
           ['m1', 'x'],
           ['m2', 'y'],
         ]),
-      { instanceOf: RangeError },
+      { instanceOf: expected },
     )
     bad = false
     t.false(cache.has('new'))

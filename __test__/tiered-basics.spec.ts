@@ -1,33 +1,18 @@
 import test from 'ava'
-import Redis from 'ioredis'
 
 import { TieredCache } from '../index.js'
 import { failure, sleep, trackUnhandledRejections, until } from './_helpers'
-import { RedisServer, SPEC_TIMEOUT } from './_redis'
+import { redisForSpec, SPEC_TIMEOUT } from './_redis'
 
 const unhandled = trackUnhandledRejections()
-let server: RedisServer
-let raw: Redis
+const redis = redisForSpec(test)
 let namespaces = 0
-const open: TieredCache<string, unknown>[] = []
-
-test.before(async () => {
-  server = await RedisServer.start()
-  raw = new Redis(server.url)
-})
-
-test.after.always(async () => {
-  for (const cache of open) await cache.close()
-  raw?.disconnect()
-  await server?.stop()
-})
 
 /** Two instances on one fresh namespace, as two processes would be (each with its own L1 and connections). */
 async function pair(options: Record<string, unknown> = {}) {
   const namespace = `basics${namespaces++}`
   const make = async () => {
-    const cache = new TieredCache<string, unknown>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace, ...options })
-    open.push(cache)
+    const cache = redis.track(new TieredCache<string, unknown>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace, ...options }))
     await cache.ready()
     return cache
   }
@@ -46,10 +31,10 @@ test('set, get and delete go through both tiers', async (t) => {
   t.is(b.stats().l2.hits, 1)
   t.deepEqual(await b.get('user:1'), { name: 'ann', tags: ['x'] })
   t.is(b.stats().l1.hits, 1, 'the Redis hit filled L1')
-  t.true((await raw.exists(`${namespace}:d:user:1`)) === 1)
+  t.true((await redis.raw.exists(`${namespace}:d:user:1`)) === 1)
   t.true(await a.delete('user:1'))
   t.false(await a.delete('user:1'))
-  t.is(await raw.exists(`${namespace}:d:user:1`), 0)
+  t.is(await redis.raw.exists(`${namespace}:d:user:1`), 0)
   t.is(await a.get('user:1'), undefined)
 })
 
@@ -60,7 +45,7 @@ test('a Redis hit fills L1 for no longer than the entry has left to live', async
   await sleep(1500)
   t.is(await b.get('k'), 'v')
   // Removed behind the bus's back: only b's L1 copy is left, and it must end with the entry's ttl.
-  await raw.del(`${namespace}:d:k`)
+  await redis.raw.del(`${namespace}:d:k`)
   t.is(await b.get('k'), 'v', 'served from L1')
   await sleep(3000)
   t.is(await b.get('k'), undefined, 'the L1 copy expired with the remaining ttl')
@@ -69,10 +54,10 @@ test('a Redis hit fills L1 for no longer than the entry has left to live', async
 test('the cache-wide ttl applies to both tiers', async (t) => {
   const { namespace, a } = await pair({ ttl: '2s' })
   await a.set('k', 1)
-  const pttl = await raw.pttl(`${namespace}:d:k`)
+  const pttl = await redis.raw.pttl(`${namespace}:d:k`)
   t.true(pttl > 1000 && pttl <= 2000, `pttl ${pttl}`)
   await a.set('forever', 1, { ttl: '1h' })
-  t.true((await raw.pttl(`${namespace}:d:forever`)) > 3_500_000)
+  t.true((await redis.raw.pttl(`${namespace}:d:forever`)) > 3_500_000)
 })
 
 test('keys with :, *, ?, [, spaces, unicode and 10 kB are stored exactly and never taken as patterns', async (t) => {
@@ -86,25 +71,24 @@ test('keys with :, *, ?, [, spaces, unicode and 10 kB are stored exactly and nev
   t.true(await a.delete('*'))
   t.true(await a.delete('a*'))
   for (const [i, key] of keys.entries()) if (key !== '*' && key !== 'a*') t.is(await b.get(key), i)
-  t.is((await raw.keys(`${namespace}:d:*`)).length, keys.length - 2)
+  t.is((await redis.raw.keys(`${namespace}:d:*`)).length, keys.length - 2)
 })
 
 test('clear() empties its own namespace only, whatever the neighbours are called', async (t) => {
   const { namespace, a, b } = await pair()
-  const neighbour = new TieredCache<string, unknown>({ timeout: SPEC_TIMEOUT, redis: server.url, namespace: `${namespace}x` })
-  open.push(neighbour)
+  const neighbour = redis.track(new TieredCache<string, unknown>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace: `${namespace}x` }))
   await neighbour.set('k', 'kept')
-  await raw.set(`${namespace}`, 'kept')
-  await raw.set(`${namespace}:other`, 'kept')
+  await redis.raw.set(`${namespace}`, 'kept')
+  await redis.raw.set(`${namespace}:other`, 'kept')
   for (let i = 0; i < 2500; i++) await a.set(`k${i}`, i, { tags: i % 2 === 0 ? ['even'] : [] })
   t.is(await b.get('k7'), 7)
   await a.clear()
   t.is(await a.get('k7'), undefined)
   t.is(await b.get('k7'), undefined)
-  t.deepEqual(await raw.keys(`${namespace}:[dt]:*`), [])
+  t.deepEqual(await redis.raw.keys(`${namespace}:[dt]:*`), [])
   t.is(await neighbour.get('k'), 'kept')
-  t.is(await raw.get(`${namespace}`), 'kept')
-  t.is(await raw.get(`${namespace}:other`), 'kept')
+  t.is(await redis.raw.get(`${namespace}`), 'kept')
+  t.is(await redis.raw.get(`${namespace}:other`), 'kept')
 })
 
 test('v8 and custom serializers round-trip what JSON cannot', async (t) => {
@@ -155,15 +139,15 @@ test('bad arguments and options are TypeErrors or RangeErrors naming them, and c
   await a.set('k', 1)
   t.throws(() => new TieredCache({} as never), { instanceOf: TypeError, message: /redis is required/ })
   t.throws(() => new TieredCache({ redis: 42 } as never), { instanceOf: TypeError, message: /redis must be/ })
-  t.throws(() => new TieredCache({ redis: server.url, namespace: 'a:b' }), { instanceOf: RangeError, message: /namespace/ })
-  t.throws(() => new TieredCache({ redis: server.url, nameSpace: 'x' } as never), { instanceOf: TypeError, message: /nameSpace/ })
-  t.throws(() => new TieredCache({ redis: server.url, ttl: -1 }), { instanceOf: RangeError, message: /ttl/ })
-  t.throws(() => new TieredCache({ redis: server.url, l1: { maxCapacity: -1 } }), { instanceOf: RangeError, message: /l1.maxCapacity/ })
-  t.throws(() => new TieredCache({ redis: server.url, hmacKey: 'short' }), { instanceOf: RangeError, message: /hmacKey/ })
-  t.throws(() => new TieredCache({ redis: server.url, serializer: 'xml' as never }), { instanceOf: TypeError, message: /serializer/ })
-  t.throws(() => new TieredCache({ redis: server.url, maxValueBytes: 1 }), { instanceOf: RangeError, message: /maxValueBytes/ })
-  t.throws(() => new TieredCache({ redis: server.url, breaker: { failures: 0 } }), { instanceOf: RangeError, message: /breaker.failures/ })
-  t.throws(() => new TieredCache({ redis: server.url, lock: { ttl: 'soon' } }), { instanceOf: RangeError, message: /lock.ttl/ })
+  t.throws(() => new TieredCache({ redis: redis.server.url, namespace: 'a:b' }), { instanceOf: RangeError, message: /namespace/ })
+  t.throws(() => new TieredCache({ redis: redis.server.url, nameSpace: 'x' } as never), { instanceOf: TypeError, message: /nameSpace/ })
+  t.throws(() => new TieredCache({ redis: redis.server.url, ttl: -1 }), { instanceOf: RangeError, message: /ttl/ })
+  t.throws(() => new TieredCache({ redis: redis.server.url, l1: { maxCapacity: -1 } }), { instanceOf: RangeError, message: /l1.maxCapacity/ })
+  t.throws(() => new TieredCache({ redis: redis.server.url, hmacKey: 'short' }), { instanceOf: RangeError, message: /hmacKey/ })
+  t.throws(() => new TieredCache({ redis: redis.server.url, serializer: 'xml' as never }), { instanceOf: TypeError, message: /serializer/ })
+  t.throws(() => new TieredCache({ redis: redis.server.url, maxValueBytes: 1 }), { instanceOf: RangeError, message: /maxValueBytes/ })
+  t.throws(() => new TieredCache({ redis: redis.server.url, breaker: { failures: 0 } }), { instanceOf: RangeError, message: /breaker.failures/ })
+  t.throws(() => new TieredCache({ redis: redis.server.url, lock: { ttl: 'soon' } }), { instanceOf: RangeError, message: /lock.ttl/ })
   await t.throwsAsync(a.get(7 as never), { instanceOf: TypeError, message: /key must be a string/ })
   await t.throwsAsync(a.get('\uD800'), { instanceOf: TypeError, message: /key must be well-formed/ })
   await t.throwsAsync(a.set('k', undefined), { instanceOf: TypeError, message: /value/ })

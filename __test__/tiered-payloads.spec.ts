@@ -2,42 +2,29 @@
 // reported, and never deserialized; nothing crashes.
 
 import test from 'ava'
-import Redis from 'ioredis'
 
 import { PayloadError, TieredCache, TierError } from '../index.js'
 import { trackUnhandledRejections } from './_helpers'
-import { RedisServer, SPEC_TIMEOUT } from './_redis'
+import { redisForSpec, SPEC_TIMEOUT } from './_redis'
 
 const unhandled = trackUnhandledRejections()
-let server: RedisServer
-let raw: Redis
+const redis = redisForSpec(test)
 let namespaces = 0
 const HMAC = 'payload-test-key-0123456789'
-const caches: TieredCache<string, unknown>[] = []
-
-test.before(async () => {
-  server = await RedisServer.start()
-  raw = new Redis(server.url)
-})
-
-test.after.always(async () => {
-  for (const cache of caches) await cache.close()
-  raw?.disconnect()
-  await server?.stop()
-})
 
 /** A cache on a fresh namespace that records what it refused. */
 async function open(options: Record<string, unknown> = {}) {
   const namespace = `payloads${namespaces++}`
   const refused: TierError[] = []
-  const cache = new TieredCache<string, unknown>({
-    timeout: SPEC_TIMEOUT,
-    redis: server.url,
-    namespace,
-    onError: (error) => refused.push(error),
-    ...options,
-  })
-  caches.push(cache)
+  const cache = redis.track(
+    new TieredCache<string, unknown>({
+      timeout: SPEC_TIMEOUT,
+      redis: redis.server.url,
+      namespace,
+      onError: (error) => refused.push(error),
+      ...options,
+    }),
+  )
   await cache.ready()
   return { cache, refused, dataKey: (key: string) => `${namespace}:d:${key}`, namespace }
 }
@@ -57,26 +44,26 @@ async function refusal(t: import('ava').ExecutionContext, c: Awaited<ReturnType<
 test('a signed payload with one flipped bit, anywhere, is refused as tampered', async (t) => {
   const c = await open({ hmacKey: HMAC })
   await c.cache.set('k', { amount: 100 })
-  const good = (await raw.getBuffer(c.dataKey('k')))!
+  const good = (await redis.raw.getBuffer(c.dataKey('k')))!
   const reader = await open({ hmacKey: HMAC })
   for (const at of [5, 13, 21, 29, 35, good.length - 40, good.length - 1]) {
     const bad = Buffer.from(good)
     bad[at] ^= 1
-    await raw.set(reader.dataKey('k'), bad)
+    await redis.raw.set(reader.dataKey('k'), bad)
     const reason = await refusal(t, reader, 'k')
     t.true(reason === 'tampered' || reason === 'truncated' || reason === 'foreign', `byte ${at}: ${reason}`)
   }
   // The intact payload, moved under another key or namespace, does not verify there.
-  await raw.set(reader.dataKey('moved'), good)
+  await redis.raw.set(reader.dataKey('moved'), good)
   t.is(await refusal(t, reader, 'moved'), 'tampered')
-  await raw.set(reader.dataKey('k'), good)
+  await redis.raw.set(reader.dataKey('k'), good)
   t.is(await refusal(t, reader, 'k'), 'tampered', 'signed for another namespace')
 })
 
 test('truncated, oversized and foreign payloads are refused with their reason', async (t) => {
   const c = await open({ maxValueBytes: 1024 })
   await c.cache.set('k', { text: 'x'.repeat(100) })
-  const good = (await raw.getBuffer(c.dataKey('k')))!
+  const good = (await redis.raw.getBuffer(c.dataKey('k')))!
   const cases: [string, Buffer | string, string][] = [
     ['cut', good.subarray(0, good.length - 5), 'truncated'],
     ['header only', good.subarray(0, 20), 'truncated'],
@@ -88,27 +75,27 @@ test('truncated, oversized and foreign payloads are refused with their reason', 
     ['json body broken', Buffer.concat([good.subarray(0, good.length - 3), Buffer.from('!!}')]), 'undecodable'],
   ]
   for (const [name, bytes, reason] of cases) {
-    await raw.set(c.dataKey(name), bytes)
+    await redis.raw.set(c.dataKey(name), bytes)
     t.is(await refusal(t, c, name), reason, name)
   }
-  await raw.sadd(c.dataKey('a set'), 'member')
+  await redis.raw.sadd(c.dataKey('a set'), 'member')
   t.is(await refusal(t, c, 'a set'), 'foreign', 'another Redis type at the key')
   // Signed payloads for a cache without a key, unsigned ones for a cache with one, another serializer's.
   const signed = await open({ hmacKey: HMAC })
   await signed.cache.set('k', 1)
-  await raw.set(c.dataKey('signed'), (await raw.getBuffer(signed.dataKey('k')))!)
+  await redis.raw.set(c.dataKey('signed'), (await redis.raw.getBuffer(signed.dataKey('k')))!)
   t.is(await refusal(t, c, 'signed'), 'foreign')
-  await raw.set(signed.dataKey('unsigned'), good)
+  await redis.raw.set(signed.dataKey('unsigned'), good)
   t.is(await refusal(t, signed, 'unsigned'), 'tampered')
   const v8 = await open({ serializer: 'v8' })
   await v8.cache.set('k', new Map([[1, 2]]))
-  await raw.set(c.dataKey('v8'), (await raw.getBuffer(v8.dataKey('k')))!)
+  await redis.raw.set(c.dataKey('v8'), (await redis.raw.getBuffer(v8.dataKey('k')))!)
   t.is(await refusal(t, c, 'v8'), 'foreign')
 })
 
 test('a refused payload is a miss: fetch loads and overwrites it', async (t) => {
   const c = await open({ hmacKey: HMAC })
-  await raw.set(c.dataKey('k'), 'MKjunk')
+  await redis.raw.set(c.dataKey('k'), 'MKjunk')
   t.is(await c.cache.fetch('k', async () => 'fresh'), 'fresh')
   const fresh = await open({ hmacKey: HMAC, namespace: c.namespace })
   t.is(await fresh.cache.get('k'), 'fresh')
@@ -119,7 +106,7 @@ test('random and mutated bytes never crash a reader; with an HMAC key none is ev
   const signed = await open({ serializer: 'v8', hmacKey: HMAC })
   await plain.cache.set('seed', { a: [1, 2, 3], m: new Map([['x', new Date(0)]]) })
   await signed.cache.set('seed', { a: [1, 2, 3] })
-  const seeds = [(await raw.getBuffer(plain.dataKey('seed')))!, (await raw.getBuffer(signed.dataKey('seed')))!]
+  const seeds = [(await redis.raw.getBuffer(plain.dataKey('seed')))!, (await redis.raw.getBuffer(signed.dataKey('seed')))!]
   let state = 12345
   const random = (n: number) => {
     state = (state * 1103515245 + 12345) % 2 ** 31
@@ -130,8 +117,8 @@ test('random and mutated bytes never crash a reader; with an HMAC key none is ev
     const seed = seeds[i % 2]
     const bytes = i % 3 === 0 ? Buffer.from(Array.from({ length: random(200) }, () => random(256))) : Buffer.from(seed)
     for (let flips = 1 + random(4); flips > 0 && i % 3 !== 0; flips--) bytes[random(bytes.length)] = random(256)
-    await raw.set(plain.dataKey(`r${i}`), bytes)
-    await raw.set(signed.dataKey(`r${i}`), bytes)
+    await redis.raw.set(plain.dataKey(`r${i}`), bytes)
+    await redis.raw.set(signed.dataKey(`r${i}`), bytes)
     await plain.cache.get(`r${i}`) // may decode to something or be refused; must not throw
     if ((await signed.cache.get(`r${i}`)) === undefined) signedRefused++
   }

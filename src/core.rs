@@ -259,6 +259,21 @@ mod tests {
         }
     }
 
+    /// Drains events, running maintenance between drains, until `done` holds
+    /// of all those drained or 10 s have passed. Releases without a listener
+    /// are eventual: other test threads pinned in crossbeam-epoch can hold
+    /// back the garbage moka deferred.
+    fn drain_until<D: Extra>(core: &Core<D>, mut done: impl FnMut(&[u32]) -> bool) -> Vec<u32> {
+        let mut events = drain(core);
+        let started = std::time::Instant::now();
+        while !done(&events) && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+            core.run_pending_tasks();
+            events.extend(drain(core));
+        }
+        events
+    }
+
     fn fill<D: Extra>(core: &Core<D>, n: u32, extra: D) {
         for i in 0..n {
             core.insert(key(i), i, 1, extra);
@@ -269,14 +284,7 @@ mod tests {
     /// one per slot.
     fn assert_all_removed<D: Extra>(core: &Core<D>, n: u32, cause: u32) {
         assert_eq!(core.cache.entry_count(), 0);
-        // Releases without a listener are eventual (see the test below).
-        let mut events = drain(core);
-        let started = std::time::Instant::now();
-        while events.len() < n as usize && started.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(5));
-            core.run_pending_tasks();
-            events.extend(drain(core));
-        }
+        let mut events = drain_until(core, |events| events.len() >= n as usize);
         assert!(events.iter().all(|e| e & ((1 << KIND_BITS) - 1) == cause));
         events.sort_unstable();
         let expected: Vec<u32> = (0..n).map(|slot| slot << KIND_BITS | cause).collect();
@@ -306,19 +314,9 @@ mod tests {
         for i in 0..1000 {
             c.insert(key(i % 150), i, 1, ());
         }
-        // Release is eventual: other test threads pinned in crossbeam-epoch
-        // can hold back the garbage moka deferred.
-        let mut released: Vec<u32> = Vec::new();
-        let started = std::time::Instant::now();
-        let live = loop {
-            c.run_pending_tasks();
-            released.extend(drain(&c).iter().map(|e| e >> KIND_BITS));
-            let live = c.slots();
-            if released.len() + live.len() >= 1000 || started.elapsed() > Duration::from_secs(10) {
-                break live;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
+        let events = drain_until(&c, |events| events.len() + c.slots().len() >= 1000);
+        let live = c.slots();
+        let mut released: Vec<u32> = events.iter().map(|e| e >> KIND_BITS).collect();
         released.sort_unstable();
         let count = released.len();
         released.dedup();

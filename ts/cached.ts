@@ -118,14 +118,21 @@ export type CachedFunction<F extends AnyFunction, K = unknown> = F & {
   readonly uncached: F
 }
 
-/** `@cached(options)`: a method decorator for TS 5 standard decorators and legacy `experimentalDecorators`. */
-export interface CachedDecorator {
+/**
+ * What `cached(options)` returns: `@cached(options)`, a method decorator for TS 5
+ * standard decorators and legacy `experimentalDecorators`; and, called with a
+ * function alone, `cached(options)(fn)`, the same as `cached(fn, options)`.
+ */
+export interface CachedDecorator<K = unknown> {
   <This, Args extends any[], Return>(
     method: (this: This, ...args: Args) => Return,
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
   ): (this: This, ...args: Args) => Return
   // Typed by the method, so that a getter or a field is a compile error here too.
   <T extends AnyFunction>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>
+  // `context` never given: TS matches an ES decorator to any signature with a
+  // parameter, so this one must refuse the context a decorator receives.
+  <F extends AnyFunction>(fn: F, context?: undefined): CachedFunction<F, K>
 }
 
 /** Options checked once, when a function is wrapped or a method decorated. */
@@ -458,7 +465,9 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
  *
  * Called with options only, returns a method decorator (`@cached({ ttl: '1m' })`)
  * that works with TS 5 standard decorators and with legacy
- * `experimentalDecorators`; each instance gets its own cache.
+ * `experimentalDecorators`; each instance gets its own cache. That decorator
+ * called with a function alone memoizes it: `cached(options)(fn)` is
+ * `cached(fn, options)`.
  */
 export function cached<F extends AnyFunction>(fn: F, options: SharedCachedOptions<Parameters<F>, ReturnType<F>>): SharedCachedFunction<F>
 export function cached<F extends AnyFunction>(fn: F, options: TierCachedOptions<Parameters<F>, ReturnType<F>>): TierCachedFunction<F>
@@ -466,7 +475,7 @@ export function cached<F extends AnyFunction, K = unknown>(
   fn: F,
   options?: CachedOptions<Parameters<F>, ReturnType<F>, K>,
 ): CachedFunction<F, K>
-export function cached(options?: CachedOptions): CachedDecorator
+export function cached<K = unknown>(options?: CachedOptions<any[], any, K>): CachedDecorator<K>
 export function cached(fnOrOptions?: unknown, options?: unknown): unknown {
   if (typeof fnOrOptions === 'function') {
     if (isShared(options)) return cachedShared(fnOrOptions as AnyFunction, options)
@@ -481,6 +490,9 @@ export function cached(fnOrOptions?: unknown, options?: unknown): unknown {
   }
   const config = configure(fnOrOptions)
   return function decorator(target: unknown, context: unknown, descriptor?: PropertyDescriptor): unknown {
+    // cached(options)(fn): a function alone, no decorator context. A class
+    // alone is a legacy class decorator's call, refused below.
+    if (arguments.length === 1 && typeof target === 'function' && !isClass(target)) return build(target as AnyFunction, config)
     if (isStandardContext(context)) {
       const { kind, name } = context
       if (kind !== 'method') throw notAMethod(name, kind)
@@ -508,9 +520,10 @@ export function cached(fnOrOptions?: unknown, options?: unknown): unknown {
       registerMethod(target as object, name, method)
       return descriptor
     }
+    const args = Array.from(arguments, (a: unknown) => describe(a)).join(', ') || 'nothing'
     throw new TypeError(
-      `cached(options) returns a method decorator, to write @cached(options) above a method; it was called with ${describe(target)}. ` +
-        'To memoize a function, call cached(fn, options).',
+      `cached(options) returns a method decorator, to write @cached(options) above a method; it was called with ${args}. ` +
+        'To memoize a function, call cached(fn, options) or cached(options)(fn).',
     )
   }
 }
@@ -518,6 +531,10 @@ export function cached(fnOrOptions?: unknown, options?: unknown): unknown {
 function notAMethod(name: PropertyKey, kind: string): TypeError {
   const hint = kind === 'getter' ? ': move its computation into a @cached() method and call that from the getter' : ''
   return new TypeError(`@cached() decorates methods; ${String(name)} is a ${kind}${hint}`)
+}
+
+function isClass(fn: unknown): boolean {
+  return /^class\b/.test(Function.prototype.toString.call(fn))
 }
 
 function isStandardContext(value: unknown): value is ClassMethodDecoratorContext & { kind: string } {

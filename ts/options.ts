@@ -35,7 +35,8 @@ export interface MokaOptions<K, V> {
   /**
    * Weight of an entry, counted against `maxCapacity`. Runs in JS before the
    * native insert; must return an integer in [0, 2^32). Otherwise `set`
-   * throws a `RangeError` and inserts nothing.
+   * inserts nothing and throws: a `TypeError` for a result that is not a
+   * number, a `RangeError` for a number outside that range.
    */
   weigher?: (key: K, value: V) => number
   /**
@@ -182,9 +183,10 @@ export function checkPerEntry(asked: boolean, perEntryExpiry: boolean, method: s
   if (asked && !perEntryExpiry) throw new TypeError(`${method}: per-entry ttl/tti need a cache created with perEntryExpiry: true`)
 }
 
-/** The weigher's result as a native weight, or a `RangeError`. */
+/** The weigher's result as a native weight: a `TypeError` when it is not a number, a `RangeError` when out of range. */
 export function checkWeight(weight: unknown): number {
-  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 0xffff_ffff) {
+  if (typeof weight !== 'number') throw new TypeError(`weigher must return a number, got ${describe(weight)}`)
+  if (!Number.isInteger(weight) || weight < 0 || weight > 0xffff_ffff) {
     throw new RangeError(`weigher must return an integer in [0, 2^32), got ${describe(weight)}`)
   }
   return weight
