@@ -4,7 +4,7 @@
 // what else the machine is doing, which a timing on a shared machine does: it
 // shows what each binding asks of the CPU, not what cache misses cost.
 //
-//   node benchmark/instructions.mjs [--cases=get hit,set evicting] [--repeats=2] [--baseline=DIR]
+//   node benchmark/instructions.mjs [--cases=get hit,set evicting] [--sides=moka-js,moka-py] [--repeats=2] [--baseline=DIR]
 //
 // Each figure is (I(long) − I(short)) / (ops of the long run − ops of the
 // short one): two runs of one process, 1 and MAX_REPS batches, so start-up,
@@ -21,11 +21,14 @@ const repeats = Number(option('repeats', '2'))
 const baseline = option('baseline', undefined)
 
 /** The command of each side, given the case and the number of batches. */
-const sides = {
+const allSides = {
   'moka-js': (kase, reps) => ['node', '--single-threaded', join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT],
   ...(baseline && { 'moka-js (baseline build)': (kase, reps) => ['node', '--single-threaded', join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), baseline] }),
   'moka-py': (kase, reps) => [PYTHON, join(BENCH_DIR, 'instructions_worker.py'), kase, String(reps), String(CAPACITY), String(OPS), String(MAX_REPS)],
 }
+
+const chosen = selection('sides', Object.keys(allSides)) ?? Object.keys(allSides)
+const sides = Object.fromEntries(chosen.map((name) => [name, allSides[name]]))
 
 function instructions(command) {
   const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...command], { encoding: 'utf8', maxBuffer: 64 << 20 })
@@ -39,10 +42,11 @@ try {
 } catch {
   throw new Error('valgrind is required (Debian: apt-get install valgrind)')
 }
-preparePython()
+if (sides['moka-py']) preparePython()
 console.log(`instructions per operation (callgrind), capacity ${CAPACITY.toLocaleString('en-US')}, string keys; (${MAX_REPS} − 1) × ${OPS.toLocaleString('en-US')} operations per figure, ${repeats} runs`)
 const names = Object.keys(sides)
-console.log(['case', ...names, 'js/py'].join(' | '))
+const ratio = names.includes('moka-js') && names.includes('moka-py')
+console.log(['case', ...names, ...(ratio ? ['js/py'] : [])].join(' | '))
 for (const kase of cases) {
   const figures = Object.fromEntries(names.map((n) => [n, []]))
   for (let r = 0; r < repeats; r++) {
@@ -54,5 +58,7 @@ for (const kase of cases) {
   }
   const mid = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
   const cell = (xs) => `${Math.round(mid(xs)).toLocaleString('en-US')} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`
-  console.log([kase, ...names.map((n) => cell(figures[n])), (mid(figures['moka-js']) / mid(figures['moka-py'])).toFixed(2)].join(' | '))
+  const cells = names.map((n) => cell(figures[n]))
+  if (ratio) cells.push((mid(figures['moka-js']) / mid(figures['moka-py'])).toFixed(2))
+  console.log([kase, ...cells].join(' | '))
 }

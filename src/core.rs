@@ -69,7 +69,14 @@ pub struct Core<D: Extra> {
     /// `maxCapacity: 0`: moka drops every insert without notifying.
     holds_nothing: bool,
     notify: bool,
+    /// The next publish hands over every queued release, not only a full batch.
+    publish_all: Cell<bool>,
 }
+
+/// Without a listener, releases are handed to JS in batches of at least this
+/// many (or all of them once maintenance has settled): each hand-over costs
+/// Node-API calls and a JS loop, and a release only returns a slot to reuse.
+const RELEASE_BATCH: usize = 64;
 
 impl<D: Extra> Core<D> {
     pub fn new(opts: &Options) -> Core<D> {
@@ -102,7 +109,21 @@ impl<D: Extra> Core<D> {
             misses: Cell::new(0),
             holds_nothing: opts.max_capacity == 0,
             notify: opts.notify,
+            publish_all: Cell::new(false),
         }
+    }
+
+    /// Whether queued events go to JS now. Notifications always do (the
+    /// listener runs before the call that caused them returns); bare releases
+    /// wait for a batch, or for maintenance that was asked to settle.
+    #[inline]
+    pub fn publish_now(&self) -> bool {
+        self.notify || self.publish_all.replace(false) || self.events.queued() >= RELEASE_BATCH
+    }
+
+    /// Makes the next publish hand over everything queued.
+    pub fn publish_all_next(&self) {
+        self.publish_all.set(true);
     }
 
     /// The slot of a live, unexpired entry; counts a hit or a miss.
@@ -187,6 +208,7 @@ impl<D: Extra> Core<D> {
         if !self.notify {
             self.settle_releases();
         }
+        self.publish_all_next();
     }
 
     fn settle_releases(&self) {

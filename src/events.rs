@@ -65,6 +65,11 @@ impl Events {
         (RELEASED..=SIZE).map(|kind| self.removals(kind)).sum()
     }
 
+    /// Events queued and not yet published.
+    pub fn queued(&self) -> usize {
+        self.lock().len()
+    }
+
     #[inline]
     pub fn pending(&self) -> bool {
         self.pending.load(Ordering::Acquire)

@@ -85,7 +85,7 @@ impl<D: Extra> Handle<D> {
     /// every method.
     #[inline]
     pub fn publish(&self, env: Env, core: &Core<D>) -> JsResult<()> {
-        if core.events.pending() {
+        if core.events.pending() && core.publish_now() {
             self.with_state(env, |state| core.events.publish(state))?;
         }
         let bytes = core.cache.entry_count() as i64 * ENTRY_BYTES;

@@ -80,7 +80,10 @@ fn slot_or_miss(slot: Option<u32>) -> i32 {
 }
 
 fn slot_arg(env: Env, v: Option<napi_value>) -> JsResult<u32> {
-    let slot = env.get_u32(v.ok_or(JsError::Type("slot is missing".into()))?, "slot")?;
+    let slot = env.get_u32(
+        v.ok_or_else(|| JsError::Type("slot is missing".into()))?,
+        "slot",
+    )?;
     if slot > MAX_SLOT {
         return range_error("too many entries: slot number out of range");
     }
@@ -145,7 +148,7 @@ fn element(env: Env, arr: Option<napi_value>, i: u32) -> JsResult<Option<napi_va
 method!(get_many, 2, |env, args, core| {
     let keys = args
         .get(0)
-        .ok_or(JsError::Type("keys must be an array".into()))?;
+        .ok_or_else(|| JsError::Type("keys must be an array".into()))?;
     let n = env.array_len(keys, "keys")?;
     let tokens = optional_array(env, args.get(1), n, "tokens")?;
     let mut key = KeyBuf::new();
@@ -162,12 +165,12 @@ method!(get_many, 2, |env, args, core| {
 method!(set_many, 4, |env, args, core| {
     let keys = args
         .get(0)
-        .ok_or(JsError::Type("keys must be an array".into()))?;
+        .ok_or_else(|| JsError::Type("keys must be an array".into()))?;
     let n = env.array_len(keys, "keys")?;
     let tokens = optional_array(env, args.get(1), n, "tokens")?;
     let slots = args
         .get(2)
-        .ok_or(JsError::Type("slots must be an array".into()))?;
+        .ok_or_else(|| JsError::Type("slots must be an array".into()))?;
     if env.array_len(slots, "slots")? != n {
         return range_error("slots must be as long as keys");
     }
@@ -235,7 +238,10 @@ method!(stats, 0, |env, _args, core| {
 });
 
 // flush(): publishes events that did not fit in the state array last time.
-method!(flush, 0, |env, _args, _core| { env.undefined() });
+method!(flush, 0, |env, _args, core| {
+    core.publish_all_next();
+    env.undefined()
+});
 
 // dispose(): frees the native cache now; later calls throw. Twice is a no-op.
 unsafe extern "C" fn dispose<D: Extra>(raw_env: napi_env, info: napi_callback_info) -> napi_value {
@@ -331,7 +337,7 @@ pub unsafe extern "C" fn create(raw_env: napi_env, info: napi_callback_info) -> 
         let args = unsafe { Args::<7>::read(env, info) }?;
         let max_capacity = env
             .get_opt_f64(args.get(0), "maxCapacity")?
-            .ok_or(JsError::Type("maxCapacity is missing".into()))?;
+            .ok_or_else(|| JsError::Type("maxCapacity is missing".into()))?;
         if !((0.0..=9_007_199_254_740_991.0).contains(&max_capacity) && max_capacity.fract() == 0.0)
         {
             return range_error("maxCapacity must be an integer from 0 to 2^53 - 1");
