@@ -7,13 +7,14 @@
 //   node benchmark/instructions.mjs [--cases=get hit,set evicting] [--sides=moka-js,moka-py] [--repeats=2] [--baseline=DIR]
 //
 // Each figure is (I(long) − I(short)) / (ops of the long run − ops of the
-// short one): two runs of one process, 1 and MAX_REPS batches, so start-up,
-// JIT warm-up and setup cancel out. moka's hasher is seeded at random per
-// process, so repeated runs differ a little: `--repeats` runs show the range.
+// short one): two runs of one process, 1 and MAX_REPS batches after the same
+// WARMUP batches, so start-up, JIT warm-up and setup cancel out. moka's
+// hasher is seeded at random per process, so repeated runs differ a little:
+// `--repeats` runs show the range.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { BENCH_DIR, ROOT, option, selection } from './lib/common.mjs'
-import { CAPACITY, CASES, MAX_REPS, OPS } from './lib/instructions-cases.mjs'
+import { CAPACITY, CASES, MAX_REPS, OPS, WARMUP } from './lib/instructions-cases.mjs'
 import { PYTHON, preparePython } from './lib/python.mjs'
 
 const cases = selection('cases', CASES) ?? CASES
@@ -24,7 +25,7 @@ const baseline = option('baseline', undefined)
 const allSides = {
   'moka-js': (kase, reps) => ['node', '--single-threaded', join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT],
   ...(baseline && { 'moka-js (baseline build)': (kase, reps) => ['node', '--single-threaded', join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), baseline] }),
-  'moka-py': (kase, reps) => [PYTHON, join(BENCH_DIR, 'instructions_worker.py'), kase, String(reps), String(CAPACITY), String(OPS), String(MAX_REPS)],
+  'moka-py': (kase, reps) => [PYTHON, join(BENCH_DIR, 'instructions_worker.py'), kase, String(reps), String(CAPACITY), String(OPS), String(MAX_REPS), String(WARMUP)],
 }
 
 const chosen = selection('sides', Object.keys(allSides)) ?? Object.keys(allSides)

@@ -2,7 +2,7 @@
 batches of `ops` operations of one case, like
 benchmark/lib/instructions-worker.mjs does with moka-js.
 
-    python benchmark/instructions_worker.py <case> <reps> <capacity> <ops> <max_reps>
+    python benchmark/instructions_worker.py <case> <reps> <capacity> <ops> <max_reps> <warmup>
 """
 
 import sys
@@ -11,10 +11,10 @@ import moka_py
 
 
 def main():
-    case, reps, capacity, ops, max_reps = sys.argv[1], *map(int, sys.argv[2:6])
+    case, reps, capacity, ops, max_reps, warmup = sys.argv[1], *map(int, sys.argv[2:7])
     stored = [f"key:{i}" for i in range(capacity)]
     absent = [f"miss:{i}" for i in range(ops)]
-    fresh = [f"new:{i}" for i in range(ops * max_reps)]
+    fresh = [f"new:{i}" for i in range(ops * (warmup + max_reps))]
     cache = moka_py.Moka(capacity)
     for k in stored:
         cache.set(k, k)
@@ -43,10 +43,10 @@ def main():
             set_(fresh[i], i)
 
     batch = {"get hit": get_hit, "get miss": get_miss, "set update": set_update, "set evicting": set_evicting}[case]
-    for rep in range(reps):
+    for rep in range(warmup + reps):
         batch(rep)
-    if case == "get hit" and hits != reps * ops:
-        raise SystemExit(f"get hit: {hits} hits of {reps * ops}")
+    if case == "get hit" and hits != (warmup + reps) * ops:
+        raise SystemExit(f"get hit: {hits} hits of {(warmup + reps) * ops}")
 
 
 if __name__ == "__main__":

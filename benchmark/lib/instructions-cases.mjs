@@ -5,5 +5,7 @@ export const CASES = ['get hit', 'get miss', 'set update', 'set evicting']
 export const CAPACITY = 10_000
 /** Operations per batch. */
 export const OPS = 20_000
+/** Batches run first in both runs (V8 optimizes the loop meanwhile). */
+export const WARMUP = 3
 /** Batches in the long run; the short run does one. */
 export const MAX_REPS = 11

@@ -4,14 +4,14 @@
 //
 //   node benchmark/lib/instructions-worker.mjs <case> <reps> [addon directory]
 import { createRequire } from 'node:module'
-import { CAPACITY, MAX_REPS, OPS } from './instructions-cases.mjs'
+import { CAPACITY, MAX_REPS, OPS, WARMUP } from './instructions-cases.mjs'
 
 const [kase, repsArg, dir = new URL('../..', import.meta.url).pathname] = process.argv.slice(2)
 const reps = Number(repsArg)
 const { Moka } = createRequire(import.meta.url)(dir)
 const stored = Array.from({ length: CAPACITY }, (_, i) => `key:${i}`)
 const absent = Array.from({ length: OPS }, (_, i) => `miss:${i}`)
-const fresh = Array.from({ length: OPS * MAX_REPS }, (_, i) => `new:${i}`)
+const fresh = Array.from({ length: OPS * (WARMUP + MAX_REPS) }, (_, i) => `new:${i}`)
 const cache = new Moka({ maxCapacity: CAPACITY })
 for (const k of stored) cache.set(k, k)
 cache.runPendingTasks()
@@ -32,5 +32,6 @@ const batches = {
 }
 const batch = batches[kase]
 if (batch === undefined || !(reps >= 1 && reps <= MAX_REPS)) throw new RangeError(`usage: <${Object.keys(batches).join('|')}> <reps 1..${MAX_REPS}>`)
-for (let rep = 0; rep < reps; rep++) batch(rep)
-if (kase === 'get hit' && hits !== reps * OPS) throw new Error(`get hit: ${hits} hits of ${reps * OPS}`)
+// Warm-up batches, the same in both runs, so that the measured ones run optimized code.
+for (let rep = 0; rep < WARMUP + reps; rep++) batch(rep)
+if (kase === 'get hit' && hits !== (WARMUP + reps) * OPS) throw new Error(`get hit: ${hits} hits of ${(WARMUP + reps) * OPS}`)
