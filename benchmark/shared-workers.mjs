@@ -38,7 +38,7 @@ const CAPACITY = KEYS
 const OPS = QUICK ? 10_000 : 60_000
 const CONCURRENCY = 16
 const BACKEND_MS = 1
-const ROUNDS = QUICK ? 2 : 3
+const ROUNDS = QUICK ? 1 : 3
 const WORKER_COUNTS = String(option('workers', '1,2')).split(',').map(Number)
 const CONTENDERS = ['SharedMoka', 'SharedMoka json', 'lru-cache/worker', 'MessagePort']
 

@@ -18,7 +18,7 @@ import { QUICK } from './common.mjs'
  * 10k keys, interleaved with a Map, read 110–200 ns in 5 ms batches against
  * 100–125 ns in 20 ms ones and ~110 ns in a plain loop.
  */
-export const ROUNDS = QUICK ? 5 : 7
+export const ROUNDS = QUICK ? 3 : 7
 export const TIMING = QUICK ? { sampleMs: 15, samples: 3, warmupMs: 100 } : { sampleMs: 20, samples: 5, warmupMs: 200 }
 
 /** { median, min, max } of a list of numbers. */
