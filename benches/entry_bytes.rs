@@ -3,7 +3,8 @@
 //! 1M entries (`key:${i}` string keys) are inserted, with a breakdown by
 //! allocation size. The figure does not depend on the machine's load.
 //!
-//! Run: `cargo bench --bench entry_bytes` (MOKA_ENTRIES=… to change 1M).
+//! Run: `cargo bench --bench entry_bytes --features count-allocations`
+//! (MOKA_ENTRIES=… to change 1M).
 
 use moka_js::core::{Core, Options};
 use moka_js::Key;
@@ -12,7 +13,7 @@ use moka_js::Key;
 mod counting;
 
 #[global_allocator]
-static ALLOCATOR: counting::Counting = counting::Counting;
+static ALLOCATOR: counting::Counting = counting::COUNTING;
 
 fn main() {
     let n: usize = std::env::var("MOKA_ENTRIES")

@@ -4,8 +4,8 @@
 //! stores them, with a breakdown by allocation size. The figure does not
 //! depend on the machine's load.
 //!
-//! Run: `cargo bench --bench shared_entry_bytes` (MOKA_ENTRIES=… to change 1M,
-//! MOKA_VALUE_BYTES=… to change 200).
+//! Run: `cargo bench --bench shared_entry_bytes --features count-allocations`
+//! (MOKA_ENTRIES=… to change 1M, MOKA_VALUE_BYTES=… to change 200).
 
 use moka_js::shared::cache::{Options, SharedCache};
 use moka_js::shared::key::Key;
@@ -15,7 +15,7 @@ use moka_js::shared::value::{EntryTimes, Value, STRING};
 mod counting;
 
 #[global_allocator]
-static ALLOCATOR: counting::Counting = counting::Counting;
+static ALLOCATOR: counting::Counting = counting::COUNTING;
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)

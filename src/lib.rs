@@ -4,8 +4,10 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
-// `core`, `value`, `shared` and `Key` are public for the Rust benchmarks
+// `allocator`, `core`, `value`, `shared` and `Key` are public for the Rust benchmarks
 // (`benches/`), which measure moka with exactly what the addon builds; not an API.
+#[doc(hidden)]
+pub mod allocator;
 #[doc(hidden)]
 pub mod core;
 mod events;
