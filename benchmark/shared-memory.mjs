@@ -16,6 +16,7 @@ import { PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { QUICK, fmt, option, randomIndices, settle } from './lib/common.mjs'
 import { churn, flatStrings, gcSummary, measureInChild } from './lib/memory.mjs'
+import { spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
 const SIZES = String(option('entries', QUICK ? '30000' : '1000000,10000000')).split(',').map(Number)
@@ -90,12 +91,6 @@ function measureChild(script, name, entries) {
 const FIGURES = ['heapBytesPerEntry', 'rssBytesPerEntry', 'nativeBytesPerEntry', 'heapUsedMB', 'rssMB', 'fillNsPerEntry', 'churnNsPerOp']
 const GC_FIGURES = ['count', 'totalMs', 'p50Ms', 'p99Ms', 'maxMs']
 
-const spreadOf = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return { median: s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2, min: s[0], max: s.at(-1) }
-}
-
 async function parent() {
   const script = fileURLToPath(import.meta.url)
   await runSuite(
@@ -131,8 +126,8 @@ async function parent() {
             cache: name,
             entries,
             rounds,
-            ...Object.fromEntries(FIGURES.map((f) => [f, spreadOf(runs.map((r) => r[f]))])),
-            churnGc: Object.fromEntries(GC_FIGURES.map((f) => [f, spreadOf(runs.map((r) => r.churnGc[f]))])),
+            ...Object.fromEntries(FIGURES.map((f) => [f, spread(runs.map((r) => r[f]))])),
+            churnGc: Object.fromEntries(GC_FIGURES.map((f) => [f, spread(runs.map((r) => r.churnGc[f]))])),
             runs,
           })
         }
