@@ -8,8 +8,10 @@
 //! Run: `cargo bench --bench moka_baseline` (prints ns/op for N = 1000, 10000
 //! and 100000; set MOKA_BASELINE_N=1000,10000 to choose). Build with
 //! `--features quanta` to measure moka's optional TSC clock instead of std's.
-//! `MOKA_BASELINE_ROUNDS` sets the rounds (3); `MOKA_BASELINE_JSON=1` prints
-//! one JSON line per size and configuration instead of the table, which is how
+//! `MOKA_BASELINE_ROUNDS` sets the rounds (3); `MOKA_BASELINE_CONFIGS` keeps
+//! the configurations whose names start with one of its comma-separated
+//! prefixes; `MOKA_BASELINE_JSON=1` prints one JSON line per size and
+//! configuration instead of the table, which is how
 //! `benchmark/core-speed.mjs --rust` interleaves this floor with the Node
 //! figures.
 
@@ -130,6 +132,8 @@ fn main() {
         .filter(|&r| r > 0)
         .unwrap_or(3);
     let json = env("MOKA_BASELINE_JSON").as_deref() == Some("1");
+    let only: Option<Vec<String>> =
+        env("MOKA_BASELINE_CONFIGS").map(|c| c.split(',').map(|p| p.trim().to_owned()).collect());
     let clock = if cfg!(feature = "quanta") {
         "quanta"
     } else {
@@ -148,7 +152,7 @@ fn main() {
     let deadlines = Deadlines::new(None, Some(Duration::from_secs(3600)));
     for &n in &sizes {
         type Run = Box<dyn Fn() -> [f64; 3]>;
-        let configs: [(&str, Run); 4] = [
+        let all: [(&str, Run); 4] = [
             (
                 "addon default (no listener)",
                 Box::new(move || addon::<()>(n, false, ())),
@@ -163,6 +167,13 @@ fn main() {
             ),
             ("bare moka, u32 values", Box::new(move || bare(n))),
         ];
+        let configs: Vec<(&str, Run)> = all
+            .into_iter()
+            .filter(|(name, _)| {
+                only.as_ref()
+                    .is_none_or(|prefixes| prefixes.iter().any(|p| name.starts_with(p.as_str())))
+            })
+            .collect();
         let mut runs: Vec<Vec<[f64; 3]>> = vec![Vec::new(); configs.len()];
         for _ in 0..rounds {
             for (i, (_, run)) in configs.iter().enumerate() {

@@ -39,7 +39,8 @@ function buildRustBench() {
 
 /** One round of the Rust bench for `n` keys, recorded like a Node contender's. */
 function recordRust(n) {
-  const out = execFileSync(rustBench, [], { encoding: 'utf8', env: { ...process.env, MOKA_BASELINE_N: String(n), MOKA_BASELINE_ROUNDS: '1', MOKA_BASELINE_JSON: '1' } })
+  const env = { ...process.env, MOKA_BASELINE_N: String(n), MOKA_BASELINE_ROUNDS: '1', MOKA_BASELINE_JSON: '1', MOKA_BASELINE_CONFIGS: Object.keys(RUST_CONFIGS).join(',') }
+  const out = execFileSync(rustBench, [], { encoding: 'utf8', env })
   for (const row of out.split('\n').filter(Boolean).map((line) => JSON.parse(line))) {
     const name = RUST_CONFIGS[row.configuration]
     if (name === undefined) continue
