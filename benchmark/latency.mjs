@@ -4,6 +4,7 @@
 //   node benchmark/latency.mjs            full profile: 100k, 10k and 1k keys
 //   node benchmark/latency.mjs --quick    CI-sized: 100k keys, and get-hit at 10k
 //   node benchmark/latency.mjs --case=get-hit,set-evict   (a partial run)
+//   node benchmark/latency.mjs --caches='moka-js tinyLfu,lru-cache'   (partial too)
 //
 // Every cache sees the same key strings in the same pre-generated random
 // order. One call of a case's loop performs OPS operations. Each case runs
@@ -45,6 +46,9 @@ const CACHES = [
   { name: 'Map', make: () => new Map(), unbounded: true },
 ]
 const isMoka = (c) => c.name.startsWith('moka-js')
+const onlyCaches = selection('caches', CACHES.map((c) => c.name))
+if (onlyCaches && !onlyCaches.includes(BASELINE)) throw new RangeError(`--caches: include ${BASELINE}, the baseline of every ratio`)
+const CONTENDERS = onlyCaches ? CACHES.filter((c) => onlyCaches.includes(c.name)) : CACHES
 
 // Each case is a loop body run OPS times per call (or OPS / BATCH times for
 // the batch cases). It sees: cache, keys, other, idx, MASK, init, batches,
@@ -203,7 +207,7 @@ async function runCase(n, kase, data, pool) {
     initCalls++
     return k
   }
-  for (const c of CACHES) {
+  for (const c of CONTENDERS) {
     if (kase.skip?.(c)) continue
     const cache = pool(c, kase)
     const ctx = {
@@ -278,7 +282,7 @@ async function main() {
       peers: PEERS,
       title: 'moka-js latency',
       describe: [`ns/op: median over ${ROUNDS} interleaved rounds (min–max); ratio: ns/op ÷ ${BASELINE}'s in the same round; one child process per size`],
-      partial: only !== undefined,
+      partial: only !== undefined || onlyCaches !== undefined,
     },
     async () => {
       const suites = []

@@ -3,6 +3,8 @@
 //
 // 1. Builds this host's Linux glibc binary with napi-rs's glibc 2.17 cross
 //    toolchain (`napi build --use-napi-cross`), into its own target directory.
+//    C sources (mimalloc) are compiled by clang against its sysroot, as the
+//    release job does: the toolchain's GCC 4.8.5 predates C11 atomics.
 // 2. Stages the package as the release job sees it (a clean copy of the
 //    repository, `lib/` compiled from `ts/`, the built binary as an artifact),
 //    runs the release job's `napi create-npm-dirs`, `napi artifacts` and
@@ -92,7 +94,11 @@ function run(command, args, options = {}) {
 }
 
 function napi(args, cwd) {
-  return run(process.execPath, [napiBin, ...args], { cwd, env: childEnv() })
+  return napiWith({}, args, cwd)
+}
+
+function napiWith(env, args, cwd) {
+  return run(process.execPath, [napiBin, ...args], { cwd, env: childEnv(env) })
 }
 
 // The environment of a fresh shell: nothing inherited from the `npm run` that started us.
@@ -146,9 +152,17 @@ console.log(`test:dist for ${host.triple} in ${work}`)
 // `napi build --use-napi-cross` takes it from ~/.napi-rs; see that script for why it is fetched first.
 step('glibc 2.17 cross toolchain (@napi-rs/cross-toolchain) is in place', () => ensureCrossToolchain(host.triple, childEnv()))
 
-step(`napi build --use-napi-cross --target ${host.triple}`, () => {
+// `TARGET_CC=clang`: napi adds the toolchain's `--sysroot` and `--gcc-toolchain` for it.
+step('clang compiles C for the glibc 2.17 sysroot', () => {
+  const version = spawnSync('clang', ['--version'], { encoding: 'utf8' })
+  assert(version.status === 0, 'clang not found: install it (Debian: apt-get install clang)')
+  return version.stdout.split('\n')[0]
+})
+
+step(`TARGET_CC=clang napi build --use-napi-cross --target ${host.triple}`, () => {
   const started = Date.now()
-  napi(
+  napiWith(
+    { TARGET_CC: 'clang', TARGET_CXX: 'clang++' },
     [
       'build', '--platform', '--release', '--target', host.triple, '--use-napi-cross',
       // Its own target directory: other work in this checkout keeps target/release.
@@ -159,6 +173,13 @@ step(`napi build --use-napi-cross --target ${host.triple}`, () => {
   )
   assert(existsSync(join(buildDir, nodeFile)), `no ${nodeFile} in ${buildDir}`)
   return `${nodeFile}, ${kib(statSync(join(buildDir, nodeFile)).size)}, ${((Date.now() - started) / 1000).toFixed(0)} s`
+})
+
+// The default allocator (src/allocator.rs) is compiled in: mimalloc's messages are in .rodata.
+check('the binary allocates with mimalloc', () => {
+  const text = readFileSync(join(buildDir, nodeFile)).toString('latin1')
+  assert(text.includes('mimalloc: warning: '), 'no mimalloc in the binary: was it built with --no-default-features?')
+  return 'mimalloc linked in'
 })
 
 check(`the binary needs glibc ${GLIBC_BASELINE} at most`, () => {
