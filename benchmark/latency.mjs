@@ -15,12 +15,8 @@
 import { spawnSync } from 'node:child_process'
 import { writeSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { LRUCache } from 'lru-cache'
-import { LRUCache as MnemonistLRU, LRUCacheWithDelete as MnemonistLRUWithDelete } from 'mnemonist'
-import QuickLRU from 'quick-lru'
-import { LRU as TinyLRU } from 'tiny-lru'
-import { Moka } from '../index.mjs'
 import { QUICK, fmt, option, permutation, randomIndices, selection, settle } from './lib/common.mjs'
+import { CACHES, fill, isMoka } from './lib/latency-caches.mjs'
 import { ROUNDS, TIMING, interleave, ratioSpread, sampler, spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
@@ -35,17 +31,6 @@ const BATCH = 100
 const STREAM = 1 << 18
 const MASK = STREAM - 1
 
-
-const CACHES = [
-  { name: 'moka-js tinyLfu', make: (n) => new Moka({ maxCapacity: n, policy: 'tinyLfu' }) },
-  { name: 'moka-js lru', make: (n) => new Moka({ maxCapacity: n, policy: 'lru' }) },
-  { name: 'lru-cache', make: (n) => new LRUCache({ max: n }) },
-  { name: 'mnemonist', make: (n, forDelete) => (forDelete ? new MnemonistLRUWithDelete(n) : new MnemonistLRU(n)) },
-  { name: 'quick-lru', make: (n) => new QuickLRU({ maxSize: n }) },
-  { name: 'tiny-lru', make: (n) => new TinyLRU(n) },
-  { name: 'Map', make: () => new Map(), unbounded: true },
-]
-const isMoka = (c) => c.name.startsWith('moka-js')
 const onlyCaches = selection('caches', CACHES.map((c) => c.name))
 if (onlyCaches && !onlyCaches.includes(BASELINE)) throw new RangeError(`--caches: include ${BASELINE}, the baseline of every ratio`)
 const CONTENDERS = onlyCaches ? CACHES.filter((c) => onlyCaches.includes(c.name)) : CACHES
@@ -174,11 +159,6 @@ function buildData(n) {
     entries.push(Array.from(bidx.subarray(off, off + BATCH), (j) => [keys[j], j + 1]))
   }
   return { keys, missing, idx, fresh, batches, entries }
-}
-
-function fill(cache, c, keys) {
-  for (let i = 0; i < keys.length; i++) cache.set(keys[i], i)
-  if (isMoka(c)) cache.runPendingTasks()
 }
 
 /**
