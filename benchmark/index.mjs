@@ -1,17 +1,33 @@
 // Runs every benchmark suite, one child process each, in order.
 //
-//   node benchmark/index.mjs [--quick] [--update] [--only=latency,hit-ratio]
+//   node benchmark/index.mjs [--quick] [--update] [--only=latency,hit-ratio] [--build]
+//
+// `--build` (what `npm run bench` and `npm run bench:quick` pass) first runs
+// `npm run build`, and meanwhile prepares moka-py's virtualenv when the
+// moka-py suite is to run: pip downloads while cargo compiles.
 //
 // Each suite prints a line per case as it is measured, then its tables, and
 // writes <suite>[.quick].json and .svg to benchmark/results/local/ (git-
 // ignored), or to benchmark/results/ with --update (the reference results
 // the README's tables are generated from: then run `node benchmark/report.mjs --write`).
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { BENCH_DIR, LOCAL_DIR, OUT_DIR, QUICK, ROOT, SUITES, UPDATE, selection } from './lib/common.mjs'
 
 const only = selection('only', SUITES)
+if (process.argv.includes('--build')) {
+  const python = !only || only.includes('moka-py') ? spawn(process.execPath, [join(BENCH_DIR, 'lib', 'python.mjs')], { stdio: 'inherit' }) : null
+  const exited = python ? once(python, 'exit') : null
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' })
+  // The moka-py suite checks the virtualenv again, and says why when it is not usable.
+  if (exited) await exited
+  if (build.status !== 0) {
+    console.error(`npm run build failed (exit ${build.status ?? build.signal})`)
+    process.exit(1)
+  }
+}
 if (!existsSync(join(ROOT, 'lib', 'index.js')) || !existsSync(join(ROOT, 'binding.js'))) {
   console.error('moka-js is not built: run `npm run build` first (or `npm run bench`, which builds)')
   process.exit(1)

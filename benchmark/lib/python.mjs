@@ -1,8 +1,12 @@
 // The Python side of the benchmarks: a local virtualenv with the pinned
 // moka-py from PyPI (benchmark/requirements.txt), created on first use.
+// Run as a script (`node benchmark/lib/python.mjs`), it prepares that
+// virtualenv and exits: `benchmark/index.mjs --build` does so while the
+// addon compiles.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { BENCH_DIR, option } from './common.mjs'
 
 const VENV = option('venv', join(BENCH_DIR, '.venv'))
@@ -23,3 +27,5 @@ export function preparePython() {
   const pip = spawnSync(join(VENV, 'bin', 'pip'), ['install', '--quiet', '-r', REQUIREMENTS], { encoding: 'utf8' })
   if (pip.status !== 0) throw new Error(`pip install -r benchmark/requirements.txt failed: ${(pip.stderr || pip.error?.message || '').trim().split('\n').slice(-3).join(' ')}`)
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) preparePython()
