@@ -2,7 +2,7 @@
 // string keys, every peer measured in the same process, interleaved.
 //
 //   node benchmark/latency.mjs            full profile: 100k, 10k and 1k keys
-//   node benchmark/latency.mjs --quick    CI-sized: single-key cases at 100k keys, get-hit at 10k
+//   node benchmark/latency.mjs --quick    CI-sized: moka-js, lru-cache and Map; single-key cases at 100k keys, get-hit at 10k
 //   node benchmark/latency.mjs --case=get-hit,set-evict   (a partial run)
 //   node benchmark/latency.mjs --caches='moka-js tinyLfu,lru-cache'   (partial too)
 //
@@ -31,9 +31,11 @@ const BATCH = 100
 const STREAM = 1 << 18
 const MASK = STREAM - 1
 
+/** The quick profile's contenders: both moka-js policies, the baseline, and Map as the floor. */
+const QUICK_CACHES = ['moka-js tinyLfu', 'moka-js lru', BASELINE, 'Map']
 const onlyCaches = selection('caches', CACHES.map((c) => c.name))
 if (onlyCaches && !onlyCaches.includes(BASELINE)) throw new RangeError(`--caches: include ${BASELINE}, the baseline of every ratio`)
-const CONTENDERS = onlyCaches ? CACHES.filter((c) => onlyCaches.includes(c.name)) : CACHES
+const CONTENDERS = CACHES.filter((c) => (onlyCaches ?? (QUICK ? QUICK_CACHES : null))?.includes(c.name) ?? true)
 
 // Each case is a loop body run OPS times per call (or OPS / BATCH times for
 // the batch cases). It sees: cache, keys, other, idx, MASK, init, batches,

@@ -8,7 +8,7 @@
 // latency result's get-hit figures are from them (default: your latest quick
 // run, else the reference result). Exits 1 when one is off by more than 20 %.
 //
-// All of the suite's contenders run, not only the two compared first: on a
+// Every cache of the run compared against runs here too, not only two: on a
 // machine whose L3 is contended, a cache's figure depends on how much memory
 // the others touch between its turns. Interleaved with Moka alone, lru-cache
 // at 10k keys read 27–110 % faster than in the suite; among all seven, as in
@@ -24,11 +24,11 @@ const OPS = 200_000
 const ROUNDS = 7
 const TOLERANCE = 0.2
 
-function measure(n) {
+function measure(n, caches) {
   const keys = Array.from({ length: n }, (_, i) => `key:${i}`)
   const order = Uint32Array.from({ length: OPS }, () => Math.floor(Math.random() * n))
   // One loop per cache, each compiled on its own: every call site sees one cache class.
-  const contenders = CACHES.map((c) => {
+  const contenders = caches.map((c) => {
     const cache = c.make(n)
     fill(cache, c, keys)
     const run = new Function(
@@ -58,12 +58,15 @@ function measure(n) {
 const defaults = [join(LOCAL_DIR, 'latency.quick.json'), join(RESULTS_DIR, 'latency.json')]
 const against = option('against', defaults.find((f) => existsSync(f)) ?? null)
 const suite = against ? JSON.parse(readFileSync(against, 'utf8')) : null
+// The contenders of the run compared against (the quick profile has fewer), else all.
+const measured = new Set(suite?.suites.filter((s) => s.id === 'get-hit').flatMap((s) => s.rows.map((r) => r.cache)))
+const caches = measured.size ? CACHES.filter((c) => measured.has(c.name)) : CACHES
 const { machine } = environment()
 const probe = probeMemory({ lscpu: machine.lscpu })
 console.log(describeProbe(probe, 'start'))
 let off = 0
 for (const n of [10_000, 100_000]) {
-  for (const m of measure(n)) {
+  for (const m of measure(n, caches)) {
     const row = suite?.suites.find((s) => s.id === 'get-hit' && s.keys === n)?.rows.find((r) => r.cache === m.name)
     const diff = row ? row.ns.median / m.median - 1 : null
     if (diff !== null && Math.abs(diff) > TOLERANCE) off++
