@@ -2,11 +2,11 @@
 //
 //   node benchmark/index.mjs [--quick] [--update] [--only=latency,hit-ratio] [--build]
 //
-// `--build` (what `npm run bench` and `npm run bench:quick` pass) first
-// builds, as `npm run build` does, with its two steps side by side, and
-// meanwhile prepares moka-py's virtualenv when the moka-py suite is to run:
-// cargo's link-time optimisation keeps one core busy for half a minute, which
-// the TypeScript compiler and pip use.
+// `--build` (what `npm run bench` and `npm run bench:quick` pass) first runs
+// `npm run build`, and meanwhile prepares moka-py's virtualenv when the
+// moka-py suite is to run: pip mostly waits on the network while cargo
+// compiles. (The TypeScript compiler, run beside cargo too, slowed cargo by
+// more than it took alone, on 2 cores.)
 //
 // Each suite prints a line per case as it is measured, then its tables, and
 // writes <suite>[.quick].json and .svg to benchmark/results/local/ (git-
@@ -28,13 +28,12 @@ async function started(command, args) {
 }
 
 if (process.argv.includes('--build')) {
-  const steps = [started('npm', ['run', 'build:native']), started('npm', ['run', 'build:ts'])]
-  // Not awaited for its status: the moka-py suite checks the virtualenv again and says why it is not usable.
+  // Its status is not needed: the moka-py suite checks the virtualenv again and says why it is not usable.
   const python = !only || only.includes('moka-py') ? started(process.execPath, [join(BENCH_DIR, 'lib', 'python.mjs')]) : null
-  const [native, ts] = await Promise.all(steps)
+  const build = await started('npm', ['run', 'build'])
   await python
-  if (native !== 0 || ts !== 0) {
-    console.error(`the build failed: npm run build:native exited with ${native}, npm run build:ts with ${ts}`)
+  if (build !== 0) {
+    console.error(`npm run build failed (exit ${build})`)
     process.exit(1)
   }
 }
