@@ -32,8 +32,8 @@ mod chosen {
     pub const ALLOCATOR: Allocator = mimalloc::MiMalloc;
     pub const NAME: &str = "mimalloc";
 
-    /// `mi_option_purge_delay` in mimalloc v3's `mimalloc.h` (not exported
-    /// as a constant by `libmimalloc-sys`).
+    /// `mi_option_purge_delay` in the `mimalloc.h` (v3) of `libmimalloc-sys`
+    /// 0.1.49, which exports no constant for it; Cargo.toml pins that version.
     const PURGE_DELAY_OPTION: libmimalloc_sys::mi_option_t = 15;
 
     /// Milliseconds before freed pages go back to the OS: mimalloc v2's
