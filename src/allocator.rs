@@ -34,12 +34,12 @@ mod chosen {
 
     /// `mi_option_purge_delay` in the `mimalloc.h` (v3) of `libmimalloc-sys`
     /// 0.1.49, which exports no constant for it; Cargo.toml pins that version.
-    const PURGE_DELAY_OPTION: libmimalloc_sys::mi_option_t = 15;
+    pub(super) const PURGE_DELAY_OPTION: libmimalloc_sys::mi_option_t = 15;
 
     /// Milliseconds before freed pages go back to the OS: mimalloc v2's
     /// default. v3's, 1000 ms, kept 300–350 MB resident while thousands of
     /// dropped caches were freed (`reliability-soak`), against about 145 MB.
-    const PURGE_DELAY_MS: std::ffi::c_long = 10;
+    pub(super) const PURGE_DELAY_MS: std::ffi::c_long = 10;
 
     /// Runs when the addon is loaded, before any of its code can run on any
     /// thread: mimalloc's options are plain, unsynchronised variables.
@@ -70,3 +70,24 @@ pub use chosen::{Allocator, ALLOCATOR, NAME};
 #[cfg(not(feature = "count-allocations"))]
 #[global_allocator]
 static GLOBAL: Allocator = ALLOCATOR;
+
+#[cfg(all(
+    test,
+    feature = "mimalloc",
+    not(debug_assertions),
+    not(target_family = "wasm")
+))]
+mod tests {
+    use super::chosen::{PURGE_DELAY_MS, PURGE_DELAY_OPTION};
+
+    #[test]
+    fn the_purge_delay_is_set_when_the_library_loads() {
+        let expected = match std::env::var("MIMALLOC_PURGE_DELAY") {
+            Ok(value) => value.parse().expect("MIMALLOC_PURGE_DELAY is a number"),
+            Err(_) => PURGE_DELAY_MS,
+        };
+        // SAFETY: reads an option; no thread writes options after load.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY_OPTION) };
+        assert_eq!(delay, expected);
+    }
+}
