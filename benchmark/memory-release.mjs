@@ -7,11 +7,11 @@
 // a child process of its own. `--build=DIR` loads moka-js from another
 // checkout (for instance one built with `--no-default-features`, glibc's
 // malloc), to put two allocators side by side. Prints RSS in MB at each step.
-import { spawnSync } from 'node:child_process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ROOT, option } from './lib/common.mjs'
+import { ROOT, option, settle } from './lib/common.mjs'
+import { measureInChild } from './lib/memory.mjs'
 
 const ENTRIES = Number(option('entries', '1000000'))
 const BUILD = option('build', ROOT)
@@ -37,7 +37,7 @@ async function child(kind) {
   if (shared) cache.close()
   else cache.dispose()
   cache = null
-  globalThis.gc()
+  settle()
   await sleep(50)
   steps.closed = rss()
   console.log(JSON.stringify(steps))
@@ -48,10 +48,8 @@ if (process.argv.includes('--child')) {
 } else {
   console.log(`RSS in MB, ${ENTRIES.toLocaleString('en-US')} entries, moka-js from ${BUILD}`)
   for (const kind of ['SharedMoka', 'Moka']) {
-    const args = ['--expose-gc', fileURLToPath(import.meta.url), '--child', `--kind=${kind}`, ...process.argv.slice(2)]
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`${kind}: child failed (exit ${r.status ?? r.signal}):\n${r.stderr}`)
-    const steps = JSON.parse(r.stdout.trim().split('\n').at(-1))
+    const steps = measureInChild(fileURLToPath(import.meta.url), ['--child', `--kind=${kind}`, ...process.argv.slice(2)], 4096)
+    if (steps.error) throw new Error(`${kind}: child failed: ${steps.error}`)
     console.log(`${kind.padEnd(10)} ${Object.entries(steps).map(([k, v]) => `${k} ${v}`).join(' | ')}`)
   }
 }
