@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { BENCH_DIR, ROOT, option, selection } from './lib/common.mjs'
 import { CAPACITY, CASES, MAX_REPS, OPS, WARMUP } from './lib/instructions-cases.mjs'
 import { PYTHON, preparePython } from './lib/python.mjs'
+import { spread } from './lib/rounds.mjs'
 
 const cases = selection('cases', CASES) ?? CASES
 const repeats = Number(option('repeats', '2'))
@@ -57,9 +58,8 @@ for (const kase of cases) {
       figures[name].push((long - short) / ((MAX_REPS - 1) * OPS))
     }
   }
-  const mid = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
-  const cell = (xs) => `${Math.round(mid(xs)).toLocaleString('en-US')} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`
-  const cells = names.map((n) => cell(figures[n]))
-  if (ratio) cells.push((mid(figures['moka-js']) / mid(figures['moka-py'])).toFixed(2))
+  const spreads = Object.fromEntries(names.map((n) => [n, spread(figures[n])]))
+  const cells = names.map((n) => `${Math.round(spreads[n].median).toLocaleString('en-US')} (${Math.round(spreads[n].min)}–${Math.round(spreads[n].max)})`)
+  if (ratio) cells.push((spreads['moka-js'].median / spreads['moka-py'].median).toFixed(2))
   console.log([kase, ...cells].join(' | '))
 }
