@@ -7,7 +7,7 @@
 //! listener and releases the slot once the native call has returned. Every
 //! removal, whatever its cause, is one event: a slot is released exactly once.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use moka::notification::RemovalCause;
@@ -19,7 +19,9 @@ use crate::protocol::{
 #[derive(Default)]
 pub struct Events {
     queue: Mutex<Vec<u32>>,
-    pending: AtomicBool,
+    /// `queue.len()`, kept beside it so that a method can tell how much is
+    /// waiting without taking the lock.
+    queued: AtomicUsize,
     /// Removals by event kind (`RELEASED..=SIZE`).
     removals: [AtomicU64; 5],
 }
@@ -32,8 +34,9 @@ impl Events {
 
     fn push(&self, slot: u32, kind: u32) {
         self.removals[kind as usize].fetch_add(1, Ordering::Relaxed);
-        self.lock().push(slot << KIND_BITS | kind);
-        self.pending.store(true, Ordering::Release);
+        let mut queue = self.lock();
+        queue.push(slot << KIND_BITS | kind);
+        self.queued.store(queue.len(), Ordering::Release);
     }
 
     /// A removal moka's eviction listener reported.
@@ -66,13 +69,14 @@ impl Events {
     }
 
     /// Events queued and not yet published.
+    #[inline]
     pub fn queued(&self) -> usize {
-        self.lock().len()
+        self.queued.load(Ordering::Acquire)
     }
 
     #[inline]
     pub fn pending(&self) -> bool {
-        self.pending.load(Ordering::Acquire)
+        self.queued() > 0
     }
 
     /// Moves queued events into `state` (`[count, more, events...]`), as many
@@ -90,7 +94,7 @@ impl Events {
         queue.drain(..n);
         state[STATE_COUNT] = (used + n) as u32;
         state[STATE_MORE] = !queue.is_empty() as u32;
-        self.pending.store(!queue.is_empty(), Ordering::Release);
+        self.queued.store(queue.len(), Ordering::Release);
     }
 }
 
