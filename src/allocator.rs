@@ -43,6 +43,9 @@ mod chosen {
 
     /// Runs when the addon is loaded, before any of its code can run on any
     /// thread: mimalloc's options are plain, unsynchronised variables.
+    // SAFETY (`ctor(unsafe)`: code run while the library loads): the function
+    // touches nothing that needs initialising first, no Rust runtime state,
+    // no thread-locals, no I/O; it only stores one mimalloc option.
     #[ctor::ctor(unsafe)]
     fn set_purge_delay() {
         // SAFETY: a load-time constructor runs once, on the loading thread,
