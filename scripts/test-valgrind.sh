@@ -13,7 +13,8 @@
 #
 # Environment: VALGRIND_WORKLOAD (the script to run, default
 # scripts/valgrind-workload.js; scripts/valgrind-shared.js for SharedMoka),
-# VALGRIND_OPS (operations per cache, default 3000),
+# VALGRIND_ARGS (arguments to the workload, e.g. a scenario of
+# scripts/load-order.js), VALGRIND_OPS (operations per cache, default 3000),
 # VALGRIND_WORKERS=0 (skip the worker threads), VALGRIND_LOG (log path),
 # VALGRIND_ADDON (check this .node file instead of building one).
 set -uo pipefail
@@ -39,7 +40,7 @@ NAPI_RS_NATIVE_LIBRARY_PATH="$addon" valgrind \
   --num-callers=50 \
   --suppressions=scripts/valgrind.supp \
   --log-file="$log" \
-  node --jitless --expose-gc "${VALGRIND_WORKLOAD:-scripts/valgrind-workload.js}"
+  node --jitless --expose-gc "${VALGRIND_WORKLOAD:-scripts/valgrind-workload.js}" ${VALGRIND_ARGS:-}
 status=$?
 elapsed=$(( $(date +%s) - start ))
 
