@@ -15,7 +15,7 @@ import memoizee from 'memoizee'
 import pMemoize from 'p-memoize'
 import { cached } from '../index.mjs'
 import { ensureGc, fmt, selection, settle } from './lib/common.mjs'
-import { ROUNDS, TIMING, interleave, ratioSpread, sampler, spread } from './lib/rounds.mjs'
+import { ROUNDS, TIMING, figures, interleave, probeSummary, sampler } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
 const PEERS = ['p-memoize', 'memoizee', 'lru-cache']
@@ -119,17 +119,17 @@ const CASES = [
 async function runCase(kase) {
   if (kase.prepare) await kase.prepare()
   settle()
-  const perRound = await interleave(
+  const { perRound, probes } = await interleave(
     kase.entries.map((e) => ({ name: e.name, sample: sampler(e.run, { opsPerCall: kase.ops, async: kase.async }) })),
     ROUNDS,
   )
   const base = perRound.get(kase.baseline)
   const rows = kase.entries.map((e) => {
     const rounds = perRound.get(e.name)
-    return { name: e.name, ns: spread(rounds), rounds, ratio: ratioSpread(rounds, base) }
+    return { name: e.name, ...figures(rounds, base, probes) }
   })
   console.log(`${kase.id}, ns/call: ${rows.map((r) => `${r.name} ${fmt.ns(r.ns.median)} (${fmt.ratio(r.ratio.median)})`).join(', ')}`)
-  return { id: kase.id, title: kase.title, baseline: kase.baseline, keys: KEYS, callsPerSample: kase.ops, rows }
+  return { id: kase.id, title: kase.title, baseline: kase.baseline, keys: KEYS, callsPerSample: kase.ops, probes, probe: probeSummary(probes), rows }
 }
 
 async function main() {

@@ -9,18 +9,19 @@
 // Every cache sees the same key strings in the same pre-generated random
 // order. One call of a case's loop performs OPS operations. Each case runs
 // ROUNDS rounds; a round takes one figure (median of a few timed batches)
-// from every cache, in rotating order (lib/rounds.mjs). Reported: ns/op as
-// the median over the rounds with its range, and the ratio to lru-cache
-// taken within each round, with its range.
+// from every cache, in rotating order, after a memory-latency probe
+// (lib/rounds.mjs). Reported first: the ratio to lru-cache taken within each
+// round, median and range (and over the rounds whose probe read normal
+// alone, when there are enough); then ns/op beside the probe of its rounds.
 import { spawnSync } from 'node:child_process'
 import { writeSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { QUICK, fmt, option, permutation, randomIndices, selection, settle } from './lib/common.mjs'
 import { CACHES, fill, isMoka } from './lib/latency-caches.mjs'
-import { ROUNDS, TIMING, interleave, ratioSpread, sampler, spread } from './lib/rounds.mjs'
+import { ROUNDS, TIMING, figures, interleave, probeSummary, sampler } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
-const PEERS = ['lru-cache', 'mnemonist', 'quick-lru', 'tiny-lru']
+const PEERS = ['lru-cache', 'mnemonist', 'quick-lru', 'tiny-lru', 'transitory']
 const BASELINE = 'lru-cache'
 
 /** Operations per call of a case's loop; amortizes the harness's own call. */
@@ -212,7 +213,7 @@ async function runCase(n, kase, data, pool) {
   }
   settle()
   // Figures are per key: a batch call of OPS / BATCH batches counts OPS keys.
-  const perRound = await interleave(
+  const { perRound, probes } = await interleave(
     instances.map((inst) => ({ name: inst.name, sample: sampler(() => inst.bench.run(), { opsPerCall: OPS }) })),
     ROUNDS,
   )
@@ -226,11 +227,11 @@ async function runCase(n, kase, data, pool) {
     }
     if (kase.check && inst.cache) checks.push(kase.check(inst.cache, inst.c, n) ? 'ok' : 'UNEXPECTED size')
     if (kase.expectInits !== undefined && initCalls !== 0) checks.push(`UNEXPECTED ${initCalls} init calls`)
-    return { cache: inst.name, ns: spread(rounds), rounds, ratio: ratioSpread(rounds, base), check: checks.join(' ') || null }
+    return { cache: inst.name, ...figures(rounds, base, probes), check: checks.join(' ') || null }
   })
-  const figures = rows.map((r) => `${r.cache.replace('moka-js ', 'moka/')} ${fmt.ns(r.ns.median)}${r.cache === BASELINE ? '' : ` (${fmt.ratio(r.ratio.median)})`}`)
-  console.log(`${kase.id} @ ${n.toLocaleString('en-US')} keys, ns/op: ${figures.join(', ')}`)
-  return { id: kase.id, title: kase.title, keys: n, rows }
+  const said = rows.map((r) => `${r.cache.replace('moka-js ', 'moka/')} ${fmt.ns(r.ns.median)}${r.cache === BASELINE ? '' : ` (${fmt.ratio(r.ratio.median)})`}`)
+  console.log(`${kase.id} @ ${n.toLocaleString('en-US')} keys, ns/op: ${said.join(', ')}`)
+  return { id: kase.id, title: kase.title, keys: n, probes, probe: probeSummary(probes), rows }
 }
 
 /**

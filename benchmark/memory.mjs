@@ -1,5 +1,5 @@
 // Memory per entry, fill time and garbage-collection pauses under churn:
-// moka-js against lru-cache and Map. Each (cache, value kind) runs in its own
+// moka-js against lru-cache, transitory, mnemonist's LRUCache and Map. Each (cache, value kind) runs in its own
 // child process (node --expose-gc) so that one measurement's heap does not
 // leak into the next; ROUNDS rounds of those, the order rotating from round
 // to round, give each figure as a median with its range.
@@ -21,14 +21,17 @@ import { fileURLToPath } from 'node:url'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { QUICK, fmt, option, randomIndices, settle } from './lib/common.mjs'
-import { spread } from './lib/rounds.mjs'
+import { ratioFigures, rotate, spread } from './lib/rounds.mjs'
 import { churn, flatStrings, gcSummary, measureInChild } from './lib/memory.mjs'
 import { runSuite } from './lib/suite.mjs'
 
 const ENTRIES = Number(option('entries', QUICK ? 20_000 : 1_000_000))
 const CHURN = Number(option('churn', QUICK ? 60_000 : 4_000_000))
 const ROUNDS = 3
-const CACHES = ['moka-js', 'lru-cache', 'Map']
+const CACHES = ['moka-js', 'lru-cache', 'transitory', 'mnemonist', 'Map']
+const BASELINE = 'lru-cache'
+/** The figures also given as a ratio to the baseline's. */
+const RATIOS = ['heapBytesPerEntry', 'rssBytesPerEntry', 'fillNsPerEntry', 'churnNsPerOp', 'churnGcMs']
 const KINDS = ['object', 'string1k']
 
 async function makeCache(name, n) {
@@ -39,6 +42,14 @@ async function makeCache(name, n) {
   if (name === 'lru-cache') {
     const { LRUCache } = await import('lru-cache')
     return new LRUCache({ max: n })
+  }
+  if (name === 'transitory') {
+    const { transitoryMap } = await import('./lib/transitory.mjs')
+    return transitoryMap(n)
+  }
+  if (name === 'mnemonist') {
+    const { LRUCache } = await import('mnemonist')
+    return new LRUCache(n)
   }
   return new Map()
 }
@@ -124,28 +135,29 @@ async function parent() {
   await runSuite(
     'memory',
     {
-      peers: ['lru-cache'],
+      peers: ['lru-cache', 'transitory', 'mnemonist'],
       title: 'moka-js memory',
       describe: [`${ENTRIES.toLocaleString('en-US')} entries; churn ${CHURN.toLocaleString('en-US')} ops (90% get, 10% set of a fresh value); one child process per cache and value kind, ${ROUNDS} rounds`],
     },
     async () => {
       const contenders = KINDS.flatMap((kind) => CACHES.map((name) => ({ name, kind, runs: [] })))
-      for (let round = 0; round < ROUNDS; round++) {
-        const shift = round % contenders.length
-        for (const c of [...contenders.slice(shift), ...contenders.slice(0, shift)]) {
-          const run = measureChild(script, c.name, c.kind)
-          c.runs.push(run)
-          const said = run.error
-            ? `FAILED ${run.error}`
-            : `heap ${fmt.int(run.heapBytesPerEntry)} B/entry, rss ${fmt.int(run.rssBytesPerEntry)} B/entry, fill ${fmt.int(run.fillNsPerEntry)} ns/entry, churn ${fmt.int(run.churnNsPerOp)} ns/op, GC ${fmt.int(run.churnGc.totalMs)} ms in ${run.churnGc.count} pauses (max ${run.churnGc.maxMs} ms)`
-          console.log(`round ${round + 1}/${ROUNDS} ${c.name.padEnd(9)} ${c.kind.padEnd(8)} ${said}`)
-        }
-      }
+      const probes = await rotate(contenders, ROUNDS, (c, round) => {
+        const run = measureChild(script, c.name, c.kind)
+        c.runs.push(run)
+        const said = run.error
+          ? `FAILED ${run.error}`
+          : `heap ${fmt.int(run.heapBytesPerEntry)} B/entry, rss ${fmt.int(run.rssBytesPerEntry)} B/entry, fill ${fmt.int(run.fillNsPerEntry)} ns/entry, churn ${fmt.int(run.churnNsPerOp)} ns/op, GC ${fmt.int(run.churnGc.totalMs)} ms in ${run.churnGc.count} pauses (max ${run.churnGc.maxMs} ms)`
+        console.log(`round ${round + 1}/${ROUNDS} ${c.name.padEnd(10)} ${c.kind.padEnd(8)} ${said}`)
+      })
+      const ok = (c) => !c.runs.some((r) => r.error)
       const rows = contenders.map(({ name, kind, runs }) => {
         const failed = runs.find((r) => r.error)
         if (failed) return { cache: name, values: kind, error: failed.error }
         const row = { cache: name, values: kind }
         for (const [key, pick] of Object.entries(FIGURES)) row[key] = spread(runs.map(pick))
+        // Each figure ÷ the baseline's of the same value kind, in the same round.
+        const base = contenders.find((c) => c.name === BASELINE && c.kind === kind)
+        if (ok(base)) row.ratio = Object.fromEntries(RATIOS.map((key) => [key, ratioFigures(runs.map(FIGURES[key]), base.runs.map(FIGURES[key]), probes).ratio]))
         row.runs = runs
         return row
       })
@@ -164,6 +176,8 @@ async function parent() {
             isolation: 'one child process per cache, value kind and round, node --expose-gc --max-old-space-size=6144',
             mokaPolicy: 'tinyLfu (default)',
           },
+          baseline: BASELINE,
+          probes,
           rows,
         },
       }

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline'
 import { Moka } from '../index.mjs'
 import { BENCH_DIR, QUICK, fmt } from './lib/common.mjs'
 import { PYTHON, preparePython } from './lib/python.mjs'
-import { ROUNDS, TIMING, interleave, ratioSpread, sampler, spread } from './lib/rounds.mjs'
+import { ROUNDS, TIMING, interleave, probeSummary, ratioFigures, sampler, spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
 const CAPACITY = 10_000
@@ -179,17 +179,18 @@ async function measureCase(name, python, byPolicy) {
     contenders.push({ name: `js ${p.js}`, sample: sampler(run, { opsPerCall: OPS }) })
     if (name === 'loop') break // the loop has no policy
   }
-  const rounds = await interleave(contenders, ROUNDS)
+  const { perRound: rounds, probes } = await interleave(contenders, ROUNDS)
   const policies = {}
   for (const p of POLICIES) {
     const py = rounds.get(`py ${p.js}`)
     const js = rounds.get(`js ${p.js}`)
     if (!js) continue
-    policies[p.js] = { py: spread(py), js: spread(js), pyRounds: py, jsRounds: js, jsOverPy: ratioSpread(js, py), check: checks[p.js]?.() ?? null }
+    const { ratio, ...normal } = ratioFigures(js, py, probes)
+    policies[p.js] = { py: spread(py), js: spread(js), pyRounds: py, jsRounds: js, jsOverPy: ratio, ...normal, check: checks[p.js]?.() ?? null }
   }
   const figures = Object.entries(policies).map(([p, m]) => `${p}: py ${fmt.ns(m.py.median)}, js ${fmt.ns(m.js.median)} (js/py ${fmt.ratio(m.jsOverPy.median)})`)
   console.log(`${name}, ns/op: ${figures.join('; ')}`)
-  return policies
+  return { policies, probes, probe: probeSummary(probes) }
 }
 
 async function main() {
@@ -205,8 +206,8 @@ async function main() {
       try {
         const byPolicy = Object.fromEntries(POLICIES.map((p) => [p.js, makeCases(p)]))
         const cases = []
-        for (const name of Object.keys(byPolicy.tinyLfu)) cases.push({ case: name, policies: await measureCase(name, python, byPolicy) })
-        const loop = (await measureCase('loop', python, byPolicy)).tinyLfu
+        for (const name of Object.keys(byPolicy.tinyLfu)) cases.push({ case: name, ...(await measureCase(name, python, byPolicy)) })
+        const loop = (await measureCase('loop', python, byPolicy)).policies.tinyLfu
         const problems = cases.flatMap((c) => Object.entries(c.policies).filter(([, m]) => m.check?.startsWith('UNEXPECTED')).map(([p, m]) => `${c.case} ${p}: ${m.check}`))
         return {
           problems,

@@ -16,7 +16,7 @@ import { PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { QUICK, fmt, option, randomIndices, settle } from './lib/common.mjs'
 import { churn, flatStrings, gcSummary, measureInChild } from './lib/memory.mjs'
-import { spread } from './lib/rounds.mjs'
+import { rotate, spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
 const SIZES = String(option('entries', QUICK ? '30000' : '1000000,10000000')).split(',').map(Number)
@@ -102,20 +102,20 @@ async function parent() {
     },
     async () => {
       const rows = []
+      const probes = []
       for (const entries of SIZES) {
         const rounds = entries > 1_000_000 ? 1 : ROUNDS
         const contenders = CACHES.map((name) => ({ name, runs: [] }))
-        for (let round = 0; round < rounds; round++) {
-          const shift = round % contenders.length
-          for (const c of [...contenders.slice(shift), ...contenders.slice(0, shift)]) {
+        probes.push(
+          ...(await rotate(contenders, rounds, (c, round) => {
             const run = measureChild(script, c.name, entries)
             c.runs.push(run)
             const said = run.error
               ? `FAILED ${run.error}`
               : `heap ${fmt.int(run.heapBytesPerEntry)} B/entry, rss ${fmt.int(run.rssBytesPerEntry)} B/entry, native ${fmt.int(run.nativeBytesPerEntry)} B/entry, fill ${fmt.int(run.fillNsPerEntry)} ns/entry, churn ${fmt.int(run.churnNsPerOp)} ns/op, GC ${run.churnGc.count} pauses, p99 ${run.churnGc.p99Ms} ms, max ${run.churnGc.maxMs} ms`
             console.log(`${entries.toLocaleString('en-US')} entries, round ${round + 1}/${rounds} ${c.name.padEnd(10)} ${said}`)
-          }
-        }
+          })),
+        )
         for (const { name, runs } of contenders) {
           const failed = runs.find((r) => r.error)
           if (failed) {
@@ -135,6 +135,7 @@ async function parent() {
       return {
         problems: rows.filter((r) => r.error).map((r) => `${r.cache} at ${r.entries}: ${r.error}`),
         data: {
+          probes,
           method: {
             entries: SIZES,
             valueBytes: VALUE_BYTES,

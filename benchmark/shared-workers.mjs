@@ -28,7 +28,7 @@ import { isMainThread, MessageChannel, parentPort, Worker, workerData } from 'no
 import { setTimeout as sleep } from 'node:timers/promises'
 import { QUICK, option } from './lib/common.mjs'
 import { quantile } from './lib/memory.mjs'
-import { spread } from './lib/rounds.mjs'
+import { rotate, spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 import { zipf } from './lib/workloads.mjs'
 
@@ -228,16 +228,13 @@ async function parent() {
     },
     async () => {
       const cases = WORKER_COUNTS.flatMap((workers) => CONTENDERS.map((contender) => ({ contender, workers, runs: [] })))
-      for (let round = 0; round < ROUNDS; round++) {
-        const shift = round % cases.length
-        for (const c of [...cases.slice(shift), ...cases.slice(0, shift)]) {
-          const run = await measure(c.contender, c.workers, 7 + round)
-          c.runs.push(run)
-          console.log(
-            `round ${round + 1}/${ROUNDS} W=${c.workers} ${c.contender.padEnd(16)} loads ${run.loads}, ${Math.round(run.opsPerSec).toLocaleString('en-US')} ops/s, get p50 ${run.getP50Us.toFixed(1)} µs p99 ${run.getP99Us.toFixed(1)} µs, hit p50 ${run.hitP50Us.toFixed(1)} µs p99 ${run.hitP99Us.toFixed(1)} µs`,
-          )
-        }
-      }
+      const probes = await rotate(cases, ROUNDS, async (c, round) => {
+        const run = await measure(c.contender, c.workers, 7 + round)
+        c.runs.push(run)
+        console.log(
+          `round ${round + 1}/${ROUNDS} W=${c.workers} ${c.contender.padEnd(16)} loads ${run.loads}, ${Math.round(run.opsPerSec).toLocaleString('en-US')} ops/s, get p50 ${run.getP50Us.toFixed(1)} µs p99 ${run.getP99Us.toFixed(1)} µs, hit p50 ${run.hitP50Us.toFixed(1)} µs p99 ${run.hitP99Us.toFixed(1)} µs`,
+        )
+      })
       const FIGURES = ['loads', 'opsPerSec', 'getP50Us', 'getP99Us', 'hitP50Us', 'hitP99Us', 'hitRatio']
       const rows = cases.map(({ contender, workers, runs }) => ({
         contender,
@@ -258,6 +255,7 @@ async function parent() {
       return {
         problems,
         data: {
+          probes,
           method: {
             keys: KEYS,
             zipf: ZIPF_S,

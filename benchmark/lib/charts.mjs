@@ -2,12 +2,8 @@
 // the drawing): what a reader should take in at a glance.
 import { SHARED_CHARTS } from './shared-reports.mjs'
 import { lineCharts, rangeChart } from './svg.mjs'
+import { probeNote } from './probe.mjs'
 
-const same = (v) => (v === null || v === undefined ? null : { median: v, min: v, max: v })
-const probeNote = (result) => `memory-latency probe: ${result.probe.verdict}`
-/** The red line of a chart whose timings come from a degraded machine. */
-const warning = (result) =>
-  result.timed && result.probe.verdict === 'degraded' ? 'Measured while the memory-latency probe said DEGRADED (L3 loads at DRAM cost): timings describe that state' : undefined
 
 function latency(result) {
   const sizes = [...new Set(result.suites.map((s) => s.keys))]
@@ -15,7 +11,6 @@ function latency(result) {
   return rangeChart({
     title: `Latency: ratio to ${result.method.baseline} (log scale; left of 1× is faster)`,
     subtitle: `dot: median over ${result.method.rounds} interleaved rounds; whisker: min–max; Node ${result.node}; ${probeNote(result)}`,
-    warning: warning(result),
     sharedAxis: true,
     series: names.map((name) => ({ name })),
     panels: sizes.map((n) => {
@@ -37,7 +32,6 @@ function mokaPy(result) {
   return rangeChart({
     title: 'moka-js ÷ moka-py, ns/op (log scale; left of 1× is moka-js faster)',
     subtitle: `dot: median over ${result.method.rounds} interleaved rounds; whisker: min–max; ${probeNote(result)}`,
-    warning: warning(result),
     series: policies.map((p) => ({ name: `policy ${p.js}` })),
     panels: [
       {
@@ -77,7 +71,6 @@ function memory(result) {
   return rangeChart({
     title: `Memory and GC: ${result.method.entries.toLocaleString('en-US')} entries, ${result.method.churnOps.toLocaleString('en-US')} churn operations`,
     subtitle: `dot: median over ${result.method.rounds} rounds (one child process each); whisker: min–max; ${probeNote(result)}`,
-    warning: warning(result),
     series: caches.map((name) => ({ name })),
     panels: [
       panel('JS heap, bytes per entry', 'heapBytesPerEntry'),
@@ -89,23 +82,28 @@ function memory(result) {
 }
 
 function fetchReplay(result) {
-  const contenders = result.hitPath.map((h) => h.contender)
-  const places = [...new Set(result.runs.map((r) => `${r.workload} @ ${r.capacity}`))]
+  const m = result.method
+  const contenders = Object.keys(m.contenders)
+  const places = result.results.map((w) => `${w.workload} @ ${w.capacity}`)
+  const row = (w, c) => w.rows.find((r) => r.contender === c && !r.error)
   return rangeChart({
-    title: 'Memoized async loader: backend calls, and the cost of a cached answer',
-    subtitle: `backend answers after ${result.method.backendMs} ms, ${result.method.concurrency} concurrent callers; ${probeNote(result)}`,
-    warning: warning(result),
+    title: `Backend calls and wall time, each cache behind a loader, against ${m.baseline} (log scale; left of 1× is better)`,
+    subtitle: `dot: median over ${m.replayRounds} rounds; whisker: min–max; virtual backend: wall = cache time + calls × latency; ${probeNote(result)}`,
     series: contenders.map((name) => ({ name })),
     panels: [
-      {
-        title: 'backend loads (fewer is better)',
+      { title: `backend calls ÷ ${m.baseline}'s`, rows: places, values: result.results.map((w) => contenders.map((c) => row(w, c)?.callsVsBaseline ?? null)), log: true, reference: 1, unit: '×' },
+      ...m.backendMs.map((ms, i) => ({
+        title: `wall time with a ${ms} ms backend ÷ ${m.baseline}'s`,
         rows: places,
-        values: places.map((p) => contenders.map((c) => same(result.runs.find((r) => `${r.workload} @ ${r.capacity}` === p && r.contender === c && !r.error)?.loads))),
-      },
+        values: result.results.map((w) => contenders.map((c) => row(w, c)?.wall[i].ratio ?? null)),
+        log: true,
+        reference: 1,
+        unit: '×',
+      })),
       {
-        title: `awaited hit, ns (median and min–max over ${result.method.rounds} rounds)`,
+        title: `awaited hit, ns (median and min–max over ${m.rounds} rounds)`,
         rows: ['await f(k), cached'],
-        values: [contenders.map((c) => result.hitPath.find((h) => h.contender === c).ns)],
+        values: [contenders.map((c) => result.hitPath.rows.find((h) => h.contender === c)?.ns ?? null)],
         unit: ' ns',
       },
     ],
@@ -117,7 +115,6 @@ function cached(result) {
   return rangeChart({
     title: 'Memoization overhead: ns per call on hits (log scale)',
     subtitle: `dot: median over ${result.method.rounds} interleaved rounds; whisker: min–max; ${probeNote(result)}`,
-    warning: warning(result),
     series: names.map((name) => ({ name })),
     panels: [
       {

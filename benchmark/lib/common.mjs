@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module'
 import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,7 +15,7 @@ export const ROOT = dirname(BENCH_DIR)
 export const RESULTS_DIR = join(BENCH_DIR, 'results')
 /** The suites, in the order benchmark/index.mjs runs them; each is benchmark/<suite>.mjs. */
 export const SUITES = ['latency', 'moka-py', 'hit-ratio', 'memory', 'fetch-replay', 'cached', 'shared-workers', 'shared-memory']
-/** Suites whose figures are not timings (a degraded machine does not skew them). */
+/** Suites whose figures are not timings (the machine's state does not move them). */
 export const UNTIMED = new Set(['hit-ratio'])
 
 /** `--quick` selects the CI-sized profile. */
@@ -125,20 +125,23 @@ export const OUT_DIR = UPDATE ? RESULTS_DIR : LOCAL_DIR
  * <suite>[.quick][.partial].json/.svg: to OUT_DIR, or to LOCAL_DIR when
  * `local` (a result that must not become a reference). A run restricted to
  * some cases (`partial`) never replaces a complete result: `--update`
- * refuses it.
+ * refuses it. Each file is written beside its target and renamed over it,
+ * so an interrupted run leaves the previous result whole.
  */
 export function writeResult(suite, data, { partial = false, svg = null, local = false } = {}) {
   if (partial && UPDATE) throw new Error(`--update refuses a run restricted to some cases: it would replace the complete ${suite} result with a partial one`)
   const dir = local ? LOCAL_DIR : OUT_DIR
   mkdirSync(dir, { recursive: true })
   const base = join(dir, `${suite}${QUICK ? '.quick' : ''}${partial ? '.partial' : ''}`)
-  if (svg) {
-    writeFileSync(`${base}.svg`, svg)
-    data = { ...data, chart: relative(ROOT, `${base}.svg`) }
-    console.log(`wrote ${relative(ROOT, `${base}.svg`)}`)
+  const replace = (file, text) => {
+    writeFileSync(`${file}.tmp`, text)
+    renameSync(`${file}.tmp`, file)
+    console.log(`wrote ${relative(ROOT, file)}`)
   }
-  writeFileSync(`${base}.json`, JSON.stringify(data, null, 2) + '\n')
-  console.log(`wrote ${relative(ROOT, `${base}.json`)}`)
+  if (svg) data = { ...data, chart: relative(ROOT, `${base}.svg`) }
+  const json = JSON.stringify(data, null, 2) + '\n'
+  if (svg) replace(`${base}.svg`, svg)
+  replace(`${base}.json`, json)
 }
 
 /** Columns (after the first) whose cells all start with a number or are empty: right-aligned. */

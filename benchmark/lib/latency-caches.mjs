@@ -6,6 +6,7 @@ import { LRUCache } from 'lru-cache'
 import { LRUCache as MnemonistLRU, LRUCacheWithDelete as MnemonistLRUWithDelete } from 'mnemonist'
 import QuickLRU from 'quick-lru'
 import { LRU as TinyLRU } from 'tiny-lru'
+import { transitoryMap } from './transitory.mjs'
 import { Moka } from '../../index.mjs'
 
 /** [{ name, make(n, forDelete?), unbounded? }] in the order of the suite's tables. */
@@ -16,6 +17,7 @@ export const CACHES = [
   { name: 'mnemonist', make: (n, forDelete) => (forDelete ? new MnemonistLRUWithDelete(n) : new MnemonistLRU(n)) },
   { name: 'quick-lru', make: (n) => new QuickLRU({ maxSize: n }) },
   { name: 'tiny-lru', make: (n) => new TinyLRU(n) },
+  { name: 'transitory', make: (n) => transitoryMap(n) },
   { name: 'Map', make: () => new Map(), unbounded: true },
 ]
 

@@ -2,8 +2,13 @@
 // cost of a dependent random load (pointer chasing over a shuffled cycle of
 // cache lines) from working sets of 256 KiB (fits in L2), 4 MiB (fits in L3)
 // and 64 MiB (DRAM). A cache lookup pays this for every line it misses, so
-// every latency figure depends on it, and it is printed beside them.
-import { permutation } from './common.mjs'
+// every absolute latency figure depends on it: it is recorded at the start
+// and end of each suite and between its rounds (probeRound), and printed
+// beside absolute figures. It never decides whether a run is published:
+// this machine's L3 is shared and its latency changes within seconds, so the
+// suites publish ratios taken within a round, where noise lands on every
+// contender alike.
+import { fmt, permutation } from './common.mjs'
 
 /** Working sets and loads per pass: fewer from DRAM, where each costs the most. */
 const WORKING_SETS = [
@@ -32,16 +37,22 @@ const MIN_L3_BYTES = 8 << 20
 
 const label = (bytes) => (bytes >= 1 << 20 ? `${bytes >> 20} MiB` : `${bytes >> 10} KiB`)
 
-function chase(bytes, steps) {
+/** A shuffled cycle over the cache lines of `bytes`: next[p] is the line after p. */
+function chain(bytes) {
   const len = bytes / 4
   const lines = len / LINE_INTS
   const order = permutation(lines, 7)
   const next = new Int32Array(len)
   for (let i = 0; i < lines; i++) next[order[i] * LINE_INTS] = order[(i + 1) % lines] * LINE_INTS
+  return next
+}
+
+/** ns per dependent load over `next`: the best of `passes` passes of `steps` loads, after a fifth of a pass. */
+function chase(next, steps, passes) {
   let p = 0
   for (let i = 0; i < steps / 5; i++) p = next[p]
   let best = Infinity
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < passes; r++) {
     const t0 = process.hrtime.bigint()
     for (let i = 0; i < steps; i++) p = next[p]
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / steps)
@@ -76,20 +87,40 @@ export function judge(loads, lscpu) {
  * fifth of a pass) and judges them: { at, loads, l3Share, verdict }.
  */
 export function probeMemory({ lscpu } = {}) {
-  const loads = WORKING_SETS.map(({ bytes, steps }) => ({ workingSet: label(bytes), nsPerLoad: +chase(bytes, steps).toFixed(1) }))
+  const loads = WORKING_SETS.map(({ bytes, steps }) => ({ workingSet: label(bytes), nsPerLoad: +chase(chain(bytes), steps, 3).toFixed(1) }))
   return { at: new Date().toISOString(), loads, ...judge(loads, lscpu) }
 }
 
-/** One line for the console: the loads and the verdict, with a warning when degraded. */
+/** One line for the console: the loads and the verdict. */
 export function describeProbe(probe, when) {
   const loads = probe.loads.map((l) => `${l.workingSet} ${l.nsPerLoad} ns`).join(', ')
   const head = `memory-latency probe (${when}): ${loads} per dependent load; 4 MiB/64 MiB = ${probe.l3Share}`
-  if (probe.verdict === 'degraded') {
-    return `${head}\nWARNING: the machine looks DEGRADED: a load from a 4 MiB working set costs more than ${DEGRADED_NS} ns or ${DEGRADED_SHARE} × a DRAM load, so loads that should hit the L3 pay DRAM latency (L3 taken by other tenants, or the CPU contended). Latency figures from this run describe that state; do not publish them.`
-  }
   if (probe.verdict === 'inconclusive') return `${head} (L3 unknown or smaller than 8 MiB: no verdict)`
-  return `${head} → normal`
+  return `${head} → ${probe.verdict}${probe.verdict === 'degraded' ? ' (L3 loads at DRAM cost: absolute ns of this run describe that state; ratios within a round are what the suites publish)' : ''}`
 }
+
+/**
+ * The probe taken between rounds: one pass of ROUND_STEPS dependent loads
+ * over the 4 MiB working set (2–5 ms), its chain built once per process.
+ * { ns, verdict }: 'degraded' above DEGRADED_NS (no DRAM figure to share
+ * against between rounds), else 'normal'. A record of the round, never a gate.
+ */
+const ROUND_STEPS = 40_000
+let roundChain = null
+export function probeRound() {
+  roundChain ??= chain(4 << 20)
+  const ns = +chase(roundChain, ROUND_STEPS, 1).toFixed(1)
+  return { ns, verdict: ns > DEGRADED_NS ? 'degraded' : 'normal' }
+}
+
+/** The probe of a run, for a chart's subtitle: the 4 MiB load at its start and end. */
+export function probeNote(result) {
+  const at = (p) => p?.loads.find((l) => l.workingSet === '4 MiB')?.nsPerLoad
+  return `memory-latency probe (4 MiB load) at start / end: ${at(result.probe.start)} / ${at(result.probe.end)} ns`
+}
+
+/** Round probes summarized (rounds.mjs probeSummary), for a table: `180 (120–260) ns, 2/7 normal`. */
+export const probeCell = (p) => (p ? `${fmt.range(p, fmt.ns)} ns, ${p.normal}/${p.rounds} normal` : null)
 
 /** 'degraded' when either end of a suite was, else the start's verdict. */
 export function probeVerdict(probes) {

@@ -7,8 +7,15 @@
 // Hand-written on process.hrtime.bigint(): benny / benchmark.js, tinybench
 // and mitata all measure one contender to completion before the next, which
 // is what let a quiet and a noisy minute be compared as if alike.
+//
+// Before each round the 4 MiB memory-latency probe is taken (probeRound, a
+// few ms) and kept with the round: a record of the state the round ran in.
+// Where enough rounds read normal, the ratio over those rounds alone is
+// reported beside the ratio over all of them (ratioFigures); it filters,
+// it never withholds a figure.
 
 import { QUICK } from './common.mjs'
+import { probeRound } from './probe.mjs'
 
 /**
  * Rounds per case, and what a sampler takes per round: `samples` timed
@@ -35,24 +42,75 @@ export function ratioSpread(a, b) {
 
 /**
  * Measures `contenders` ([{ name, sample: () => ns | Promise<ns> }]) over
- * `rounds` rounds; returns Map name → ns per round. `onRound(r, figures)` is
- * told each round's figures as they come.
+ * `rounds` rounds, each after a round probe; returns { perRound: Map name →
+ * ns per round, probes: one probeRound() per round }. `onRound(r, figures)`
+ * is told each round's figures as they come.
  */
 export async function interleave(contenders, rounds, onRound) {
   const perRound = new Map(contenders.map((c) => [c.name, []]))
+  let figures = {}
+  const probes = await rotate(contenders, rounds, async (c, r, last) => {
+    const ns = await c.sample()
+    perRound.get(c.name).push(ns)
+    figures[c.name] = ns
+    if (last) {
+      onRound?.(r, figures)
+      figures = {}
+    }
+  })
+  return { perRound, probes }
+}
+
+/**
+ * The order of rounds every suite keeps: `rounds` rounds, each after a round
+ * probe, calling `measure(contender, round, last)` once per contender in an
+ * order that rotates by one from round to round and runs backwards every
+ * other round (`last`: the round's final call). Returns the probes.
+ */
+export async function rotate(contenders, rounds, measure) {
+  const probes = []
   for (let r = 0; r < rounds; r++) {
+    probes.push(probeRound())
     const shift = r % contenders.length
     const order = [...contenders.slice(shift), ...contenders.slice(0, shift)]
     if (r % 2 === 1) order.reverse()
-    const figures = {}
-    for (const c of order) {
-      const ns = await c.sample()
-      perRound.get(c.name).push(ns)
-      figures[c.name] = ns
-    }
-    onRound?.(r, figures)
+    for (const [i, c] of order.entries()) await measure(c, r, i === order.length - 1)
   }
-  return perRound
+  return probes
+}
+
+/** Rounds whose probe read normal needed before their ratio is reported apart. */
+export const MIN_NORMAL_ROUNDS = 3
+
+/**
+ * The ratio a[r] / b[r] over all rounds, and, when at least
+ * MIN_NORMAL_ROUNDS of them had a normal probe, over those alone:
+ * { ratio, normalRounds, ratioNormal?, disagree? }. `disagree`: the ratios of
+ * the normal rounds and of the others span ranges that do not overlap, so
+ * the machine's state moved the ratio, not only the absolute figures.
+ */
+export function ratioFigures(a, b, probes) {
+  const ratio = ratioSpread(a, b)
+  const normal = probes.map((p) => p.verdict === 'normal')
+  const normalRounds = normal.filter(Boolean).length
+  if (normalRounds < MIN_NORMAL_ROUNDS) return { ratio, normalRounds }
+  const over = (want) => ratioSpread(
+    a.filter((_, r) => normal[r] === want),
+    b.filter((_, r) => normal[r] === want),
+  )
+  const ratioNormal = over(true)
+  const others = normalRounds < a.length ? over(false) : null
+  return { ratio, normalRounds, ratioNormal, disagree: others !== null && (ratioNormal.max < others.min || others.max < ratioNormal.min) }
+}
+
+/** A contender's figures over the rounds: { ns, rounds, ratio, normalRounds, ratioNormal?, disagree? } against `base`'s rounds. */
+export function figures(rounds, base, probes) {
+  return { ns: spread(rounds), rounds, ...ratioFigures(rounds, base, probes) }
+}
+
+/** The round probes' 4 MiB loads, summarized: { median, min, max } ns, and how many read normal. */
+export function probeSummary(probes) {
+  return { ...spread(probes.map((p) => p.ns)), normal: probes.filter((p) => p.verdict === 'normal').length, rounds: probes.length }
 }
 
 /**

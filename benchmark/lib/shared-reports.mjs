@@ -2,11 +2,12 @@
 // registered with the others in lib/tables.mjs and lib/charts.mjs.
 import { fmt } from './common.mjs'
 import { rangeChart } from './svg.mjs'
+import { probeCell, probeNote } from './probe.mjs'
+import { ratioSpread } from './rounds.mjs'
 
-const probeNote = (result) => `memory-latency probe: ${result.probe.verdict}`
-/** The red line of a chart whose timings come from a degraded machine (as in lib/charts.mjs). */
-const warning = (result) =>
-  result.timed && result.probe.verdict === 'degraded' ? 'Measured while the memory-latency probe said DEGRADED (L3 unavailable): timings describe that state' : undefined
+/** The round probes of a result without per-case rounds, for a table's title. */
+const probeOf = (result) => (result.probe.rounds ? `; 4 MiB probe between rounds: ${probeCell(result.probe.rounds)}` : '')
+
 const us = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US'))
 
 function sharedWorkersTables(result) {
@@ -24,20 +25,16 @@ function sharedWorkersTables(result) {
   const ratios = m.workers.map((w) => {
     const pick = (name) => result.rows.find((r) => r.contender === name && r.workers === w)
     const [port, shared] = [pick('MessagePort'), pick('SharedMoka')]
-    const per = (f) => port.runs.map((run, i) => run[f] / shared.runs[i][f])
-    const range = (xs) => {
-      const s = [...xs].sort((a, b) => a - b)
-      return { median: s[s.length >> 1], min: s[0], max: s.at(-1) }
-    }
-    return [`W=${w}`, fmt.ratioRange(range(per('hitP50Us'))), fmt.ratioRange(range(per('hitP99Us'))), fmt.ratioRange(range(per('getP50Us')))]
+    const per = (f) => ratioSpread(port.runs.map((run) => run[f]), shared.runs.map((run) => run[f]))
+    return [`W=${w}`, fmt.ratioRange(per('hitP50Us')), fmt.ratioRange(per('hitP99Us')), fmt.ratioRange(per('getP50Us'))]
   })
   return [
+    { title: `MessagePort ÷ SharedMoka, latency, within each round, median (min–max) over ${m.rounds} rounds`, header: ['workers', 'hit p50', 'hit p99', 'get p50'], rows: ratios },
     {
-      title: `${m.opsPerWorker.toLocaleString('en-US')} operations per worker (${m.clientsPerWorker} clients), Zipf(${m.zipf}) over ${m.keys.toLocaleString('en-US')} keys, ${m.backendMs} ms loader; median (min–max) over ${m.rounds} rounds; ${m.cpus} CPUs`,
+      title: `${m.opsPerWorker.toLocaleString('en-US')} operations per worker (${m.clientsPerWorker} clients), Zipf(${m.zipf}) over ${m.keys.toLocaleString('en-US')} keys, ${m.backendMs} ms loader; median (min–max) over ${m.rounds} rounds; ${m.cpus} CPUs${probeOf(result)}`,
       header: ['contender', 'loader calls (all threads)', 'ops/s', 'get p50 µs', 'get p99 µs', 'hit p50 µs', 'hit p99 µs'],
       rows,
     },
-    { title: 'MessagePort ÷ SharedMoka, latency, within each round', header: ['workers', 'hit p50', 'hit p99', 'get p50'], rows: ratios },
   ]
 }
 
@@ -54,7 +51,6 @@ function sharedWorkersChart(result) {
   return rangeChart({
     title: 'One cache for every worker: loader calls, throughput, hit latency',
     subtitle: `dot: median over ${result.method.rounds} rounds; whisker: min–max; ${probeNote(result)}`,
-    warning: warning(result),
     series: contenders.map((name) => ({ name })),
     panels: [panel('loader calls, all threads (fewer is better)', 'loads'), panel('operations per second', 'opsPerSec'), panel('hit latency p99, µs (log scale)', 'hitP99Us', ' µs', true)],
   })
@@ -81,7 +77,7 @@ function sharedMemoryTables(result) {
   )
   return [
     {
-      title: `${m.valueBytes}-byte string values; bytes per entry from heapUsed and RSS growth (native = RSS − heap); churn of ${m.churnOps.toLocaleString('en-US')} ops (90% get, 10% set); median (min–max) over ${m.rounds} rounds up to 1M entries, one run above`,
+      title: `${m.valueBytes}-byte string values; bytes per entry from heapUsed and RSS growth (native = RSS − heap); churn of ${m.churnOps.toLocaleString('en-US')} ops (90% get, 10% set); median (min–max) over ${m.rounds} rounds up to 1M entries, one run above${probeOf(result)}`,
       header: ['cache, entries', 'heap B/entry', 'native B/entry', 'RSS B/entry', 'RSS MB', 'fill ns/entry', 'churn ns/op', 'GC pauses', 'GC p99 ms', 'GC max ms'],
       rows,
     },
@@ -104,7 +100,6 @@ function sharedMemoryChart(result) {
   return rangeChart({
     title: `Values off the V8 heap: ${result.method.valueBytes}-byte strings`,
     subtitle: `dot: median; whisker: min–max; ${probeNote(result)}`,
-    warning: warning(result),
     series: caches.map((name) => ({ name })),
     panels: [
       panel('JS heap, bytes per entry', (r) => r.heapBytesPerEntry),

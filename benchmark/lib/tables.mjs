@@ -2,35 +2,65 @@
 // the end of its run and what benchmark/report.mjs puts in the README, from
 // one function per suite.
 import { fmt } from './common.mjs'
+import { MIN_NORMAL_ROUNDS } from './rounds.mjs'
+import { probeCell } from './probe.mjs'
 import { SHARED_TABLES } from './shared-reports.mjs'
 
 const sizeLabel = (n) => `${n.toLocaleString('en-US')} keys`
 
-function latency(result) {
+/** A ratio over the normal rounds, marked ≠ when it disagrees with the other rounds'. */
+const normalCell = (r) => (r?.ratioNormal ? `${fmt.ratioRange(r.ratioNormal)}${r.disagree ? ' ≠' : ''}` : null)
+const NORMAL_NOTE = `over the rounds whose probe read normal, where at least ${MIN_NORMAL_ROUNDS} did; ≠: the normal rounds' range and the other rounds' do not overlap`
+
+/**
+ * A suite's tables in the order the figures are published: the ratio to the
+ * baseline within each round (median, range); the same over the rounds whose
+ * probe read normal, when any case has enough of them; then absolute ns
+ * beside the probe of the rounds that took them. `groups`: [{ label, cases:
+ * [{ id, probe, rows }] }]; `names`: the columns; `find(case, name)`: a row.
+ */
+function ratioFirst({ groups, names, find, baseline, rounds, unit }) {
   const tables = []
-  const sizes = [...new Set(result.suites.map((s) => s.keys))]
-  for (const n of sizes) {
-    const mine = result.suites.filter((s) => s.keys === n)
-    const names = [...new Set(mine.flatMap((s) => s.rows.map((r) => r.cache)))]
-    const cells = (format) => mine.map((s) => [s.id, ...names.map((name) => format(s.rows.find((r) => r.cache === name)))])
-    tables.push({ title: `${sizeLabel(n)}: ns/op, median (min–max) over ${result.method.rounds} rounds`, header: ['case', ...names], rows: cells((r) => r && fmt.range(r.ns, fmt.ns)) })
-    tables.push({ title: `${sizeLabel(n)}: ratio to ${result.method.baseline} in the same round, median (min–max)`, header: ['case', ...names], rows: cells((r) => r && fmt.ratioRange(r.ratio)) })
+  for (const { label, cases } of groups) {
+    const cells = (format) => cases.map((c) => [c.id, ...names.map((name) => format(find(c, name)))])
+    tables.push({ title: `${label}: ${unit} ÷ ${baseline}'s in the same round, median (min–max) over ${rounds} rounds`, header: ['case', ...names], rows: cells((r) => r && fmt.ratioRange(r.ratio)) })
+    if (cases.some((c) => names.some((name) => find(c, name)?.ratioNormal))) {
+      tables.push({ title: `${label}: the same ratio ${NORMAL_NOTE}`, header: ['case', ...names], rows: cells(normalCell) })
+    }
+  }
+  for (const { label, cases } of groups) {
+    const rows = cases.map((c) => [c.id, ...names.map((name) => fmt.range(find(c, name)?.ns, fmt.ns)), probeCell(c.probe)])
+    tables.push({ title: `${label}: ${unit}, median (min–max) over ${rounds} rounds, beside the 4 MiB probe of those rounds (ns per load)`, header: ['case', ...names, 'probe'], rows })
   }
   return tables
 }
 
+function latency(result) {
+  const sizes = [...new Set(result.suites.map((s) => s.keys))]
+  const names = [...new Set(result.suites.flatMap((s) => s.rows.map((r) => r.cache)))]
+  return ratioFirst({
+    groups: sizes.map((n) => ({ label: sizeLabel(n), cases: result.suites.filter((s) => s.keys === n) })),
+    names,
+    find: (c, name) => c.rows.find((r) => r.cache === name),
+    baseline: result.method.baseline,
+    rounds: result.method.rounds,
+    unit: 'ns/op',
+  })
+}
+
 function mokaPy(result) {
   const policies = result.method.policies
-  const header = ['case', ...policies.flatMap((p) => [`moka-py ${p.py}`, `moka-js ${p.js}`, `js/py ${p.js}`])]
-  const rows = result.cases.map((c) => [
-    c.case,
-    ...policies.flatMap((p) => {
-      const m = c.policies[p.js]
-      return [fmt.range(m.py, fmt.ns), fmt.range(m.js, fmt.ns), fmt.ratioRange(m.jsOverPy)]
-    }),
-  ])
+  const rounds = result.method.rounds
+  const ratios = (format) => result.cases.map((c) => [c.case, ...policies.map((p) => format(c.policies[p.js]))])
+  const tables = [{ title: `moka-js ÷ moka-py, ns/op in the same round, median (min–max) over ${rounds} rounds; < 1: moka-js is faster`, header: ['case', ...policies.map((p) => p.js)], rows: ratios((m) => fmt.ratioRange(m.jsOverPy)) }]
+  if (result.cases.some((c) => policies.some((p) => c.policies[p.js].ratioNormal))) {
+    tables.push({ title: `moka-js ÷ moka-py ${NORMAL_NOTE}`, header: ['case', ...policies.map((p) => p.js)], rows: ratios(normalCell) })
+  }
+  const header = ['case', ...policies.flatMap((p) => [`moka-py ${p.py}`, `moka-js ${p.js}`]), 'probe']
+  const rows = result.cases.map((c) => [c.case, ...policies.flatMap((p) => [fmt.range(c.policies[p.js].py, fmt.ns), fmt.range(c.policies[p.js].js, fmt.ns)]), probeCell(c.probe)])
   rows.push(['(the loop alone)', fmt.range(result.loop.py, fmt.ns), fmt.range(result.loop.js, fmt.ns), ...Array(header.length - 3).fill(null)])
-  return [{ title: `ns/op, median (min–max) over ${result.method.rounds} rounds; js/py < 1: moka-js is faster`, header, rows }]
+  tables.push({ title: `ns/op, median (min–max) over ${rounds} rounds, beside the 4 MiB probe of those rounds (ns per load)`, header, rows })
+  return tables
 }
 
 /** `12.34`, or `12.34 (10.86–15.06)` when the repeated replays spread by more than half a point. */
@@ -70,6 +100,16 @@ function hitRatio(result) {
 }
 
 function memory(result) {
+  const m = result.method
+  const tables = []
+  if (result.rows.some((r) => r.ratio)) {
+    const keys = ['heapBytesPerEntry', 'rssBytesPerEntry', 'fillNsPerEntry', 'churnNsPerOp', 'churnGcMs']
+    tables.push({
+      title: `each figure ÷ ${result.baseline}'s for the same values in the same round, median (min–max) over ${m.rounds} rounds`,
+      header: ['values', 'cache', 'heap B/entry', 'RSS B/entry', 'fill ns/entry', 'churn ns/op', 'churn GC ms'],
+      rows: result.rows.filter((r) => r.ratio).map((r) => [r.values, r.cache, ...keys.map((k) => fmt.ratioRange(r.ratio[k]))]),
+    })
+  }
   const header = ['values', 'cache', 'heap B/entry', 'RSS B/entry', 'fill ns/entry', 'churn ns/op', 'churn GC ms', 'GC count', 'GC max ms']
   const rows = result.rows.map((r) =>
     r.error
@@ -86,29 +126,59 @@ function memory(result) {
           fmt.range(r.gcMaxMs, (x) => x.toFixed(1)),
         ],
   )
-  return [{ title: `${result.method.entries.toLocaleString('en-US')} entries, churn of ${result.method.churnOps.toLocaleString('en-US')} operations; median (min–max) over ${result.method.rounds} rounds`, header, rows }]
+  const probe = result.probe?.rounds ? `; 4 MiB probe between rounds: ${probeCell(result.probe.rounds)}` : ''
+  tables.push({ title: `${m.entries.toLocaleString('en-US')} entries, churn of ${m.churnOps.toLocaleString('en-US')} operations; median (min–max) over ${m.rounds} rounds${probe}`, header, rows })
+  return tables
+}
+
+/** Where the headline contender wins and loses against the baseline on backend calls (±0.5% is even). */
+export function verdictOf(calls, base) {
+  const d = calls / base - 1
+  return Math.abs(d) < 0.005 ? 'even' : d < 0 ? `wins, ${Math.round(-100 * d)}% fewer calls` : `loses, ${Math.round(100 * d)}% more calls`
 }
 
 function fetchReplay(result) {
-  const runs = result.runs.filter((r) => !r.error)
-  const replay = {
-    title: `replay through a memoized async loader: ${result.method.requests.toLocaleString('en-US')} requests per workload, one run each`,
-    header: ['workload', 'capacity', 'contender', 'backend loads', 'hit %', 'wall ms', 'p50 ms', 'p99 ms'],
-    rows: runs.map((r) => [r.workload, r.capacity, r.contender, fmt.int(r.loads), r.hitRatio.toFixed(2), fmt.int(r.wallMs), r.p50Ms.toFixed(3), r.p99Ms.toFixed(3)]),
+  const m = result.method
+  const names = m.headline ? Object.keys(m.contenders) : []
+  const label = (w) => `${w.workload} @ ${w.capacity.toLocaleString('en-US')}`
+  const row = (w, name) => w.rows.find((r) => r.contender === name && !r.error)
+  const pct = (r, base) => (r && base && r !== base ? ` (${r.calls.median <= base.calls.median ? '−' : '+'}${Math.abs(Math.round(100 * (r.calls.median / base.calls.median - 1)))}%)` : '')
+  const calls = {
+    title: `backend calls per replay (median over ${m.replayRounds} rounds; in brackets: against ${m.baseline}); requests cut to ${m.requests.toLocaleString('en-US')} per trace`,
+    header: ['workload @ capacity', 'requests / keys', ...names, `${m.headline} against ${m.baseline}`],
+    rows: result.results.map((w) => {
+      const base = row(w, m.baseline)
+      const mine = row(w, m.headline)
+      return [label(w), `${fmt.int(w.requests)} / ${fmt.int(w.uniqueKeys)}`, ...names.map((n) => (row(w, n) ? `${fmt.int(row(w, n).calls.median)}${pct(row(w, n), base)}` : 'FAILED')), mine && base ? verdictOf(mine.calls.median, base.calls.median) : null]
+    }),
+  }
+  const walls = m.backendMs.map((ms, i) => ({
+    title: `wall time with a ${ms} ms backend (cache time + calls × ${ms} ms) ÷ ${m.baseline}'s, same round, median (min–max) over ${m.replayRounds} rounds; ${m.baseline}: seconds`,
+    header: ['workload @ capacity', ...names],
+    rows: result.results.map((w) => [label(w), ...names.map((n) => {
+      const r = row(w, n)
+      if (!r) return null
+      return n === m.baseline ? `${(r.wall[i].ms.median / 1000).toFixed(2)} s` : fmt.ratioRange(r.wall[i].ratio)
+    })]),
+  }))
+  const cacheTime = {
+    title: 'cache time per request (ns: the replay with an instant backend, divided by its requests), median (min–max), beside the 4 MiB probe of those rounds (ns per load)',
+    header: ['workload @ capacity', ...names, 'probe'],
+    rows: result.results.map((w) => [label(w), ...names.map((n) => fmt.range(row(w, n)?.cacheNsPerRequest, fmt.int)), probeCell(w.probe)]),
   }
   const hit = {
-    title: `awaited hit: \`await f(k)\` with the result cached; median (min–max) over ${result.method.rounds} rounds`,
-    header: ['contender', 'ns per awaited hit', `× ${result.method.baseline}`],
-    rows: result.hitPath.map((h) => [h.contender, fmt.range(h.ns, fmt.ns), fmt.ratioRange(h.ratio)]),
+    title: `awaited hit, \`await f(k)\` with the result cached: ratio to ${m.baseline} in the same round, then ns; median (min–max) over ${m.rounds} rounds; 4 MiB probe of those rounds: ${probeCell(result.hitPath.probe)}`,
+    header: ['contender', `× ${m.baseline}`, `× ${m.baseline}, normal rounds`, 'ns per awaited hit'],
+    rows: result.hitPath.rows.map((h) => [h.contender, fmt.ratioRange(h.ratio), normalCell(h), fmt.range(h.ns, fmt.ns)]),
   }
-  return [replay, hit]
+  return [calls, ...walls, cacheTime, hit]
 }
 
 function cached(result) {
   return result.suites.map((s) => ({
-    title: `${s.title}: ns/call, median (min–max) over ${result.method.rounds} rounds`,
-    header: ['memoizer', 'ns/call', `× ${s.baseline}`],
-    rows: s.rows.map((r) => [r.name, fmt.range(r.ns, fmt.ns), fmt.ratioRange(r.ratio)]),
+    title: `${s.title}: ratio to ${s.baseline} in the same round, then ns/call; median (min–max) over ${result.method.rounds} rounds; 4 MiB probe of those rounds: ${probeCell(s.probe)}`,
+    header: ['memoizer', `× ${s.baseline}`, `× ${s.baseline}, normal rounds`, 'ns/call'],
+    rows: s.rows.map((r) => [r.name, fmt.ratioRange(r.ratio), normalCell(r), fmt.range(r.ns, fmt.ns)]),
   }))
 }
 
