@@ -3,7 +3,7 @@
 // that keeps the README's benchmark tables equal to the committed results.
 import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -27,9 +27,26 @@ test('interleave takes one figure per contender per round, in rotating order', a
   const { interleave } = await rounds()
   const calls: string[] = []
   const contender = (name: string, ns: number) => ({ name, sample: () => (calls.push(name), ns) })
-  const perRound = await interleave([contender('a', 1), contender('b', 2), contender('c', 3)], 3)
+  const { perRound, probes } = await interleave([contender('a', 1), contender('b', 2), contender('c', 3)], 3)
   t.deepEqual([...perRound], [['a', [1, 1, 1]], ['b', [2, 2, 2]], ['c', [3, 3, 3]]])
   t.deepEqual(calls, ['a', 'b', 'c', 'a', 'c', 'b', 'c', 'a', 'b'])
+  // One memory-latency probe per round, recorded with it.
+  t.is(probes.length, 3)
+  for (const p of probes) t.true(p.ns > 0 && ['normal', 'degraded'].includes(p.verdict))
+})
+
+test('the ratio over the rounds whose probe read normal is given beside the ratio over all, and flagged when the two sets disagree', async (t) => {
+  const { ratioFigures } = await rounds()
+  const normal = { verdict: 'normal' }
+  const degraded = { verdict: 'degraded' }
+  // Too few normal rounds: the ratio over all rounds alone.
+  t.deepEqual(ratioFigures([2, 2, 2], [1, 1, 1], [normal, normal, degraded]), { ratio: { median: 2, min: 2, max: 2 }, normalRounds: 2 })
+  // The degraded round moved the ratio: flagged.
+  const moved = ratioFigures([2, 2, 2, 4], [1, 1, 1, 1], [normal, normal, normal, degraded])
+  t.deepEqual(moved.ratioNormal, { median: 2, min: 2, max: 2 })
+  t.true(moved.disagree)
+  // Noise that landed on both contenders alike: the ratio holds, no flag.
+  t.false(ratioFigures([2, 2, 2, 6], [1, 1, 1, 3], [normal, normal, normal, degraded]).disagree)
 })
 
 test('the probe says degraded when a 4 MiB load costs what DRAM does', async (t) => {
@@ -52,16 +69,53 @@ test('every trace of the traces README is in the repository; a missing one is na
   t.throws(() => loadTrace('absent'), { message: /benchmark\/traces\/absent\.trace\.gz/ })
 })
 
-test('bench:check passes on the README and fails on a stale copy, naming the block', (t) => {
+/** Copies of README.md and docs/*.md in a temporary directory: { readme, docs, fileOf(block) }. */
+function publishedCopy() {
+  const dir = mkdtempSync(join(tmpdir(), 'moka-bench-'))
+  const docs = join(dir, 'docs')
+  mkdirSync(docs)
+  const readme = join(dir, 'README.md')
+  copyFileSync(join(root, 'README.md'), readme)
+  const docsDir = join(root, 'docs')
+  for (const f of existsSync(docsDir) ? readdirSync(docsDir).filter((f) => f.endsWith('.md')) : []) copyFileSync(join(docsDir, f), join(docs, f))
+  const files = [readme, ...readdirSync(docs).map((f) => join(docs, f))]
+  const fileOf = (block: string) => files.find((f) => readFileSync(f, 'utf8').includes(`<!-- bench:${block} -->`))!
+  return { readme, docs, fileOf }
+}
+
+test('bench:check passes on the published tables and fails on a stale copy, naming the block and its file', (t) => {
   const report = join(root, 'benchmark', 'report.mjs')
-  t.regex(execFileSync(process.execPath, [report, '--check'], { cwd: root, encoding: 'utf8' }), /agrees/)
-  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  t.regex(execFileSync(process.execPath, [report, '--check'], { cwd: root, encoding: 'utf8' }), /agree/)
+  const { readme, docs, fileOf } = publishedCopy()
+  const file = fileOf('hit-ratio')
+  const text = readFileSync(file, 'utf8')
   // A figure edited by hand in the hit-ratio block: the first cell of its first table row.
-  const stale = readme.replace(/(<!-- bench:hit-ratio -->[\s\S]*?\n\| [^|]+\| )([\d.]+)/, (_, head, cell) => `${head}${cell}1`)
-  t.not(stale, readme)
-  const copy = join(mkdtempSync(join(tmpdir(), 'moka-bench-')), 'README.md')
-  writeFileSync(copy, stale)
-  const r = spawnSync(process.execPath, [report, '--check', `--readme=${copy}`], { cwd: root, encoding: 'utf8' })
+  const stale = text.replace(/(<!-- bench:hit-ratio -->[\s\S]*?\n\| [^|]+\| )([\d.]+)/, (_, head, cell) => `${head}${cell}1`)
+  t.not(stale, text)
+  writeFileSync(file, stale)
+  const r = spawnSync(process.execPath, [report, '--check', `--readme=${readme}`, `--docs=${docs}`], { cwd: root, encoding: 'utf8' })
   t.is(r.status, 1)
-  t.regex(r.stderr, /disagrees with benchmark\/results\/ in bench:hit-ratio/)
+  t.regex(r.stderr, /disagree: bench:hit-ratio in /)
+})
+
+test('bench:check finds a block in docs/*.md as in README.md, and fails on a block found nowhere', (t) => {
+  const report = join(root, 'benchmark', 'report.mjs')
+  const { readme, docs, fileOf } = publishedCopy()
+  // The hit-ratio block moved to (or from) docs/: --write finds it there, and then it agrees.
+  const block = /\n<!-- bench:hit-ratio -->[\s\S]*?<!-- \/bench:hit-ratio -->\n/
+  const from = fileOf('hit-ratio')
+  const moved = readFileSync(from, 'utf8').match(block)![0]
+  writeFileSync(from, readFileSync(from, 'utf8').replace(block, '\n'))
+  const to = from === readme ? join(docs, 'moved.md') : readme
+  writeFileSync(to, `${existsSync(to) ? readFileSync(to, 'utf8') : ''}${moved}`)
+  const args = [report, '--check', `--readme=${readme}`, `--docs=${docs}`]
+  execFileSync(process.execPath, [report, '--write', `--readme=${readme}`, `--docs=${docs}`], { cwd: root })
+  t.regex(readFileSync(to, 'utf8'), /<!-- bench:hit-ratio -->/)
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' })
+  t.is(r.status, 0, r.stderr)
+  // Removed altogether: an error naming it.
+  writeFileSync(to, readFileSync(to, 'utf8').replace(block, '\n'))
+  const gone = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' })
+  t.is(gone.status, 1)
+  t.regex(gone.stderr, /no block for bench:hit-ratio/)
 })

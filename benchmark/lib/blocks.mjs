@@ -1,10 +1,11 @@
-// The README's generated benchmark blocks, as lists of parts (a paragraph,
+// The generated benchmark blocks (README.md and docs/*.md), as lists of parts (a paragraph,
 // or a table { title, header, rows }), from the reference result files.
 import { fmt } from './common.mjs'
+import { probeCell } from './probe.mjs'
 import { tablesOf } from './tables.mjs'
 
 const when = (r) => `${r.date.slice(0, 16).replace('T', ' ')} UTC, commit ${r.build?.commit ?? '?'}`
-const probeCell = (p) => `${p.loads.map((l) => l.nsPerLoad).join(' / ')} → ${p.verdict}`
+const probeCells = (p) => `${p.loads.map((l) => l.nsPerLoad).join(' / ')} → ${p.verdict}`
 const chart = (r, alt) => `![${alt}](${r.chart})`
 
 function machine(results) {
@@ -16,8 +17,8 @@ function machine(results) {
   return [
     `${m.cpus} vCPUs (${m.model}; ${facts}), ${m.totalMemoryGiB} GiB RAM, ${m.platform}; Node ${any.node} (V8 ${any.v8}); ${versions.join(', ')}${py ? `; moka-py ${py.mokaPy} on ${py.implementation} ${py.python}` : ''}.`,
     {
-      header: ['suite', 'measured', 'load average at start', 'probe at start: ns per load, 256 KiB / 4 MiB / 64 MiB', 'probe at end'],
-      rows: Object.values(results).map((r) => [r.suite, when(r), r.machine.loadavg.join(' '), probeCell(r.probe.start), probeCell(r.probe.end)]),
+      header: ['suite', 'measured', 'load average at start', 'probe at start: ns per load, 256 KiB / 4 MiB / 64 MiB', 'probe at end', '4 MiB probe between rounds'],
+      rows: Object.values(results).map((r) => [r.suite, when(r), r.machine.loadavg.join(' '), probeCells(r.probe.start), probeCells(r.probe.end), r.probe.rounds ? probeCell(r.probe.rounds) : r.timed ? 'per case, in its tables' : '-']),
     },
   ]
 }
@@ -31,55 +32,75 @@ const acrossMedians = (spreads) => {
   return m.length ? `${fmt.ratio(Math.min(...m))}–${fmt.ratio(Math.max(...m))}` : null
 }
 
-function summary(results) {
-  const rows = []
+const MOKA = 'moka-js tinyLfu'
+const signed = (x) => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(x).toFixed(1)}`
+
+/** Speed, per case: moka-js (tinyLfu) ÷ lru-cache within a round, at each size, and ÷ moka-py. */
+function speed(results) {
+  const parts = []
   const lat = results.latency
   if (lat) {
-    for (const [id, keys, what] of [
-      ['get-hit', 100_000, 'get, hit, 100k keys'],
-      ['get-hit', 10_000, 'get, hit, 10k keys'],
-      ['get-hit-fresh-key', 100_000, 'get, hit, key built in the loop, 100k keys'],
-      ['set-update', 100_000, 'set, existing key, 100k keys'],
-      ['set-evict', 100_000, 'set, new key into a full cache, 100k keys'],
-    ]) {
-      rows.push([`${what}: moka-js tinyLfu ÷ lru-cache`, fmt.ratioRange(ratioOf(lat, id, keys, 'moka-js tinyLfu')), 'latency'])
-    }
+    const sizes = [...new Set(lat.suites.map((s) => s.keys))]
+    const ids = [...new Set(lat.suites.map((s) => s.id))]
+    parts.push({
+      title: `Speed: ${MOKA} ÷ ${lat.method.baseline}, ns/op in the same round, median (min–max) over ${lat.method.rounds} rounds; < 1: moka-js is faster`,
+      header: ['case', ...sizes.map((n) => `${n.toLocaleString('en-US')} keys`)],
+      rows: ids.map((id) => [id, ...sizes.map((n) => fmt.ratioRange(ratioOf(lat, id, n, MOKA)))]),
+    })
   }
   const py = results['moka-py']
   if (py) {
     const pick = (re) => py.cases.filter((c) => re.test(c.case)).flatMap((c) => Object.values(c.policies).map((m) => m.jsOverPy))
-    rows.push(['reads (get, get_with hit): moka-js ÷ moka-py, medians per case', acrossMedians(pick(/^get_(hit|miss)|^get_with_hit/)), 'moka-py'])
-    rows.push(['writes (set, remove hit, get_with miss): moka-js ÷ moka-py, medians per case', acrossMedians(pick(/^set_|^remove_hit|^get_with_miss/)), 'moka-py'])
+    parts.push({
+      title: 'moka-js ÷ moka-py (the same Rust crate bound to Python), same round; range of the per-case medians',
+      header: ['operations', 'moka-js ÷ moka-py'],
+      rows: [
+        ['reads: get, get_with hit', acrossMedians(pick(/^get_(hit|miss)|^get_with_hit/))],
+        ['writes: set, remove hit, get_with miss', acrossMedians(pick(/^set_|^remove_hit|^get_with_miss/))],
+      ],
+    })
   }
+  return parts
+}
+
+/**
+ * What the cache saves, per workload: hit ratio against exact LRU (the
+ * whole trace, hit-ratio suite), and backend calls and wall time with a 1 ms
+ * backend against lru-cache's fetch (fetch-replay), at the capacities the
+ * fetch-replay suite replays, ` / `-separated.
+ */
+function saved(results) {
   const hit = results['hit-ratio']
-  if (hit) {
-    const skewed = hit.results.filter((w) => /^(zipf|loop|gli|multi2)/.test(w.name)).flatMap((w) => w.rows.map((r) => r.gapClosed['moka-tinylfu'])).filter((g) => g !== null)
-    rows.push(['LRU→OPT gap closed by TinyLFU on frequency-skewed workloads (Zipf, loop, gli, multi2)', `${Math.round(100 * Math.min(...skewed))}–${Math.round(100 * Math.max(...skewed))}%`, 'hit-ratio'])
-  }
   const fetch = results['fetch-replay']
-  if (fetch) {
-    const fewer = []
-    for (const r of fetch.runs.filter((x) => x.contender === 'moka-js cached tinyLfu' && !x.error)) {
-      const base = fetch.runs.find((x) => x.contender === fetch.method.baseline && x.workload === r.workload && x.capacity === r.capacity && !x.error)
-      if (base) fewer.push(100 * (1 - r.loads / base.loads))
-    }
-    if (fewer.length) rows.push(['backend calls saved by `cached` (tinyLfu) against lru-cache `fetch`, 1 ms backend', `${Math.round(Math.min(...fewer))}–${Math.round(Math.max(...fewer))}%`, 'fetch-replay'])
-  }
-  const memo = results.cached
-  if (memo) {
-    const row = (id, name) => memo.suites.find((s) => s.id === id)?.rows.find((r) => r.name === name)
-    const a = row('async-1', 'moka-js cached (bounded)')
-    if (a) rows.push(['awaited `cached` hit ÷ p-memoize', fmt.ratioRange(a.ratio), 'cached'])
-    const s = row('sync-1', 'moka-js cached (bounded)')
-    const bounded = row('sync-1', 'memoizee (bounded)')
-    if (s && bounded) rows.push(['sync `cached` hit, one argument: ns/call against memoizee (bounded)', `${fmt.ns(s.ns.median)} against ${fmt.ns(bounded.ns.median)}`, 'cached'])
-  }
-  const mem = results.memory
-  if (mem) {
-    const rss = (cache) => mem.rows.find((r) => r.cache === cache && r.values === 'object' && !r.error)?.rssBytesPerEntry.median
-    if (rss('moka-js') && rss('lru-cache')) rows.push([`RSS per entry, ${mem.method.entries.toLocaleString('en-US')} small objects: moka-js against lru-cache`, `${fmt.int(rss('moka-js'))} B against ${fmt.int(rss('lru-cache'))} B`, 'memory'])
-  }
-  return [{ header: ['figure', 'value', 'suite'], rows }]
+  if (!hit && !fetch) return []
+  const names = fetch ? [...new Set(fetch.results.map((w) => w.workload))] : hit.results.map((w) => w.name)
+  const capsOf = (name) => (fetch ? fetch.results.filter((w) => w.workload === name).map((w) => w.capacity) : hit.results.find((w) => w.name === name).rows.map((r) => r.capacity))
+  const rows = names.map((name) => {
+    const caps = capsOf(name)
+    const hw = hit?.results.find((w) => w.name === name)
+    const hitCell = hw
+      ? caps.map((c) => hw.rows.find((r) => r.capacity === c)).map((r) => (r ? `${fmt.pct(r.hitRatio['moka-tinylfu'], 1)} vs ${fmt.pct(r.hitRatio.lru, 1)}` : '-')).join(' / ')
+      : null
+    const fw = fetch?.results.filter((w) => w.workload === name) ?? []
+    const mine = (w) => w.rows.find((r) => r.contender === fetch.method.headline && !r.error)
+    const base = (w) => w.rows.find((r) => r.contender === fetch.method.baseline && !r.error)
+    const calls = fw.length ? fw.map((w) => (mine(w) && base(w) ? `${signed(100 * (mine(w).calls.median / base(w).calls.median - 1))}%` : '-')).join(' / ') : null
+    const at1 = fw.length ? fw.map((w) => fmt.ratioRange(mine(w)?.wall[fetch.method.backendMs.indexOf(1)]?.ratio) ?? '-').join(' / ') : null
+    return [name, caps.map((c) => c.toLocaleString('en-US')).join(' / '), hitCell, calls, at1]
+  })
+  return [
+    {
+      title: `What the cache saves, per workload: ${MOKA}'s hit ratio (%) against exact LRU on the whole trace; backend calls and wall time with a 1 ms backend against ${fetch?.method.baseline ?? 'lru-cache fetch'}, each through its loader${fetch ? ` (traces cut to ${fetch.method.requests.toLocaleString('en-US')} requests; wall time ratio: median (min–max) over ${fetch.method.replayRounds} rounds)` : ''}`,
+      header: ['workload', 'capacity', 'hit % moka-js vs LRU', 'backend calls', 'wall time, 1 ms backend'],
+      rows,
+    },
+  ]
+}
+
+function summary(results, { details } = {}) {
+  const parts = [...speed(results), ...saved(results)]
+  if (details) parts.push(`Every table, the charts, the method and the machine: [${details}](${details}).`)
+  return parts
 }
 
 const tablesWithChart = (alt) => (r) => [...tablesOf(r), chart(r, alt)]
@@ -107,21 +128,22 @@ const BLOCKS = {
 }
 
 /** What stands in a block whose suite has no reference result yet. */
-const PENDING =
-  'No reference result yet: this suite publishes timings only from a run whose memory-latency probe was normal (see [How the suites measure](#how-the-suites-measure)). On a quiet machine: `npm run bench -- --update`, then `npm run bench:readme`.'
+const PENDING = (suite) => `No reference result yet: \`npm run bench -- --update --only=${suite}\`, then \`npm run bench:readme\`.`
 
 /**
  * { blockName: parts }: the machine and the summary, one block per suite
- * with a result, and a notice for each `pending` suite.
+ * with a result, and a notice for each `pending` suite. `details`: the file
+ * (from the repository's root) holding the suites' blocks, which the
+ * summary links to.
  */
-export function blocksOf(results, pending = []) {
+export function blocksOf(results, pending = [], { details } = {}) {
   const blocks = {}
   if (Object.keys(results).length) {
-    blocks.summary = summary(results)
-    if (pending.length) blocks.summary.push(`No reference result yet (none from a run whose probe was normal): ${pending.join(', ')}.`)
+    blocks.summary = summary(results, { details })
+    if (pending.length) blocks.summary.push(`No reference result yet: ${pending.join(', ')}.`)
     blocks.machine = machine(results)
   }
   for (const [suite, r] of Object.entries(results)) blocks[suite] = BLOCKS[suite](r)
-  for (const suite of pending) blocks[suite] = [PENDING]
+  for (const suite of pending) blocks[suite] = [PENDING(suite)]
   return blocks
 }
