@@ -4,7 +4,11 @@
 // what else the machine is doing, which a timing on a shared machine does: it
 // shows what each binding asks of the CPU, not what cache misses cost.
 //
-//   node benchmark/instructions.mjs [--cases=get hit,set evicting] [--sides=moka-js,moka-py] [--repeats=2] [--baseline=DIR]
+//   node benchmark/instructions.mjs [--update] [--cases=get hit,set evicting] [--sides=moka-js,moka-py] [--repeats=2] [--baseline=DIR]
+//
+// Writes results/local/instructions.json, or with --update (every case, both
+// sides, no baseline) results/instructions.json, whose figures the moka-py
+// tables publish.
 //
 // Each figure is (I(long) − I(short)) / (ops of the long run − ops of the
 // short one): two runs of one process, 1 and MAX_REPS batches after the same
@@ -17,6 +21,7 @@ import { BENCH_DIR, ROOT, option, selection } from './lib/common.mjs'
 import { CAPACITY, CASES, MAX_REPS, OPS, WARMUP } from './lib/instructions-cases.mjs'
 import { PYTHON, preparePython } from './lib/python.mjs'
 import { spread } from './lib/rounds.mjs'
+import { runSuite } from './lib/suite.mjs'
 
 const cases = selection('cases', CASES) ?? CASES
 const repeats = Number(option('repeats', '2'))
@@ -45,21 +50,43 @@ try {
   throw new Error('valgrind is required (Debian: apt-get install valgrind)')
 }
 if (sides['moka-py']) preparePython()
-console.log(`instructions per operation (callgrind), capacity ${CAPACITY.toLocaleString('en-US')}, string keys; (${MAX_REPS} − 1) × ${OPS.toLocaleString('en-US')} operations per figure, ${repeats} runs`)
 const names = Object.keys(sides)
-const ratio = names.includes('moka-js') && names.includes('moka-py')
-console.log(['case', ...names, ...(ratio ? ['js/py'] : [])].join(' | '))
-for (const kase of cases) {
-  const figures = Object.fromEntries(names.map((n) => [n, []]))
-  for (let r = 0; r < repeats; r++) {
-    for (const name of names) {
-      const short = instructions(sides[name](kase, 1))
-      const long = instructions(sides[name](kase, MAX_REPS))
-      figures[name].push((long - short) / ((MAX_REPS - 1) * OPS))
+
+await runSuite(
+  'instructions',
+  {
+    title: 'instructions per operation (callgrind)',
+    describe: [`capacity ${CAPACITY.toLocaleString('en-US')}, string keys; (${MAX_REPS} − 1) × ${OPS.toLocaleString('en-US')} operations per figure, ${repeats} runs`],
+    partial: cases.length < CASES.length || names.length < Object.keys(allSides).length || baseline !== undefined,
+  },
+  async () => {
+    const rows = []
+    for (const kase of cases) {
+      const figures = Object.fromEntries(names.map((n) => [n, []]))
+      for (let r = 0; r < repeats; r++) {
+        for (const name of names) {
+          const short = instructions(sides[name](kase, 1))
+          const long = instructions(sides[name](kase, MAX_REPS))
+          figures[name].push((long - short) / ((MAX_REPS - 1) * OPS))
+        }
+      }
+      const row = { case: kase, sides: Object.fromEntries(names.map((n) => [n, { ...spread(figures[n]), runs: figures[n] }])) }
+      if (figures['moka-js'] && figures['moka-py']) row.jsOverPy = row.sides['moka-js'].median / row.sides['moka-py'].median
+      console.log(`${kase}: ${names.map((n) => `${n} ${Math.round(row.sides[n].median).toLocaleString('en-US')}`).join(', ')}`)
+      rows.push(row)
     }
-  }
-  const spreads = Object.fromEntries(names.map((n) => [n, spread(figures[n])]))
-  const cells = names.map((n) => `${Math.round(spreads[n].median).toLocaleString('en-US')} (${Math.round(spreads[n].min)}–${Math.round(spreads[n].max)})`)
-  if (ratio) cells.push((spreads['moka-js'].median / spreads['moka-py'].median).toFixed(2))
-  console.log([kase, ...cells].join(' | '))
-}
+    return {
+      data: {
+        method: {
+          counter: 'valgrind --tool=callgrind, instructions of the whole process',
+          figure: `(I(${MAX_REPS} batches) − I(1 batch)) / ((${MAX_REPS} − 1) × ${OPS} operations), both runs after ${WARMUP} warm-up batches`,
+          capacity: CAPACITY,
+          repeats,
+          sides: names,
+          mokaJs: 'new Moka({ maxCapacity }) (tinyLfu), node --single-threaded',
+        },
+        rows,
+      },
+    }
+  },
+)

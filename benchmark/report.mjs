@@ -15,7 +15,7 @@
 // `--readme=FILE` and `--docs=DIR` stand for README.md and docs/ (the tests use copies).
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative } from 'node:path'
-import { LOCAL_DIR, QUICK, RESULTS_DIR, ROOT, SUITES, UNTIMED, markdownTable, option } from './lib/common.mjs'
+import { LOCAL_DIR, OPTIONAL_SUITES, QUICK, RESULTS_DIR, ROOT, SUITES, UNTIMED, markdownTable, option } from './lib/common.mjs'
 import { blocksOf } from './lib/blocks.mjs'
 
 const README = option('readme', join(ROOT, 'README.md'))
@@ -35,8 +35,9 @@ function loadResults(dir, suffix) {
   const results = {}
   const problems = []
   const pending = []
-  for (const suite of SUITES) {
+  for (const suite of [...SUITES, ...OPTIONAL_SUITES]) {
     const file = join(dir, `${suite}${suffix}.json`)
+    if (!existsSync(file) && OPTIONAL_SUITES.includes(suite)) continue
     if (!existsSync(file)) {
       if (UNTIMED.has(suite)) problems.push(`${relative(ROOT, file)} is missing`)
       else pending.push(suite)

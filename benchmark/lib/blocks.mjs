@@ -118,7 +118,12 @@ function hitRatio(r) {
 
 const BLOCKS = {
   latency: tablesWithChart('latency: ratio to lru-cache per case'),
-  'moka-py': tablesWithChart('moka-js ÷ moka-py per case'),
+  'moka-py': (r, results) => {
+    // Ratios, then instructions per operation when counted, then absolute ns.
+    const tables = tablesOf(r)
+    if (results.instructions) tables.splice(-1, 0, ...tablesOf(results.instructions))
+    return [...tables, chart(r, 'moka-js ÷ moka-py per case')]
+  },
   'hit-ratio': hitRatio,
   memory: tablesWithChart('memory and GC per cache'),
   'fetch-replay': tablesWithChart('backend loads and awaited-hit cost per contender'),
@@ -143,7 +148,7 @@ export function blocksOf(results, pending = [], { details } = {}) {
     if (pending.length) blocks.summary.push(`No reference result yet: ${pending.join(', ')}.`)
     blocks.machine = machine(results)
   }
-  for (const [suite, r] of Object.entries(results)) blocks[suite] = BLOCKS[suite](r)
+  for (const [suite, r] of Object.entries(results)) if (BLOCKS[suite]) blocks[suite] = BLOCKS[suite](r, results)
   for (const suite of pending) blocks[suite] = [PENDING(suite)]
   return blocks
 }

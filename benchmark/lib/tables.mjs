@@ -182,7 +182,20 @@ function cached(result) {
   }))
 }
 
-const BY_SUITE = { latency, 'moka-py': mokaPy, 'hit-ratio': hitRatio, memory, 'fetch-replay': fetchReplay, cached, ...SHARED_TABLES }
+/** Instructions per operation under callgrind, moka-js and moka-py (and their ratio). */
+export function instructions(result) {
+  const names = result.method.sides
+  const cell = (s) => `${fmt.int(s.median)} (${fmt.int(s.min)}–${fmt.int(s.max)})`
+  return [
+    {
+      title: `instructions per operation under callgrind (machine-independent), capacity ${result.method.capacity.toLocaleString('en-US')}, median (min–max) of ${result.method.repeats} runs`,
+      header: ['case', ...names, ...(result.rows.some((r) => r.jsOverPy) ? ['moka-js ÷ moka-py'] : [])],
+      rows: result.rows.map((r) => [r.case, ...names.map((n) => cell(r.sides[n])), ...(r.jsOverPy ? [fmt.ratio(r.jsOverPy)] : [])]),
+    },
+  ]
+}
+
+const BY_SUITE = { instructions, latency, 'moka-py': mokaPy, 'hit-ratio': hitRatio, memory, 'fetch-replay': fetchReplay, cached, ...SHARED_TABLES }
 
 /** The tables of a result file. */
 export function tablesOf(result) {
