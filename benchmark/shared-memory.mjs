@@ -16,12 +16,21 @@ import { PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { QUICK, fmt, option, randomIndices, settle } from './lib/common.mjs'
 import { churn, flatStrings, gcSummary, measureInChild } from './lib/memory.mjs'
-import { rotate, spread } from './lib/rounds.mjs'
+import { ratiosByFigure, rotate, spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
 const SIZES = String(option('entries', QUICK ? '30000' : '1000000,10000000')).split(',').map(Number)
 const CHURN = Number(option('churn', QUICK ? 100_000 : 2_000_000))
 const CACHES = ['SharedMoka', 'Moka', 'lru-cache']
+const BASELINE = 'lru-cache'
+/** The figures also given as a ratio to the baseline's of the same size and round. */
+const RATIOS = {
+  heapBytesPerEntry: (r) => r.heapBytesPerEntry,
+  rssBytesPerEntry: (r) => r.rssBytesPerEntry,
+  fillNsPerEntry: (r) => r.fillNsPerEntry,
+  churnNsPerOp: (r) => r.churnNsPerOp,
+  gcP99Ms: (r) => r.churnGc.p99Ms,
+}
 const VALUE_BYTES = 200
 /** Rounds for sizes up to 1M; larger sizes run once per cache (minutes, and GBs, each). */
 const ROUNDS = QUICK ? 1 : 3
@@ -116,6 +125,7 @@ async function parent() {
             console.log(`${entries.toLocaleString('en-US')} entries, round ${round + 1}/${rounds} ${c.name.padEnd(10)} ${said}`)
           })),
         )
+        const base = contenders.find((c) => c.name === BASELINE)
         for (const { name, runs } of contenders) {
           const failed = runs.find((r) => r.error)
           if (failed) {
@@ -128,6 +138,7 @@ async function parent() {
             rounds,
             ...Object.fromEntries(FIGURES.map((f) => [f, spread(runs.map((r) => r[f]))])),
             churnGc: Object.fromEntries(GC_FIGURES.map((f) => [f, spread(runs.map((r) => r.churnGc[f]))])),
+            ...(!base.runs.some((r) => r.error) && { ratio: ratiosByFigure(runs, base.runs, RATIOS) }),
             runs,
           })
         }
@@ -136,6 +147,7 @@ async function parent() {
         problems: rows.filter((r) => r.error).map((r) => `${r.cache} at ${r.entries}: ${r.error}`),
         data: {
           probes,
+          baseline: BASELINE,
           method: {
             entries: SIZES,
             valueBytes: VALUE_BYTES,

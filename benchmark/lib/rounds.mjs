@@ -103,6 +103,14 @@ export function ratioFigures(a, b, probes) {
   return { ratio, normalRounds, ratioNormal, disagree: others !== null && (ratioNormal.max < others.min || others.max < ratioNormal.min) }
 }
 
+/**
+ * Each figure of a contender's runs ÷ the baseline's run of the same round:
+ * { key: spread } for each of `picks` ({ key: run => number }).
+ */
+export function ratiosByFigure(runs, baseRuns, picks) {
+  return Object.fromEntries(Object.entries(picks).map(([key, pick]) => [key, ratioSpread(runs.map(pick), baseRuns.map(pick))]))
+}
+
 /** A contender's figures over the rounds: { ns, rounds, ratio, normalRounds, ratioNormal?, disagree? } against `base`'s rounds. */
 export function figures(rounds, base, probes) {
   return { ns: spread(rounds), rounds, ...ratioFigures(rounds, base, probes) }

@@ -75,7 +75,18 @@ function sharedMemoryTables(result) {
           fmt.range(r.churnGc.maxMs, ms),
         ],
   )
+  const keys = ['heapBytesPerEntry', 'rssBytesPerEntry', 'fillNsPerEntry', 'churnNsPerOp', 'gcP99Ms']
+  const ratios = result.rows.filter((r) => r.ratio)
   return [
+    ...(ratios.length
+      ? [
+          {
+            title: `each figure ÷ ${result.baseline}'s at the same size in the same round, median (min–max) over the rounds`,
+            header: ['cache, entries', 'heap B/entry', 'RSS B/entry', 'fill ns/entry', 'churn ns/op', 'GC p99 ms'],
+            rows: ratios.map((r) => [`${r.cache}, ${r.entries.toLocaleString('en-US')}`, ...keys.map((k) => fmt.ratioRange(r.ratio[k]))]),
+          },
+        ]
+      : []),
     {
       title: `${m.valueBytes}-byte string values; bytes per entry from heapUsed and RSS growth (native = RSS − heap); churn of ${m.churnOps.toLocaleString('en-US')} ops (90% get, 10% set); median (min–max) over ${m.rounds} rounds up to 1M entries, one run above${probeOf(result)}`,
       header: ['cache, entries', 'heap B/entry', 'native B/entry', 'RSS B/entry', 'RSS MB', 'fill ns/entry', 'churn ns/op', 'GC pauses', 'GC p99 ms', 'GC max ms'],

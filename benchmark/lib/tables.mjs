@@ -132,7 +132,7 @@ function memory(result) {
 }
 
 /** Where the headline contender wins and loses against the baseline on backend calls (±0.5% is even). */
-export function verdictOf(calls, base) {
+function verdictOf(calls, base) {
   const d = calls / base - 1
   return Math.abs(d) < 0.005 ? 'even' : d < 0 ? `wins, ${Math.round(-100 * d)}% fewer calls` : `loses, ${Math.round(100 * d)}% more calls`
 }
