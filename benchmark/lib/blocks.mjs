@@ -103,6 +103,23 @@ function summary(results, { details } = {}) {
   return parts
 }
 
+/** One sentence: where the headline contender makes fewer backend calls than the baseline, and where more. */
+function winsAndLosses(r) {
+  const { headline, baseline } = r.method
+  const wins = []
+  const losses = []
+  for (const w of r.results) {
+    const calls = (name) => w.rows.find((x) => x.contender === name && !x.error)?.calls.median
+    if (!calls(headline) || !calls(baseline)) continue
+    const d = calls(headline) / calls(baseline) - 1
+    const place = `${w.workload} @ ${w.capacity.toLocaleString('en-US')} (${d < 0 ? '−' : '+'}${Math.abs(Math.round(100 * d))}%)`
+    if (d <= -0.005) wins.push(place)
+    else if (d >= 0.005) losses.push(place)
+  }
+  const even = r.results.length - wins.length - losses.length
+  return `${headline} against ${baseline}: fewer backend calls on ${wins.length} of ${r.results.length} workloads and capacities${wins.length ? ` (${wins.join(', ')})` : ''}; more on ${losses.length}${losses.length ? ` (${losses.join(', ')})` : ''}${even ? `; even (within 0.5%) on ${even}` : ''}.`
+}
+
 const tablesWithChart = (alt) => (r) => [...tablesOf(r), chart(r, alt)]
 
 /** The hit-ratio tables, then how the workloads with published figures compare, then the chart. */
@@ -126,7 +143,7 @@ const BLOCKS = {
   },
   'hit-ratio': hitRatio,
   memory: tablesWithChart('memory and GC per cache'),
-  'fetch-replay': tablesWithChart('backend loads and awaited-hit cost per contender'),
+  'fetch-replay': (r) => [winsAndLosses(r), ...tablesOf(r), chart(r, 'backend calls and wall time per contender against lru-cache fetch')],
   cached: tablesWithChart('memoization overhead per memoizer'),
   'shared-workers': tablesWithChart('SharedMoka against a cache per worker and a main-thread cache over MessagePort'),
   'shared-memory': tablesWithChart('SharedMoka, Moka and lru-cache: heap, native bytes and GC pauses'),
