@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { QUICK, fmt, option, randomIndices, settle } from './lib/common.mjs'
-import { ratioFigures, rotate, spread } from './lib/rounds.mjs'
+import { ratiosByFigure, rotate, spread } from './lib/rounds.mjs'
 import { churn, flatStrings, gcSummary, measureInChild } from './lib/memory.mjs'
 import { runSuite } from './lib/suite.mjs'
 
@@ -157,7 +157,7 @@ async function parent() {
         for (const [key, pick] of Object.entries(FIGURES)) row[key] = spread(runs.map(pick))
         // Each figure ÷ the baseline's of the same value kind, in the same round.
         const base = contenders.find((c) => c.name === BASELINE && c.kind === kind)
-        if (ok(base)) row.ratio = Object.fromEntries(RATIOS.map((key) => [key, ratioFigures(runs.map(FIGURES[key]), base.runs.map(FIGURES[key]), probes).ratio]))
+        if (ok(base)) row.ratio = ratiosByFigure(runs, base.runs, Object.fromEntries(RATIOS.map((key) => [key, FIGURES[key]])))
         row.runs = runs
         return row
       })
