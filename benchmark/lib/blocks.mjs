@@ -52,11 +52,12 @@ function speed(results) {
   if (py) {
     const pick = (re) => py.cases.filter((c) => re.test(c.case)).flatMap((c) => Object.values(c.policies).map((m) => m.jsOverPy))
     parts.push({
-      title: 'moka-js ÷ moka-py (the same Rust crate bound to Python), same round; range of the per-case medians',
+      title: 'moka-js ÷ moka-py (the same Rust crate bound to Python): ns/op in the same round, and instructions under callgrind; the range of the per-case medians',
       header: ['operations', 'moka-js ÷ moka-py'],
       rows: [
         ['reads: get, get_with hit', acrossMedians(pick(/^get_(hit|miss)|^get_with_hit/))],
         ['writes: set, remove hit, get_with miss', acrossMedians(pick(/^set_|^remove_hit|^get_with_miss/))],
+        ...(results.instructions ? [[`instructions per operation under callgrind (${results.instructions.rows.map((r) => r.case).join(', ')})`, acrossMedians(results.instructions.rows.map((r) => r.jsOverPy && { median: r.jsOverPy }))]] : []),
       ],
     })
   }
