@@ -47,10 +47,10 @@ function chain(bytes) {
   return next
 }
 
-/** ns per dependent load over `next`: the best of `passes` passes of `steps` loads, after a fifth of a pass. */
-function chase(next, steps, passes) {
+/** ns per dependent load over `next`: the best of `passes` passes of `steps` loads, after `warmup` untimed loads. */
+function chase(next, steps, passes, warmup = steps / 5) {
   let p = 0
-  for (let i = 0; i < steps / 5; i++) p = next[p]
+  for (let i = 0; i < warmup; i++) p = next[p]
   let best = Infinity
   for (let r = 0; r < passes; r++) {
     const t0 = process.hrtime.bigint()
@@ -100,16 +100,19 @@ export function describeProbe(probe, when) {
 }
 
 /**
- * The probe taken between rounds: one pass of ROUND_STEPS dependent loads
- * over the 4 MiB working set (2–5 ms), its chain built once per process.
- * { ns, verdict }: 'degraded' above DEGRADED_NS (no DRAM figure to share
- * against between rounds), else 'normal'. A record of the round, never a gate.
+ * The probe taken between rounds: a walk once round the 4 MiB cycle
+ * (untimed: it brings the set back into the L3 after the contenders' turns;
+ * a cold walk reads DRAM latency whatever the L3 does), then one timed walk
+ * round it (65,536 dependent loads; 2–20 ms in all), its chain built once per
+ * process. { ns, verdict }: 'degraded' above DEGRADED_NS (no DRAM figure to
+ * share against between rounds), else 'normal'. A record of the round, never
+ * a gate.
  */
-const ROUND_STEPS = 40_000
+const ROUND_LINES = (4 << 20) / 4 / LINE_INTS
 let roundChain = null
 export function probeRound() {
   roundChain ??= chain(4 << 20)
-  const ns = +chase(roundChain, ROUND_STEPS, 1).toFixed(1)
+  const ns = +chase(roundChain, ROUND_LINES, 1, ROUND_LINES).toFixed(1)
   return { ns, verdict: ns > DEGRADED_NS ? 'degraded' : 'normal' }
 }
 
