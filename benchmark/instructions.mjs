@@ -16,6 +16,7 @@
 // hasher is seeded at random per process, so repeated runs differ a little:
 // `--repeats` runs show the range.
 import { execFileSync, spawnSync } from 'node:child_process'
+import { machine as arch } from 'node:os'
 import { join } from 'node:path'
 import { BENCH_DIR, ROOT, option, selection } from './lib/common.mjs'
 import { CAPACITY, CASES, MAX_REPS, OPS, WARMUP } from './lib/instructions-cases.mjs'
@@ -27,10 +28,15 @@ const cases = selection('cases', CASES) ?? CASES
 const repeats = Number(option('repeats', '2'))
 const baseline = option('baseline', undefined)
 
+/**
+ * Node with its hash and random seeds fixed, so that two runs build the same
+ * heap and the same hash tables (moka's own hasher stays seeded at random).
+ */
+const NODE = ['node', '--single-threaded', '--hash-seed=1', '--random-seed=1']
 /** The command of each side, given the case and the number of batches. */
 const allSides = {
-  'moka-js': (kase, reps) => ['node', '--single-threaded', join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT],
-  ...(baseline && { 'moka-js (baseline build)': (kase, reps) => ['node', '--single-threaded', join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), baseline] }),
+  'moka-js': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT],
+  ...(baseline && { 'moka-js (baseline build)': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), baseline] }),
   'moka-py': (kase, reps) => [PYTHON, join(BENCH_DIR, 'instructions_worker.py'), kase, String(reps), String(CAPACITY), String(OPS), String(MAX_REPS), String(WARMUP)],
 }
 
@@ -38,7 +44,12 @@ const chosen = selection('sides', Object.keys(allSides)) ?? Object.keys(allSides
 const sides = Object.fromEntries(chosen.map((name) => [name, allSides[name]]))
 
 function instructions(command) {
-  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...command], { encoding: 'utf8', maxBuffer: 64 << 20 })
+  // setarch -R: no address-space randomization, so that every run lays out memory alike.
+  const run = spawnSync('setarch', [arch(), '-R', 'valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', ...command], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, PYTHONHASHSEED: '0' },
+  })
   const collected = run.stderr.match(/Collected : (\d+)/)
   if (run.status !== 0 || !collected) throw new Error(`${command.join(' ')} under callgrind failed (status ${run.status}):\n${run.stderr.split('\n').slice(-8).join('\n')}`)
   return Number(collected[1])
@@ -78,7 +89,7 @@ await runSuite(
     return {
       data: {
         method: {
-          counter: 'valgrind --tool=callgrind, instructions of the whole process',
+          counter: 'setarch -R valgrind --tool=callgrind: instructions of the whole process, address-space randomization off; node --hash-seed=1 --random-seed=1, PYTHONHASHSEED=0',
           figure: `(I(${MAX_REPS} batches) − I(1 batch)) / ((${MAX_REPS} − 1) × ${OPS} operations), both runs after ${WARMUP} warm-up batches`,
           capacity: CAPACITY,
           repeats,
