@@ -76,6 +76,25 @@ const scenarios = {
     assert.throws(() => cache.setMany(['a'], undefined, [1, 2]), { name: 'RangeError', message: /slots must be as long as keys/ })
   },
 
+  /**
+   * An array's length says nothing of what it holds: a sparse array of length
+   * 2^32 - 1 once made setMany reserve 206 GB up front, and the process abort.
+   * Elements are now checked as they are read, and lists grow fallibly.
+   */
+  async 'sparse arrays of length 2^32 - 1'() {
+    const cache = raw()
+    cache.set('kept', 1)
+    const sparse = []
+    sparse.length = 2 ** 32 - 1
+    assert.throws(() => cache.setMany(sparse, undefined, sparse), { name: 'TypeError', message: /slot must be a number/ })
+    const keys = ['a']
+    keys.length = 2 ** 32 - 1
+    assert.throws(() => cache.setMany(keys, undefined, sparse), { name: 'TypeError', message: /slot must be a number/ })
+    assert.throws(() => cache.setMany(['a'], sparse, [2]), { name: 'RangeError', message: /tokens/ })
+    assert.strictEqual(cache.get('kept'), 1, 'nothing inserted, nothing lost')
+    assert.strictEqual(cache.get('a'), -1, 'a miss')
+  },
+
   /** dispose() frees the cache now; later calls, from any copy of a method, throw. */
   async 'calls after dispose'() {
     const cache = raw(100, false)

@@ -504,7 +504,8 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   #drain(): void {
     const state = this.#state
     let errors: unknown[] | undefined
-    for (;;) {
+    // A listener may dispose the cache: nothing is called, released or flushed after that.
+    while (!this.#disposed) {
       const count = state[STATE_COUNT]
       if (count === 0) {
         if (state[STATE_MORE] === 0) break
@@ -522,7 +523,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       // Copy first: a listener's own cache calls publish into `state` again.
       const events = state.slice(STATE_HEADER, STATE_HEADER + count)
       state[STATE_COUNT] = 0
-      for (let i = 0; i < events.length; i++) {
+      for (let i = 0; i < events.length && !this.#disposed; i++) {
         const event = events[i]
         const slot = event >>> KIND_BITS
         if (this.#listener !== undefined) {
@@ -532,7 +533,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
             ;(errors ??= []).push(error)
           }
         }
-        this.#release(slot)
+        if (!this.#disposed) this.#release(slot)
       }
     }
     if (errors !== undefined) {

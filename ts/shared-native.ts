@@ -38,6 +38,8 @@ export interface NativeHandle {
    * `wait` of a load running elsewhere.
    */
   acquire(key: SharedKey, wait: number): RawValue | number | null
+  /** Removes waiter `wait` from the load of `key`; false when its outcome is already queued for this thread. */
+  cancelWait(key: SharedKey, wait: number): boolean
   /** Stores the value (unless `store` is false) and hands it to the waiters of every thread. */
   resolve(ticket: number, value: string | Uint8Array, kind: number, ttlMs: number | undefined, ttiMs: number | undefined, store: boolean): void
   /** Hands the waiters a serialized rejection. */

@@ -210,10 +210,7 @@ callback!(snapshot, Handle, 0, |env, handle, _args| {
 // Not counted as a read: `fetch` has counted its `get`.
 callback!(acquire, Handle, 2, |env, handle, args| {
     let key = key_arg(env, &args)?;
-    let wait = env.get_f64(env.arg(&args, 1)?, "wait")?;
-    if !(0.0..=u32::MAX as f64).contains(&wait) || wait.fract() != 0.0 {
-        return range_error("wait must be an integer in [0, 2^32)");
-    }
+    let wait = wait_arg(env, &args, 1)?;
     let cache = Arc::clone(&*handle.cache()?);
     let port = &handle.port;
     let acquired = cache.flights.acquire(
@@ -221,7 +218,7 @@ callback!(acquire, Handle, 2, |env, handle, args| {
         || cache.peek(key.as_slice()),
         || Waiter {
             port: Arc::clone(port),
-            wait: wait as u32,
+            wait,
         },
     );
     match acquired {
@@ -231,11 +228,37 @@ callback!(acquire, Handle, 2, |env, handle, args| {
             env.null()
         }
         Acquired::Load(flight) => {
-            let ticket = handle.tickets.issue(cache, key.to_key(), flight);
+            let ticket = handle.tickets.issue(cache, key.to_key(), flight)?;
             env.double(ticket as f64)
         }
     }
 });
+
+// cancelWait(key, wait) -> whether waiter `wait` was still registered with
+// the load of `key`. The caller stopped waiting (its timeout or signal): the
+// waiter is removed at once, so the load's outcome is not kept for it and the
+// thread's event loop is no longer held open for it. When false, the outcome
+// is already queued for this thread and ends the wait when dispatched.
+callback!(cancel_wait, Handle, 2, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    let wait = wait_arg(env, &args, 1)?;
+    let cancelled = handle
+        .cache()?
+        .flights
+        .cancel(key.as_slice(), &handle.port, wait);
+    if cancelled {
+        handle.port.wait_ended(env)?;
+    }
+    env.boolean(cancelled)
+});
+
+fn wait_arg<const N: usize>(env: Env, args: &Args<N>, i: usize) -> JsResult<u32> {
+    let wait = env.get_f64(env.arg(args, i)?, "wait")?;
+    if !(0.0..=u32::MAX as f64).contains(&wait) || wait.fract() != 0.0 {
+        return range_error("wait must be an integer in [0, 2^32)");
+    }
+    Ok(wait as u32)
+}
 
 fn ticket_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<u32> {
     env.get_u32(env.arg(args, 0)?, "ticket")
@@ -293,6 +316,7 @@ const METHODS: &[(&str, Callback)] = &[
     ("inFlight", in_flight),
     ("snapshot", snapshot),
     ("acquire", acquire),
+    ("cancelWait", cancel_wait),
     ("resolve", resolve),
     ("reject", reject),
     ("abandon", abandon),

@@ -14,20 +14,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use napi::sys::{self, napi_env, napi_value};
 
-use crate::ffi::{
-    napi_call, range_error, type_error, Args, Callback, Env, JsResult, TypedArrayInfo,
-};
-
-/// Reserves room for `additional` more elements, or a `RangeError` instead
-/// of aborting the process when the allocation fails.
-pub fn reserve<T>(v: &mut Vec<T>, additional: usize) -> JsResult<()> {
-    v.try_reserve_exact(additional).or_else(|_| {
-        range_error(format!(
-            "cannot allocate {additional} elements of {} bytes",
-            std::mem::size_of::<T>()
-        ))
-    })
-}
+pub use crate::ffi::reserve;
+use crate::ffi::{napi_call, type_error, Args, Callback, Env, JsResult, TypedArrayInfo};
 
 pub trait EnvExt {
     /// The `i`-th argument; `undefined` when it was not passed.

@@ -137,7 +137,9 @@ impl Port {
         Ok(())
     }
 
-    fn wait_delivered(&self, env: Env) -> JsResult<()> {
+    /// A wait ended (owning thread): its outcome was dispatched, or it was
+    /// cancelled. The last one lets the event loop exit.
+    pub fn wait_ended(&self, env: Env) -> JsResult<()> {
         if self.waiting.fetch_sub(1, Ordering::Relaxed) == 1 {
             if let Some(tsfn) = self.lock().tsfn.as_ref().map(|t| t.0) {
                 napi_call!(env, napi_unref_threadsafe_function(tsfn))?;
@@ -184,7 +186,7 @@ impl Port {
                 }
             };
             if kind != REMOVED {
-                self.wait_delivered(env)?;
+                self.wait_ended(env)?;
             }
             items.extend_from_slice(&[env.double(kind as f64)?, env.double(n as f64)?, key, value]);
         }
