@@ -3,15 +3,15 @@
 //
 // Prints:
 //   same object back: true
-//   after 450 ms: idle = undefined | busy = [ 1, 2, 3 ]
-//   after 1050 ms: busy = undefined
+//   after 600 ms: idle = undefined | busy = [ 1, 2, 3 ]
+//   after 1600 ms: busy = undefined
 //   removed: busy (expired), idle (expired), user:7 (expired)
 //   after 150 ms: flash = undefined
 //   removed: config (replaced), config (explicit)
 //   small cache evicted: a (size)
 //   small cache holds: b, c
 //   getWith computed 1 time(s)
-//   stats: { hits: 9, misses: 5 }
+//   answers: { hits: 1, misses: 2 }
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Moka } from 'moka-js'
 
@@ -21,12 +21,13 @@ import { Moka } from 'moka-js'
 const removed = []
 const printRemoved = () => console.log('removed:', removed.splice(0).join(', '))
 
-// A cache of at most 100 entries. Entries live at most 1 s after they were
-// written (ttl) and 400 ms after they were last read (tti), whichever is first.
+// A cache of at most 100 entries. Entries live at most 1.5 s after they were
+// written (ttl) and 500 ms after they were last read (tti), whichever is first.
+// (Long enough that a busy machine does not change what this prints.)
 const cache = new Moka({
   maxCapacity: 100,
-  ttl: '1s',
-  tti: 400,
+  ttl: '1.5s',
+  tti: 500,
   perEntryExpiry: true, // allows set(k, v, { ttl }) below; off by default, as it costs every write
   evictionListener: (key, _value, cause) => removed.push(`${String(key)} (${cause})`),
 })
@@ -36,20 +37,20 @@ const user = { id: 7, name: 'Ada' }
 cache.set('user:7', user)
 console.log('same object back:', cache.get('user:7') === user)
 
-// TTI: an entry nobody reads goes after 400 ms; one that is read stays...
+// TTI: an entry nobody reads goes after 500 ms; one that is read stays...
 cache.set('idle', [3, 2, 1]).set('busy', [1, 2, 3])
 for (let i = 0; i < 3; i++) {
-  await sleep(150)
+  await sleep(200)
   cache.get('busy')
 }
-console.log('after 450 ms: idle =', cache.get('idle'), '| busy =', cache.get('busy'))
+console.log('after 600 ms: idle =', cache.get('idle'), '| busy =', cache.get('busy'))
 
-// ...but never past its TTL of 1 s, however often it is read.
-for (let i = 0; i < 4; i++) {
-  await sleep(150)
+// ...but never past its TTL of 1.5 s, however often it is read.
+for (let i = 0; i < 5; i++) {
+  await sleep(200)
   cache.get('busy')
 }
-console.log('after 1050 ms: busy =', cache.get('busy'))
+console.log('after 1600 ms: busy =', cache.get('busy'))
 cache.runPendingTasks() // removes (and notifies) what the cache-wide ttl/tti expired
 removed.sort()
 printRemoved()
@@ -76,12 +77,13 @@ small.set('a', 1).set('b', 2).set('c', 3)
 small.runPendingTasks() // eviction runs with maintenance
 console.log('small cache holds:', [...small.keys()].sort().join(', ')) // iteration order is unspecified
 
-// getWith computes a missing value once.
+// getWith computes a missing value once; stats() counts the hits and misses.
+const answers = new Moka({ maxCapacity: 10 })
 let computed = 0
 const answer = () => ++computed && 42
-cache.getWith('answer', answer)
-cache.getWith('answer', answer)
+answers.getWith('answer', answer) // a miss: computed
+answers.getWith('answer', answer) // a hit
+answers.get('question') // a miss
 console.log('getWith computed', computed, 'time(s)')
-
-const { hits, misses } = cache.stats()
-console.log('stats:', { hits, misses })
+const { hits, misses } = answers.stats()
+console.log('answers:', { hits, misses })
