@@ -47,7 +47,7 @@ export interface CachedOptions<A extends readonly unknown[] = any[], R = any, K 
   evictionListener?: EvictionListener<K, Awaited<R>>
   hash?: (key: K) => unknown
   equals?: (a: K, b: K) => boolean
-  /** The cache key of a call. Default: the arguments (see the README). */
+  /** The cache key of a call. Default: the arguments (see "Keys" in docs/memoize.md). */
   key?: (...args: A) => K
   /**
    * Concurrent calls for one key share one in-flight promise. Default true;

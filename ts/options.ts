@@ -42,7 +42,7 @@ export interface MokaOptions<K, V> {
   /**
    * See {@link EvictionListener}. Installing one makes moka report every
    * removal with its cause, which costs it a per-key lock on every write
-   * (about 2× on evicting writes, see the README); without one, slots are
+   * (about 2× on evicting writes, see docs/api.md); without one, slots are
    * released when moka drops the entry and `stats().evictions` is undefined.
    */
   evictionListener?: EvictionListener<K, V>
