@@ -90,3 +90,42 @@ test('dispose() inside an eviction listener stops every later call of that liste
   t.is(calls.length, 3)
   t.true(calls.every(([key, value]) => typeof key === 'string' && typeof value === 'number'), JSON.stringify(calls))
 })
+
+test('a listener whose thread is busy queues a bounded number of notifications; the rest are counted and reported once', async (t) => {
+  const { SharedMoka } = await import('../index.js')
+  let heard = 0
+  const overflows: number[] = []
+  const cache = new SharedMoka<string, string>({
+    name: 'busy-listener',
+    maxCapacity: 1000,
+    policy: 'lru',
+    evictionListener: () => heard++,
+    listenerQueueBytes: 4 * 1024 * 1024,
+    onListenerOverflow: (dropped) => overflows.push(dropped),
+  })
+  const value = 'x'.repeat(1024)
+  const rss = () => process.memoryUsage().rss / 1048576
+  const before = rss()
+  // 400k writes in one synchronous loop: the listener cannot run until it ends.
+  for (let i = 0; i < 400_000; i++) cache.set(`k${i}`, value)
+  cache.runPendingTasks()
+  const grown = rss() - before
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const { evictions, listenerDropped } = cache.stats()
+  const removed = evictions!.size
+  t.true(removed >= 398_000, `${removed} evicted`)
+  t.true(listenerDropped > 0)
+  t.is(heard + listenerDropped, removed, 'every removal was heard or counted as dropped')
+  t.true(heard * (1024 + 64) <= 4 * 1024 * 1024 + 10 * 1088, `${heard} heard: within the queue's bytes`)
+  t.deepEqual(overflows, [listenerDropped], 'reported once, with the count')
+  // Unbounded, 400k queued copies of 1 KiB took about 500 MB.
+  t.true(grown < 150, `RSS grew ${grown.toFixed(0)} MB`)
+  cache.close()
+})
+
+test('listenerQueueBytes and onListenerOverflow are checked and named', async (t) => {
+  const { SharedMoka } = await import('../index.js')
+  t.throws(() => new SharedMoka({ name: 'q', maxCapacity: 1, listenerQueueBytes: 0 }), { instanceOf: RangeError, message: /listenerQueueBytes must be a positive integer/ })
+  t.throws(() => new SharedMoka({ name: 'q', maxCapacity: 1, listenerQueueBytes: 1.5 }), { instanceOf: RangeError, message: /listenerQueueBytes/ })
+  t.throws(() => new SharedMoka({ name: 'q', maxCapacity: 1, onListenerOverflow: 1 as never }), { instanceOf: TypeError, message: /onListenerOverflow must be a function/ })
+})

@@ -7,7 +7,7 @@
 import { listenerFailure } from './moka'
 import type { RemovalCause } from './options'
 import { Codec, deserializeError } from './shared-codec'
-import { FAILED, LOADED, RawValue, REMOVED, RETRY, SharedKey } from './shared-native'
+import { FAILED, LOADED, OVERFLOW, RawValue, REMOVED, RETRY, SharedKey } from './shared-native'
 import { abortReason } from './singleflight'
 
 /** The outcome of a wait whose loader went away: acquire again. */
@@ -30,16 +30,19 @@ export class Inbox<K extends SharedKey, V> {
   readonly #waits = new Map<number, Waiter<V>>()
   /** The largest id before wrapping to 0: the addon takes ids below 2^32 (smaller in tests). */
   readonly #lastId: number
+  readonly #onOverflow: ((dropped: number) => void) | undefined
   #nextId = 0
 
   constructor(
     codec: Codec<V>,
     listener: ((key: K, value: V, cause: RemovalCause) => void) | undefined,
     lastId = 0xffff_ffff,
+    onOverflow?: (dropped: number) => void,
   ) {
     this.#codec = codec
     this.#listener = listener
     this.#lastId = lastId
+    this.#onOverflow = onOverflow
   }
 
   /** A fresh id for the next wait: ids wrap, skipping those the addon may still deliver to. */
@@ -103,6 +106,14 @@ export class Inbox<K extends SharedKey, V> {
       const kind = batch[i] as number
       const n = batch[i + 1] as number
       const raw = batch[i + 3] as RawValue
+      if (kind === OVERFLOW) {
+        try {
+          this.#onOverflow?.(n)
+        } catch (error) {
+          ;(errors ??= []).push(error)
+        }
+        continue
+      }
       if (kind === REMOVED) {
         if (this.#listener === undefined) continue
         try {

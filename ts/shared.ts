@@ -19,6 +19,18 @@ import { refuseCloning } from './uncloneable'
  */
 export interface SharedCacheStats extends Omit<CacheStats, 'removed'> {
   removed: number | undefined
+  /** Removal notifications this handle's listener lost because its queue was full (`listenerQueueBytes`). */
+  listenerDropped: number
+}
+
+/** The default report of lost notifications: a process warning, once per batch. */
+function warnOverflow(name: string): (dropped: number) => void {
+  return (dropped) =>
+    process.emitWarning(
+      `SharedMoka ${JSON.stringify(name)}: ${dropped} removal notifications dropped: this thread's event loop was busy ` +
+        `and its listener queue full (listenerQueueBytes); see stats().listenerDropped`,
+      { code: 'MOKA_JS_LISTENER_OVERFLOW' },
+    )
 }
 
 /** A key is checked where a JS structure would take it before the addon sees it. */
@@ -53,7 +65,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     const o = validateSharedOptions<K, V>(options)
     this.#name = o.name
     this.#codec = new Codec(o.serializer)
-    this.#inbox = new Inbox(this.#codec, o.evictionListener)
+    this.#inbox = new Inbox(this.#codec, o.evictionListener, undefined, o.onListenerOverflow ?? warnOverflow(o.name))
     this.#perEntryExpiry = o.perEntryExpiry
     this.#native = shared.open(
       o.name,
@@ -66,6 +78,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
       o.evictionListener !== undefined,
       o.perEntryExpiry,
       this.#inbox.dispatch,
+      o.listenerQueueBytes,
     )
     this.#load = { native: this.#native, codec: this.#codec, inbox: this.#inbox }
     refuseCloning(
@@ -235,7 +248,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
 
   /** Counters of every thread since the cache was created; `evictions` when it has an `evictionListener`. */
   stats(): SharedCacheStats {
-    const [hits, misses, expired, explicit, replaced, size] = this.#native.stats()
+    const [hits, misses, expired, explicit, replaced, size, listenerDropped] = this.#native.stats()
     const counted = !Number.isNaN(expired)
     return {
       hits,
@@ -243,6 +256,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
       hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
       removed: counted ? expired + explicit + replaced + size : undefined,
       evictions: counted ? { expired, explicit, replaced, size } : undefined,
+      listenerDropped,
     }
   }
 

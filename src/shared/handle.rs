@@ -23,6 +23,9 @@ use super::ticket::Tickets;
 use super::value::{EntryTimes, Value, SERIALIZED};
 use crate::ffi::{range_error, type_error, Args, Callback, Env, JsError, JsResult};
 
+/// `Number.MAX_SAFE_INTEGER`.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
 /// moka refuses durations longer than 1000 years.
 pub const MAX_MS: f64 = 1000.0 * 365.0 * 24.0 * 3600.0 * 1000.0;
 
@@ -189,9 +192,12 @@ callback!(weighted_size, Handle, 0, |env, handle, _args| {
     env.double(cache.weighted_size() as f64)
 });
 
-// stats() -> Float64Array [hits, misses, expired, explicit, replaced, size]
+// stats() -> Float64Array [hits, misses, expired, explicit, replaced, size,
+// removals this handle's listener lost to a full queue]
 callback!(stats, Handle, 0, |env, handle, _args| {
-    env.float64_array(&handle.cache()?.stats())
+    let [hits, misses, expired, explicit, replaced, size] = handle.cache()?.stats();
+    let dropped = handle.port.dropped() as f64;
+    env.float64_array(&[hits, misses, expired, explicit, replaced, size, dropped])
 });
 
 // inFlight() -> loads running now, from every thread.
@@ -348,9 +354,10 @@ fn options_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<Options> {
 }
 
 // open(name, maxCapacity, ttl, tti, lru, weighBytes, serializer, notify,
-// perEntryExpiry, dispatch) -> the methods of a new handle on the cache named
-// `name`. `dispatch(batch)` receives, on this thread, what other threads deliver.
-callback!(open, (), 10, |env, _unit, args| {
+// perEntryExpiry, dispatch, listenerQueueBytes) -> the methods of a new handle
+// on the cache named `name`. `dispatch(batch)` receives, on this thread, what
+// other threads deliver; at most `listenerQueueBytes` of removals wait for it.
+callback!(open, (), 11, |env, _unit, args| {
     let name_value = env.arg(&args, 0)?;
     if env.type_of(name_value)? != sys::ValueType::napi_string {
         return type_error("name must be a string");
@@ -365,9 +372,15 @@ callback!(open, (), 10, |env, _unit, args| {
     if env.type_of(dispatch)? != sys::ValueType::napi_function {
         return type_error("dispatch must be a function");
     }
+    let queue_bytes = env.get_f64(env.arg(&args, 10)?, "listenerQueueBytes")?;
+    if !(1.0..=MAX_SAFE_INTEGER).contains(&queue_bytes) || queue_bytes.fract() != 0.0 {
+        return range_error(format!(
+            "listenerQueueBytes must be a positive integer, got {queue_bytes}"
+        ));
+    }
     let notify = options.notify;
     let cache = registry::open(name, options)?;
-    let port = Port::open(env, dispatch)?;
+    let port = Port::open(env, dispatch, queue_bytes as usize)?;
     if notify {
         cache.subscribe(&port);
     }
