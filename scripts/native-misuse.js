@@ -67,6 +67,13 @@ const scenarios = {
     assert.throws(() => cache.set('k', 1, 'token'), { name: 'TypeError', message: /token must be a number/ })
     assert.throws(() => native.createCache(10, 1e300), { name: 'RangeError', message: /ttl must be a duration/ })
     assert.throws(() => native.createCache(10, undefined, -1), { name: 'RangeError', message: /tti must be a duration/ })
+    // One rule for a duration, in Moka and SharedMoka alike: more than 0 ms, at most 1000 years.
+    const zero = /ttl must be a duration of more than 0 ms and at most 1000 years, got 0/
+    assert.throws(() => native.createCache(10, 0), { name: 'RangeError', message: zero })
+    const open = (ttl) => native.sharedBinding().open('misuse-ttl', 10, ttl, undefined, false, false, 0, false, false, () => {}, 1024)
+    assert.throws(() => open(0), { name: 'RangeError', message: zero })
+    assert.throws(() => open(native.protocol.MAX_DURATION_MS * 2), { name: 'RangeError', message: /ttl must be a duration/ })
+    open(native.protocol.MAX_DURATION_MS).close()
     assert.throws(() => native.createCache(10, undefined, undefined, 'yes'), { name: 'TypeError', message: /lru must be a boolean/ })
     assert.throws(() => native.createCache(-1), { name: 'RangeError', message: /maxCapacity/ })
     assert.throws(() => cache.set('k', 1, undefined, 1, 5), { name: 'TypeError', message: /perEntryExpiry/ })

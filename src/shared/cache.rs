@@ -15,11 +15,11 @@ use moka::ops::compute::{CompResult, Op};
 use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
 
-use super::expiry::PerEntry;
 use super::flight::Flights;
 use super::key::Key;
 use super::port::{Delivery, Port};
 use super::value::Value;
+use crate::expiry::PerEntry;
 use crate::ffi::{type_error, JsResult};
 
 /// Removal causes, in the order the JS layer names them.

@@ -21,13 +21,11 @@ use super::registry;
 use super::snapshot::Snapshot;
 use super::ticket::Tickets;
 use super::value::{EntryTimes, Value, SERIALIZED};
+use crate::expiry::check_ms;
 use crate::ffi::{range_error, type_error, Args, Callback, Env, JsError, JsResult};
 
 /// `Number.MAX_SAFE_INTEGER`.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
-/// moka refuses durations longer than 1000 years.
-pub const MAX_MS: f64 = 1000.0 * 365.0 * 24.0 * 3600.0 * 1000.0;
 
 pub struct Handle {
     name: String,
@@ -61,18 +59,12 @@ impl Drop for Handle {
     }
 }
 
-/// A duration argument in milliseconds: `undefined` or a number in (0, 1000 years].
+/// A duration argument in milliseconds: `undefined`, or as `expiry::check_ms` says.
 pub fn duration_arg(env: Env, v: napi_value, name: &str) -> JsResult<Option<f64>> {
     if env.is_undefined(v)? {
         return Ok(None);
     }
-    let ms = env.get_f64(v, name)?;
-    if !(ms > 0.0 && ms <= MAX_MS) {
-        return range_error(format!(
-            "{name} must be a positive number of milliseconds, at most 1000 years; got {ms}"
-        ));
-    }
-    Ok(Some(ms))
+    check_ms(env.get_f64(v, name)?, name).map(Some)
 }
 
 /// Reads the value to store under `key` from `args[at..at + 4]`
