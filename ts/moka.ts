@@ -404,6 +404,11 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     return this.#options.tti
   }
 
+  /** Whether the cache was built with `perEntryExpiry: true` (per-entry `ttl`/`tti` allowed). */
+  get perEntryExpiry(): boolean {
+    return this.#perEntryExpiry
+  }
+
   /**
    * What `console.log(cache)` and `util.inspect` show:
    * `Moka { size, maxCapacity, policy, ttl, tti }` (`weightedSize` with a

@@ -93,6 +93,11 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     return this.#name
   }
 
+  /** Whether the cache was built with `perEntryExpiry: true` (per-entry `ttl`/`tti` allowed). */
+  get perEntryExpiry(): boolean {
+    return this.#perEntryExpiry
+  }
+
   /** A copy of the value of `key`, or `fallback` when absent or expired. A read: counts a hit or miss. */
   get(key: K): V | undefined
   get(key: K, fallback: V): V
