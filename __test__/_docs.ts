@@ -22,6 +22,11 @@
 // `no-run` in their info string (```ts no-run), for types-only snippets. Every
 // block must name its language, so that none is skipped unnoticed.
 //
+// TypeScript blocks marked `legacy-decorators` (```ts legacy-decorators) are
+// NestJS code: they type-check with `experimentalDecorators` and
+// `emitDecoratorMetadata`, and run as TypeScript's own emit of them (tsx's
+// esbuild emits no decorator metadata, which Nest's injection reads).
+//
 // The network is stubbed (fixtures/readme-preload.mjs): `fetch` answers
 // https://api.example.com/users/<id> and refuses anything else.
 //
@@ -50,6 +55,9 @@ export const RUNNABLE = new Map([
   ['ts', 'mts'],
   ['typescript', 'mts'],
 ])
+
+/** The flag of TypeScript blocks written for legacy decorators (NestJS). */
+export const LEGACY_DECORATORS = 'legacy-decorators'
 
 export interface Block {
   /** Line of the block's first line of code in its file. */
@@ -149,6 +157,9 @@ export function tieredExported(): boolean {
 
 export const TIERED_SUBPATH = pathToFileURL(join(__dirname, 'fixtures', 'tiered-subpath.mjs')).href
 
+/** How NestJS projects compile: legacy decorators, with the metadata Nest's injection reads. */
+const LEGACY_EMIT: ts.CompilerOptions = { target: ts.ScriptTarget.ES2022, experimentalDecorators: true, emitDecoratorMetadata: true }
+
 const TSX = pathToFileURL(require.resolve('tsx')).href
 const PRELOAD = pathToFileURL(join(__dirname, 'fixtures', 'readme-preload.mjs')).href
 const run = promisify(execFile)
@@ -171,10 +182,11 @@ export function docTests(test: TestFn, files: string[], { minRunnable }: { minRu
   /** A project with moka-js installed, where the examples are written and run. */
   const project = mkdtempSync(join(tmpdir(), 'moka-js-docs-'))
   mkdirSync(join(project, 'node_modules'))
-  // The examples also use rxjs (a devDependency), as a NestJS project would have it.
+  // The examples also use rxjs, Keyv, cache-manager and NestJS (devDependencies), as a NestJS project would have them.
+  mkdirSync(join(project, 'node_modules', '@nestjs'))
   for (const [name, target] of [
     ['moka-js', PACKAGE],
-    ['rxjs', join(PACKAGE, 'node_modules', 'rxjs')],
+    ...['rxjs', 'keyv', 'cache-manager', 'reflect-metadata', '@nestjs/common', '@nestjs/core', '@nestjs/cache-manager'].map((dep) => [dep, join(PACKAGE, 'node_modules', dep)]),
   ]) {
     symlinkSync(target, join(project, 'node_modules', name), process.platform === 'win32' ? 'junction' : 'dir')
   }
@@ -183,6 +195,18 @@ export function docTests(test: TestFn, files: string[], { minRunnable }: { minRu
   const fileOf = (doc: string, block: Block): string =>
     join(project, `${doc.replace(/[^A-Za-z0-9]+/g, '-')}-${block.line}.${RUNNABLE.get(block.lang)}`)
   for (const { doc, block } of runnable) writeFileSync(fileOf(doc, block), `${block.code}\n`)
+  const legacy = ({ block }: { block: Block }): boolean => block.flags.includes(LEGACY_DECORATORS)
+  /** What runs: the block as written, or for legacy-decorator blocks TypeScript's ES module emit of it. */
+  const runFileOf = (doc: string, block: Block): string => {
+    if (!legacy({ block })) return fileOf(doc, block)
+    const js = ts.transpileModule(block.code, {
+      compilerOptions: { ...LEGACY_EMIT, module: ts.ModuleKind.ES2022, inlineSourceMap: true },
+      fileName: fileOf(doc, block),
+    })
+    const file = fileOf(doc, block).replace(/\.mts$/, '.legacy.mjs')
+    writeFileSync(file, js.outputText)
+    return file
+  }
 
   // The TieredCache examples connect to REDIS_URL: a server of their own, started here.
   const redisBlocks = runnable.filter(({ block }) => needsRedis(block.code))
@@ -211,11 +235,18 @@ export function docTests(test: TestFn, files: string[], { minRunnable }: { minRu
   })
 
   test(`${label}: the TypeScript examples type-check (strict, NodeNext)`, (t) => {
-    const sources = runnable.filter(({ block }) => RUNNABLE.get(block.lang) === 'mts').map(({ doc, block }) => fileOf(doc, block))
-    if (sources.length === 0) {
+    const typescript = runnable.filter(({ block }) => RUNNABLE.get(block.lang) === 'mts')
+    if (typescript.length === 0) {
       t.pass('no TypeScript blocks')
       return
     }
+    t.deepEqual(typeErrors(typescript.filter((b) => !legacy(b)).map(({ doc, block }) => fileOf(doc, block)), {}), [])
+    t.deepEqual(typeErrors(typescript.filter(legacy).map(({ doc, block }) => fileOf(doc, block)), LEGACY_EMIT), [], 'legacy-decorators blocks')
+  })
+
+  /** Type errors of `sources` with the settings the blocks are checked with, plus `extra`. */
+  function typeErrors(sources: string[], extra: ts.CompilerOptions): string[] {
+    if (sources.length === 0) return []
     const program = ts.createProgram(sources, {
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.NodeNext,
@@ -227,13 +258,13 @@ export function docTests(test: TestFn, files: string[], { minRunnable }: { minRu
       typeRoots: [join(PACKAGE, 'node_modules', '@types')],
       // Until the subpath is exported, its types are the main entry's (see tieredExported).
       ...(tieredExported() ? {} : { paths: { 'moka-js/tiered': [join(PACKAGE, 'index.d.mts')] } }),
+      ...extra,
     })
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
+    return ts.getPreEmitDiagnostics(program).map((d) => {
       const where = d.file && d.start !== undefined ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : ''
       return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`
     })
-    t.deepEqual(diagnostics, [])
-  })
+  }
 
   for (const { doc, block } of runnable) {
     const where = `${doc}.md line ${block.line}`
@@ -252,12 +283,19 @@ export function docTests(test: TestFn, files: string[], { minRunnable }: { minRu
         [],
         `${doc}.md lines with a console.log that does not state what it prints`,
       )
-      const file = fileOf(doc, block)
+      const file = runFileOf(doc, block)
       const record = `${file}.json`
-      const loader = RUNNABLE.get(block.lang) === 'mts' ? ['--import', TSX] : []
+      // Legacy-decorator blocks run as emitted JS, their lines mapped back to the block's.
+      const emitted = file !== fileOf(doc, block)
+      const loader = emitted ? ['--enable-source-maps'] : file.endsWith('.mts') ? ['--import', TSX] : []
       const { stdout, stderr } = await run(process.execPath, [...loader, '--import', PRELOAD, '--import', TIERED_SUBPATH, file], {
         cwd: project,
-        env: { ...process.env, README_RECORD: record, ...(redis ? { REDIS_URL: redis.url } : {}) },
+        env: {
+          ...process.env,
+          README_RECORD: record,
+          ...(emitted ? { README_SOURCE: fileOf(doc, block) } : {}),
+          ...(redis ? { REDIS_URL: redis.url } : {}),
+        },
         timeout: 60_000,
       }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
         throw new Error(`${where}: the example failed\n${error.stderr ?? error.message}\n${error.stdout ?? ''}`)

@@ -289,7 +289,7 @@ step('npm pack the main package and the platform package', () => {
 
 check('main tarball holds only what users need (no Rust sources, no build artefacts)', () => {
   const files = mainPack.files.map((f) => f.path)
-  const allowed = /^(package\.json|README(\.md)?|LICEN[SC]E[\w.-]*|index\.(js|mjs|d\.ts|d\.mts)|loader\.js|binding\.(js|d\.ts)|lib\/[\w./-]+\.(js|d\.ts))$/
+  const allowed = /^(package\.json|README(\.md)?|LICEN[SC]E[\w.-]*|(index|keyv)\.(js|mjs|d\.ts|d\.mts)|loader\.js|binding\.(js|d\.ts)|lib\/[\w./-]+\.(js|d\.ts))$/
   const unexpected = files.filter((f) => !allowed.test(f))
   assert(unexpected.length === 0, `unexpected files: ${unexpected.join(', ')}`)
   const rust = files.filter((f) => /^(src\/|target\/|Cargo\.|build\.rs|\.cargo\/)|\.(rs|node|wasm)$/.test(f))
@@ -419,6 +419,23 @@ assert.ok(natives[0].endsWith(${JSON.stringify(expectedBinary)}), natives[0])
 `,
   )
   return `named exports match require("moka-js"): ${inApp('node', ['check.mjs']).stdout.trim()}`
+})
+
+check('moka-js/keyv: the same KeyvMoka from ES modules and CommonJS, without keyv installed', () => {
+  writeFileSync(
+    join(app, 'check-keyv.mjs'),
+    `import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { KeyvMoka } from 'moka-js/keyv'
+const require = createRequire(import.meta.url)
+assert.equal(KeyvMoka, require('moka-js/keyv').KeyvMoka)
+const store = new KeyvMoka({ maxCapacity: 10 })
+await store.set('k', 'v', 60_000)
+assert.equal(await store.get('k'), 'v')
+console.log(Object.keys(require('moka-js/keyv')).join(', '))
+`,
+  )
+  return `exports: ${inApp('node', ['check-keyv.mjs']).stdout.trim()}`
 })
 
 check('TypeScript: strict, module nodenext, ESM and CJS, @ts-expect-error catches wrong types', () => {
