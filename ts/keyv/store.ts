@@ -96,8 +96,12 @@ const MAX_TTL = protocol.MAX_DURATION_MS
 export class KeyvMoka {
   /** The cache the store writes into. */
   readonly cache: KeyvMokaCache
-  /** Set by Keyv: its namespace, the prefix of its keys (`namespace:`). */
-  namespace: string | undefined
+  /**
+   * Set by Keyv: its namespace, the prefix of its keys (`namespace:`). Not an
+   * own property until then: a store that has one tells Keyv 6 it prefixes
+   * keys itself, which this store leaves to Keyv.
+   */
+  declare namespace: string | undefined
 
   constructor(options: KeyvMokaOptions = {}) {
     this.cache = buildCache(options)
@@ -123,14 +127,15 @@ export class KeyvMoka {
     return { dialect: 'redis', url, namespace: this.namespace }
   }
 
-  async get(key: string): Promise<unknown> {
-    return this.cache.get(key)
+  /** What Keyv stored under `key` (its serialized string by default), or undefined. */
+  async get<Value>(key: string): Promise<Value | undefined> {
+    return this.cache.get(key) as Value | undefined
   }
 
   /** Values of `keys` (one native call on a Moka); `undefined` for misses. */
-  async getMany(keys: string[]): Promise<unknown[]> {
+  async getMany<Value>(keys: string[]): Promise<(Value | undefined)[]> {
     const { cache } = this
-    return cache instanceof Moka ? cache.getMany(keys) : keys.map((key) => cache.get(key))
+    return (cache instanceof Moka ? cache.getMany(keys) : keys.map((key) => cache.get(key))) as (Value | undefined)[]
   }
 
   /**
@@ -198,10 +203,10 @@ export class KeyvMoka {
    * without one), keys as stored (`namespace:key`), from a snapshot taken
    * when iteration starts.
    */
-  async *iterator(namespace?: string): AsyncGenerator<[string, unknown], void> {
+  async *iterator<Value>(namespace?: string): AsyncGenerator<[string, Value], void> {
     const prefix = namespace === undefined ? undefined : `${namespace}:`
     for (const [key, raw] of this.cache.entries()) {
-      if (prefix === undefined || (typeof key === 'string' && key.startsWith(prefix))) yield [key, raw]
+      if (prefix === undefined || (typeof key === 'string' && key.startsWith(prefix))) yield [key, raw as Value]
     }
   }
 
