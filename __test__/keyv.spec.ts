@@ -165,6 +165,10 @@ test('options are checked, each error naming KeyvMoka and the option', (t) => {
     t.regex(error!.message, message)
   }
   t.is((new KeyvMoka().cache as Moka).maxCapacity, 10_000, 'default capacity')
+  const first = new KeyvMoka({ shared: 'keyv-options', maxCapacity: 10 })
+  const error = t.throws(() => new KeyvMoka({ shared: 'keyv-options', maxCapacity: 20 }), { instanceOf: TypeError })
+  t.regex(error!.message, /^KeyvMoka: SharedMoka "keyv-options" exists with maxCapacity 10; this handle asked for 20/)
+  t.true(first.cache instanceof SharedMoka)
 })
 
 test('moka-js/keyv is a subpath export (CommonJS and ESM, with types); keyv is no dependency of moka-js', async (t) => {

@@ -46,9 +46,9 @@ export const DEFAULT_KEYV_CAPACITY = 10_000
 
 const OPTIONS = ['maxCapacity', 'ttl', 'tti', 'policy', 'shared', 'cache']
 
-/** A `KeyvMoka: `-prefixed error of the same class, for errors of the options the store passes on. */
+/** The option errors of the cache the store builds, as the same class with a `KeyvMoka: ` prefix. */
 function named(error: unknown): unknown {
-  if (!(error instanceof Error) || error.message.startsWith('KeyvMoka')) return error
+  if (!(error instanceof TypeError || error instanceof RangeError) || error.message.startsWith('KeyvMoka')) return error
   const Class = error instanceof RangeError ? RangeError : TypeError
   return new Class(`KeyvMoka: ${error.message}`)
 }
