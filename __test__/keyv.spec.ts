@@ -49,7 +49,7 @@ test('@keyv/test-suite (API, values, namespaces and iterator tests) passes in fu
   const report = join(out, 'report.json')
   // The vitest that @keyv/test-suite depends on.
   const vitest = join(dirname(createRequire(require.resolve('@keyv/test-suite')).resolve('vitest/package.json')), 'vitest.mjs')
-  await run(process.execPath, [vitest, 'run', '--root', SUITE, '--reporter=json', `--outputFile=${report}`], {
+  await run(process.execPath, [vitest, 'run', '--root', SUITE, '--no-cache', '--reporter=json', `--outputFile=${report}`], {
     cwd: SUITE,
     timeout: 120_000,
   }).catch((error: { stdout?: string; stderr?: string }) => {
