@@ -1,12 +1,11 @@
 // Redis slow, killed, replaced: callers always get their values (from L1 or
 // the loader), nothing hangs or goes unhandled, and the tier recovers by itself.
 
-import test from 'ava'
 import Redis from 'ioredis'
 
-import { TieredCache, TierError } from '../index.js'
+import { TieredCache, TierError } from '../tiered.js'
 import { sleep, trackUnhandledRejections, until } from './_helpers'
-import { RedisServer } from './_redis'
+import { RedisServer, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 const servers: RedisServer[] = []

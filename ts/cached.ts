@@ -10,7 +10,7 @@ import { refuseObservable } from './observable'
 import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, validateOptions } from './options'
 import { cachedShared, isShared, SharedCachedFunction, SharedCachedOptions } from './shared-cached'
 import { adoptFlights, Flights, RetryPolicy, TimeoutError } from './singleflight'
-import { cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tiered/memoize'
+import { CacheTier, cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tier'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (this: any, ...args: any[]) => any
@@ -470,7 +470,10 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
  * `cached(fn, options)`.
  */
 export function cached<F extends AnyFunction>(fn: F, options: SharedCachedOptions<Parameters<F>, ReturnType<F>>): SharedCachedFunction<F>
-export function cached<F extends AnyFunction>(fn: F, options: TierCachedOptions<Parameters<F>, ReturnType<F>>): TierCachedFunction<F>
+export function cached<F extends AnyFunction, T extends CacheTier<Awaited<ReturnType<F>>>>(
+  fn: F,
+  options: TierCachedOptions<Parameters<F>, ReturnType<F>, T>,
+): TierCachedFunction<F, T>
 export function cached<F extends AnyFunction, K = unknown>(
   fn: F,
   options?: CachedOptions<Parameters<F>, ReturnType<F>, K>,

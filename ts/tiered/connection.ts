@@ -11,6 +11,7 @@ import type Redis from 'ioredis'
 import type { RedisOptions } from 'ioredis'
 
 import { describe } from '../duration'
+import { hasMethods } from '../options'
 
 /** Names of everything a namespace owns in Redis. The namespace has no ':' so prefixes never overlap. */
 export class Layout {
@@ -61,12 +62,7 @@ export interface Connections {
 }
 
 function isRedisClient(value: unknown): value is Redis {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Redis).callBuffer === 'function' &&
-    typeof (value as Redis).duplicate === 'function'
-  )
+  return hasMethods(value, 'callBuffer', 'duplicate')
 }
 
 export function connect(redis: unknown): Connections {

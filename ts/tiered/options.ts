@@ -5,6 +5,7 @@ import type Redis from 'ioredis'
 
 import { describe, Duration, toMillis } from '../duration'
 import { optionalFunction, optionObject } from '../options'
+import { checkTags } from '../tier'
 import type { TierError } from './errors'
 import type { SerializerOption } from './serializer'
 
@@ -141,20 +142,6 @@ function lockOf(value: unknown): { ttl: number; wait: number } | undefined {
   if (value === false) return undefined
   const o = value === undefined ? {} : optionObject(value, 'lock', ['ttl', 'wait'], 'lock must be false or an object such as { ttl, wait }')
   return { ttl: toMillis(o.ttl ?? 10_000, 'lock.ttl')!, wait: toMillis(o.wait ?? 10_000, 'lock.wait')! }
-}
-
-/** A key or tag: any well-formed string (lone surrogates would collide once encoded as UTF-8). */
-export function checkName(value: unknown, name: string): string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describe(value)}`)
-  // String#isWellFormed is Node 20's, newer than the ES2022 typings.
-  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) throw new TypeError(`${name} must be well-formed Unicode (it holds a lone surrogate)`)
-  return value
-}
-
-export function checkTags(value: unknown): readonly string[] {
-  if (value === undefined) return []
-  if (!Array.isArray(value)) throw new TypeError(`tags must be an array of strings, got ${describe(value)}`)
-  return [...new Set(value.map((tag) => checkName(tag, 'tags[]')))]
 }
 
 export function validateTieredSetOptions(options: unknown): { ttl: number | undefined; tags: readonly string[] } {

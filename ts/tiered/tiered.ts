@@ -4,11 +4,12 @@
 
 import { randomUUID } from 'node:crypto'
 
-import { describe, Duration, toMillis } from '../duration'
+import { describe, toMillis } from '../duration'
 import { EntryTtl, entryOptions, SKIP } from '../fetch'
 import { Keying } from '../keys'
 import { optionObject } from '../options'
 import { abortReason, Flights } from '../singleflight'
+import { CacheTier, checkName, checkTags, TierFetchOptions } from '../tier'
 import { Bus, BusEvent } from './bus'
 import { connect, Connections, Layout } from './connection'
 import { Envelope, Signer } from './envelope'
@@ -16,21 +17,11 @@ import { PayloadError, TierError } from './errors'
 import { BreakerState, FAILED, Guard } from './guard'
 import { LocalEntry, LocalTier } from './local'
 import { Locks } from './lock'
-import { checkName, checkTags, TieredCacheOptions, TieredSetOptions, validateTieredOptions, validateTieredSetOptions } from './options'
+import { TieredCacheOptions, TieredSetOptions, validateTieredOptions, validateTieredSetOptions } from './options'
 import { DELETE, DRAIN_TAG, GET, SET } from './scripts'
 import { codecOf } from './serializer'
 
-export interface TieredFetchOptions<V> {
-  /** Time to live of a loaded value: a duration, or a function of the value (≤ 0: not stored). Default: the cache's. */
-  ttl?: EntryTtl<V>
-  /** Tags of a loaded value. */
-  tags?: readonly string[]
-  /** Once a value is older than this, it is returned at once and one instance reloads it in the background. */
-  refreshAfter?: Duration
-  /** After its ttl, a value is kept this long and served if a reload fails. */
-  staleIfError?: Duration
-  /** Rejects every waiter of this load with a `TimeoutError` once it took this long. */
-  timeout?: Duration
+export interface TieredFetchOptions<V> extends TierFetchOptions<V> {
   /** Rejects this caller alone when it aborts. */
   signal?: AbortSignal
 }
@@ -67,7 +58,7 @@ const isFresh = (entry: LocalEntry<unknown>): boolean => entry.freshUntil > perf
 const TAG_BATCH = 1000
 const SCAN_BATCH = 1000
 
-export class TieredCache<K extends string = string, V = unknown> {
+export class TieredCache<K extends string = string, V = unknown> implements CacheTier<V> {
   /** The prefix of this cache's keys and channel in Redis. */
   readonly namespace: string
   readonly #local: LocalTier<V>
