@@ -200,11 +200,11 @@ export class Peer {
     })
   }
 
-  /** Starts a process with a TieredCache on `options` (JSON-able; `redis` a URL). */
+  /** Starts a process with a TieredCache on `options` (JSON-able; `redis` a URL; `timeout` SPEC_TIMEOUT unless given). */
   static async start(options: Record<string, unknown>): Promise<Peer> {
     const child = fork(PEER, [], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const peer = new Peer(child)
-    await peer.call('open', options)
+    await peer.call('open', { timeout: SPEC_TIMEOUT, ...options })
     return peer
   }
 
