@@ -35,8 +35,9 @@ async function refusingUrl(password?: string): Promise<string> {
 test.serial('redis: a bad URL, another scheme or a wrong type is a TypeError naming the option, thrown before anything connects', (t) => {
   const bad: [unknown, RegExp][] = [
     ['not a url', /^redis must be a redis:\/\/ or rediss:\/\/ URL, .*"not a url" is not a URL/],
-    ['http://localhost:6379', /^redis must be .*"http:\/\/localhost:6379\/" is a http: URL/],
-    ['https://user:secret@example.com', /is a https: URL/],
+    ['http://localhost:6379', /^redis must be .*"http:\/\/localhost:6379\/" is not a redis: or rediss: URL/],
+    ['https://user:secret@example.com', /"https:\/\/user:\*\*\*@example\.com\/" is not a redis: or rediss: URL/],
+    ['localhost:6379', /is not a redis: or rediss: URL/],
     ['', /^redis must be .*, got an empty string/],
     [6379, /^redis must be .*, got number 6379/],
     [null, /^redis must be .*, got null/],

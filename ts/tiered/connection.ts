@@ -69,7 +69,7 @@ const OWN_CLIENT: RedisOptions = {
 }
 
 /** Why Redis cannot be reached, as a message says it, and the `TierError` kind it is reported as. */
-export function failureReason(cause: unknown): { reason: string; kind: TierErrorKind } {
+function failureReason(cause: unknown): { reason: string; kind: TierErrorKind } {
   const error = cause as { code?: unknown; message?: unknown }
   const code = typeof error?.code === 'string' ? error.code : undefined
   const message = typeof error?.message === 'string' ? error.message : String(cause)
@@ -121,7 +121,7 @@ export function checkRedisOption(redis: unknown): RedisTarget {
       throw new TypeError(`redis must be ${SHAPES}; ${describe(redis.replace(/:[^:@/]*@/, ':***@'))} is not a URL`)
     }
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-      throw new TypeError(`redis must be ${SHAPES}; ${describe(withoutPassword(url))} is a ${url.protocol} URL`)
+      throw new TypeError(`redis must be ${SHAPES}; ${describe(withoutPassword(url))} is not a redis: or rediss: URL`)
     }
     if (url.hostname === '') throw new TypeError(`redis: ${describe(withoutPassword(url))} names no host`)
     return { url: redis, endpoint: withoutPassword(url) }
