@@ -60,9 +60,11 @@ test.serial('redis: redis: and rediss: URLs, a unix socket path, ioredis options
     await cache.close()
   }
   const client = new Redis({ port, lazyConnect: true })
+  const listeners = client.listenerCount('error') + client.listenerCount('ready')
   const cache = tiered({ redis: client, timeout: 50 })
   await cache.close()
   t.not(client.status, 'end', "the user's client is left open")
+  t.is(client.listenerCount('error') + client.listenerCount('ready'), listeners, 'and without the listeners the cache put on it')
   client.disconnect()
 })
 

@@ -162,6 +162,8 @@ export class Connections {
   readonly connectTimeout: number
   /** The latest connection error of each client since it was last ready. */
   readonly #down = new Map<Redis, Error>()
+  /** Removes the listeners this cache put on the user's client, which outlives it. */
+  readonly #listening: (() => void)[] = []
 
   constructor(target: RedisTarget, report: (error: TierError) => void) {
     this.endpoint = target.endpoint
@@ -181,13 +183,17 @@ export class Connections {
       [this.commands, 'connection'],
       [this.subscriber, 'bus'],
     ] as const) {
-      client.on('ready', () => this.#down.delete(client))
-      client.on('error', (cause: Error) => {
+      const ready = (): void => {
+        this.#down.delete(client)
+      }
+      const error = (cause: Error): void => {
         // Reported once per cause while the client keeps retrying, not on every attempt.
         const last = this.#down.get(client)
         this.#down.set(client, cause)
         if (last?.message !== cause.message) report(this.failure(operation, cause))
-      })
+      }
+      client.on('ready', ready).on('error', error)
+      if (client === this.commands && !this.owned) this.#listening.push(() => client.off('ready', ready).off('error', error))
     }
   }
 
@@ -207,5 +213,6 @@ export class Connections {
   close(): void {
     this.subscriber.disconnect()
     if (this.owned) this.commands.disconnect()
+    for (const stop of this.#listening.splice(0)) stop()
   }
 }
