@@ -47,18 +47,32 @@ function serverBinary(): string {
 }
 
 /**
- * A stand-in for ava's `test` in a spec whose server cannot start: it
- * registers one test, skipped (or failing, under MOKA_REQUIRE_REDIS=1), that
- * says why, and ignores every test and hook the spec goes on to declare.
+ * A stand-in for ava's `test` in a spec whose server cannot start: on the
+ * spec's first use it registers one test, skipped (or failing, under
+ * MOKA_REQUIRE_REDIS=1), that says why, and it ignores every test and hook
+ * the spec declares. A file that imports this module for its helpers alone
+ * gets no such test.
  */
 function withoutServer(test: TestFn): TestFn {
-  if (REDIS_REQUIRED) {
-    test('a Redis server is installed', (t) => t.fail('no redis-server (or valkey-server) on PATH, and MOKA_REQUIRE_REDIS=1 requires one (Debian: apt-get install redis-server)'))
+  let registered = false
+  const register = (): void => {
+    if (registered) return
+    registered = true
+    if (REDIS_REQUIRED) {
+      test('a Redis server is installed', (t) => t.fail('no redis-server (or valkey-server) on PATH, and MOKA_REQUIRE_REDIS=1 requires one (Debian: apt-get install redis-server)'))
+    } else {
+      test.skip(NO_SERVER, () => {})
+    }
   }
-  else test.skip(NO_SERVER, () => {})
   const ignore: unknown = new Proxy(() => {}, {
-    get: () => ignore,
-    apply: () => undefined,
+    get: () => {
+      register()
+      return ignore
+    },
+    apply: () => {
+      register()
+      return undefined
+    },
   })
   return ignore as TestFn
 }

@@ -136,11 +136,10 @@ for (const block of runnable) writeFileSync(fileOf(block), `${block.code}\n`)
 
 // The TieredCache examples connect to REDIS_URL: a server of their own, started
 // here. Without redis-server they are skipped (failed, under MOKA_REQUIRE_REDIS=1).
-const withRedis = SERVER_BINARY !== undefined || REDIS_REQUIRED
 const needsRedis = (block: Block): boolean => block.code.includes('REDIS_URL')
 let redis: RedisServer | undefined
 test.before(async () => {
-  if (withRedis && runnable.some(needsRedis)) redis = await RedisServer.start()
+  if (SERVER_BINARY !== undefined && runnable.some(needsRedis)) redis = await RedisServer.start()
 })
 test.after.always(() => redis?.stop())
 
@@ -179,8 +178,13 @@ test('README: the TypeScript examples type-check (strict, NodeNext)', (t) => {
 
 for (const block of runnable) {
   const title = block.code.split('\n').find((l) => l.trim() !== '' && !l.startsWith('//')) ?? ''
-  const skip = needsRedis(block) && !withRedis
+  const noServer = needsRedis(block) && SERVER_BINARY === undefined
+  const skip = noServer && !REDIS_REQUIRED
   ;(skip ? test.serial.skip : test.serial)(`README line ${block.line} (${block.lang}): ${title.slice(0, 60)}${skip ? ' (needs redis-server)' : ''}`, async (t) => {
+    if (noServer) {
+      t.fail('this example needs Redis: no redis-server (or valkey-server) on PATH, and MOKA_REQUIRE_REDIS=1 requires one')
+      return
+    }
     const { stated, unstated } = statements(block.code)
     t.deepEqual(
       unstated.map((l) => block.line + l - 1),
