@@ -29,12 +29,69 @@ export function listenerFailure(errors: unknown[]): unknown {
   return errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} eviction listener calls threw`)
 }
 
-/** Stands in for the native methods of a disposed cache: every call throws. */
+/** What a disposed cache throws (or rejects with) when `use` is asked of it. */
+export function disposedError(use: string): Error {
+  return new Error(`Moka: this cache was disposed; ${use} after dispose()`)
+}
+
+/** Stands in for the native cache of a disposed `Moka`, for a call that reached it past the methods below. */
 const DISPOSED = new Proxy({} as NativeCache, {
-  get: (_, name) => () => {
-    throw new Error(`Moka: this cache was disposed (native ${String(name)}() called after dispose())`)
+  get: () => () => {
+    throw disposedError('it cannot be used')
   },
 })
+
+/**
+ * The methods and getters that need the native cache, by what a user calls.
+ * `dispose()` shadows each on the instance with one that throws naming it
+ * (`fetch` rejects), so a live cache pays nothing for the check.
+ */
+const NEEDS_NATIVE: readonly (keyof Moka & (string | symbol))[] = [
+  'get',
+  'getWith',
+  'has',
+  'set',
+  'delete',
+  'remove',
+  'clear',
+  'runPendingTasks',
+  'getMany',
+  'setMany',
+  'invalidateIf',
+  'entries',
+  'keys',
+  'values',
+  'forEach',
+  'stats',
+]
+const NEEDS_NATIVE_GETTERS: readonly (keyof Moka & string)[] = ['size', 'weightedSize']
+
+/** Makes every use of a disposed `cache` that needs its native cache fail, naming the method called. */
+function shadowDisposed(cache: object): void {
+  const define = (name: string | symbol, descriptor: PropertyDescriptor): void => {
+    Object.defineProperty(cache, name, { ...descriptor, configurable: true, enumerable: false })
+  }
+  for (const name of NEEDS_NATIVE) {
+    define(name, {
+      value: () => {
+        throw disposedError(`${String(name)}() cannot be called`)
+      },
+    })
+  }
+  define(Symbol.iterator, {
+    value: () => {
+      throw disposedError('it cannot be iterated')
+    },
+  })
+  define('fetch', { value: () => Promise.reject(disposedError('fetch() cannot be called')) })
+  for (const name of NEEDS_NATIVE_GETTERS) {
+    define(name, {
+      get: () => {
+        throw disposedError(`${name} cannot be read`)
+      },
+    })
+  }
+}
 
 /** Causes by event kind; kind 0 (released, cause unknown) is never notified. */
 const CAUSES = protocol.CAUSES as readonly RemovalCause[]
@@ -356,14 +413,17 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
 
   /**
    * Frees the native cache now rather than when the garbage collector gets
-   * to it, and drops every key and value. No listener is called. Any later
-   * call throws; a second `dispose()` does nothing.
+   * to it, and drops every key and value. No listener is called. Later,
+   * every method that needs the entries throws an Error naming it (`fetch`
+   * rejects); `maxCapacity`, `policy`, `ttl`, `tti`, `disposed`, `toJSON()`
+   * and `util.inspect` still answer. A second `dispose()` does nothing.
    */
   dispose(): void {
     if (this.#disposed) return
     this.#disposed = true
     this.#native.dispose()
     this.#native = DISPOSED
+    shadowDisposed(this)
     this.#keys.length = 0
     this.#values.length = 0
     this.#interned.length = 0

@@ -5,6 +5,7 @@
 import v8 from 'node:v8'
 
 import { describe } from '../duration'
+import { hasMethods } from '../options'
 
 /** Turns values into bytes and back. `deserialize` may throw on bad input; the read is then a counted miss. */
 export interface Serializer<V = unknown> {
@@ -42,12 +43,7 @@ const structured: Codec<unknown> = {
 export function codecOf<V>(option: unknown): Codec<V> {
   if (option === undefined || option === 'json') return json as Codec<V>
   if (option === 'v8') return structured as Codec<V>
-  if (
-    typeof option === 'object' &&
-    option !== null &&
-    typeof (option as Serializer).serialize === 'function' &&
-    typeof (option as Serializer).deserialize === 'function'
-  ) {
+  if (hasMethods(option, 'serialize', 'deserialize')) {
     const custom = option as Serializer<V>
     return {
       format: 3,
