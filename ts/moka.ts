@@ -66,32 +66,49 @@ const NEEDS_NATIVE: readonly (keyof Moka & (string | symbol))[] = [
 ]
 const NEEDS_NATIVE_GETTERS: readonly (keyof Moka & string)[] = ['size', 'weightedSize']
 
-/** Makes every use of a disposed `cache` that needs its native cache fail, naming the method called. */
-function shadowDisposed(cache: object): void {
+/** What a retired cache (a disposed `Moka`, a closed `SharedMoka`) refuses: its methods, async ones and getters that need the native cache. */
+export interface RetiredUses {
+  methods: readonly (string | symbol)[]
+  asyncMethods: readonly string[]
+  getters: readonly string[]
+  /** The error for `use`, e.g. `get() cannot be called`. */
+  error: (use: string) => Error
+}
+
+/**
+ * Makes every use of a retired `cache` that needs its native cache fail,
+ * naming what was called: sync methods and getters throw, async methods
+ * reject. Shadowed on the instance, so a live cache pays nothing.
+ */
+export function shadowRetired(cache: object, uses: RetiredUses): void {
   const define = (name: string | symbol, descriptor: PropertyDescriptor): void => {
     Object.defineProperty(cache, name, { ...descriptor, configurable: true, enumerable: false })
   }
-  for (const name of NEEDS_NATIVE) {
+  for (const name of uses.methods) {
     define(name, {
       value: () => {
-        throw disposedError(`${String(name)}() cannot be called`)
+        throw uses.error(`${String(name)}() cannot be called`)
       },
     })
   }
   define(Symbol.iterator, {
     value: () => {
-      throw disposedError('it cannot be iterated')
+      throw uses.error('it cannot be iterated')
     },
   })
-  define('fetch', { value: () => Promise.reject(disposedError('fetch() cannot be called')) })
-  for (const name of NEEDS_NATIVE_GETTERS) {
+  for (const name of uses.asyncMethods) {
+    define(name, { value: () => Promise.reject(uses.error(`${name}() cannot be called`)) })
+  }
+  for (const name of uses.getters) {
     define(name, {
       get: () => {
-        throw disposedError(`${name} cannot be read`)
+        throw uses.error(`${name} cannot be read`)
       },
     })
   }
 }
+
+const DISPOSED_USES: RetiredUses = { methods: NEEDS_NATIVE, asyncMethods: ['fetch'], getters: NEEDS_NATIVE_GETTERS, error: disposedError }
 
 /** Causes by event kind; kind 0 (released, cause unknown) is never notified. */
 const CAUSES = protocol.CAUSES as readonly RemovalCause[]
@@ -423,7 +440,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     this.#disposed = true
     this.#native.dispose()
     this.#native = DISPOSED
-    shadowDisposed(this)
+    shadowRetired(this, DISPOSED_USES)
     this.#keys.length = 0
     this.#values.length = 0
     this.#interned.length = 0
