@@ -9,7 +9,7 @@ import { optionalFunction, optionObject } from '../options'
 import { checkTags } from '../tier'
 import { checkRedisOption, RedisTarget } from './connection'
 import type { TierError } from './errors'
-import type { SerializerOption } from './serializer'
+import type { SerializerOption } from '../codec/serializer'
 
 export interface TieredCacheOptions<V> {
   /**

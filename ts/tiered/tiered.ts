@@ -19,7 +19,7 @@ import { LocalEntry, LocalTier } from './local'
 import { Locks } from './lock'
 import { TieredCacheOptions, TieredSetOptions, validateTieredOptions, validateTieredSetOptions } from './options'
 import { DELETE, DRAIN_TAG, GET, SET } from './scripts'
-import { codecOf } from './serializer'
+import { codecOf } from '../codec/serializer'
 
 export interface TieredFetchOptions<V> extends TierFetchOptions<V> {
   /** Rejects this caller alone when it aborts. */

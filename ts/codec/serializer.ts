@@ -1,4 +1,4 @@
-// How values cross the wire: JSON (default), V8's structured serialization, or
+// How values cross the wire (SharedMoka to its native cache, TieredCache to Redis; below both): JSON (default), V8's structured serialization, or
 // the user's own. Each has a format code stored with the payload, so a payload
 // written in another format is refused instead of misread.
 
