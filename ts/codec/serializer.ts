@@ -1,6 +1,8 @@
-// How values cross the wire (SharedMoka to its native cache, TieredCache to Redis; below both): JSON (default), V8's structured serialization, or
-// the user's own. Each has a format code stored with the payload, so a payload
-// written in another format is refused instead of misread.
+// How values cross the wire, from SharedMoka to its native cache and from
+// TieredCache to Redis (so it lives below both): JSON (default), V8's
+// structured serialization, or the user's own. Each has a format code stored
+// with the payload, so a payload written in another format is refused instead
+// of misread.
 
 import v8 from 'node:v8'
 
