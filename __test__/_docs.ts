@@ -46,7 +46,7 @@ import type { TestFn } from 'ava'
 import ts from 'typescript'
 
 import { PACKAGE } from './_helpers'
-import { RedisServer } from './_redis'
+import { REDIS_REQUIRED, RedisServer, SERVER_BINARY } from './_redis'
 
 export const RUNNABLE = new Map([
   ['js', 'mjs'],
@@ -134,15 +134,10 @@ export function printedAsStated(expected: string, actual: string): boolean {
 /** Whether code needs a Redis server: it uses the second tier. */
 export const needsRedis = (code: string): boolean => /['"]moka-js\/tiered['"]|REDIS_URL/.test(code)
 
-/** Whether `redis-server` (or `valkey-server`) is on PATH. */
-export function redisInstalled(): boolean {
-  return ['redis-server', 'valkey-server'].some((name) => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0)
-}
-
-/** What to do with the tests that need Redis: run them, skip them (saying why), or fail (CI). */
+/** What to do with the tests that need Redis: run them, skip them (saying why), or fail (CI): as `_redis.ts` decides for the specs. */
 export function redisPolicy(): 'run' | 'skip' | 'fail' {
-  if (redisInstalled()) return 'run'
-  return process.env.MOKA_REQUIRE_REDIS === '1' ? 'fail' : 'skip'
+  if (SERVER_BINARY !== undefined) return 'run'
+  return REDIS_REQUIRED ? 'fail' : 'skip'
 }
 
 export const NO_REDIS = 'redis-server is not on PATH'

@@ -2,7 +2,7 @@
 
 import { describe, Duration } from './duration'
 import { RemovalCause, validateOptions } from './options'
-import type { SerializerOption } from './tiered/serializer'
+import type { SerializerOption } from './codec/serializer'
 import type { SharedKey } from './shared-native'
 
 export interface SharedMokaOptions<K extends SharedKey, V> {

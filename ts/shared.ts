@@ -1,7 +1,7 @@
 import { describe } from './duration'
 import { checkFetchOptions, FetchOptions } from './fetch'
 import { Keying } from './keys'
-import type { CacheStats } from './moka'
+import { CacheStats, shadowRetired } from './moka'
 import { checkPerEntry, entryExpiry } from './options'
 import type { SetOptions } from './options'
 import { Codec } from './shared-codec'
@@ -22,6 +22,13 @@ export interface SharedCacheStats extends Omit<CacheStats, 'removed'> {
   /** Removal notifications this handle's listener lost because its queue was full (`listenerQueueBytes`). */
   listenerDropped: number
 }
+
+/** What a closed handle refuses, naming the method called (see `shadowRetired`). */
+const CLOSED_USES = {
+  methods: ['get', 'has', 'set', 'getWith', 'delete', 'remove', 'clear', 'runPendingTasks', 'invalidateIf', 'entries', 'keys', 'values', 'forEach', 'stats'],
+  asyncMethods: ['fetch'],
+  getters: ['size', 'weightedSize', 'loadsInFlight'],
+} as const
 
 /** The default report of lost notifications: a process warning, once per batch. */
 function warnOverflow(name: string): (dropped: number) => void {
@@ -285,7 +292,9 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     if (this.#closed) return
     this.#closed = true
     this.#native.close()
-    this.#inbox.rejectAll(new Error(`SharedMoka ${JSON.stringify(this.#name)} is closed`))
+    const name = JSON.stringify(this.#name)
+    this.#inbox.rejectAll(new Error(`SharedMoka ${name}: this handle was closed while fetch() waited`))
+    shadowRetired(this, { ...CLOSED_USES, error: (use) => new Error(`SharedMoka ${name}: this handle was closed; ${use} after close()`) })
   }
 
   [Symbol.dispose](): void {
