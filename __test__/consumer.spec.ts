@@ -117,3 +117,41 @@ test('importing moka-js/tiered without its peers throws an error that names the 
   t.regex(imported, /npm install ioredis cockatiel/)
   t.regex(imported, /ERR_MOKA_JS_MISSING_PEER/)
 })
+
+test('a strict TypeScript project without keyv installed that imports moka-js/keyv compiles, as ESM and as CommonJS', async (t) => {
+  // Its own tsconfig: the tests of this file run at once in one project.
+  writeFileSync(
+    join(project, 'tsconfig.keyv.json'),
+    JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: ['node'] },
+      files: ['keyv.mts', 'keyv.cts'],
+    }),
+  )
+  writeFileSync(
+    join(project, 'keyv.mts'),
+    `import { Moka } from 'moka-js'
+import { KeyvMoka, type KeyvMokaOptions } from 'moka-js/keyv'
+
+const options: KeyvMokaOptions = { maxCapacity: 10_000, ttl: '10m' }
+export const store = new KeyvMoka(options)
+export const shared = new KeyvMoka({ shared: 'users', maxCapacity: 1000 })
+export const over = new KeyvMoka({ cache: new Moka<string, unknown>({ maxCapacity: 10, perEntryExpiry: true }) })
+export const stored: Promise<boolean> = store.set('k', 'v', 1000)
+// @ts-expect-error a ttl is milliseconds
+store.set('k', 'v', '1m')
+`,
+  )
+  writeFileSync(
+    join(project, 'keyv.cts'),
+    `import keyv = require('moka-js/keyv')
+
+export const store = new keyv.KeyvMoka({ maxCapacity: 10 })
+`,
+  )
+  const tsc = join(PACKAGE, 'node_modules', 'typescript', 'bin', 'tsc')
+  const result = await run(process.execPath, [tsc, '-p', join(project, 'tsconfig.keyv.json')]).then(
+    () => '',
+    (error: { stdout?: string; message: string }) => error.stdout || error.message,
+  )
+  t.is(result, '')
+})
