@@ -18,7 +18,10 @@
 //! reached from `mi_thread_init`); v2 keeps the main heap for the process's
 //! life, and a later thread takes it over (`__test__/load-order.spec.ts`
 //! loads the addon first in workers that exit, are terminated, or start
-//! together). Its purge delay is set to 0 when the addon loads (below).
+//! together). Its purge delay is set to 0 when the addon loads (below). Bytes
+//! per entry are as with v3 (`node benchmark/shared-memory.mjs
+//! --entries=1000000`: `SharedMoka` 532 B native, `Moka` 328–338 B, against
+//! 536 and 334 with v3).
 //!
 //! mimalloc is C11: the Linux glibc binaries are compiled with clang against
 //! napi-rs's glibc 2.17 sysroot (`TARGET_CC=clang`), because that toolchain's
