@@ -1,22 +1,84 @@
 // A real Redis (or Valkey) server for the TieredCache specs: started on a free
 // localhost port, stopped at the end. No spec depends on a server already running.
+//
+// On a machine without redis-server (or valkey-server) on PATH, each spec that
+// needs one is skipped as a whole, with one line saying how to run it; with
+// MOKA_REQUIRE_REDIS=1 (as CI runs) a missing server fails instead.
 
-import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process'
+import { ChildProcess, fork, spawn } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
-import { resolve } from 'node:path'
+import { delimiter, join, resolve } from 'node:path'
 
-import type { TestFn } from 'ava'
+import avaTest, { type TestFn } from 'ava'
 import Redis from 'ioredis'
 
 import { sleep } from './_helpers'
 
-/** `redis-server`, or `valkey-server` where only Valkey is installed. */
-function serverBinary(): string {
+/** `redis-server` on PATH, or `valkey-server` where only Valkey is installed; undefined when neither is. */
+function findServer(): string | undefined {
   for (const name of ['redis-server', 'valkey-server']) {
-    if (spawnSync('sh', ['-c', `command -v ${name}`]).status === 0) return name
+    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+      if (dir === '') continue
+      try {
+        accessSync(join(dir, name), constants.X_OK)
+        return join(dir, name)
+      } catch {
+        // not in this directory
+      }
+    }
   }
-  throw new Error('neither redis-server nor valkey-server is installed (.ci/run installs redis-server from Debian)')
+  return undefined
 }
+
+/** The server binary the specs start, or undefined when none is installed. */
+export const SERVER_BINARY = findServer()
+
+/** Whether a missing server fails the specs (CI) instead of skipping them. */
+export const REDIS_REQUIRED = process.env.MOKA_REQUIRE_REDIS === '1'
+
+/** The one line a spec that needs Redis shows when no server is installed. */
+export const NO_SERVER =
+  'needs redis-server (or valkey-server) on PATH: install it (Debian: apt-get install redis-server) to run this spec; MOKA_REQUIRE_REDIS=1 makes its absence a failure'
+
+function serverBinary(): string {
+  if (SERVER_BINARY === undefined) throw new Error(NO_SERVER)
+  return SERVER_BINARY
+}
+
+/**
+ * A stand-in for ava's `test` in a spec whose server cannot start: on the
+ * spec's first use it registers one test, skipped (or failing, under
+ * MOKA_REQUIRE_REDIS=1), that says why, and it ignores every test and hook
+ * the spec declares. A file that imports this module for its helpers alone
+ * gets no such test.
+ */
+function withoutServer(test: TestFn): TestFn {
+  let registered = false
+  const register = (): void => {
+    if (registered) return
+    registered = true
+    if (REDIS_REQUIRED) {
+      test('a Redis server is installed', (t) => t.fail('no redis-server (or valkey-server) on PATH, and MOKA_REQUIRE_REDIS=1 requires one (Debian: apt-get install redis-server)'))
+    } else {
+      test.skip(NO_SERVER, () => {})
+    }
+  }
+  const ignore: unknown = new Proxy(() => {}, {
+    get: () => {
+      register()
+      return ignore
+    },
+    apply: () => {
+      register()
+      return undefined
+    },
+  })
+  return ignore as TestFn
+}
+
+/** ava's `test` for a spec that starts Redis servers: itself, or a single skipped test when no server is installed. */
+export const test: TestFn = SERVER_BINARY === undefined ? withoutServer(avaTest) : avaTest
 
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -152,11 +214,11 @@ export class Peer {
     })
   }
 
-  /** Starts a process with a TieredCache on `options` (JSON-able; `redis` a URL). */
+  /** Starts a process with a TieredCache on `options` (JSON-able; `redis` a URL; `timeout` SPEC_TIMEOUT unless given). */
   static async start(options: Record<string, unknown>): Promise<Peer> {
     const child = fork(PEER, [], { execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const peer = new Peer(child)
-    await peer.call('open', options)
+    await peer.call('open', { timeout: SPEC_TIMEOUT, ...options })
     return peer
   }
 

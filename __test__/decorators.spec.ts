@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs'
-import Module from 'node:module'
 import path from 'node:path'
 
 import test, { ExecutionContext } from 'ava'
@@ -7,6 +5,7 @@ import ts from 'typescript'
 
 import { cached, cacheOf } from '../index.js'
 import { sleep } from './_helpers'
+import { compileAndLoad, LEGACY, STANDARD, typeErrors } from './_tsc'
 // Compiled by tsx with the project's tsconfig: TS 5 standard decorators.
 import * as standard from './fixtures/decorated'
 
@@ -22,31 +21,10 @@ async function collected(ref: WeakRef<object>): Promise<boolean> {
 }
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'decorated.ts')
-const SOURCE = readFileSync(FIXTURE, 'utf8')
-
-const BASE: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  module: ts.ModuleKind.CommonJS,
-  moduleResolution: ts.ModuleResolutionKind.Node10,
-  strict: true,
-  esModuleInterop: true,
-  skipLibCheck: true,
-  types: ['node'],
-}
-const LEGACY: ts.CompilerOptions = { ...BASE, experimentalDecorators: true, emitDecoratorMetadata: true }
-
-/** Compiles the fixture with TypeScript's own emit and loads it as if it were a file next to the original. */
-function load(options: ts.CompilerOptions): { js: string; exports: typeof standard } {
-  const js = ts.transpileModule(SOURCE, { compilerOptions: options, fileName: FIXTURE }).outputText
-  const mod = new Module(FIXTURE, module) as Module & { _compile(code: string, filename: string): void }
-  mod.filename = FIXTURE
-  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(FIXTURE))
-  mod._compile(js, FIXTURE)
-  return { js, exports: mod.exports as typeof standard }
-}
+const load = (options: ts.CompilerOptions) => compileAndLoad<typeof standard>(FIXTURE, options)
 
 const legacy = load(LEGACY)
-const tscStandard = load(BASE)
+const tscStandard = load(STANDARD)
 
 const MODES: [string, typeof standard][] = [
   ['standard decorators (esbuild via tsx)', standard],
@@ -62,13 +40,11 @@ test('the fixture is compiled in each mode as intended', (t) => {
 })
 
 for (const [mode, options] of [
-  ['standard', BASE],
+  ['standard', STANDARD],
   ['legacy', LEGACY],
 ] as const) {
   test(`the decorated fixture type-checks with ${mode} decorators`, (t) => {
-    const program = ts.createProgram([FIXTURE], { ...options, noEmit: true })
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
-    t.deepEqual(diagnostics, [])
+    t.deepEqual(typeErrors(FIXTURE, options), [])
   })
 }
 

@@ -136,8 +136,8 @@ test('dropping thousands of caches returns their memory', async (t) => {
     }
     caches = []
     await collect(6)
-    // mimalloc hands emptied pages back to the OS after its purge delay (10 ms,
-    // 100 ms for whole arena ranges), on the addon's next allocations: wait, then
+    // mimalloc hands emptied pages back to the OS when they are freed (purge
+    // delay 0, src/allocator.rs; whole arena ranges later, on the addon's next allocations): wait, then
     // allocate, so that RSS shows what is still held rather than what is pending.
     await sleep(150)
     new Moka({ maxCapacity: 10 }).dispose()

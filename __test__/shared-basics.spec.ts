@@ -189,14 +189,22 @@ test('delete, remove, getWith, clear and stats', (t) => {
   t.is(stats.evictions, undefined, 'removals are counted only with an evictionListener')
 })
 
-test('close drops the handle: methods throw, other handles keep the cache', (t) => {
+test('close drops the handle: methods throw naming themselves, fetch rejects, other handles keep the cache', async (t) => {
   const name = cacheName('close')
   const a = new SharedMoka<string, string>({ name, maxCapacity: 10 })
   const b = new SharedMoka<string, string>({ name, maxCapacity: 10 })
   a.set('k', 'v')
   a.close()
   t.true(a.closed)
-  t.throws(() => a.get('k'), { message: `SharedMoka "${name}" is closed` })
+  const closed = (use: string) => `SharedMoka "${name}": this handle was closed; ${use} after close()`
+  t.throws(() => a.get('k'), { message: closed('get() cannot be called') })
+  t.throws(() => a.set('k', 'w'), { message: closed('set() cannot be called') })
+  t.throws(() => a.size, { message: closed('size cannot be read') })
+  t.throws(() => [...a], { message: closed('it cannot be iterated') })
+  const fetching = a.fetch('k', () => 'loaded')
+  t.true(fetching instanceof Promise, 'fetch rejects rather than throws')
+  await t.throwsAsync(fetching, { message: closed('fetch() cannot be called') })
+  t.is(a.name, name, 'what needs no native cache still answers')
   t.is(b.get('k'), 'v', 'the cache lives while another handle does')
   b[Symbol.dispose]()
   const c = new SharedMoka<string, string>({ name, maxCapacity: 20 })

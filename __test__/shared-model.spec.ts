@@ -1,15 +1,17 @@
-// A model-based test: two threads run random operations on one SharedMoka
-// (keys of their own, and keys both write); each keeps a log of what it
+// A model-based test: 8 threads run random operations on one SharedMoka
+// (keys of their own, and keys all write); each keeps a log of what it
 // wrote. Every read of a thread's own key must match its model at once; at
-// the end, each own key must hold the model's value, and each key both wrote
-// must hold the last write of one of the two threads (whichever came last).
+// the end, each own key must hold the model's value, and each key all wrote
+// must hold the last write of one of the threads (whichever came last).
 
 import test from 'ava'
 
 import { SharedMoka } from '../index.js'
 import { cacheName, workers } from './_shared'
 
-const OPS = Number(process.env.MOKA_MODEL_OPS ?? 100_000)
+const THREADS = Number(process.env.MOKA_MODEL_THREADS ?? 8)
+/** Operations per thread. */
+const OPS = Number(process.env.MOKA_MODEL_OPS ?? 25_000)
 
 interface ThreadLog {
   /** The thread's own keys and their values (canonical text), as its model says. */
@@ -21,7 +23,7 @@ interface ThreadLog {
 }
 
 /** Runs in a worker: `ops` random operations, checked against the thread's model. */
-const MODEL = async (cache: any, { id, ops, seed }: { id: number; ops: number; seed: number }): Promise<ThreadLog> => {
+const MODEL = async (cache: any, { id, ops, seed, threads }: { id: number; ops: number; seed: number; threads: number }): Promise<ThreadLog> => {
   let state = seed >>> 0
   const rand = (): number => {
     // mulberry32
@@ -35,10 +37,10 @@ const MODEL = async (cache: any, { id, ops, seed }: { id: number; ops: number; s
   const make = (n: number): unknown => [() => ({ id, n }), () => `${id}:${n}`, () => new Uint8Array([id, n & 255, (n >> 8) & 255]), () => n + id / 10][n % 4]()
   const wellFormed = (v: unknown): boolean =>
     v === undefined ||
-    (typeof v === 'string' && /^[01]:\d+$/.test(v)) ||
-    (v instanceof Uint8Array && v.length === 3 && v[0] <= 1) ||
+    (typeof v === 'string' && /^\d+:\d+$/.test(v) && Number(v.split(':')[0]) < threads) ||
+    (v instanceof Uint8Array && v.length === 3 && v[0] < threads) ||
     (typeof v === 'number' && Number.isFinite(v)) ||
-    (typeof v === 'object' && v !== null && ((v as { id: number }).id === 0 || (v as { id: number }).id === 1))
+    (typeof v === 'object' && v !== null && Number.isInteger((v as { id: number }).id) && (v as { id: number }).id < threads)
   const own = new Map<unknown, string>()
   const lastShared = new Map<string, string | null>()
   const problems: string[] = []
@@ -99,13 +101,13 @@ const MODEL = async (cache: any, { id, ops, seed }: { id: number; ops: number; s
   return { own: [...own], lastShared: [...lastShared], problems, ops }
 }
 
-test(`2 threads × ${OPS} random operations agree with their logs`, async (t) => {
+test(`${THREADS} threads × ${OPS} random operations agree with their logs`, async (t) => {
   const name = cacheName('model')
-  const ws = await workers(t, 2)
+  const ws = await workers(t, THREADS)
   await Promise.all(ws.map((w) => w.open({ name, maxCapacity: 1_000_000 })))
   const seed = Number(process.env.MOKA_FC_SEED ?? Date.now() % 2 ** 31)
   t.log(`seed ${seed} (replay with MOKA_FC_SEED=${seed})`)
-  const logs = await Promise.all(ws.map((w, id) => w.run<ThreadLog>(MODEL, { id, ops: OPS, seed: seed + id })))
+  const logs = await Promise.all(ws.map((w, id) => w.run<ThreadLog>(MODEL, { id, ops: OPS, seed: seed + id, threads: THREADS })))
   for (const [id, log] of logs.entries()) {
     t.deepEqual(log.problems, [], `thread ${id}: every read of its own keys matched its model`)
     t.is(log.ops, OPS)

@@ -1,8 +1,6 @@
-import test from 'ava'
-
-import { TieredCache } from '../index.js'
+import { TieredCache } from '../tiered.js'
 import { failure, sleep, trackUnhandledRejections, until } from './_helpers'
-import { redisForSpec, SPEC_TIMEOUT } from './_redis'
+import { redisForSpec, SPEC_TIMEOUT, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 const redis = redisForSpec(test)

@@ -2,11 +2,9 @@
 // must reach the L1 of every other. Propagation times are logged (p50/p99);
 // the README quotes them.
 
-import test from 'ava'
-
-import { TieredCache } from '../index.js'
+import { TieredCache } from '../tiered.js'
 import { trackUnhandledRejections, until } from './_helpers'
-import { Peer, SPEC_TIMEOUT, percentile, redisForSpec } from './_redis'
+import { Peer, percentile, redisForSpec, SPEC_TIMEOUT, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 const redis = redisForSpec(test)

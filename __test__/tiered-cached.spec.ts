@@ -1,11 +1,10 @@
 // `cached(fn, { tier })`: results, loads, refreshes and stale-if-error shared
 // across instances (each with its own L1, as separate processes would have).
 
-import test from 'ava'
-
-import { cached, TieredCache } from '../index.js'
+import { cached } from '../index.js'
+import { TieredCache } from '../tiered.js'
 import { failure, sleep, trackUnhandledRejections, until } from './_helpers'
-import { RedisServer, SPEC_TIMEOUT } from './_redis'
+import { RedisServer, SPEC_TIMEOUT, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 let server: RedisServer

@@ -1,12 +1,11 @@
 // Redis slow, killed, replaced: callers always get their values (from L1 or
 // the loader), nothing hangs or goes unhandled, and the tier recovers by itself.
 
-import test from 'ava'
 import Redis from 'ioredis'
 
-import { TieredCache, TierError } from '../index.js'
-import { sleep, trackUnhandledRejections, until } from './_helpers'
-import { RedisServer } from './_redis'
+import { TieredCache, TierError } from '../tiered.js'
+import { failure, sleep, trackUnhandledRejections, until } from './_helpers'
+import { freePort, RedisServer, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 const servers: RedisServer[] = []
@@ -149,6 +148,37 @@ test.serial('the breaker opens after consecutive failures; with suppressErrors f
   await t.throwsAsync(loud.set('k', 'v'), { instanceOf: TierError })
   t.is(await throwingHook.fetch('k', loader), valueOf('k'))
   t.true(hookCalls > 0)
+})
+
+test.serial('a wrong or missing password: ready() rejects naming the URL (without the password) and the failed authentication', async (t) => {
+  const server = await serve()
+  const raw = new Redis(server.url)
+  await raw.config('SET', 'requirepass', 'the-right-password')
+  raw.disconnect()
+  const wrong = tiered<string>({ redis: server.url.replace('redis://', 'redis://:a-wrong-password@') })
+  const error = await failure(wrong.ready())
+  t.true(error instanceof TierError)
+  t.regex(error.message, /^Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ is unreachable: authentication failed \(WRONGPASS/)
+  t.false(error.message.includes('a-wrong-password'))
+  const none = tiered<string>({ redis: server.url })
+  t.regex((await failure(none.ready())).message, /is unreachable: authentication failed \(NOAUTH/)
+})
+
+test.serial('Redis down when the cache starts: ready() rejects, and once a server comes up the bus subscribes and ready() resolves', async (t) => {
+  const port = await freePort()
+  const cache = tiered<string>({ redis: `redis://127.0.0.1:${port}`, namespace: 'late' })
+  await failure(cache.ready())
+  const server = await RedisServer.start(port)
+  servers.push(server)
+  await cache.ready()
+  t.true(cache.stats().bus.connected)
+  const other = tiered<string>({ redis: server.url, namespace: 'late' })
+  await other.ready()
+  await cache.set('k', 'one')
+  await other.set('k', 'two')
+  // Its own message, then the other's: one channel keeps their order.
+  t.true(await until(() => cache.stats().bus.received >= 2, 5000), 'the bus carries the other instance’s write')
+  t.is(await cache.get('k'), 'two')
 })
 
 test('nothing went unhandled', (t) => {

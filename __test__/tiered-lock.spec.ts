@@ -1,11 +1,9 @@
 // Cross-process single-flight: one loader per key across processes, a holder
 // that dies releases by expiry, a failed holder hands over to a waiter.
 
-import test from 'ava'
-
-import { TieredCache } from '../index.js'
+import { TieredCache } from '../tiered.js'
 import { failure, sleep, trackUnhandledRejections } from './_helpers'
-import { Peer, SPEC_TIMEOUT, redisForSpec } from './_redis'
+import { Peer, redisForSpec, SPEC_TIMEOUT, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 const redis = redisForSpec(test)

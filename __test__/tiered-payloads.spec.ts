@@ -1,11 +1,9 @@
 // A shared Redis is untrusted input: what does not verify is refused, counted,
 // reported, and never deserialized; nothing crashes.
 
-import test from 'ava'
-
-import { PayloadError, TieredCache, TierError } from '../index.js'
+import { PayloadError, TieredCache, TierError } from '../tiered.js'
 import { trackUnhandledRejections } from './_helpers'
-import { redisForSpec, SPEC_TIMEOUT } from './_redis'
+import { redisForSpec, SPEC_TIMEOUT, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 const redis = redisForSpec(test)

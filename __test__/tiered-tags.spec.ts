@@ -1,8 +1,6 @@
-import test from 'ava'
-
-import { TieredCache } from '../index.js'
+import { TieredCache } from '../tiered.js'
 import { trackUnhandledRejections, until } from './_helpers'
-import { Peer, SPEC_TIMEOUT, redisForSpec } from './_redis'
+import { Peer, redisForSpec, SPEC_TIMEOUT, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 const redis = redisForSpec(test)

@@ -23,10 +23,12 @@ import Redis from 'ioredis'
 import { require as requireTs } from 'tsx/cjs/api'
 
 import api from '../index.js'
+import tiered from '../tiered.js'
 import { QUICK, environment, fmt, markdownTable, printTable, writeResult } from './lib/common.mjs'
 import { zipf } from './lib/workloads.mjs'
 
-const { Moka, TieredCache } = api
+const { Moka } = api
+const { TieredCache } = tiered
 const PROCESSES = 4
 const CALLERS = 16
 const KEYS = 100_000

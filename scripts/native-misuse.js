@@ -67,6 +67,13 @@ const scenarios = {
     assert.throws(() => cache.set('k', 1, 'token'), { name: 'TypeError', message: /token must be a number/ })
     assert.throws(() => native.createCache(10, 1e300), { name: 'RangeError', message: /ttl must be a duration/ })
     assert.throws(() => native.createCache(10, undefined, -1), { name: 'RangeError', message: /tti must be a duration/ })
+    // One rule for a duration, in Moka and SharedMoka alike: more than 0 ms, at most 1000 years.
+    const zero = /ttl must be a duration of more than 0 ms and at most 1000 years, got 0/
+    assert.throws(() => native.createCache(10, 0), { name: 'RangeError', message: zero })
+    const open = (ttl) => native.sharedBinding().open('misuse-ttl', 10, ttl, undefined, false, false, 0, false, false, () => {}, 1024)
+    assert.throws(() => open(0), { name: 'RangeError', message: zero })
+    assert.throws(() => open(native.protocol.MAX_DURATION_MS * 2), { name: 'RangeError', message: /ttl must be a duration/ })
+    open(native.protocol.MAX_DURATION_MS).close()
     assert.throws(() => native.createCache(10, undefined, undefined, 'yes'), { name: 'TypeError', message: /lru must be a boolean/ })
     assert.throws(() => native.createCache(-1), { name: 'RangeError', message: /maxCapacity/ })
     assert.throws(() => cache.set('k', 1, undefined, 1, 5), { name: 'TypeError', message: /perEntryExpiry/ })
@@ -74,6 +81,25 @@ const scenarios = {
     assert.throws(() => perEntry.set('k', 1, undefined, 1, 1e300), { name: 'RangeError', message: /ttl must be a duration/ })
     assert.throws(() => cache.getMany({ length: 1 }), { name: 'TypeError', message: /keys must be an array/ })
     assert.throws(() => cache.setMany(['a'], undefined, [1, 2]), { name: 'RangeError', message: /slots must be as long as keys/ })
+  },
+
+  /**
+   * An array's length says nothing of what it holds: a sparse array of length
+   * 2^32 - 1 once made setMany reserve 206 GB up front, and the process abort.
+   * Elements are now checked as they are read, and lists grow fallibly.
+   */
+  async 'sparse arrays of length 2^32 - 1'() {
+    const cache = raw()
+    cache.set('kept', 1)
+    const sparse = []
+    sparse.length = 2 ** 32 - 1
+    assert.throws(() => cache.setMany(sparse, undefined, sparse), { name: 'TypeError', message: /slot must be a number/ })
+    const keys = ['a']
+    keys.length = 2 ** 32 - 1
+    assert.throws(() => cache.setMany(keys, undefined, sparse), { name: 'TypeError', message: /slot must be a number/ })
+    assert.throws(() => cache.setMany(['a'], sparse, [2]), { name: 'RangeError', message: /tokens/ })
+    assert.strictEqual(cache.get('kept'), 1, 'nothing inserted, nothing lost')
+    assert.strictEqual(cache.get('a'), -1, 'a miss')
   },
 
   /** dispose() frees the cache now; later calls, from any copy of a method, throw. */

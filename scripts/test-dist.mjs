@@ -12,7 +12,9 @@
 //    what create-npm-dirs generated, and packs the main and platform packages.
 // 3. Installs both tarballs into a fresh project, on a PATH without cargo or
 //    rustc, and uses the package from CommonJS, ES modules and strict
-//    TypeScript; then removes the platform package and checks the error.
+//    TypeScript, and `moka-js/tiered` without its optional peers (the error names
+//    the install command) and with them; then removes the platform package and
+//    checks the error.
 //
 // Prints each check, the packed files with their sizes, and a final
 // "N passed, M failed" line; exits non-zero when any check fails.
@@ -289,12 +291,12 @@ step('npm pack the main package and the platform package', () => {
 
 check('main tarball holds only what users need (no Rust sources, no build artefacts)', () => {
   const files = mainPack.files.map((f) => f.path)
-  const allowed = /^(package\.json|README(\.md)?|LICEN[SC]E[\w.-]*|index\.(js|mjs|d\.ts|d\.mts)|loader\.js|binding\.(js|d\.ts)|lib\/[\w./-]+\.(js|d\.ts))$/
+  const allowed = /^(package\.json|README(\.md)?|LICEN[SC]E[\w.-]*|(index|tiered|keyv)\.(js|mjs|d\.ts|d\.mts)|loader\.js|binding\.(js|d\.ts)|lib\/[\w./-]+\.(js|d\.ts))$/
   const unexpected = files.filter((f) => !allowed.test(f))
   assert(unexpected.length === 0, `unexpected files: ${unexpected.join(', ')}`)
   const rust = files.filter((f) => /^(src\/|target\/|Cargo\.|build\.rs|\.cargo\/)|\.(rs|node|wasm)$/.test(f))
   assert(rust.length === 0, `Rust sources or binaries: ${rust.join(', ')}`)
-  for (const needed of ['package.json', 'index.js', 'index.mjs', 'index.d.ts', 'index.d.mts', 'loader.js', 'binding.js', 'lib/index.js', 'lib/index.d.ts']) {
+  for (const needed of ['package.json', 'index.js', 'index.mjs', 'index.d.ts', 'index.d.mts', 'tiered.js', 'tiered.mjs', 'tiered.d.ts', 'tiered.d.mts', 'loader.js', 'binding.js', 'lib/index.js', 'lib/index.d.ts']) {
     assert(files.includes(needed), `missing ${needed}`)
   }
   const scripts = mainPack.manifest.scripts || {}
@@ -421,6 +423,23 @@ assert.ok(natives[0].endsWith(${JSON.stringify(expectedBinary)}), natives[0])
   return `named exports match require("moka-js"): ${inApp('node', ['check.mjs']).stdout.trim()}`
 })
 
+check('moka-js/keyv: the same KeyvMoka from ES modules and CommonJS, without keyv installed', () => {
+  writeFileSync(
+    join(app, 'check-keyv.mjs'),
+    `import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { KeyvMoka } from 'moka-js/keyv'
+const require = createRequire(import.meta.url)
+assert.equal(KeyvMoka, require('moka-js/keyv').KeyvMoka)
+const store = new KeyvMoka({ maxCapacity: 10 })
+await store.set('k', 'v', 60_000)
+assert.equal(await store.get('k'), 'v')
+console.log(Object.keys(require('moka-js/keyv')).join(', '))
+`,
+  )
+  return `exports: ${inApp('node', ['check-keyv.mjs']).stdout.trim()}`
+})
+
 check('TypeScript: strict, module nodenext, ESM and CJS, @ts-expect-error catches wrong types', () => {
   writeFileSync(
     join(app, 'tsconfig.json'),
@@ -443,8 +462,13 @@ check('TypeScript: strict, module nodenext, ESM and CJS, @ts-expect-error catche
   )
   writeFileSync(
     join(app, 'check.mts'),
-    `import { Moka } from 'moka-js'
+    `import { cached, Moka, SharedMoka } from 'moka-js'
 import type { MokaOptions } from 'moka-js'
+
+// The core's types compile with no ioredis installed (it is an optional peer of moka-js/tiered).
+export const square = cached((n: number) => n * n)
+export const squared: number = square(3)
+export const Shared: typeof SharedMoka = SharedMoka
 
 const options: MokaOptions<string, number> = { maxCapacity: 100 }
 const cache = new Moka<string, number>(options)
@@ -474,6 +498,46 @@ cache.set('user', { id: 'one' })
   const version = inApp('node', [tsc, '--version']).stdout.trim()
   inApp('node', [tsc, '-p', 'tsconfig.json'])
   return `${version}, tsc --noEmit --strict --module nodenext passes (so both directives are used)`
+})
+
+check('moka-js installs no runtime dependency; moka-js/tiered without ioredis and cockatiel names the install command', () => {
+  const installed = readdirSync(join(app, 'node_modules')).filter((name) => ['ioredis', 'cockatiel', 'ms', 'fastest-levenshtein'].includes(name))
+  assert(installed.length === 0, `installed with moka-js: ${installed.join(', ')}`)
+  for (const [file, code] of [
+    ['tiered-missing.cjs', "require('moka-js/tiered')"],
+    ['tiered-missing.mjs', "await import('moka-js/tiered')"],
+  ]) {
+    writeFileSync(join(app, file), `${code}\n`)
+    const result = inApp('node', [file], { allowFailure: true })
+    assert(result.status !== 0, `${file}: loading moka-js/tiered succeeded without its peers`)
+    assert(result.stderr.includes('npm install ioredis cockatiel'), `${file}: the error does not name the install command:\n${result.stderr.trim()}`)
+  }
+  return 'npm install ioredis cockatiel'
+})
+
+check('moka-js/tiered with ioredis and cockatiel installed: CommonJS and ES modules', () => {
+  inApp('npm', ['install', '--no-audit', '--no-fund', range('ioredis'), range('cockatiel')])
+  writeFileSync(
+    join(app, 'tiered.cjs'),
+    `const assert = require('node:assert/strict')
+const { TieredCache, TierError } = require('moka-js/tiered')
+assert.equal(typeof TieredCache, 'function')
+assert.equal(typeof TierError, 'function')
+assert.throws(() => new TieredCache({ redis: 'http://localhost' }), TypeError)
+`,
+  )
+  writeFileSync(
+    join(app, 'tiered.mjs'),
+    `import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import tiered, { TieredCache, TierError, PayloadError } from 'moka-js/tiered'
+const cjs = createRequire(import.meta.url)('moka-js/tiered')
+assert.equal(tiered, cjs)
+for (const name of Object.keys(cjs)) assert.equal({ TieredCache, TierError, PayloadError }[name], cjs[name], name)
+`,
+  )
+  inApp('node', ['tiered.cjs'])
+  inApp('node', ['tiered.mjs'])
 })
 
 // Without the platform package: what a user on a platform without a binary sees.

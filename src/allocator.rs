@@ -18,8 +18,10 @@
 //! reached from `mi_thread_init`); v2 keeps the main heap for the process's
 //! life, and a later thread takes it over (`__test__/load-order.spec.ts`
 //! loads the addon first in workers that exit, are terminated, or start
-//! together). v2's purge delay is 10 ms by default, so no option is set at
-//! load time.
+//! together). Its purge delay is set to 0 when the addon loads (below). Bytes
+//! per entry are as with v3 (`node benchmark/shared-memory.mjs
+//! --entries=1000000`: `SharedMoka` 532 B native, `Moka` 328–338 B, against
+//! 536 and 334 with v3).
 //!
 //! mimalloc is C11: the Linux glibc binaries are compiled with clang against
 //! napi-rs's glibc 2.17 sysroot (`TARGET_CC=clang`), because that toolchain's
@@ -44,15 +46,29 @@ mod chosen {
 
     /// `mi_option_purge_delay` in the v2 `mimalloc.h` of `libmimalloc-sys`
     /// 0.1.49, which exports no constant for it; Cargo.toml pins that version.
-    #[cfg(test)]
     pub(super) const PURGE_DELAY_OPTION: libmimalloc_sys::mi_option_t = 15;
 
-    /// Milliseconds before freed pages go back to the OS: mimalloc v2's
-    /// default, which the addon relies on. v3's, 1000 ms, kept 300–350 MB
-    /// resident while thousands of dropped caches were freed
-    /// (`reliability-soak`), against about 145 MB.
-    #[cfg(test)]
-    pub(super) const PURGE_DELAY_MS: std::ffi::c_long = 10;
+    /// Milliseconds before freed pages go back to the OS: at once. v2 purges
+    /// a delayed range only when the same thread allocates again, so with
+    /// its default (10 ms) a process that frees thousands of caches and then
+    /// idles kept 300–310 MB resident in `reliability-soak`, against 130–136
+    /// MB with 0. An evicting `set` measured no slower (1,758–2,728 ns
+    /// against 1,764–2,554 ns, runs interleaved on a loaded machine).
+    pub(super) const PURGE_DELAY_MS: std::ffi::c_long = 0;
+
+    /// Runs when the addon is loaded, before any of its code can run on any
+    /// thread: mimalloc's options are plain, unsynchronised variables.
+    // SAFETY (`ctor(unsafe)`: code run while the library loads): the function
+    // touches nothing that needs initialising first, no Rust runtime state,
+    // no thread-locals, no I/O; it only stores one mimalloc option.
+    #[ctor::ctor(unsafe)]
+    fn set_purge_delay() {
+        // SAFETY: a load-time constructor runs once, on the loading thread,
+        // before any thread can run the addon's code; the option index is
+        // `mi_option_purge_delay`. `set_default` leaves a value read from the
+        // environment (`MIMALLOC_PURGE_DELAY`) as it is.
+        unsafe { libmimalloc_sys::mi_option_set_default(PURGE_DELAY_OPTION, PURGE_DELAY_MS) }
+    }
 }
 
 #[cfg(not(all(
@@ -83,7 +99,7 @@ mod tests {
     use super::chosen::{PURGE_DELAY_MS, PURGE_DELAY_OPTION};
 
     #[test]
-    fn the_purge_delay_is_mimallocs_v2_default() {
+    fn the_purge_delay_is_set_when_the_library_loads() {
         let expected = match std::env::var("MIMALLOC_PURGE_DELAY") {
             Ok(value) => value.parse().expect("MIMALLOC_PURGE_DELAY is a number"),
             Err(_) => PURGE_DELAY_MS,

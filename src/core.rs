@@ -53,7 +53,7 @@ impl Extra for () {
 
 impl Extra for Deadlines {
     fn configure(builder: Builder<Self>) -> Builder<Self> {
-        builder.expire_after(PerEntry)
+        builder.expire_after(PerEntry::new())
     }
 
     fn per_entry(ttl: Option<Duration>, tti: Option<Duration>) -> JsResult<Self> {

@@ -1,5 +1,5 @@
-//! Per-entry expiration (`set(k, v, { ttl, tti })`) through moka's `Expiry`,
-//! installed only in caches built with `perEntryExpiry`.
+//! Expiry, for `Moka` and `SharedMoka` alike: per-entry deadlines through
+//! moka's `Expiry`, and the one rule for a duration that comes from JS.
 //!
 //! The cache-wide `ttl`/`tti` go to moka's builder instead: moka removes those
 //! entries exactly when maintenance runs, while `Expiry` deadlines live in a
@@ -7,47 +7,78 @@
 //! at the earliest of every deadline that applies to it, so a per-entry value
 //! can shorten the cache's, never extend it.
 
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
 
-use crate::key::Key;
-use crate::value::{Deadlines, Value};
+use crate::ffi::{range_error, JsResult};
 
-pub struct PerEntry;
+/// The longest duration moka accepts (it asserts against more), in ms.
+pub const MAX_DURATION_MS: f64 = 1000.0 * 365.0 * 24.0 * 3600.0 * 1000.0;
 
-fn min(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+/// A duration from JS, in milliseconds: more than 0 and at most 1000 years.
+/// 0 is refused, as the JS layer refuses it (a `ttl` function that returns 0
+/// or less means "do not store", decided before the addon is called);
+/// anything else out of range is refused, never clamped into moka's assertion.
+pub fn check_ms(ms: f64, name: &str) -> JsResult<f64> {
+    if ms > 0.0 && ms <= MAX_DURATION_MS {
+        Ok(ms)
+    } else {
+        range_error(format!(
+            "{name} must be a duration of more than 0 ms and at most 1000 years, got {ms}"
+        ))
+    }
+}
+
+/// `check_ms`, for an optional duration, as a `Duration`; `None` for "never".
+pub fn from_ms(ms: Option<f64>, name: &str) -> JsResult<Option<Duration>> {
+    ms.map(|ms| Ok(Duration::from_secs_f64(check_ms(ms, name)? / 1000.0)))
+        .transpose()
+}
+
+/// A value's own time to live and time to idle.
+pub trait EntryDeadlines {
+    fn ttl(&self) -> Option<Duration>;
+    fn tti(&self) -> Option<Duration>;
+}
+
+/// moka's `Expiry` for values that carry their own deadlines.
+pub struct PerEntry<V>(PhantomData<fn(&V)>);
+
+impl<V> PerEntry<V> {
+    pub fn new() -> Self {
+        PerEntry(PhantomData)
+    }
+}
+
+fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
 }
 
-impl Expiry<Key, Value<Deadlines>> for PerEntry {
-    fn expire_after_create(
-        &self,
-        _: &Key,
-        value: &Value<Deadlines>,
-        _: Instant,
-    ) -> Option<Duration> {
-        min(value.extra.ttl(), value.extra.tti())
+impl<K, V: EntryDeadlines> Expiry<K, V> for PerEntry<V> {
+    fn expire_after_create(&self, _: &K, value: &V, _: Instant) -> Option<Duration> {
+        earliest(value.ttl(), value.tti())
     }
 
     fn expire_after_read(
         &self,
-        _: &Key,
-        value: &Value<Deadlines>,
+        _: &K,
+        value: &V,
         read_at: Instant,
         duration_until_expiry: Option<Duration>,
         last_modified_at: Instant,
     ) -> Option<Duration> {
-        match value.extra.tti() {
+        match value.tti() {
             None => duration_until_expiry,
             Some(tti) => {
                 let since_write = read_at.saturating_duration_since(last_modified_at);
-                min(
+                earliest(
                     Some(tti),
-                    value.extra.ttl().map(|ttl| ttl.saturating_sub(since_write)),
+                    value.ttl().map(|ttl| ttl.saturating_sub(since_write)),
                 )
             }
         }
@@ -55,28 +86,13 @@ impl Expiry<Key, Value<Deadlines>> for PerEntry {
 
     fn expire_after_update(
         &self,
-        _: &Key,
-        value: &Value<Deadlines>,
+        _: &K,
+        value: &V,
         _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
         // A write starts over: the new value's own deadlines, or none.
-        min(value.extra.ttl(), value.extra.tti())
-    }
-}
-
-/// A duration in milliseconds from JS; `None` for "never". JS validates the
-/// range (`MAX_DURATION_MS`); anything else here is refused, never clamped
-/// into moka's assertion.
-pub fn from_ms(ms: Option<f64>, name: &str) -> crate::ffi::JsResult<Option<Duration>> {
-    match ms {
-        None => Ok(None),
-        Some(ms) if (0.0..=crate::protocol::MAX_DURATION_MS).contains(&ms) => {
-            Ok(Some(Duration::from_secs_f64(ms / 1000.0)))
-        }
-        Some(_) => {
-            crate::ffi::range_error(format!("{name} must be a duration from 0 to 1000 years"))
-        }
+        earliest(value.ttl(), value.tti())
     }
 }
 
@@ -84,8 +100,15 @@ pub fn from_ms(ms: Option<f64>, name: &str) -> crate::ffi::JsResult<Option<Durat
 mod tests {
     use super::*;
 
-    fn value(ttl: Option<Duration>, tti: Option<Duration>) -> Value<Deadlines> {
-        Value::notified(0, 1, Deadlines::new(ttl, tti))
+    struct Times(Option<Duration>, Option<Duration>);
+
+    impl EntryDeadlines for Times {
+        fn ttl(&self) -> Option<Duration> {
+            self.0
+        }
+        fn tti(&self) -> Option<Duration> {
+            self.1
+        }
     }
 
     fn ms(x: u64) -> Option<Duration> {
@@ -94,44 +117,54 @@ mod tests {
 
     #[test]
     fn entries_without_own_deadlines_stay_out_of_the_timer_wheel() {
-        let key = Key::from_slice(&[1]);
+        let expiry = PerEntry::<Times>::new();
         let now = Instant::now();
         assert_eq!(
-            PerEntry.expire_after_create(&key, &value(None, None), now),
+            expiry.expire_after_create(&(), &Times(None, None), now),
             None
         );
         assert_eq!(
-            PerEntry.expire_after_create(&key, &value(ms(500), ms(200)), now),
+            expiry.expire_after_create(&(), &Times(ms(500), ms(200)), now),
             ms(200)
         );
         assert_eq!(
-            PerEntry.expire_after_update(&key, &value(None, None), now, ms(5)),
+            expiry.expire_after_update(&(), &Times(None, None), now, ms(5)),
             None
         );
     }
 
     #[test]
     fn a_read_never_extends_past_the_ttl() {
-        let key = Key::from_slice(&[1]);
-        let v = value(ms(1000), ms(300));
+        let expiry = PerEntry::<Times>::new();
+        let v = Times(ms(1000), ms(300));
         let written = Instant::now();
         let read = written + Duration::from_millis(900);
         assert_eq!(
-            PerEntry.expire_after_read(&key, &v, read, ms(300), written),
+            expiry.expire_after_read(&(), &v, read, ms(300), written),
             ms(100)
         );
         let early = written + Duration::from_millis(100);
         assert_eq!(
-            PerEntry.expire_after_read(&key, &v, early, ms(300), written),
+            expiry.expire_after_read(&(), &v, early, ms(300), written),
             ms(300)
         );
     }
 
     #[test]
-    fn bad_durations_are_refused() {
-        assert!(from_ms(Some(f64::NAN), "ttl").is_err());
-        assert!(from_ms(Some(-1.0), "ttl").is_err());
-        assert!(from_ms(Some(1e300), "ttl").is_err());
+    fn a_duration_is_more_than_0_ms_and_at_most_1000_years() {
+        for bad in [
+            f64::NAN,
+            -1.0,
+            0.0,
+            -0.0,
+            MAX_DURATION_MS * 1.01,
+            1e300,
+            f64::INFINITY,
+        ] {
+            assert!(check_ms(bad, "ttl").is_err(), "{bad} refused");
+        }
+        assert_eq!(check_ms(MAX_DURATION_MS, "ttl").ok(), Some(MAX_DURATION_MS));
         assert_eq!(from_ms(Some(250.0), "ttl").ok(), Some(ms(250)));
+        assert_eq!(from_ms(None, "ttl").ok(), Some(None));
     }
 }

@@ -35,6 +35,34 @@ pub fn range_error<T>(msg: impl Into<String>) -> JsResult<T> {
     Err(JsError::Range(msg.into()))
 }
 
+/// Reserves room for `additional` more elements, or a `RangeError` instead
+/// of aborting the process when the allocation fails.
+pub fn reserve<T>(v: &mut Vec<T>, additional: usize) -> JsResult<()> {
+    v.try_reserve_exact(additional).or_else(|_| {
+        range_error(format!(
+            "cannot allocate {additional} elements of {} bytes",
+            std::mem::size_of::<T>()
+        ))
+    })
+}
+
+/// Appends `item`, growing `v` fallibly. For lists whose length comes from
+/// JS: an array's `length` says nothing of what it holds (a sparse array of
+/// length 2^32 - 1 holds nothing), so nothing is reserved up front from it.
+pub fn push<T>(v: &mut Vec<T>, item: T) -> JsResult<()> {
+    if v.len() == v.capacity() {
+        v.try_reserve(1).or_else(|_| {
+            range_error(format!(
+                "cannot allocate {} elements of {} bytes",
+                v.len() + 1,
+                std::mem::size_of::<T>()
+            ))
+        })?;
+    }
+    v.push(item);
+    Ok(())
+}
+
 /// The environment of the callback being run.
 #[derive(Clone, Copy)]
 pub struct Env(napi_env);

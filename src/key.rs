@@ -11,6 +11,7 @@ use std::ptr;
 use napi::sys::{self, napi_value};
 
 use crate::ffi::{napi_call, type_error, Env, JsResult};
+use crate::same_value_zero;
 
 const TAG_STRING: u16 = 1;
 const TAG_NUMBER: u16 = 2;
@@ -100,15 +101,7 @@ impl KeyBuf {
         match env.type_of(value)? {
             sys::ValueType::napi_number => {
                 let x = env.get_f64(value, "key")?;
-                // SameValueZero: -0 is 0, all NaNs are one.
-                let x = if x == 0.0 {
-                    0.0
-                } else if x.is_nan() {
-                    f64::NAN
-                } else {
-                    x
-                };
-                self.set_f64(TAG_NUMBER, x);
+                self.set_f64(TAG_NUMBER, same_value_zero::number(x));
                 Ok(())
             }
             sys::ValueType::napi_boolean => {
@@ -178,23 +171,7 @@ impl KeyBuf {
     }
 
     fn read_bigint(&mut self, env: Env, value: napi_value) -> JsResult<()> {
-        let mut sign = 0i32;
-        let mut count = 0usize;
-        // With both out-pointers null, Node reports the word count only.
-        napi_call!(
-            env,
-            napi_get_value_bigint_words(value, ptr::null_mut(), &mut count, ptr::null_mut())
-        )?;
-        let mut words = vec![0u64; count];
-        napi_call!(
-            env,
-            napi_get_value_bigint_words(value, &mut sign, &mut count, words.as_mut_ptr())
-        )?;
-        // Drop high zero words so that equal values encode equally.
-        while words.last() == Some(&0) {
-            words.pop();
-        }
-        let negative = sign != 0 && !words.is_empty();
+        let (negative, words) = same_value_zero::read_bigint(env, value)?;
         self.heap.clear();
         self.heap.push(TAG_BIGINT);
         self.heap.push(negative as u16);

@@ -18,6 +18,7 @@ mod info;
 mod key;
 mod methods;
 mod protocol;
+mod same_value_zero;
 #[doc(hidden)]
 pub mod shared;
 #[doc(hidden)]

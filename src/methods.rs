@@ -15,7 +15,7 @@ use napi::sys::{self, napi_callback_info, napi_env, napi_value};
 
 use crate::core::{Core, Extra, Options};
 use crate::expiry::from_ms;
-use crate::ffi::{guard, napi_call, range_error, Args, Callback, Env, JsError, JsResult};
+use crate::ffi::{guard, napi_call, push, range_error, Args, Callback, Env, JsError, JsResult};
 use crate::handle::Handle;
 use crate::key::KeyBuf;
 use crate::protocol::MAX_SLOT;
@@ -152,10 +152,10 @@ method!(get_many, 2, |env, args, core| {
     let n = env.array_len(keys, "keys")?;
     let tokens = optional_array(env, args.get(1), n, "tokens")?;
     let mut key = KeyBuf::new();
-    let mut out = Vec::with_capacity(n as usize);
+    let mut out = Vec::new();
     for i in 0..n {
         key.read(env, env.array_get(keys, i)?, element(env, tokens, i)?)?;
-        out.push(slot_or_miss(core.get(key.as_slice())));
+        push(&mut out, slot_or_miss(core.get(key.as_slice())))?;
     }
     env.int32_array(&out)
 });
@@ -175,13 +175,13 @@ method!(set_many, 4, |env, args, core| {
         return range_error("slots must be as long as keys");
     }
     let weights = optional_array(env, args.get(3), n, "weights")?;
-    let mut batch = Vec::with_capacity(n as usize);
+    let mut batch = Vec::new();
     let mut key = KeyBuf::new();
     for i in 0..n {
         key.read(env, env.array_get(keys, i)?, element(env, tokens, i)?)?;
         let slot = slot_arg(env, Some(env.array_get(slots, i)?))?;
         let weight = weight_arg(env, element(env, weights, i)?)?;
-        batch.push((key.to_key(), slot, weight));
+        push(&mut batch, (key.to_key(), slot, weight))?;
     }
     let extra = D::per_entry(None, None)?;
     for (k, slot, weight) in batch {

@@ -34,8 +34,7 @@ pub const STATS: [&str; 7] = [
     "hits", "misses", "expired", "explicit", "replaced", "size", "released",
 ];
 
-/// The longest duration moka accepts (it asserts against more), in ms.
-pub const MAX_DURATION_MS: f64 = 1000.0 * 365.0 * 24.0 * 3600.0 * 1000.0;
+pub use crate::expiry::MAX_DURATION_MS;
 
 /// The `protocol` object exported to JS.
 pub fn export(env: Env, methods: &[&str]) -> JsResult<napi_value> {

@@ -127,6 +127,16 @@ impl Deadlines {
     }
 }
 
+impl crate::expiry::EntryDeadlines for Value<Deadlines> {
+    fn ttl(&self) -> Option<Duration> {
+        self.extra.ttl()
+    }
+
+    fn tti(&self) -> Option<Duration> {
+        self.extra.tti()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

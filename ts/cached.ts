@@ -5,12 +5,12 @@ import { describe, Duration, toMillis } from './duration'
 import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
 import { Keying } from './keys'
 import { LazyMoka } from './lazy'
-import type { Moka } from './moka'
+import { disposedError, type Moka } from './moka'
 import { refuseObservable } from './observable'
 import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, validateOptions } from './options'
 import { cachedShared, isShared, SharedCachedFunction, SharedCachedOptions } from './shared-cached'
 import { adoptFlights, Flights, RetryPolicy, TimeoutError } from './singleflight'
-import { cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tiered/memoize'
+import { CacheTier, cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tier'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (this: any, ...args: any[]) => any
@@ -47,7 +47,7 @@ export interface CachedOptions<A extends readonly unknown[] = any[], R = any, K 
   evictionListener?: EvictionListener<K, Awaited<R>>
   hash?: (key: K) => unknown
   equals?: (a: K, b: K) => boolean
-  /** The cache key of a call. Default: the arguments (see the README). */
+  /** The cache key of a call. Default: the arguments (see "Keys" in docs/memoize.md). */
   key?: (...args: A) => K
   /**
    * Concurrent calls for one key share one in-flight promise. Default true;
@@ -299,7 +299,16 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
 
   const keyOf = (args: unknown[]): unknown => (keyFn === undefined ? argsKey(args) : keyFn(...args))
 
+  /** Once `fn.cache` was disposed: the error of a call, which names what was called. */
+  const called = fn.name === '' ? 'the cached function' : `${fn.name}()`
+  const disposed = (call: string): Error => disposedError(`${call} cannot be called`)
+  const usable = (method: string): void => {
+    if (main.disposed) throw disposed(fn.name === '' ? `${method}()` : `${fn.name}.${method}()`)
+  }
+
   const store = (key: unknown, value: unknown): void => {
+    // Disposed during the load: the waiters get the value, nothing is stored.
+    if (main.disposed) return
     refuseObservable(fn, value)
     const options = entryOptions(c.entryTtl, c.entryTti, value)
     if (options === SKIP) {
@@ -375,8 +384,8 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
   }
 
   const refreshFailed = (key: unknown, old: unknown): void => {
-    // Replaced or removed meanwhile: nothing to keep or drop.
-    if (main.get(key, ABSENT) !== old) return
+    // Replaced or removed meanwhile (or the cache disposed): nothing to keep or drop.
+    if (main.disposed || main.get(key, ABSENT) !== old) return
     if (failing === undefined) {
       main.delete(key)
       return
@@ -410,6 +419,11 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
 
   const wrapper = function (this: unknown, ...args: unknown[]): unknown {
     if (enabled !== true && (enabled === false || !enabled())) return fn.apply(this, args)
+    if (main.disposed) {
+      const error = disposed(called)
+      if (asyncResults) return Promise.reject(error)
+      throw error
+    }
     const key = keyOf(args)
     const value = main.get(key, ABSENT)
     if (value === ABSENT) return load(this, args, key)
@@ -437,6 +451,7 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
       }
     },
     cacheClear(): void {
+      usable('cacheClear')
       flights.forgetAll()
       main.clear()
       fresh?.clear()
@@ -445,6 +460,7 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
       n = zero()
     },
     invalidate(...args: unknown[]): boolean {
+      usable('invalidate')
       const key = keyOf(args)
       flights.forget(key)
       fresh?.delete(key)
@@ -470,7 +486,10 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
  * `cached(fn, options)`.
  */
 export function cached<F extends AnyFunction>(fn: F, options: SharedCachedOptions<Parameters<F>, ReturnType<F>>): SharedCachedFunction<F>
-export function cached<F extends AnyFunction>(fn: F, options: TierCachedOptions<Parameters<F>, ReturnType<F>>): TierCachedFunction<F>
+export function cached<F extends AnyFunction, T extends CacheTier<Awaited<ReturnType<F>>>>(
+  fn: F,
+  options: TierCachedOptions<Parameters<F>, ReturnType<F>, T>,
+): TierCachedFunction<F, T>
 export function cached<F extends AnyFunction, K = unknown>(
   fn: F,
   options?: CachedOptions<Parameters<F>, ReturnType<F>, K>,

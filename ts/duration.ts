@@ -1,5 +1,3 @@
-import ms from 'ms'
-
 import { protocol } from './native'
 
 /** A duration: milliseconds, or a string such as `'250ms'`, `'30s'`, `'5m'`, `'1h'`. */
@@ -8,12 +6,47 @@ export type Duration = number | string
 /** moka refuses durations longer than 1000 years. */
 const MAX_MILLIS = protocol.MAX_DURATION_MS
 
+const SECOND = 1000
+const MINUTE = 60 * SECOND
+const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
+
+/** Milliseconds per unit, under every spelling the `ms` package accepts. */
+const UNITS: Readonly<Record<string, number>> = Object.assign(
+  Object.create(null) as Record<string, number>,
+  Object.fromEntries(
+    (
+      [
+        [1, 'milliseconds millisecond msecs msec ms'],
+        [SECOND, 'seconds second secs sec s'],
+        [MINUTE, 'minutes minute mins min m'],
+        [HOUR, 'hours hour hrs hr h'],
+        [DAY, 'days day d'],
+        [7 * DAY, 'weeks week w'],
+        [365.25 * DAY, 'years year yrs yr y'],
+      ] as const
+    ).flatMap(([millis, names]) => names.split(' ').map((name) => [name, millis])),
+  ),
+)
+
+/** A number (`.5`, `-1`, `10`) and an optional unit, spaces between: the grammar of the `ms` package. */
+const DURATION = /^(-?\d*\.?\d+) *([a-z]*)$/i
+
+/** Milliseconds in a duration string, or undefined when it is not one. */
+function parseDuration(text: string): number | undefined {
+  if (text.length > 100) return undefined
+  const match = DURATION.exec(text)
+  if (match === null) return undefined
+  const unit = match[2] === '' ? 1 : UNITS[match[2].toLowerCase()]
+  return unit === undefined ? undefined : Number.parseFloat(match[1]) * unit
+}
+
 /**
  * Parses a duration option into milliseconds (> 0, finite), or throws a
  * `TypeError`/`RangeError` naming `name`. `undefined` stays `undefined`.
  *
- * Strings are parsed by `ms` (the de-facto duration parser of the Node world)
- * so that users get the units they already write elsewhere.
+ * Strings take the units of the `ms` package (the de-facto duration syntax of
+ * the Node world), so that users write what they already write elsewhere.
  */
 export function toMillis(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined
@@ -21,8 +54,8 @@ export function toMillis(value: unknown, name: string): number | undefined {
   if (typeof value === 'number') {
     millis = value
   } else if (typeof value === 'string') {
-    const parsed = value.length > 0 && value.length <= 100 ? ms(value as ms.StringValue) : undefined
-    if (typeof parsed !== 'number' || Number.isNaN(parsed)) {
+    const parsed = parseDuration(value)
+    if (parsed === undefined) {
       throw new RangeError(`${name}: cannot parse duration ${JSON.stringify(value)} (use milliseconds or e.g. '250ms', '30s', '5m', '1h')`)
     }
     millis = parsed

@@ -82,6 +82,8 @@ export function fetchThrough<K, V>(
     attempt: (loadSignal) => loader(key, { signal: loadSignal }),
     timeout,
     onValue: (result, late) => {
+      // Disposed during the load: the waiters get the value, nothing is stored.
+      if (cache.disposed) return
       // A late result fills the cache only if nothing else did meanwhile.
       if (late && cache.has(key)) return
       const set = entryOptions(ttl, tti, result)

@@ -31,6 +31,11 @@ export class LazyMoka<K, V> {
     return this.#cache !== undefined
   }
 
+  /** Whether the cache was built and then disposed (by whoever holds it). */
+  get disposed(): boolean {
+    return this.#cache?.disposed ?? false
+  }
+
   get<F>(key: K, fallback: F): V | F {
     return this.#cache === undefined ? fallback : this.#cache.get(key, fallback as unknown as V)
   }
@@ -51,7 +56,8 @@ export class LazyMoka<K, V> {
     this.#cache?.clear()
   }
 
+  /** Entries held: 0 before the cache is built and once it is disposed. */
   get size(): number {
-    return this.#cache?.size ?? 0
+    return this.#cache === undefined || this.#cache.disposed ? 0 : this.#cache.size
   }
 }

@@ -29,12 +29,86 @@ export function listenerFailure(errors: unknown[]): unknown {
   return errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} eviction listener calls threw`)
 }
 
-/** Stands in for the native methods of a disposed cache: every call throws. */
+/** What a disposed cache throws (or rejects with) when `use` is asked of it. */
+export function disposedError(use: string): Error {
+  return new Error(`Moka: this cache was disposed; ${use} after dispose()`)
+}
+
+/** Stands in for the native cache of a disposed `Moka`, for a call that reached it past the methods below. */
 const DISPOSED = new Proxy({} as NativeCache, {
-  get: (_, name) => () => {
-    throw new Error(`Moka: this cache was disposed (native ${String(name)}() called after dispose())`)
+  get: () => () => {
+    throw disposedError('it cannot be used')
   },
 })
+
+/**
+ * The methods and getters that need the native cache, by what a user calls.
+ * `dispose()` shadows each on the instance with one that throws naming it
+ * (`fetch` rejects), so a live cache pays nothing for the check.
+ */
+const NEEDS_NATIVE: readonly (keyof Moka & (string | symbol))[] = [
+  'get',
+  'getWith',
+  'has',
+  'set',
+  'delete',
+  'remove',
+  'clear',
+  'runPendingTasks',
+  'getMany',
+  'setMany',
+  'invalidateIf',
+  'entries',
+  'keys',
+  'values',
+  'forEach',
+  'stats',
+]
+const NEEDS_NATIVE_GETTERS: readonly (keyof Moka & string)[] = ['size', 'weightedSize']
+
+/** What a retired cache (a disposed `Moka`, a closed `SharedMoka`) refuses: its methods, async ones and getters that need the native cache. */
+export interface RetiredUses {
+  methods: readonly (string | symbol)[]
+  asyncMethods: readonly string[]
+  getters: readonly string[]
+  /** The error for `use`, e.g. `get() cannot be called`. */
+  error: (use: string) => Error
+}
+
+/**
+ * Makes every use of a retired `cache` that needs its native cache fail,
+ * naming what was called: sync methods and getters throw, async methods
+ * reject. Shadowed on the instance, so a live cache pays nothing.
+ */
+export function shadowRetired(cache: object, uses: RetiredUses): void {
+  const define = (name: string | symbol, descriptor: PropertyDescriptor): void => {
+    Object.defineProperty(cache, name, { ...descriptor, configurable: true, enumerable: false })
+  }
+  for (const name of uses.methods) {
+    define(name, {
+      value: () => {
+        throw uses.error(`${String(name)}() cannot be called`)
+      },
+    })
+  }
+  define(Symbol.iterator, {
+    value: () => {
+      throw uses.error('it cannot be iterated')
+    },
+  })
+  for (const name of uses.asyncMethods) {
+    define(name, { value: () => Promise.reject(uses.error(`${name}() cannot be called`)) })
+  }
+  for (const name of uses.getters) {
+    define(name, {
+      get: () => {
+        throw uses.error(`${name} cannot be read`)
+      },
+    })
+  }
+}
+
+const DISPOSED_USES: RetiredUses = { methods: NEEDS_NATIVE, asyncMethods: ['fetch'], getters: NEEDS_NATIVE_GETTERS, error: disposedError }
 
 /** Causes by event kind; kind 0 (released, cause unknown) is never notified. */
 const CAUSES = protocol.CAUSES as readonly RemovalCause[]
@@ -356,14 +430,17 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
 
   /**
    * Frees the native cache now rather than when the garbage collector gets
-   * to it, and drops every key and value. No listener is called. Any later
-   * call throws; a second `dispose()` does nothing.
+   * to it, and drops every key and value. No listener is called. Later,
+   * every method that needs the entries throws an Error naming it (`fetch`
+   * rejects); `maxCapacity`, `policy`, `ttl`, `tti`, `disposed`, `toJSON()`
+   * and `util.inspect` still answer. A second `dispose()` does nothing.
    */
   dispose(): void {
     if (this.#disposed) return
     this.#disposed = true
     this.#native.dispose()
     this.#native = DISPOSED
+    shadowRetired(this, DISPOSED_USES)
     this.#keys.length = 0
     this.#values.length = 0
     this.#interned.length = 0
@@ -402,6 +479,11 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   /** The cache-wide time to idle in milliseconds, or undefined when none was given. */
   get tti(): number | undefined {
     return this.#options.tti
+  }
+
+  /** Whether the cache was built with `perEntryExpiry: true` (per-entry `ttl`/`tti` allowed). */
+  get perEntryExpiry(): boolean {
+    return this.#perEntryExpiry
   }
 
   /**
@@ -504,7 +586,8 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   #drain(): void {
     const state = this.#state
     let errors: unknown[] | undefined
-    for (;;) {
+    // A listener may dispose the cache: nothing is called, released or flushed after that.
+    while (!this.#disposed) {
       const count = state[STATE_COUNT]
       if (count === 0) {
         if (state[STATE_MORE] === 0) break
@@ -522,7 +605,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       // Copy first: a listener's own cache calls publish into `state` again.
       const events = state.slice(STATE_HEADER, STATE_HEADER + count)
       state[STATE_COUNT] = 0
-      for (let i = 0; i < events.length; i++) {
+      for (let i = 0; i < events.length && !this.#disposed; i++) {
         const event = events[i]
         const slot = event >>> KIND_BITS
         if (this.#listener !== undefined) {
@@ -532,7 +615,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
             ;(errors ??= []).push(error)
           }
         }
-        this.#release(slot)
+        if (!this.#disposed) this.#release(slot)
       }
     }
     if (errors !== undefined) {

@@ -1,5 +1,3 @@
-import { distance } from 'fastest-levenshtein'
-
 import { describe, Duration, toMillis } from './duration'
 
 /** Why an entry left the cache (moka's removal causes). */
@@ -42,7 +40,7 @@ export interface MokaOptions<K, V> {
   /**
    * See {@link EvictionListener}. Installing one makes moka report every
    * removal with its cause, which costs it a per-key lock on every write
-   * (about 2× on evicting writes, see the README); without one, slots are
+   * (about 2× on evicting writes, see docs/api.md); without one, slots are
    * released when moka drops the entry and `stats().evictions` is undefined.
    */
   evictionListener?: EvictionListener<K, V>
@@ -192,11 +190,30 @@ export function checkWeight(weight: unknown): number {
   return weight
 }
 
+/** Whether `value` is an object with a function under each of `names`: how an interface is recognised at run time. */
+export function hasMethods(value: unknown, ...names: string[]): boolean {
+  return typeof value === 'object' && value !== null && names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
+}
+
+/** Levenshtein distance: the fewest insertions, deletions and substitutions that turn `a` into `b`. */
+export function editDistance(a: string, b: string): number {
+  // One row of the classic table; the names compared here are a few characters long.
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    row = next
+  }
+  return row[b.length]
+}
+
 function suggest(name: string, known: ReadonlySet<string>): string {
   let best: string | undefined
   let bestDistance = 3
   for (const candidate of known) {
-    const d = distance(name.toLowerCase(), candidate.toLowerCase())
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase())
     if (d < bestDistance) {
       best = candidate
       bestDistance = d

@@ -9,7 +9,7 @@ import type { SetOptions } from './options'
 import { optionalFunction } from './options'
 import type { SharedKey } from './shared-native'
 import { SharedMoka } from './shared'
-import type { SerializerOption } from './tiered/serializer'
+import type { SerializerOption } from './codec/serializer'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (this: any, ...args: any[]) => any

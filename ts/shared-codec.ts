@@ -10,7 +10,7 @@ import * as v8 from 'node:v8'
 
 import { BUFFER, BYTES, RawValue, SERIALIZED, STRING } from './shared-native'
 import { AbortError, TimeoutError } from './singleflight'
-import { Codec as Serialization, codecOf, SerializerOption } from './tiered/serializer'
+import { Codec as Serialization, codecOf, SerializerOption } from './codec/serializer'
 
 export class Codec<V> {
   readonly #serialization: Serialization<V>

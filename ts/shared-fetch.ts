@@ -41,7 +41,7 @@ export async function loadShared<K extends SharedKey, V>(
     const wait = cx.inbox.nextId()
     const acquired = cx.native.acquire(key, wait)
     if (acquired === null) {
-      const outcome = await cx.inbox.wait(wait, signal)
+      const outcome = await cx.inbox.wait(wait, signal, () => cx.native.cancelWait(key, wait))
       if (outcome === RETRY_LOAD) continue
       return outcome
     }

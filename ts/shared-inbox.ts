@@ -7,7 +7,7 @@
 import { listenerFailure } from './moka'
 import type { RemovalCause } from './options'
 import { Codec, deserializeError } from './shared-codec'
-import { FAILED, LOADED, RawValue, REMOVED, RETRY, SharedKey } from './shared-native'
+import { FAILED, LOADED, OVERFLOW, RawValue, REMOVED, RETRY, SharedKey } from './shared-native'
 import { abortReason } from './singleflight'
 
 /** The outcome of a wait whose loader went away: acquire again. */
@@ -20,32 +20,62 @@ interface Waiter<V> {
   reject(error: unknown): void
 }
 
+/** A wait given up whose outcome may still be queued: its id stays taken until that outcome arrives. */
+const GIVEN_UP: Waiter<never> = { resolve() {}, reject() {} }
+
 export class Inbox<K extends SharedKey, V> {
   readonly #codec: Codec<V>
   readonly #listener: ((key: K, value: V, cause: RemovalCause) => void) | undefined
+  /** Every id the addon may still deliver to: waits, and waits given up whose outcome is on its way. */
   readonly #waits = new Map<number, Waiter<V>>()
+  /** The largest id before wrapping to 0: the addon takes ids below 2^32 (smaller in tests). */
+  readonly #lastId: number
+  readonly #onOverflow: ((dropped: number) => void) | undefined
   #nextId = 0
 
-  constructor(codec: Codec<V>, listener: ((key: K, value: V, cause: RemovalCause) => void) | undefined) {
+  constructor(
+    codec: Codec<V>,
+    listener: ((key: K, value: V, cause: RemovalCause) => void) | undefined,
+    lastId = 0xffff_ffff,
+    onOverflow?: (dropped: number) => void,
+  ) {
     this.#codec = codec
     this.#listener = listener
+    this.#lastId = lastId
+    this.#onOverflow = onOverflow
   }
 
-  /** A fresh id for the next wait. */
+  /** A fresh id for the next wait: ids wrap, skipping those the addon may still deliver to. */
   nextId(): number {
-    this.#nextId = (this.#nextId + 1) >>> 0
-    return this.#nextId
+    if (this.#waits.size > this.#lastId) throw new RangeError('SharedMoka.fetch: too many waits on this thread')
+    const after = (id: number): number => (id === this.#lastId ? 0 : id + 1)
+    let id = this.#nextId
+    while (this.#waits.has(id)) id = after(id)
+    this.#nextId = after(id)
+    return id
   }
 
-  /** The outcome of wait `id`: the value, its load's error, or `RETRY_LOAD`. Rejects alone when `signal` aborts. */
-  wait(id: number, signal: AbortSignal | undefined): Promise<V | typeof RETRY_LOAD> {
+  /**
+   * The outcome of wait `id`: the value, its load's error, or `RETRY_LOAD`.
+   * When `signal` aborts, rejects alone and calls `cancel`, which removes the
+   * waiter natively and says whether it was still registered; if it was not,
+   * its outcome is already queued, and the id stays taken until it arrives.
+   */
+  wait(id: number, signal: AbortSignal | undefined, cancel: () => boolean): Promise<V | typeof RETRY_LOAD> {
     return new Promise((resolve, reject) => {
       if (signal === undefined) {
         this.#waits.set(id, { resolve, reject })
         return
       }
       const onAbort = (): void => {
-        this.#waits.delete(id)
+        let cancelled = true
+        try {
+          cancelled = cancel()
+        } catch {
+          // The handle was closed meanwhile: nothing more will be delivered.
+        }
+        if (cancelled) this.#waits.delete(id)
+        else this.#waits.set(id, GIVEN_UP)
         reject(abortReason(signal))
       }
       signal.addEventListener('abort', onAbort, { once: true })
@@ -76,6 +106,14 @@ export class Inbox<K extends SharedKey, V> {
       const kind = batch[i] as number
       const n = batch[i + 1] as number
       const raw = batch[i + 3] as RawValue
+      if (kind === OVERFLOW) {
+        try {
+          this.#onOverflow?.(n)
+        } catch (error) {
+          ;(errors ??= []).push(error)
+        }
+        continue
+      }
       if (kind === REMOVED) {
         if (this.#listener === undefined) continue
         try {

@@ -27,7 +27,7 @@ export interface NativeHandle {
   runPendingTasks(): void
   size(): number
   weightedSize(): number
-  /** `[hits, misses, expired, explicit, replaced, size]`; removals are NaN when not counted. */
+  /** `[hits, misses, expired, explicit, replaced, size, listenerDropped]`; removals are NaN when not counted. */
   stats(): Float64Array
   /** Loads running now, from every thread. */
   inFlight(): number
@@ -38,6 +38,8 @@ export interface NativeHandle {
    * `wait` of a load running elsewhere.
    */
   acquire(key: SharedKey, wait: number): RawValue | number | null
+  /** Removes waiter `wait` from the load of `key`; false when its outcome is already queued for this thread. */
+  cancelWait(key: SharedKey, wait: number): boolean
   /** Stores the value (unless `store` is false) and hands it to the waiters of every thread. */
   resolve(ticket: number, value: string | Uint8Array, kind: number, ttlMs: number | undefined, ttiMs: number | undefined, store: boolean): void
   /** Hands the waiters a serialized rejection. */
@@ -60,6 +62,8 @@ interface SharedBinding {
     notify: boolean,
     perEntryExpiry: boolean,
     dispatch: (batch: unknown[]) => void,
+    /** Most bytes of removals queued for `dispatch`; the rest are dropped and counted. */
+    listenerQueueBytes: number,
   ): NativeHandle
 }
 
@@ -75,8 +79,10 @@ export const BYTES = 2
 export const BUFFER = 3
 export const SERIALIZED = 4
 
-/** What `dispatch` receives: flat `[kind, wait or cause, key, value]` quadruples (see `src/shared/port.rs`). */
+/** What `dispatch` receives: flat `[kind, wait or cause or count, key, value]` quadruples (see `src/shared/port.rs`). */
 export const LOADED = 0
 export const FAILED = 1
 export const RETRY = 2
 export const REMOVED = 3
+/** `[OVERFLOW, how many removals were dropped]` ends a batch when any were. */
+export const OVERFLOW = 4

@@ -2,7 +2,7 @@
 
 import { describe, Duration } from './duration'
 import { RemovalCause, validateOptions } from './options'
-import type { SerializerOption } from './tiered/serializer'
+import type { SerializerOption } from './codec/serializer'
 import type { SharedKey } from './shared-native'
 
 export interface SharedMokaOptions<K extends SharedKey, V> {
@@ -39,7 +39,21 @@ export interface SharedMokaOptions<K extends SharedKey, V> {
    * The cache must be created with a listener for any thread to have one.
    */
   evictionListener?: (key: K, value: V, cause: RemovalCause) => void
+  /**
+   * Most bytes of removal notifications queued for this thread's listener
+   * while its event loop is busy (each counted as its key and value bytes
+   * plus 64). Past it, notifications are dropped, counted in
+   * `stats().listenerDropped` and reported once per batch to
+   * `onListenerOverflow` (or as a process warning). Default 64 MiB. Load
+   * outcomes of `fetch` are never dropped.
+   */
+  listenerQueueBytes?: number
+  /** Told how many removal notifications this thread's listener lost to a full queue, once per batch. */
+  onListenerOverflow?: (dropped: number) => void
 }
+
+/** Default `listenerQueueBytes`. */
+export const LISTENER_QUEUE_BYTES = 64 * 1024 * 1024
 
 export interface ValidSharedOptions<K extends SharedKey, V> {
   name: string
@@ -51,20 +65,30 @@ export interface ValidSharedOptions<K extends SharedKey, V> {
   serializer: SerializerOption<V> | undefined
   evictionListener: ((key: K, value: V, cause: RemovalCause) => void) | undefined
   perEntryExpiry: boolean
+  listenerQueueBytes: number
+  onListenerOverflow: ((dropped: number) => void) | undefined
 }
 
-const KNOWN: ReadonlySet<string> = new Set(['name', 'maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'serializer', 'evictionListener', 'perEntryExpiry'])
+const KNOWN: ReadonlySet<string> = new Set([
+  'name', 'maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'serializer', 'evictionListener', 'perEntryExpiry', 'listenerQueueBytes', 'onListenerOverflow',
+])
 
 export function validateSharedOptions<K extends SharedKey, V>(options: unknown): ValidSharedOptions<K, V> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object with at least name and maxCapacity, got ${describe(options)}`)
   }
-  const { name, weigher, serializer, ...common } = options as Record<string, unknown>
+  const { name, weigher, serializer, listenerQueueBytes = LISTENER_QUEUE_BYTES, onListenerOverflow, ...common } = options as Record<string, unknown>
   if (typeof name !== 'string' || name.length === 0) {
     throw new TypeError(`name must be a non-empty string (the cache's name in this process), got ${describe(name)}`)
   }
   if (weigher !== undefined && weigher !== 'bytes') {
     throw new TypeError(`weigher must be 'bytes' (a shared cache weighs the bytes it stores), got ${describe(weigher)}`)
+  }
+  if (typeof listenerQueueBytes !== 'number' || !Number.isSafeInteger(listenerQueueBytes) || listenerQueueBytes < 1) {
+    throw new RangeError(`listenerQueueBytes must be a positive integer (bytes), got ${describe(listenerQueueBytes)}`)
+  }
+  if (onListenerOverflow !== undefined && typeof onListenerOverflow !== 'function') {
+    throw new TypeError(`onListenerOverflow must be a function, got ${describe(onListenerOverflow)}`)
   }
   const v = validateOptions<K, V>(common, KNOWN)
   return {
@@ -77,5 +101,7 @@ export function validateSharedOptions<K extends SharedKey, V>(options: unknown):
     serializer: serializer as SerializerOption<V> | undefined,
     evictionListener: v.evictionListener,
     perEntryExpiry: v.perEntryExpiry,
+    listenerQueueBytes,
+    onListenerOverflow: onListenerOverflow as ((dropped: number) => void) | undefined,
   }
 }

@@ -1,7 +1,7 @@
 import { describe } from './duration'
 import { checkFetchOptions, FetchOptions } from './fetch'
 import { Keying } from './keys'
-import type { CacheStats } from './moka'
+import { CacheStats, shadowRetired } from './moka'
 import { checkPerEntry, entryExpiry } from './options'
 import type { SetOptions } from './options'
 import { Codec } from './shared-codec'
@@ -19,6 +19,25 @@ import { refuseCloning } from './uncloneable'
  */
 export interface SharedCacheStats extends Omit<CacheStats, 'removed'> {
   removed: number | undefined
+  /** Removal notifications this handle's listener lost because its queue was full (`listenerQueueBytes`). */
+  listenerDropped: number
+}
+
+/** What a closed handle refuses, naming the method called (see `shadowRetired`). */
+const CLOSED_USES = {
+  methods: ['get', 'has', 'set', 'getWith', 'delete', 'remove', 'clear', 'runPendingTasks', 'invalidateIf', 'entries', 'keys', 'values', 'forEach', 'stats'],
+  asyncMethods: ['fetch'],
+  getters: ['size', 'weightedSize', 'loadsInFlight'],
+} as const
+
+/** The default report of lost notifications: a process warning, once per batch. */
+function warnOverflow(name: string): (dropped: number) => void {
+  return (dropped) =>
+    process.emitWarning(
+      `SharedMoka ${JSON.stringify(name)}: ${dropped} removal notifications dropped: this thread's event loop was busy ` +
+        `and its listener queue full (listenerQueueBytes); see stats().listenerDropped`,
+      { code: 'MOKA_JS_LISTENER_OVERFLOW' },
+    )
 }
 
 /** A key is checked where a JS structure would take it before the addon sees it. */
@@ -53,7 +72,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     const o = validateSharedOptions<K, V>(options)
     this.#name = o.name
     this.#codec = new Codec(o.serializer)
-    this.#inbox = new Inbox(this.#codec, o.evictionListener)
+    this.#inbox = new Inbox(this.#codec, o.evictionListener, undefined, o.onListenerOverflow ?? warnOverflow(o.name))
     this.#perEntryExpiry = o.perEntryExpiry
     this.#native = shared.open(
       o.name,
@@ -66,6 +85,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
       o.evictionListener !== undefined,
       o.perEntryExpiry,
       this.#inbox.dispatch,
+      o.listenerQueueBytes,
     )
     this.#load = { native: this.#native, codec: this.#codec, inbox: this.#inbox }
     refuseCloning(
@@ -78,6 +98,11 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   /** The cache's name in this process. */
   get name(): string {
     return this.#name
+  }
+
+  /** Whether the cache was built with `perEntryExpiry: true` (per-entry `ttl`/`tti` allowed). */
+  get perEntryExpiry(): boolean {
+    return this.#perEntryExpiry
   }
 
   /** A copy of the value of `key`, or `fallback` when absent or expired. A read: counts a hit or miss. */
@@ -235,7 +260,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
 
   /** Counters of every thread since the cache was created; `evictions` when it has an `evictionListener`. */
   stats(): SharedCacheStats {
-    const [hits, misses, expired, explicit, replaced, size] = this.#native.stats()
+    const [hits, misses, expired, explicit, replaced, size, listenerDropped] = this.#native.stats()
     const counted = !Number.isNaN(expired)
     return {
       hits,
@@ -243,6 +268,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
       hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
       removed: counted ? expired + explicit + replaced + size : undefined,
       evictions: counted ? { expired, explicit, replaced, size } : undefined,
+      listenerDropped,
     }
   }
 
@@ -266,7 +292,9 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     if (this.#closed) return
     this.#closed = true
     this.#native.close()
-    this.#inbox.rejectAll(new Error(`SharedMoka ${JSON.stringify(this.#name)} is closed`))
+    const name = JSON.stringify(this.#name)
+    this.#inbox.rejectAll(new Error(`SharedMoka ${name}: this handle was closed while fetch() waited`))
+    shadowRetired(this, { ...CLOSED_USES, error: (use) => new Error(`SharedMoka ${name}: this handle was closed; ${use} after close()`) })
   }
 
   [Symbol.dispose](): void {

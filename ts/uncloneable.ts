@@ -13,10 +13,20 @@ const MOKA =
   'its entries live in a native cache that belongs to this thread. Send the entries ([...cache]) instead, ' +
   'or give each thread its own cache.'
 
+/** Messages of targets that do not say what a `Moka` says. */
+const messages = new WeakMap<object, string>()
+
+/**
+ * The guard's getter: one function for every instance, so that every guarded
+ * `Moka` keeps one hidden class (a getter per instance gave each its own, and
+ * made the call sites of several caches polymorphic).
+ */
+function refuse(this: object): never {
+  throw new DOMException(messages.get(this) ?? MOKA, 'DataCloneError')
+}
+
 /** Makes cloning `target` throw a `DataCloneError` with `message` (by default, what a `Moka` says). */
-export function refuseCloning(target: object, message: string = MOKA): void {
-  const refuse = (): never => {
-    throw new DOMException(message, 'DataCloneError')
-  }
+export function refuseCloning(target: object, message?: string): void {
+  if (message !== undefined) messages.set(target, message)
   Object.defineProperty(target, CLONE_GUARD, { get: refuse, enumerable: true, configurable: false })
 }

@@ -15,11 +15,11 @@ use moka::ops::compute::{CompResult, Op};
 use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
 
-use super::expiry::PerEntry;
 use super::flight::Flights;
 use super::key::Key;
 use super::port::{Delivery, Port};
 use super::value::Value;
+use crate::expiry::PerEntry;
 use crate::ffi::{type_error, JsResult};
 
 /// Removal causes, in the order the JS layer names them.
@@ -203,6 +203,9 @@ pub fn byte_weight(key: &[u8], value: &Value) -> u64 {
     (key.len() + value.payload().len()) as u64
 }
 
+/// At most this many maintenance runs per `run_pending_tasks`.
+const MAX_MAINTENANCE_RUNS: usize = 64;
+
 impl SharedCache {
     /// Builds the cache. Durations must be validated (moka panics past 1000 years).
     pub fn new(name: String, options: Options) -> SharedCache {
@@ -315,19 +318,22 @@ impl SharedCache {
         self.run_pending_tasks();
     }
 
-    /// Runs maintenance to the end. With an eviction listener moka stops a
-    /// run after 100 ms and leaves the rest for later: repeat while a run
-    /// still removed something.
+    /// Runs maintenance to the end. moka stops a run after a few rounds of
+    /// its logs (and, with an eviction listener, after 100 ms) and leaves the
+    /// rest for later: repeat while a run still changed the entry count or
+    /// removed something. Bounded, for writers on other threads never stop
+    /// adding work.
     pub fn run_pending_tasks(&self) {
-        match &self.removals {
-            None => self.moka.run_pending_tasks(),
-            Some(removals) => loop {
-                let before = removals.total();
-                self.moka.run_pending_tasks();
-                if removals.total() == before {
-                    break;
-                }
-            },
+        let progress = || {
+            let removed = self.removals.as_ref().map_or(0, |r| r.total());
+            (self.moka.entry_count(), removed)
+        };
+        for _ in 0..MAX_MAINTENANCE_RUNS {
+            let before = progress();
+            self.moka.run_pending_tasks();
+            if progress() == before {
+                break;
+            }
         }
     }
 

@@ -104,6 +104,21 @@ impl Flights {
         }
     }
 
+    /// Removes waiter `wait` of `port` from the load of `key`: the caller
+    /// stopped waiting. False when it is not registered any more (the outcome
+    /// is already queued on its port, or the load never had it).
+    pub fn cancel(&self, key: &[u8], port: &Arc<Port>, wait: u32) -> bool {
+        let mut table = self.lock();
+        let Some(flight) = table.get_mut(key) else {
+            return false;
+        };
+        let before = flight.waiters.len();
+        flight
+            .waiters
+            .retain(|w| !(w.wait == wait && Arc::ptr_eq(&w.port, port)));
+        flight.waiters.len() != before
+    }
+
     /// Loads running now.
     pub fn len(&self) -> usize {
         self.lock().len()

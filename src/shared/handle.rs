@@ -21,10 +21,11 @@ use super::registry;
 use super::snapshot::Snapshot;
 use super::ticket::Tickets;
 use super::value::{EntryTimes, Value, SERIALIZED};
+use crate::expiry::check_ms;
 use crate::ffi::{range_error, type_error, Args, Callback, Env, JsError, JsResult};
 
-/// moka refuses durations longer than 1000 years.
-pub const MAX_MS: f64 = 1000.0 * 365.0 * 24.0 * 3600.0 * 1000.0;
+/// `Number.MAX_SAFE_INTEGER`.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 pub struct Handle {
     name: String,
@@ -58,18 +59,12 @@ impl Drop for Handle {
     }
 }
 
-/// A duration argument in milliseconds: `undefined` or a number in (0, 1000 years].
+/// A duration argument in milliseconds: `undefined`, or as `expiry::check_ms` says.
 pub fn duration_arg(env: Env, v: napi_value, name: &str) -> JsResult<Option<f64>> {
     if env.is_undefined(v)? {
         return Ok(None);
     }
-    let ms = env.get_f64(v, name)?;
-    if !(ms > 0.0 && ms <= MAX_MS) {
-        return range_error(format!(
-            "{name} must be a positive number of milliseconds, at most 1000 years; got {ms}"
-        ));
-    }
-    Ok(Some(ms))
+    check_ms(env.get_f64(v, name)?, name).map(Some)
 }
 
 /// Reads the value to store under `key` from `args[at..at + 4]`
@@ -189,9 +184,12 @@ callback!(weighted_size, Handle, 0, |env, handle, _args| {
     env.double(cache.weighted_size() as f64)
 });
 
-// stats() -> Float64Array [hits, misses, expired, explicit, replaced, size]
+// stats() -> Float64Array [hits, misses, expired, explicit, replaced, size,
+// removals this handle's listener lost to a full queue]
 callback!(stats, Handle, 0, |env, handle, _args| {
-    env.float64_array(&handle.cache()?.stats())
+    let [hits, misses, expired, explicit, replaced, size] = handle.cache()?.stats();
+    let dropped = handle.port.dropped() as f64;
+    env.float64_array(&[hits, misses, expired, explicit, replaced, size, dropped])
 });
 
 // inFlight() -> loads running now, from every thread.
@@ -210,10 +208,7 @@ callback!(snapshot, Handle, 0, |env, handle, _args| {
 // Not counted as a read: `fetch` has counted its `get`.
 callback!(acquire, Handle, 2, |env, handle, args| {
     let key = key_arg(env, &args)?;
-    let wait = env.get_f64(env.arg(&args, 1)?, "wait")?;
-    if !(0.0..=u32::MAX as f64).contains(&wait) || wait.fract() != 0.0 {
-        return range_error("wait must be an integer in [0, 2^32)");
-    }
+    let wait = wait_arg(env, &args, 1)?;
     let cache = Arc::clone(&*handle.cache()?);
     let port = &handle.port;
     let acquired = cache.flights.acquire(
@@ -221,7 +216,7 @@ callback!(acquire, Handle, 2, |env, handle, args| {
         || cache.peek(key.as_slice()),
         || Waiter {
             port: Arc::clone(port),
-            wait: wait as u32,
+            wait,
         },
     );
     match acquired {
@@ -231,11 +226,37 @@ callback!(acquire, Handle, 2, |env, handle, args| {
             env.null()
         }
         Acquired::Load(flight) => {
-            let ticket = handle.tickets.issue(cache, key.to_key(), flight);
+            let ticket = handle.tickets.issue(cache, key.to_key(), flight)?;
             env.double(ticket as f64)
         }
     }
 });
+
+// cancelWait(key, wait) -> whether waiter `wait` was still registered with
+// the load of `key`. The caller stopped waiting (its timeout or signal): the
+// waiter is removed at once, so the load's outcome is not kept for it and the
+// thread's event loop is no longer held open for it. When false, the outcome
+// is already queued for this thread and ends the wait when dispatched.
+callback!(cancel_wait, Handle, 2, |env, handle, args| {
+    let key = key_arg(env, &args)?;
+    let wait = wait_arg(env, &args, 1)?;
+    let cancelled = handle
+        .cache()?
+        .flights
+        .cancel(key.as_slice(), &handle.port, wait);
+    if cancelled {
+        handle.port.wait_ended(env)?;
+    }
+    env.boolean(cancelled)
+});
+
+fn wait_arg<const N: usize>(env: Env, args: &Args<N>, i: usize) -> JsResult<u32> {
+    let wait = env.get_f64(env.arg(args, i)?, "wait")?;
+    if !(0.0..=u32::MAX as f64).contains(&wait) || wait.fract() != 0.0 {
+        return range_error("wait must be an integer in [0, 2^32)");
+    }
+    Ok(wait as u32)
+}
 
 fn ticket_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<u32> {
     env.get_u32(env.arg(args, 0)?, "ticket")
@@ -293,6 +314,7 @@ const METHODS: &[(&str, Callback)] = &[
     ("inFlight", in_flight),
     ("snapshot", snapshot),
     ("acquire", acquire),
+    ("cancelWait", cancel_wait),
     ("resolve", resolve),
     ("reject", reject),
     ("abandon", abandon),
@@ -324,9 +346,10 @@ fn options_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<Options> {
 }
 
 // open(name, maxCapacity, ttl, tti, lru, weighBytes, serializer, notify,
-// perEntryExpiry, dispatch) -> the methods of a new handle on the cache named
-// `name`. `dispatch(batch)` receives, on this thread, what other threads deliver.
-callback!(open, (), 10, |env, _unit, args| {
+// perEntryExpiry, dispatch, listenerQueueBytes) -> the methods of a new handle
+// on the cache named `name`. `dispatch(batch)` receives, on this thread, what
+// other threads deliver; at most `listenerQueueBytes` of removals wait for it.
+callback!(open, (), 11, |env, _unit, args| {
     let name_value = env.arg(&args, 0)?;
     if env.type_of(name_value)? != sys::ValueType::napi_string {
         return type_error("name must be a string");
@@ -341,9 +364,15 @@ callback!(open, (), 10, |env, _unit, args| {
     if env.type_of(dispatch)? != sys::ValueType::napi_function {
         return type_error("dispatch must be a function");
     }
+    let queue_bytes = env.get_f64(env.arg(&args, 10)?, "listenerQueueBytes")?;
+    if !(1.0..=MAX_SAFE_INTEGER).contains(&queue_bytes) || queue_bytes.fract() != 0.0 {
+        return range_error(format!(
+            "listenerQueueBytes must be a positive integer, got {queue_bytes}"
+        ));
+    }
     let notify = options.notify;
     let cache = registry::open(name, options)?;
-    let port = Port::open(env, dispatch)?;
+    let port = Port::open(env, dispatch, queue_bytes as usize)?;
     if notify {
         cache.subscribe(&port);
     }

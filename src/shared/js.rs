@@ -14,20 +14,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use napi::sys::{self, napi_env, napi_value};
 
-use crate::ffi::{
-    napi_call, range_error, type_error, Args, Callback, Env, JsResult, TypedArrayInfo,
-};
-
-/// Reserves room for `additional` more elements, or a `RangeError` instead
-/// of aborting the process when the allocation fails.
-pub fn reserve<T>(v: &mut Vec<T>, additional: usize) -> JsResult<()> {
-    v.try_reserve_exact(additional).or_else(|_| {
-        range_error(format!(
-            "cannot allocate {additional} elements of {} bytes",
-            std::mem::size_of::<T>()
-        ))
-    })
-}
+pub use crate::ffi::reserve;
+use crate::ffi::{napi_call, type_error, Args, Callback, Env, JsResult, TypedArrayInfo};
 
 pub trait EnvExt {
     /// The `i`-th argument; `undefined` when it was not passed.
@@ -38,8 +26,6 @@ pub trait EnvExt {
     fn string_utf16(self, v: napi_value, out: &mut Vec<u16>) -> JsResult<()>;
     /// Reads a string of at most `buf.len() - 2` units into `buf`; `None` when it is longer.
     fn short_string_utf16(self, v: napi_value, buf: &mut [u16]) -> JsResult<Option<usize>>;
-    /// A bigint's sign (true when negative) and 64-bit words, least significant first.
-    fn bigint_words(self, v: napi_value) -> JsResult<(bool, Vec<u64>)>;
     /// Reads a `Uint8Array` (a `Buffer` is one): `f` gets its length and a
     /// function that copies its bytes into a slice of that length. Anything
     /// else is a `TypeError` naming `name`.
@@ -120,26 +106,6 @@ impl EnvExt for Env {
             napi_get_value_string_utf16(v, buf.as_mut_ptr(), buf.len(), &mut written)
         )?;
         Ok((written + 1 < buf.len()).then_some(written))
-    }
-
-    fn bigint_words(self, v: napi_value) -> JsResult<(bool, Vec<u64>)> {
-        let mut count = 0usize;
-        let (sign, words) = (ptr::null_mut(), ptr::null_mut());
-        // With both out-pointers null, Node reports the word count only.
-        napi_call!(
-            self,
-            napi_get_value_bigint_words(v, sign, &mut count, words)
-        )?;
-        let mut words = Vec::new();
-        reserve(&mut words, count)?;
-        words.resize(count, 0u64);
-        let mut sign = 0i32;
-        napi_call!(
-            self,
-            napi_get_value_bigint_words(v, &mut sign, &mut count, words.as_mut_ptr())
-        )?;
-        words.truncate(count);
-        Ok((sign != 0, words))
     }
 
     fn read_uint8_array<T>(

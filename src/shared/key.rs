@@ -12,6 +12,7 @@ use smallvec::SmallVec;
 
 use super::js::EnvExt;
 use crate::ffi::{type_error, Env, JsError, JsResult};
+use crate::same_value_zero;
 
 const LATIN1: u8 = 1;
 const UTF16: u8 = 2;
@@ -68,7 +69,7 @@ impl KeyBuf {
                 Ok(())
             }
             sys::ValueType::napi_bigint => {
-                let (negative, words) = env.bigint_words(value)?;
+                let (negative, words) = same_value_zero::read_bigint(env, value)?;
                 self.push_bigint(negative, &words)
             }
             other => type_error(format!(
@@ -100,28 +101,16 @@ impl KeyBuf {
     }
 
     fn push_number(&mut self, x: f64) {
-        // SameValueZero: -0 is 0, every NaN is one key.
-        let x = if x == 0.0 {
-            0.0
-        } else if x.is_nan() {
-            f64::NAN
-        } else {
-            x
-        };
+        let x = same_value_zero::number(x);
         self.bytes.push(NUMBER);
         self.bytes.extend_from_slice(&x.to_bits().to_le_bytes());
     }
 
+    /// `negative` and `words` as `same_value_zero::bigint` makes them.
     fn push_bigint(&mut self, negative: bool, words: &[u64]) -> JsResult<()> {
-        // High zero words are dropped so that equal values encode equally.
-        let len = words.iter().rposition(|&w| w != 0).map_or(0, |i| i + 1);
-        let words = &words[..len];
-        self.reserve(1 + 8 * len)?;
-        self.bytes.push(if negative && len > 0 {
-            NEGATIVE_BIGINT
-        } else {
-            BIGINT
-        });
+        self.reserve(1 + 8 * words.len())?;
+        self.bytes
+            .push(if negative { NEGATIVE_BIGINT } else { BIGINT });
         for w in words {
             self.bytes.extend_from_slice(&w.to_le_bytes());
         }
@@ -207,8 +196,9 @@ mod tests {
     #[test]
     fn bigints_drop_high_zero_words_and_the_sign_of_zero() {
         let encode = |negative, words: &[u64]| {
+            let (negative, words) = same_value_zero::bigint(negative, words.to_vec());
             let mut k = KeyBuf::default();
-            k.push_bigint(negative, words).unwrap();
+            k.push_bigint(negative, &words).unwrap();
             k.as_slice().to_vec()
         };
         assert_eq!(encode(false, &[5, 0, 0]), encode(false, &[5]));

@@ -5,14 +5,12 @@
 //! - `registry`: name -> cache, process-wide.
 //! - `cache`: the moka cache, its counters and removal fan-out.
 //! - `key`, `value`: what is stored, and its conversions to and from JS.
-//! - `expiry`: per-entry ttl/tti.
 //! - `handle`: one thread's methods on a cache; `snapshot`: iteration.
 //! - `flight`, `ticket`, `port`: single-flight loads across threads, and
 //!   delivery of their outcomes and of removals to each thread's JS.
 //! - `js`: what they need from Node-API beyond the crate's `ffi` layer.
 
 pub mod cache;
-mod expiry;
 mod flight;
 mod handle;
 mod js;

@@ -10,11 +10,12 @@
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::sys::{self, napi_env, napi_threadsafe_function, napi_value};
 
+use super::cache::byte_weight;
 use super::js::EnvExt;
 use super::key::{self, Key};
 use super::value::Value;
@@ -40,6 +41,12 @@ const LOADED: u32 = 0;
 const FAILED: u32 = 1;
 const RETRY: u32 = 2;
 const REMOVED: u32 = 3;
+/// Removals were dropped since the last batch: `[OVERFLOW, how many]` ends it.
+const OVERFLOW: u32 = 4;
+
+/// What a queued removal is counted at beyond its key and value bytes: the
+/// delivery itself and its share of the queue.
+const REMOVAL_OVERHEAD: usize = 64;
 
 struct Tsfn(napi_threadsafe_function);
 
@@ -51,6 +58,10 @@ struct Inner {
     /// `None` once closed or finalized: deliveries are then dropped.
     tsfn: Option<Tsfn>,
     queue: Vec<Delivery>,
+    /// Bytes of the removals in `queue`, as `REMOVAL_OVERHEAD` plus key and value.
+    removal_bytes: usize,
+    /// Removals dropped since the last batch: the queue was full.
+    dropped: u64,
 }
 
 pub struct Port {
@@ -59,6 +70,13 @@ pub struct Port {
     /// threadsafe function keeps the owning thread's event loop alive.
     /// Changed only on the owning thread.
     waiting: AtomicUsize,
+    /// Most bytes of removals queued at once. A listener whose thread is busy
+    /// would otherwise queue every removal of every thread, without bound;
+    /// beyond it removals are dropped and counted. Load outcomes are never
+    /// dropped: a waiter would hang.
+    removal_limit: usize,
+    /// Removals dropped over the port's life.
+    dropped_total: AtomicU64,
 }
 
 impl Port {
@@ -67,15 +85,20 @@ impl Port {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A port delivering to `dispatch(batch)` on the current thread. It does
-    /// not keep the event loop alive until a wait is registered.
-    pub fn open(env: Env, dispatch: napi_value) -> JsResult<Arc<Port>> {
+    /// A port delivering to `dispatch(batch)` on the current thread, queuing
+    /// at most `removal_limit` bytes of removals. It does not keep the event
+    /// loop alive until a wait is registered.
+    pub fn open(env: Env, dispatch: napi_value, removal_limit: usize) -> JsResult<Arc<Port>> {
         let port = Arc::new(Port {
             inner: Mutex::new(Inner {
                 tsfn: None,
                 queue: Vec::new(),
+                removal_bytes: 0,
+                dropped: 0,
             }),
             waiting: AtomicUsize::new(0),
+            removal_limit,
+            dropped_total: AtomicU64::new(0),
         });
         // The threadsafe function owns one reference, released by `finalize`.
         let context = Arc::into_raw(Arc::clone(&port)) as *mut c_void;
@@ -106,14 +129,27 @@ impl Port {
         Ok(port)
     }
 
-    /// Queues `delivery` for the owning thread; dropped if the port is closed.
+    /// Queues `delivery` for the owning thread; dropped if the port is
+    /// closed, and a removal also when the queue holds `removal_limit` bytes.
     pub fn push(&self, delivery: Delivery) {
         let mut inner = self.lock();
         let Some(tsfn) = inner.tsfn.as_ref().map(|t| t.0) else {
             return;
         };
-        inner.queue.push(delivery);
-        if inner.queue.len() == 1 {
+        let idle = inner.queue.is_empty() && inner.dropped == 0;
+        if let Delivery::Removed { key, value, .. } = &delivery {
+            let bytes = REMOVAL_OVERHEAD + byte_weight(key, value) as usize;
+            if inner.removal_bytes + bytes > self.removal_limit {
+                inner.dropped += 1;
+                self.dropped_total.fetch_add(1, Ordering::Relaxed);
+            } else {
+                inner.removal_bytes += bytes;
+                inner.queue.push(delivery);
+            }
+        } else {
+            inner.queue.push(delivery);
+        }
+        if idle {
             // SAFETY: `tsfn` is not finalized while the lock is held (see
             // `finalize`). A closing function answers `napi_closing`, and the
             // queue is then dropped with the port: nothing to undo.
@@ -137,7 +173,9 @@ impl Port {
         Ok(())
     }
 
-    fn wait_delivered(&self, env: Env) -> JsResult<()> {
+    /// A wait ended (owning thread): its outcome was dispatched, or it was
+    /// cancelled. The last one lets the event loop exit.
+    pub fn wait_ended(&self, env: Env) -> JsResult<()> {
         if self.waiting.fetch_sub(1, Ordering::Relaxed) == 1 {
             if let Some(tsfn) = self.lock().tsfn.as_ref().map(|t| t.0) {
                 napi_call!(env, napi_unref_threadsafe_function(tsfn))?;
@@ -165,15 +203,28 @@ impl Port {
         }
     }
 
+    /// Removals dropped over the port's life (the queue was full).
+    pub fn dropped(&self) -> u64 {
+        self.dropped_total.load(Ordering::Relaxed)
+    }
+
     /// Hands the queued deliveries to `dispatch` as one flat array of
-    /// `[kind, wait or cause, key, value]` quadruples.
+    /// `[kind, wait or cause or count, key, value]` quadruples, the last
+    /// `[OVERFLOW, removals dropped]` when any were.
     fn dispatch(&self, env: Env, dispatch: napi_value) -> JsResult<napi_value> {
-        let batch = std::mem::take(&mut self.lock().queue);
-        if batch.is_empty() {
+        let (batch, dropped) = {
+            let mut inner = self.lock();
+            inner.removal_bytes = 0;
+            (
+                std::mem::take(&mut inner.queue),
+                std::mem::take(&mut inner.dropped),
+            )
+        };
+        if batch.is_empty() && dropped == 0 {
             return env.undefined();
         }
         let undefined = env.undefined()?;
-        let mut items = Vec::with_capacity(4 * batch.len());
+        let mut items = Vec::with_capacity(4 * (batch.len() + 1));
         for delivery in batch {
             let (kind, n, key, value) = match delivery {
                 Delivery::Loaded { wait, value } => (LOADED, wait, undefined, value.to_js(env)?),
@@ -184,9 +235,13 @@ impl Port {
                 }
             };
             if kind != REMOVED {
-                self.wait_delivered(env)?;
+                self.wait_ended(env)?;
             }
             items.extend_from_slice(&[env.double(kind as f64)?, env.double(n as f64)?, key, value]);
+        }
+        if dropped > 0 {
+            let overflow = [env.double(OVERFLOW as f64)?, env.double(dropped as f64)?];
+            items.extend_from_slice(&[overflow[0], overflow[1], undefined, undefined]);
         }
         let array = env.array(&items)?;
         env.call(dispatch, &[array])

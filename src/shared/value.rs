@@ -16,8 +16,8 @@ use triomphe::{Arc, UniqueArc};
 
 use napi::sys::{self, napi_value};
 
-use super::expiry::Deadlines;
 use super::js::EnvExt;
+use crate::expiry::EntryDeadlines;
 use crate::ffi::{range_error, type_error, Env, JsError, JsResult};
 
 /// Value kinds, as the JS layer passes and receives them.
@@ -150,7 +150,7 @@ impl Value {
     }
 }
 
-impl Deadlines for Value {
+impl EntryDeadlines for Value {
     fn ttl(&self) -> Option<Duration> {
         self.time(HAS_TTL, 1)
     }

@@ -37,7 +37,11 @@ export class Bus {
   readonly #id: string
   readonly #signer: Signer
   readonly #handlers: BusHandlers
-  readonly #subscribed: Promise<void>
+  /** The latest subscription attempt: in flight, done, or failed (and retried once the connection is back). */
+  #attempt: Promise<void>
+  #attempting = false
+  /** Callers waiting for the next attempt, when the latest one failed and none is in flight. */
+  #waiting: ((attempt: Promise<void>) => void)[] = []
   #connected = false
   /** The subscription broke since it was last established. */
   #broken = false
@@ -60,18 +64,20 @@ export class Bus {
       this.#connected = false
     })
     subscriber.on('ready', () => {
-      if (this.#broken) this.#subscribe().catch(() => {})
+      // Back after a break, or after a first attempt that failed (Redis was down when we started).
+      if (!this.#connected && !this.#attempting && !this.#closed) this.#attempt = this.#start()
     })
-    subscriber.on('error', (cause: Error) => {
-      handlers.error(new TierError(`bus connection: ${cause.message}`, { operation: 'bus', kind: 'redis', cause }))
-    })
-    this.#subscribed = this.#subscribe()
-    this.#subscribed.catch(() => {})
+    this.#attempt = this.#start()
   }
 
-  /** Resolves once the first subscription is confirmed. */
-  get ready(): Promise<void> {
-    return this.#subscribed
+  /**
+   * Resolves once subscribed, rejects with what made the attempt fail: the
+   * attempt in flight or done, or, when the latest failed, the next one (made
+   * once the connection is back).
+   */
+  subscription(): Promise<void> {
+    if (this.#connected || this.#attempting) return this.#attempt
+    return new Promise<Promise<void>>((resolve) => this.#waiting.push(resolve)).then((attempt) => attempt)
   }
 
   get connected(): boolean {
@@ -92,7 +98,18 @@ export class Bus {
 
   close(): void {
     this.#closed = true
-    this.#subscriber.disconnect()
+    // Nothing will subscribe any more: whoever waits for it stops waiting.
+    for (const resolve of this.#waiting.splice(0)) resolve(Promise.reject(new Error('the cache was closed')))
+  }
+
+  #start(): Promise<void> {
+    this.#attempting = true
+    const attempt = this.#subscribe().finally(() => {
+      this.#attempting = false
+    })
+    attempt.catch(() => {})
+    for (const resolve of this.#waiting.splice(0)) resolve(attempt)
+    return attempt
   }
 
   async #subscribe(): Promise<void> {

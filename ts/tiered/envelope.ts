@@ -17,7 +17,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
 import { PayloadError } from './errors'
-import type { Codec } from './serializer'
+import type { Codec } from '../codec/serializer'
 
 const MAGIC_0 = 0x4d // 'M'
 const MAGIC_1 = 0x4b // 'K'

@@ -23,13 +23,15 @@ export interface GuardOptions {
   halfOpenAfter: number
   suppressErrors: boolean
   report: (error: TierError) => void
+  /** Why Redis is unreachable now (refused, auth…), if it is: reported instead of what the call saw (a timeout, a closed connection). */
+  unreachable: (operation: TierOperation, key: string | undefined) => TierError | undefined
 }
 
 /** A Redis call that missed its deadline. */
-class DeadlineError extends Error {}
+export class DeadlineError extends Error {}
 
 /** `promise`, or a DeadlineError after `ms`; a late rejection is handled, never unhandled. */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new DeadlineError()), ms)
     promise.then(
@@ -52,6 +54,7 @@ export class Guard {
   readonly #timeout: number
   readonly #suppress: boolean
   readonly #report: (error: TierError) => void
+  readonly #unreachable: GuardOptions['unreachable']
   #timeouts = 0
   #skipped = 0
 
@@ -60,6 +63,7 @@ export class Guard {
     this.#timeout = o.timeout
     this.#suppress = o.suppressErrors
     this.#report = o.report
+    this.#unreachable = o.unreachable
   }
 
   get state(): BreakerState {
@@ -87,10 +91,7 @@ export class Guard {
         if (this.#suppress) return FAILED
         throw new TierError('Redis is skipped while the circuit breaker is open', { operation, kind: 'circuitOpen', key, cause })
       }
-      const timedOut = cause instanceof DeadlineError
-      if (timedOut) this.#timeouts++
-      const message = timedOut ? 'Redis did not answer in time' : `Redis failed: ${describeError(cause)}`
-      return this.fail(new TierError(message, { operation, kind: timedOut ? 'timeout' : 'redis', key, cause }))
+      return this.fail(this.#failure(operation, key, cause))
     }
   }
 
@@ -103,11 +104,19 @@ export class Guard {
     try {
       return await withDeadline(call(), this.#timeout)
     } catch (cause) {
-      const timedOut = cause instanceof DeadlineError
-      if (timedOut) this.#timeouts++
-      this.#report(new TierError(timedOut ? 'Redis did not answer in time' : `Redis failed: ${describeError(cause)}`, { operation, kind: timedOut ? 'timeout' : 'redis', key, cause }))
+      this.#report(this.#failure(operation, key, cause))
       return FAILED
     }
+  }
+
+  /** What a failed call reports: why Redis is unreachable when it is, else the call's own timeout or error. */
+  #failure(operation: TierOperation, key: string | undefined, cause: unknown): TierError {
+    const timedOut = cause instanceof DeadlineError
+    const error =
+      this.#unreachable(operation, key) ??
+      new TierError(timedOut ? 'Redis did not answer in time' : `Redis failed: ${describeError(cause)}`, { operation, kind: timedOut ? 'timeout' : 'redis', key, cause })
+    if (error.kind === 'timeout') this.#timeouts++
+    return error
   }
 
   /** Reports `error`; returns FAILED, or throws it when errors are not suppressed. */

@@ -2,15 +2,22 @@
 // in every error.
 
 import type Redis from 'ioredis'
+import type { RedisOptions } from 'ioredis'
 
 import { describe, Duration, toMillis } from '../duration'
 import { optionalFunction, optionObject } from '../options'
+import { checkTags } from '../tier'
+import { checkRedisOption, RedisTarget } from './connection'
 import type { TierError } from './errors'
-import type { SerializerOption } from './serializer'
+import type { SerializerOption } from '../codec/serializer'
 
 export interface TieredCacheOptions<V> {
-  /** A Redis/Valkey URL (`redis://host:port/db`, `rediss://…`), a unix socket path, or your own ioredis client. */
-  redis: string | Redis
+  /**
+   * A Redis/Valkey URL (`redis://host:port/db`, `rediss://…`), a unix socket
+   * path, your own ioredis client (it stays open on `close()`), or ioredis
+   * options (`{ host, port, password, tls, … }`) for a client of the cache's own.
+   */
+  redis: string | Redis | RedisOptions
   /** Prefix of every key and of the bus channel in Redis; letters, digits, `_`, `-`, `.`. Default `'moka'`. */
   namespace?: string
   /** Default time to live of an entry, in both tiers. Default: none. */
@@ -54,7 +61,7 @@ export const DEFAULT_MAX_VALUE_BYTES = 4 * 1024 * 1024
 const REDIS_MAX_STRING = 512 * 1024 * 1024
 
 export interface ValidTieredOptions {
-  redis: unknown
+  redis: RedisTarget
   namespace: string
   ttl: number | undefined
   l1: { maxCapacity: number; ttl: number | undefined; policy: 'tinyLfu' | 'lru' }
@@ -86,7 +93,7 @@ const NAMES = [
 
 export function validateTieredOptions(options: unknown): ValidTieredOptions {
   const o = optionObject(options, 'TieredCache', NAMES, 'TieredCache options must be an object with at least redis')
-  if (o.redis === undefined) throw new TypeError('redis is required: a URL, a unix socket path or an ioredis client')
+  if (o.redis === undefined) throw new TypeError('redis is required: a URL, a unix socket path, an ioredis client or ioredis options')
   const namespace = o.namespace ?? DEFAULT_NAMESPACE
   if (typeof namespace !== 'string') throw new TypeError(`namespace must be a string, got ${describe(namespace)}`)
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(namespace)) {
@@ -113,7 +120,7 @@ export function validateTieredOptions(options: unknown): ValidTieredOptions {
   const suppressErrors = o.suppressErrors ?? true
   if (typeof suppressErrors !== 'boolean') throw new TypeError(`suppressErrors must be a boolean, got ${describe(suppressErrors)}`)
   return {
-    redis: o.redis,
+    redis: checkRedisOption(o.redis),
     namespace,
     ttl: toMillis(o.ttl, 'ttl'),
     l1: { maxCapacity, ttl: toMillis(l1.ttl, 'l1.ttl'), policy },
@@ -141,20 +148,6 @@ function lockOf(value: unknown): { ttl: number; wait: number } | undefined {
   if (value === false) return undefined
   const o = value === undefined ? {} : optionObject(value, 'lock', ['ttl', 'wait'], 'lock must be false or an object such as { ttl, wait }')
   return { ttl: toMillis(o.ttl ?? 10_000, 'lock.ttl')!, wait: toMillis(o.wait ?? 10_000, 'lock.wait')! }
-}
-
-/** A key or tag: any well-formed string (lone surrogates would collide once encoded as UTF-8). */
-export function checkName(value: unknown, name: string): string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describe(value)}`)
-  // String#isWellFormed is Node 20's, newer than the ES2022 typings.
-  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) throw new TypeError(`${name} must be well-formed Unicode (it holds a lone surrogate)`)
-  return value
-}
-
-export function checkTags(value: unknown): readonly string[] {
-  if (value === undefined) return []
-  if (!Array.isArray(value)) throw new TypeError(`tags must be an array of strings, got ${describe(value)}`)
-  return [...new Set(value.map((tag) => checkName(tag, 'tags[]')))]
 }
 
 export function validateTieredSetOptions(options: unknown): { ttl: number | undefined; tags: readonly string[] } {

@@ -4,33 +4,24 @@
 
 import { randomUUID } from 'node:crypto'
 
-import { describe, Duration, toMillis } from '../duration'
+import { describe, toMillis } from '../duration'
 import { EntryTtl, entryOptions, SKIP } from '../fetch'
 import { Keying } from '../keys'
 import { optionObject } from '../options'
 import { abortReason, Flights } from '../singleflight'
+import { CacheTier, checkName, checkTags, TierFetchOptions } from '../tier'
 import { Bus, BusEvent } from './bus'
-import { connect, Connections, Layout } from './connection'
+import { Connections, Layout } from './connection'
 import { Envelope, Signer } from './envelope'
 import { PayloadError, TierError } from './errors'
-import { BreakerState, FAILED, Guard } from './guard'
+import { BreakerState, DeadlineError, FAILED, Guard, withDeadline } from './guard'
 import { LocalEntry, LocalTier } from './local'
 import { Locks } from './lock'
-import { checkName, checkTags, TieredCacheOptions, TieredSetOptions, validateTieredOptions, validateTieredSetOptions } from './options'
+import { TieredCacheOptions, TieredSetOptions, validateTieredOptions, validateTieredSetOptions } from './options'
 import { DELETE, DRAIN_TAG, GET, SET } from './scripts'
-import { codecOf } from './serializer'
+import { codecOf } from '../codec/serializer'
 
-export interface TieredFetchOptions<V> {
-  /** Time to live of a loaded value: a duration, or a function of the value (≤ 0: not stored). Default: the cache's. */
-  ttl?: EntryTtl<V>
-  /** Tags of a loaded value. */
-  tags?: readonly string[]
-  /** Once a value is older than this, it is returned at once and one instance reloads it in the background. */
-  refreshAfter?: Duration
-  /** After its ttl, a value is kept this long and served if a reload fails. */
-  staleIfError?: Duration
-  /** Rejects every waiter of this load with a `TimeoutError` once it took this long. */
-  timeout?: Duration
+export interface TieredFetchOptions<V> extends TierFetchOptions<V> {
   /** Rejects this caller alone when it aborts. */
   signal?: AbortSignal
 }
@@ -67,7 +58,7 @@ const isFresh = (entry: LocalEntry<unknown>): boolean => entry.freshUntil > perf
 const TAG_BATCH = 1000
 const SCAN_BATCH = 1000
 
-export class TieredCache<K extends string = string, V = unknown> {
+export class TieredCache<K extends string = string, V = unknown> implements CacheTier<V> {
   /** The prefix of this cache's keys and channel in Redis. */
   readonly namespace: string
   readonly #local: LocalTier<V>
@@ -82,6 +73,7 @@ export class TieredCache<K extends string = string, V = unknown> {
   readonly #ttl: number | undefined
   readonly #flights = new Flights(new Keying())
   readonly #onError: ((error: TierError) => void) | undefined
+  #closed = false
   readonly #n = { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0, errors: 0, rejected: 0, loads: 0, lockWaits: 0, staleServed: 0 }
 
   constructor(options: TieredCacheOptions<V>) {
@@ -95,16 +87,15 @@ export class TieredCache<K extends string = string, V = unknown> {
     this.#local = new LocalTier<V>(o.l1)
     const signer = new Signer(o.hmacKey)
     this.#envelope = new Envelope(codec, signer, o.maxValueBytes)
+    const connections = new Connections(o.redis, (error) => this.#report(error))
+    this.#connections = connections
     this.#guard = new Guard({
       timeout: o.timeout,
       failures: o.failures,
       halfOpenAfter: o.halfOpenAfter,
       suppressErrors: o.suppressErrors,
       report: (error) => this.#report(error),
-    })
-    this.#connections = connect(o.redis)
-    this.#connections.commands.on('error', (cause: Error) => {
-      this.#report(new TierError(`Redis connection: ${cause.message}`, { operation: 'connection', kind: 'redis', cause }))
+      unreachable: (operation, key) => connections.unreachable(operation, key),
     })
     this.#bus = new Bus(this.#connections.subscriber, this.#layout.channel, randomUUID(), signer, {
       event: (event) => this.#apply(event),
@@ -119,13 +110,34 @@ export class TieredCache<K extends string = string, V = unknown> {
     this.#locks = o.lock && new Locks(this.#connections.commands, this.#layout, this.#guard, this.#bus, o.lock.ttl)
   }
 
-  /** Resolves once the invalidation bus is subscribed (until then, other instances' writes are not seen). */
-  ready(): Promise<void> {
-    return this.#bus.ready
+  /**
+   * Resolves once the invalidation bus is subscribed (until then, other
+   * instances' writes are not seen). Rejects with a `TierError` naming the
+   * endpoint and the cause (refused, timed out, authentication failed) when
+   * Redis cannot be reached; the cache keeps trying in the background, and a
+   * later call waits again.
+   */
+  async ready(): Promise<void> {
+    this.#open('ready')
+    if (this.#bus.connected) return
+    const connections = this.#connections
+    try {
+      await withDeadline(this.#bus.subscription(), connections.connectTimeout)
+    } catch (cause) {
+      if (this.#closed) throw closed('ready')
+      const timedOut = cause instanceof DeadlineError
+      throw (
+        connections.unreachable('connection') ??
+        (timedOut
+          ? new TierError(`Redis at ${connections.endpoint} did not answer within ${connections.connectTimeout} ms`, { operation: 'connection', kind: 'timeout' })
+          : connections.failure('connection', cause))
+      )
+    }
   }
 
   /** The value of `key`: from L1, else from Redis (which fills L1 for at most the entry's remaining ttl). */
   async get(key: K): Promise<V | undefined> {
+    this.#open('get')
     checkName(key, 'key')
     const entry = await this.#lookup(key)
     return entry !== undefined && isFresh(entry) ? entry.value : undefined
@@ -133,23 +145,29 @@ export class TieredCache<K extends string = string, V = unknown> {
 
   /** Stores `value` in both tiers and tells the other instances to drop their copies. */
   async set(key: K, value: V, options?: TieredSetOptions): Promise<void> {
+    this.#open('set')
     checkName(key, 'key')
     if (value === undefined) throw new TypeError('value must not be undefined (get() returns undefined for a missing key)')
     const { ttl, tags } = validateTieredSetOptions(options)
     await this.#write(key, value, ttl ?? this.#ttl, tags, 0, true)
   }
 
-  /** Removes `key` from both tiers and every instance's L1. True if Redis (or, when Redis failed, L1) had it. */
+  /**
+   * Removes `key` from both tiers and every instance's L1. True if Redis had
+   * it and removed it; false if it did not, or could not be reached (then
+   * only this process's L1 copy is gone: `onError` is told, and with
+   * `suppressErrors: false` the call rejects instead).
+   */
   async delete(key: K): Promise<boolean> {
+    this.#open('delete')
     checkName(key, 'key')
-    const hadLocal = this.#local.get(key) !== undefined
     this.#flights.forget(key)
     this.#local.delete(key)
     const message = this.#bus.encode({ keys: [key] })
     const removed = await this.#guard.run('delete', key, () =>
       DELETE.run(this.#connections.commands, [this.#layout.data(key)], [this.#layout.channel, message]),
     )
-    return removed === FAILED ? hadLocal : removed === 1
+    return removed === 1
   }
 
   /**
@@ -158,6 +176,7 @@ export class TieredCache<K extends string = string, V = unknown> {
    * Redis lock, across processes.
    */
   fetch(key: K, loader: TieredLoader<K, V>, options?: TieredFetchOptions<V>): Promise<V> {
+    if (this.#closed) return Promise.reject(closed('fetch'))
     checkName(key, 'key')
     if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${describe(loader)}`)
     const plan = fetchPlan<V>(options)
@@ -179,6 +198,7 @@ export class TieredCache<K extends string = string, V = unknown> {
 
   /** Removes every entry carrying one of `tags`, in Redis and in every instance's L1. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
+    this.#open('invalidateTags')
     const list = checkTags(tags)
     if (list.length === 0) return
     this.#local.dropTags(list)
@@ -199,6 +219,7 @@ export class TieredCache<K extends string = string, V = unknown> {
 
   /** Removes every entry of this namespace (and no other) from Redis and from every instance's L1. */
   async clear(): Promise<void> {
+    this.#open('clear')
     this.#flights.forgetAll()
     this.#local.clear()
     const { commands } = this.#connections
@@ -229,15 +250,33 @@ export class TieredCache<K extends string = string, V = unknown> {
     }
   }
 
-  /** Closes the subscription and the connections this cache opened (not a client you passed). */
+  /**
+   * Closes the subscription and the connections this cache opened (not a
+   * client you passed), at once: calls in flight settle from L1 or their
+   * loader, and the process can exit even while Redis is unreachable. Every
+   * later call rejects; a second `close()` does nothing.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
     this.#flights.forgetAll()
     this.#bus.close()
-    if (this.#connections.owned) this.#connections.commands.disconnect()
+    this.#connections.close()
+    this.#locks?.wakeAll()
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed
   }
 
   get [Symbol.toStringTag](): string {
     return 'TieredCache'
+  }
+
+  /** Throws (so the async method calling it rejects) once the cache is closed. */
+  #open(method: string): void {
+    if (this.#closed) throw closed(method)
   }
 
   #report(error: TierError): void {
@@ -431,6 +470,11 @@ export class TieredCache<K extends string = string, V = unknown> {
     await this.#write(key, value, options?.ttl as number | undefined, plan.tags, plan.grace, false)
     return value
   }
+}
+
+/** What a method of a closed cache rejects with. */
+function closed(method: string): Error {
+  return new Error(`TieredCache: ${method}() called after close()`)
 }
 
 function fetchPlan<V>(options: unknown): FetchPlan<V> {

@@ -1,10 +1,13 @@
-// How values cross the wire: JSON (default), V8's structured serialization, or
-// the user's own. Each has a format code stored with the payload, so a payload
-// written in another format is refused instead of misread.
+// How values cross the wire, from SharedMoka to its native cache and from
+// TieredCache to Redis (so it lives below both): JSON (default), V8's
+// structured serialization, or the user's own. Each has a format code stored
+// with the payload, so a payload written in another format is refused instead
+// of misread.
 
 import v8 from 'node:v8'
 
 import { describe } from '../duration'
+import { hasMethods } from '../options'
 
 /** Turns values into bytes and back. `deserialize` may throw on bad input; the read is then a counted miss. */
 export interface Serializer<V = unknown> {
@@ -42,12 +45,7 @@ const structured: Codec<unknown> = {
 export function codecOf<V>(option: unknown): Codec<V> {
   if (option === undefined || option === 'json') return json as Codec<V>
   if (option === 'v8') return structured as Codec<V>
-  if (
-    typeof option === 'object' &&
-    option !== null &&
-    typeof (option as Serializer).serialize === 'function' &&
-    typeof (option as Serializer).deserialize === 'function'
-  ) {
+  if (hasMethods(option, 'serialize', 'deserialize')) {
     const custom = option as Serializer<V>
     return {
       format: 3,
