@@ -18,7 +18,9 @@
 //! (500) and `ADAPTIVE_EPOCH_CAPACITIES` the least requests per epoch, in
 //! capacities (1); `ADAPTIVE_MARGIN` the shadow difference in points that
 //! counts as a preference (1) and `ADAPTIVE_STREAK` how many epochs in a row it
-//! must hold before a switch (2); `ADAPTIVE_SEEDS` the sampling seeds (5);
+//! must hold before a switch (2); `ADAPTIVE_LEAD` the other policy's lead over
+//! that streak, in hits per capacity, that a switch also needs (0);
+//! `ADAPTIVE_SEEDS` the sampling seeds (5);
 //! `ADAPTIVE_ROUNDS` the cost rounds (9; 0 skips the cost);
 //! `ADAPTIVE_MAX_REQUESTS` cuts every trace to its first requests.
 
@@ -64,6 +66,9 @@ struct Settings {
     epoch_capacities: u64,
     margin_pp: f64,
     streak: u32,
+    /// The other policy's estimated lead in hits over the streak, in
+    /// capacities, that a switch also needs (0: the streak alone).
+    lead_capacities: f64,
     seeds: u64,
     rounds: usize,
     max_requests: usize,
@@ -94,6 +99,7 @@ impl Settings {
             epoch_capacities: var("ADAPTIVE_EPOCH_CAPACITIES", 1u64),
             margin_pp: var("ADAPTIVE_MARGIN", 1.0),
             streak: var("ADAPTIVE_STREAK", 2u32).max(1),
+            lead_capacities: var("ADAPTIVE_LEAD", 0.0),
             seeds: var("ADAPTIVE_SEEDS", 5u64).max(1),
             rounds: var("ADAPTIVE_ROUNDS", 9usize),
             max_requests: var("ADAPTIVE_MAX_REQUESTS", usize::MAX),
@@ -439,6 +445,7 @@ fn adaptive_run(
         sampled_requests: 0,
     };
     let mut streak = 0u32;
+    let mut lead = 0.0f64;
     let (mut epoch_start, mut epoch_tiny_lfu, mut epoch_lru) = (0usize, 0u64, 0u64);
     for (i, &k) in trace.iter().enumerate() {
         run.hits += cache.replay(k) as u64;
@@ -475,14 +482,19 @@ fn adaptive_run(
         } else {
             None
         };
-        streak = match prefers_lru {
-            Some(lru) if lru != cache.active_is_lru => streak + 1,
-            _ => 0,
+        // The shadows' lead scaled to the full cache's requests in this epoch.
+        let epoch_lead = shadow_diff.abs() / 100.0 * requests;
+        (streak, lead) = match prefers_lru {
+            Some(lru) if lru != cache.active_is_lru => (streak + 1, lead + epoch_lead),
+            _ => (0, 0.0),
         };
-        if streak >= settings.streak && !cache.migrating() {
+        if streak >= settings.streak
+            && lead >= settings.lead_capacities * capacity as f64
+            && !cache.migrating()
+        {
             cache.switch();
             run.switches += 1;
-            streak = 0;
+            (streak, lead) = (0, 0.0);
         }
     }
     // The unfinished last epoch counts for the oracle as it ran.
@@ -578,13 +590,14 @@ fn main() {
 
     println!(
         "moka {}; epoch = {} sampled requests and at least {} × capacity requests; switch when \
-         the shadows differ by > {} pp for {} epochs in a row; {} sampling seeds (adaptive: \
+         the shadows differ by > {} pp for {} epochs in a row, leading by {} × capacity hits; {} sampling seeds (adaptive: \
          median, range)",
         env!("MOKA_VERSION"),
         settings.epoch_samples,
         settings.epoch_capacities,
         settings.margin_pp,
         settings.streak,
+        settings.lead_capacities,
         settings.seeds,
     );
     let mut tables: Vec<Vec<String>> = vec![Vec::new(); settings.shadow_sizes.len()];
