@@ -54,10 +54,13 @@ test('clear, invalidateIf and iteration are safe while other threads write', asy
   t.is(bad, 0, 'every iterated value belongs to its key')
   t.true(writes.every((n) => n > 0), `writes per thread: ${writes}`)
   t.true(iterated > 0 && invalidated > 0, `${iterated} entries iterated, ${invalidated} invalidated`)
-  // Quiet now: iteration, size and reads agree.
+  // Quiet now: iteration and reads agree. `size` is moka's entry count: an
+  // entry that a clear() racing with these writes invalidated is counted until
+  // moka's maintenance reaches it (its scan stops at the first live entry), so
+  // it may exceed what iteration finds, never fall below it.
   cache.runPendingTasks()
   const entries = [...cache.entries()]
-  t.is(cache.size, entries.length)
+  t.true(cache.size >= entries.length, `size ${cache.size}, ${entries.length} entries iterated`)
   t.true(entries.length <= 1500)
   for (const [key, value] of entries) t.deepEqual(cache.get(key), value)
   cache.clear()
