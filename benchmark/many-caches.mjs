@@ -1,0 +1,43 @@
+// Instructions per get hit when calls go to 1, 8 or 64 caches in turn: what
+// several caches cost over one (call sites that see many caches).
+//
+//   node benchmark/many-caches.mjs [--caches=1,8,64] [--ops=100000]
+//
+// Each count runs under callgrind twice (ops and 2 × ops gets after the same
+// warm-up), fixed V8 seeds, ASLR off (setarch -R): the difference divided by
+// the extra gets is the cost of one get, start-up and warm-up cancelled.
+// Instructions do not move with the machine's load.
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+if (process.argv[2] === '--child') {
+  const { createRequire } = await import('node:module')
+  const { Moka } = createRequire(import.meta.url)(root)
+  const [n, ops] = [Number(process.argv[3]), Number(process.argv[4])]
+  const caches = Array.from({ length: n }, () => new Moka({ maxCapacity: 10_000 }))
+  const keys = Array.from({ length: 1000 }, (_, i) => `key:${i}`)
+  for (const c of caches) for (const k of keys) c.set(k, k)
+  let hits = 0
+  const run = (count) => {
+    for (let i = 0; i < count; i++) if (caches[i % n].get(keys[i % 1000]) !== undefined) hits++
+  }
+  run(100_000) // warm-up: optimized code, as in a long-running process
+  run(ops)
+  if (hits !== 100_000 + ops) throw new Error(`expected every get to hit, got ${hits}`)
+} else {
+  const ops = Number(arg('ops', 100_000))
+  const instructions = (n, count) => {
+    const r = spawnSync('setarch', ['-R', 'valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null',
+      process.execPath, '--hash-seed=1', '--random-seed=1', fileURLToPath(import.meta.url), '--child', String(n), String(count)], { encoding: 'utf8' })
+    const collected = /Collected : (\d+)/.exec(r.stderr)
+    if (r.status !== 0 || !collected) throw new Error(`callgrind failed: ${r.stderr.slice(-2000)}`)
+    return Number(collected[1])
+  }
+  for (const n of String(arg('caches', '1,8,64')).split(',').map(Number)) {
+    const perGet = (instructions(n, 2 * ops) - instructions(n, ops)) / ops
+    console.log(`${n} cache${n === 1 ? '' : 's'}: ${Math.round(perGet)} instructions per get hit`)
+  }
+}
