@@ -67,7 +67,7 @@ function ofCache(points: Map<string, number>, name: string): Record<string, numb
 
 /** `points` without the load time (a duration: checked on its own). */
 function withoutTime(points: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(points).filter(([key]) => !key.startsWith('moka.cache.load.time')))
+  return Object.fromEntries(Object.entries(points).filter(([key]) => !key.startsWith('moka.cache.load.duration')))
 }
 
 test.serial('a Moka: hits, misses, evictions by cause, entries, weight, loads and load time', async (t) => {
@@ -99,7 +99,7 @@ test.serial('a Moka: hits, misses, evictions by cause, entries, weight, loads an
     'moka.cache.loads{load.outcome=success,service=api}': 2,
     'moka.cache.loads{load.outcome=error,service=api}': 1,
   })
-  const seconds = points['moka.cache.load.time{service=api}']
+  const seconds = points['moka.cache.load.duration{service=api}']
   t.true(seconds >= 0.015 && seconds < 5, `load time ${seconds} s`)
   // Counters are read at each collection: more work, higher values.
   for (let i = 0; i < 200; i++) cache.set(`k${i}`, 1)

@@ -96,7 +96,7 @@ function instrumentsOf(meter: MeterLike): Instruments {
     entries: gauge('moka.cache.entries', 'Entries held', '{entry}'),
     weight: gauge('moka.cache.weight', 'Total weight of the entries (their number without a weigher)', '1'),
     loads: counter('moka.cache.loads', 'Loader calls, by outcome', '{load}'),
-    loadTime: counter('moka.cache.load.time', 'Time spent in loaders', 's'),
+    loadTime: counter('moka.cache.load.duration', 'Time spent in loaders, summed', 's'),
     tierErrors: counter('moka.cache.tier.errors', 'Failures of the Redis tier', '{error}'),
     breaker: gauge('moka.cache.breaker.state', 'The Redis circuit breaker: 1 for its current state, 0 for the others', '1'),
   }
