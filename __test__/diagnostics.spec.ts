@@ -274,9 +274,8 @@ function publishedWithoutSubscribers(t: ExecutionContext, body: () => void): voi
     for (const channel of channels) t.false(channel.hasSubscribers, `${String(channel.name)} has no subscriber`)
     body()
   } finally {
-    channels.forEach((channel, i) => {
-      channel.publish = originals[i]
-    })
+    // Deleted, not reassigned: an own `publish` would shadow the one a later subscription switches the channel to.
+    for (const channel of channels) delete (channel as { publish?: unknown }).publish
   }
   t.deepEqual(published, [])
 }
@@ -316,10 +315,34 @@ test.serial('the spy of the no-subscriber test sees what a subscribed channel pu
     try {
       new Moka<string, number>({ maxCapacity: 3 }).get('absent')
     } finally {
-      channel.publish = original
+      delete (channel as { publish?: unknown }).publish
     }
     t.is(published, 1)
   } finally {
     dc.unsubscribe(CHANNELS.miss, onMiss)
+  }
+})
+
+test.serial('moka-js:eviction: a subscriber that disposes the cache stops the batch, with or without a listener', async (t) => {
+  for (const listened of [false, true]) {
+    const heard: unknown[] = []
+    const cache = new Moka<number, number>({ maxCapacity: 100, ...(listened ? { evictionListener: (key: number) => heard.push(key) } : {}) })
+    for (let i = 0; i < 10; i++) cache.set(i, i)
+    const seen = await listen(CHANNELS.eviction, () => {
+      const onFirst = (message: unknown): void => {
+        if ((message as Message).cache === cache) cache.dispose()
+      }
+      dc.subscribe(CHANNELS.eviction, onFirst)
+      try {
+        // Ten replacements, delivered as one batch (without a listener, by the next maintenance).
+        cache.setMany(Array.from({ length: 10 }, (_, i) => [i, -i] as const))
+        if (!cache.disposed) cache.runPendingTasks()
+      } finally {
+        dc.unsubscribe(CHANNELS.eviction, onFirst)
+      }
+    })
+    t.true(cache.disposed)
+    t.is(of(cache, seen).length, 1, 'no message after the dispose')
+    t.deepEqual(heard, [], 'the listener is not called past the dispose')
   }
 })

@@ -612,8 +612,9 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
           const events = state.slice(STATE_HEADER, STATE_HEADER + count)
           state[STATE_COUNT] = 0
           for (const event of events) {
+            if (this.#disposed) break
             this.#publishEviction(event)
-            this.#release(event >>> KIND_BITS)
+            if (!this.#disposed) this.#release(event >>> KIND_BITS)
           }
           continue
         }
@@ -628,7 +629,8 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
         const event = events[i]
         const slot = event >>> KIND_BITS
         if (evictionChannel.hasSubscribers) this.#publishEviction(event)
-        if (this.#listener !== undefined) {
+        // A subscriber may have disposed the cache: then the listener gets nothing more, as after its own dispose.
+        if (this.#listener !== undefined && !this.#disposed) {
           try {
             this.#listener(this.#keys[slot] as K, this.#values[slot] as V, CAUSES[event & KIND_MASK]!)
           } catch (error) {
