@@ -8,11 +8,16 @@
 //   node benchmark/diagnostics-cost.mjs --rounds=N
 //   node benchmark/diagnostics-cost.mjs --baseline=DIR    also rows from another checkout
 //                                                         of moka-js (built), with nobody subscribed
+//   node benchmark/diagnostics-cost.mjs --instructions [--baseline=DIR] [--repeats=N]
+//       instructions per operation under callgrind instead of time, with
+//       benchmark/instructions.mjs's worker and method (get hit, get miss, set
+//       update), subscribed through lib/diagnostics-subscriber.mjs or not: figures
+//       that no neighbour on the machine can move
 //
 // One child process per row and round (a subscription changes the channel's
 // shape for the rest of a process), rows interleaved, order rotated each
 // round. Each child fills a Moka of 10,000 string keys, runs 1,000,000 operations
-// on random keys five times and reports the median ns/op. Printed: the median
+// on random keys five times and reports the fastest run's ns/op. Printed: the median
 // over rounds with its range, and the ratio subscribed ÷ unsubscribed of the
 // same operation, per round (median and range): rounds pair rows that ran
 // seconds apart, so the ratio is what this shared machine can tell.
@@ -21,9 +26,11 @@
 import { spawnSync } from 'node:child_process'
 import { subscribe } from 'node:diagnostics_channel'
 import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
-import { ROOT, fmt, option, printTable } from './lib/common.mjs'
+import { instructions } from './lib/callgrind.mjs'
+import { BENCH_DIR, ROOT, fmt, option, printTable } from './lib/common.mjs'
+import { MAX_REPS, OPS as WORKER_OPS } from './lib/instructions-cases.mjs'
 
 const ROUNDS = Number(option('rounds', 5))
 const BASELINE = option('baseline', null)
@@ -78,7 +85,8 @@ async function child(op, mode, from) {
     run()
     times.push(((performance.now() - t0) * 1e6) / OPS)
   }
-  return median(times)
+  // The fastest run: the one neighbours on a shared machine disturbed least.
+  return Math.min(...times)
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -109,8 +117,40 @@ function parent() {
   printTable(['operation', 'channels', 'ns/op, median (range)', '÷ nobody subscribed, same round: median (range)'], table, `Per-operation cost of a diagnostics_channel subscriber — ${ROUNDS} rounds`)
 }
 
+/** Instructions per operation of each case, nobody subscribed, subscribed, and (with --baseline) the other checkout. */
+function countInstructions() {
+  const repeats = Number(option('repeats', 2))
+  const worker = join(BENCH_DIR, 'lib', 'instructions-worker.mjs')
+  const subscriber = pathToFileURL(join(BENCH_DIR, 'lib', 'diagnostics-subscriber.mjs')).href
+  const modes = [
+    ['nobody subscribed', [], ROOT],
+    ['subscribed to hit, miss, eviction', ['--import', subscriber], ROOT],
+    ...(BASELINE === null ? [] : [['baseline checkout', [], resolve(BASELINE)]]),
+  ]
+  console.log(`diagnostics_channel cost in instructions per operation (callgrind) — node ${process.version}; ${repeats} runs each`)
+  const table = []
+  for (const kase of ['get hit', 'get miss', 'set update']) {
+    let unsubscribed
+    for (const [mode, flags, dir] of modes) {
+      const counts = []
+      for (let r = 0; r < repeats; r++) {
+        const run = (reps) => instructions(['node', ...flags, '--single-threaded', worker, kase, String(reps), dir])
+        const short = run(1)
+        counts.push((run(MAX_REPS) - short) / ((MAX_REPS - 1) * WORKER_OPS))
+      }
+      const m = median(counts)
+      unsubscribed ??= m
+      table.push([kase, mode, spread(counts, (x) => Math.round(x).toLocaleString('en-US')), `${m - unsubscribed >= 0 ? '+' : ''}${Math.round(m - unsubscribed)}`])
+      console.log(`  ${kase} — ${mode}: ${Math.round(m)}`)
+    }
+  }
+  printTable(['operation', 'channels', 'instructions/op, median (range)', '− nobody subscribed'], table, 'Instructions per operation')
+}
+
 const which = option('child', null)
-if (which) {
+if (process.argv.includes('--instructions')) {
+  countInstructions()
+} else if (which) {
   const ns = await child(which, option('mode', ''), option('from', ROOT))
   process.stdout.write(`${ns}\n`)
 } else {
