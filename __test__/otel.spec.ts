@@ -2,7 +2,6 @@
 // kind of cache, then what an in-memory exporter received, value by value.
 
 import { execFile } from 'node:child_process'
-import { join } from 'node:path'
 import { promisify } from 'node:util'
 
 import { metrics } from '@opentelemetry/api'
@@ -18,8 +17,7 @@ import avaTest from 'ava'
 import { cached, Moka, SharedMoka } from '../index.js'
 import { instrument } from '../otel.js'
 import { TieredCache } from '../tiered.js'
-import { failure } from './_helpers'
-import { PACKAGE } from './_helpers'
+import { failure, PACKAGE } from './_helpers'
 import { redisForSpec, SPEC_TIMEOUT, test as redisTest } from './_redis'
 
 const test = avaTest
@@ -251,7 +249,7 @@ cache.get('a')
 instrument(cache, { meter, name: 'c' }).close()
 console.log(observed.filter((o) => o.startsWith('moka.cache.misses')).join())
 instrument(cache, { name: 'c' })`
-  const output = await promisify(execFile)(process.execPath, ['-e', script], { cwd: join(PACKAGE) }).then(
+  const output = await promisify(execFile)(process.execPath, ['-e', script], { cwd: PACKAGE }).then(
     () => 'exited 0',
     (error: { stdout: string; stderr: string }) => `${error.stdout}\n${error.stderr}`,
   )
