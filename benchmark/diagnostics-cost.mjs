@@ -28,7 +28,7 @@ import { subscribe } from 'node:diagnostics_channel'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
-import { instructions } from './lib/callgrind.mjs'
+import { instructions, NODE } from './lib/callgrind.mjs'
 import { BENCH_DIR, ROOT, fmt, option, printTable } from './lib/common.mjs'
 import { MAX_REPS, OPS as WORKER_OPS } from './lib/instructions-cases.mjs'
 
@@ -134,7 +134,7 @@ function countInstructions() {
     for (const [mode, flags, dir] of modes) {
       const counts = []
       for (let r = 0; r < repeats; r++) {
-        const run = (reps) => instructions(['node', ...flags, '--single-threaded', worker, kase, String(reps), dir])
+        const run = (reps) => instructions([...NODE, ...flags, worker, kase, String(reps), dir])
         const short = run(1)
         counts.push((run(MAX_REPS) - short) / ((MAX_REPS - 1) * WORKER_OPS))
       }

@@ -11,9 +11,8 @@
 // WARMUP batches, so start-up, JIT warm-up and setup cancel out. moka's
 // hasher is seeded at random per process, so repeated runs differ a little:
 // `--repeats` runs show the range.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { instructions } from './lib/callgrind.mjs'
 import { BENCH_DIR, ROOT, option, selection } from './lib/common.mjs'
 import { CAPACITY, CASES, MAX_REPS, OPS, WARMUP } from './lib/instructions-cases.mjs'
 import { PYTHON, preparePython } from './lib/python.mjs'
@@ -32,6 +31,13 @@ const allSides = {
 
 const chosen = selection('sides', Object.keys(allSides)) ?? Object.keys(allSides)
 const sides = Object.fromEntries(chosen.map((name) => [name, allSides[name]]))
+
+function instructions(command) {
+  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...command], { encoding: 'utf8', maxBuffer: 64 << 20 })
+  const collected = run.stderr.match(/Collected : (\d+)/)
+  if (run.status !== 0 || !collected) throw new Error(`${command.join(' ')} under callgrind failed (status ${run.status}):\n${run.stderr.split('\n').slice(-8).join('\n')}`)
+  return Number(collected[1])
+}
 
 try {
   execFileSync('valgrind', ['--version'])
