@@ -177,11 +177,24 @@ export function docTests(test: TestFn, files: string[], { minRunnable }: { minRu
   /** A project with moka-js installed, where the examples are written and run. */
   const project = mkdtempSync(join(tmpdir(), 'moka-js-docs-'))
   mkdirSync(join(project, 'node_modules'))
-  // The examples also use rxjs, Keyv, cache-manager and NestJS (devDependencies), as a NestJS project would have them.
+  // The examples also use rxjs, Keyv, cache-manager and NestJS (devDependencies), as a NestJS project would have them,
+  // and the OpenTelemetry SDK, as a project exporting metrics would.
   mkdirSync(join(project, 'node_modules', '@nestjs'))
+  mkdirSync(join(project, 'node_modules', '@opentelemetry'))
   for (const [name, target] of [
     ['moka-js', PACKAGE],
-    ...['rxjs', 'keyv', 'cache-manager', 'reflect-metadata', '@nestjs/common', '@nestjs/core', '@nestjs/cache-manager'].map((dep) => [dep, join(PACKAGE, 'node_modules', dep)]),
+    ...[
+      'rxjs',
+      'keyv',
+      'cache-manager',
+      'reflect-metadata',
+      '@nestjs/common',
+      '@nestjs/core',
+      '@nestjs/cache-manager',
+      '@opentelemetry/api',
+      '@opentelemetry/sdk-metrics',
+      '@opentelemetry/exporter-prometheus',
+    ].map((dep) => [dep, join(PACKAGE, 'node_modules', dep)]),
   ]) {
     symlinkSync(target, join(project, 'node_modules', name), process.platform === 'win32' ? 'junction' : 'dir')
   }

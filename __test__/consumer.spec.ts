@@ -34,11 +34,11 @@ test.before(async () => {
   writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'consumer', version: '1.0.0', private: true })}\n`)
 })
 
-test('moka-js has no runtime dependency; ioredis and cockatiel are optional peers of moka-js/tiered', (t) => {
+test('moka-js has no runtime dependency; ioredis and cockatiel are optional peers of moka-js/tiered, @opentelemetry/api of moka-js/otel', (t) => {
   t.deepEqual(Object.keys(manifest.dependencies ?? {}), [])
-  t.deepEqual(Object.keys(manifest.peerDependencies ?? {}).sort(), ['cockatiel', 'ioredis'])
+  t.deepEqual(Object.keys(manifest.peerDependencies ?? {}).sort(), ['@opentelemetry/api', 'cockatiel', 'ioredis'])
   const meta = manifest.peerDependenciesMeta as Record<string, { optional?: boolean }>
-  t.true(meta.ioredis.optional === true && meta.cockatiel.optional === true)
+  t.true(meta.ioredis.optional === true && meta.cockatiel.optional === true && meta['@opentelemetry/api'].optional === true)
 })
 
 test('a strict TypeScript project (no skipLibCheck, ioredis not installed) that imports the core compiles, as ESM and as CommonJS', async (t) => {
@@ -150,6 +150,41 @@ export const store = new keyv.KeyvMoka({ maxCapacity: 10 })
   )
   const tsc = join(PACKAGE, 'node_modules', 'typescript', 'bin', 'tsc')
   const result = await run(process.execPath, [tsc, '-p', join(project, 'tsconfig.keyv.json')]).then(
+    () => '',
+    (error: { stdout?: string; message: string }) => error.stdout || error.message,
+  )
+  t.is(result, '')
+})
+
+test('a strict TypeScript project without @opentelemetry/api that imports moka-js/otel compiles, as ESM and as CommonJS', async (t) => {
+  writeFileSync(
+    join(project, 'tsconfig.otel.json'),
+    JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: ['node'] },
+      files: ['otel.mts', 'otel.cts'],
+    }),
+  )
+  writeFileSync(
+    join(project, 'otel.mts'),
+    `import { Moka, cached } from 'moka-js'
+import { instrument, type Instrumentation, type MeterLike } from 'moka-js/otel'
+
+declare const meter: MeterLike
+export const handle: Instrumentation = instrument(new Moka<string, number>({ maxCapacity: 10 }), { meter, name: 'users' })
+export const fn = instrument(cached((n: number) => n + 1), { meter, name: 'inc', attributes: { region: 'eu' } })
+// @ts-expect-error a name is required
+instrument(new Moka({ maxCapacity: 1 }), { meter })
+`,
+  )
+  writeFileSync(
+    join(project, 'otel.cts'),
+    `import otel = require('moka-js/otel')
+
+export const instrument: typeof otel.instrument = otel.instrument
+`,
+  )
+  const tsc = join(PACKAGE, 'node_modules', 'typescript', 'bin', 'tsc')
+  const result = await run(process.execPath, [tsc, '-p', join(project, 'tsconfig.otel.json')]).then(
     () => '',
     (error: { stdout?: string; message: string }) => error.stdout || error.message,
   )

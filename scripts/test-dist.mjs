@@ -291,7 +291,7 @@ step('npm pack the main package and the platform package', () => {
 
 check('main tarball holds only what users need (no Rust sources, no build artefacts)', () => {
   const files = mainPack.files.map((f) => f.path)
-  const allowed = /^(package\.json|README(\.md)?|LICEN[SC]E[\w.-]*|(index|tiered|keyv)\.(js|mjs|d\.ts|d\.mts)|loader\.js|binding\.(js|d\.ts)|lib\/[\w./-]+\.(js|d\.ts))$/
+  const allowed = /^(package\.json|README(\.md)?|LICEN[SC]E[\w.-]*|(index|tiered|keyv|otel)\.(js|mjs|d\.ts|d\.mts)|loader\.js|binding\.(js|d\.ts)|lib\/[\w./-]+\.(js|d\.ts))$/
   const unexpected = files.filter((f) => !allowed.test(f))
   assert(unexpected.length === 0, `unexpected files: ${unexpected.join(', ')}`)
   const rust = files.filter((f) => /^(src\/|target\/|Cargo\.|build\.rs|\.cargo\/)|\.(rs|node|wasm)$/.test(f))
@@ -438,6 +438,33 @@ console.log(Object.keys(require('moka-js/keyv')).join(', '))
 `,
   )
   return `exports: ${inApp('node', ['check-keyv.mjs']).stdout.trim()}`
+})
+
+check('moka-js/otel without @opentelemetry/api: the same instrument from ES modules and CommonJS, reporting through a given meter', () => {
+  writeFileSync(
+    join(app, 'check-otel.mjs'),
+    `import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { Moka } from 'moka-js'
+import { instrument } from 'moka-js/otel'
+const require = createRequire(import.meta.url)
+assert.equal(instrument, require('moka-js/otel').instrument)
+const observed = new Map()
+const meter = {
+  createObservableCounter: (name) => ({ name }),
+  createObservableGauge: (name) => ({ name }),
+  addBatchObservableCallback: (callback) => callback({ observe: (instrument, value) => observed.set(instrument.name, value) }),
+  removeBatchObservableCallback: () => {},
+}
+const cache = new Moka({ maxCapacity: 10 })
+cache.get('absent')
+instrument(cache, { meter, name: 'c' }).close()
+assert.equal(observed.get('moka.cache.misses'), 1)
+assert.throws(() => instrument(cache, { name: 'c' }), /npm install @opentelemetry\/api/)
+console.log(Object.keys(require('moka-js/otel')).join(', '))
+`,
+  )
+  return `exports: ${inApp('node', ['check-otel.mjs']).stdout.trim()}`
 })
 
 check('TypeScript: strict, module nodenext, ESM and CJS, @ts-expect-error catches wrong types', () => {

@@ -1,6 +1,7 @@
 // `cached(fn, options)` and the `@cached(options)` method decorator.
 
 import { argsKey } from './args'
+import { timedLoad } from './diagnostics'
 import { describe, Duration, toMillis } from './duration'
 import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
 import { Keying } from './keys'
@@ -325,10 +326,13 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
     if (error instanceof TimeoutError) n.timeouts++
   }
 
-  const attempt = (thisArg: unknown, args: unknown[]) => (): unknown => {
+  /** One call of `fn` for `key`: counted, and published on `moka-js:load` when subscribed. */
+  const call = (thisArg: unknown, args: unknown[], key: unknown): unknown => {
     n.loads++
-    return fn.apply(thisArg, args)
+    return timedLoad(wrapper, key, () => fn.apply(thisArg, args))
   }
+
+  const attempt = (thisArg: unknown, args: unknown[], key: unknown) => (): unknown => call(thisArg, args, key)
 
   const load = (thisArg: unknown, args: unknown[], key: unknown): unknown => {
     if (errors !== undefined) {
@@ -347,10 +351,9 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
         return running.join()
       }
     }
-    n.loads++
     let result: unknown
     try {
-      result = fn.apply(thisArg, args)
+      result = call(thisArg, args, key)
     } catch (error) {
       n.errors++
       errors?.set(key, error)
@@ -365,7 +368,7 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
       key,
       {
         first: result,
-        attempt: attempt(thisArg, args),
+        attempt: attempt(thisArg, args, key),
         timeout,
         retry,
         onValue: (value, late) => {
@@ -403,7 +406,7 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
     n.refreshes++
     const flight = flights.start(key, {
       defer: true,
-      attempt: attempt(thisArg, args),
+      attempt: attempt(thisArg, args, key),
       timeout,
       retry,
       onValue: (value) => store(key, value),

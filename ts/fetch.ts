@@ -1,5 +1,6 @@
 // `Moka#fetch`: asynchronous get-or-load with single-flight per key.
 
+import { timedLoad } from './diagnostics'
 import { describe, Duration, toMillis } from './duration'
 import type { Keying } from './keys'
 import type { Moka } from './moka'
@@ -79,7 +80,7 @@ export function fetchThrough<K, V>(
   const running = flights.get<V>(key)
   if (running !== undefined) return running.join(signal, timeout)
   const flight = flights.start<V>(key, {
-    attempt: (loadSignal) => loader(key, { signal: loadSignal }),
+    attempt: (loadSignal) => timedLoad(cache, key, () => loader(key, { signal: loadSignal })),
     timeout,
     onValue: (result, late) => {
       // Disposed during the load: the waiters get the value, nothing is stored.

@@ -2,6 +2,7 @@ import { inspect } from 'node:util'
 
 import { binding, KIND_BITS, KIND_MASK, MAX_SLOT, NativeCache, protocol, STATE_COUNT, STATE_HEADER, STATE_MORE } from './native'
 import { fetchThrough, FetchOptions, Loader } from './fetch'
+import { evictionChannel, hitChannel, missChannel, initialize, publishLookup } from './diagnostics'
 import { describe } from './duration'
 import { Interned, Keying, MISS } from './keys'
 import {
@@ -184,6 +185,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       ? this.#native.get(key, this.#keying.lookup(key))
       : this.#native.get(key)
     const value = slot >= 0 ? this.#values[slot] : fallback
+    if (slot >= 0 ? hitChannel.hasSubscribers : missChannel.hasSubscribers) publishLookup(this, key, slot >= 0)
     if (this.#state[STATE_COUNT] !== 0) this.#drain()
     return value
   }
@@ -200,6 +202,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     const slot = this.#keying.needsToken(key)
       ? this.#native.get(key, this.#keying.lookup(key))
       : this.#native.get(key)
+    if (slot >= 0 ? hitChannel.hasSubscribers : missChannel.hasSubscribers) publishLookup(this, key, slot >= 0)
     if (slot >= 0) {
       const value = this.#values[slot] as V
       if (this.#state[STATE_COUNT] !== 0) this.#drain()
@@ -207,7 +210,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     }
     // A miss leaves any removals it published queued: `set` delivers them
     // after storing, so a throwing listener cannot cancel the computation.
-    const value = init(key)
+    const value = initialize(this, key, init)
     this.set(key, value, options)
     return value
   }
@@ -304,6 +307,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     const tokens = this.#lookupTokens(list)
     const slots = this.#native.getMany(list, tokens)
     const values = Array.from(slots, (slot) => (slot >= 0 ? this.#values[slot] : undefined))
+    if (hitChannel.hasSubscribers || missChannel.hasSubscribers) slots.forEach((slot, i) => publishLookup(this, list[i], slot >= 0))
     this.#drain()
     return values
   }
@@ -576,6 +580,11 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     this.#freeSlots.push(slot)
   }
 
+  #publishEviction(event: number): void {
+    const slot = event >>> KIND_BITS
+    evictionChannel.publish({ cache: this, key: this.#keys[slot], value: this.#values[slot], cause: protocol.CAUSES[event & KIND_MASK]! })
+  }
+
   /**
    * Delivers the removals native calls published: each is notified to the
    * listener, then its slot is released. Runs after the native call has returned, so
@@ -597,7 +606,18 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       }
       if (this.#listener === undefined) {
         // Releasing runs no user code and no native call, so nothing publishes
-        // into `state` meanwhile: no copy needed.
+        // into `state` meanwhile: no copy needed. A diagnostics subscriber is
+        // user code, so that path copies first, as with a listener.
+        if (evictionChannel.hasSubscribers) {
+          const events = state.slice(STATE_HEADER, STATE_HEADER + count)
+          state[STATE_COUNT] = 0
+          for (const event of events) {
+            if (this.#disposed) break
+            this.#publishEviction(event)
+            if (!this.#disposed) this.#release(event >>> KIND_BITS)
+          }
+          continue
+        }
         for (let i = STATE_HEADER; i < STATE_HEADER + count; i++) this.#release(state[i]! >>> KIND_BITS)
         state[STATE_COUNT] = 0
         continue
@@ -608,7 +628,9 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       for (let i = 0; i < events.length && !this.#disposed; i++) {
         const event = events[i]
         const slot = event >>> KIND_BITS
-        if (this.#listener !== undefined) {
+        if (evictionChannel.hasSubscribers) this.#publishEviction(event)
+        // A subscriber may have disposed the cache: then the listener gets nothing more, as after its own dispose.
+        if (this.#listener !== undefined && !this.#disposed) {
           try {
             this.#listener(this.#keys[slot] as K, this.#values[slot] as V, CAUSES[event & KIND_MASK]!)
           } catch (error) {

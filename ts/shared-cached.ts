@@ -3,6 +3,7 @@
 // process (async functions: one load per key across threads, as `fetch`).
 
 import { argsId } from './args'
+import { publishedLoader, timedLoad } from './diagnostics'
 import { describe, Duration, toMillis } from './duration'
 import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
 import type { SetOptions } from './options'
@@ -137,15 +138,16 @@ export function cachedShared<F extends AnyFunction>(fn: F, options: Record<strin
     }
     n.misses++
     if (asyncResults) return cache.fetch(key, load(this, args), { ttl: entryTtl, timeout })
-    const result = load(this, args)()
+    // A miss of a sync function loads here, not in the cache: its load is published as the cache's, as fetch's are.
+    const result = timedLoad(cache, key, load(this, args))
     if (isThenable(result)) {
       // A function that turned out async: from now on every miss is a cross-thread fetch.
       asyncResults = true
-      return cache.fetch(key, () => result, { ttl: entryTtl, timeout })
+      return cache.fetch(key, publishedLoader(() => result), { ttl: entryTtl, timeout })
     }
     const set: SetOptions | undefined | typeof SKIP = entryOptions(entryTtl, undefined, result)
     if (set === SKIP) return result
-    if (set === undefined) return cache.getWith(key, () => result)
+    if (set === undefined) return cache.getWith(key, publishedLoader(() => result))
     cache.set(key, result, set)
     return result
   }

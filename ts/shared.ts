@@ -1,3 +1,4 @@
+import { hitChannel, missChannel, initialize, publishLookup, timedLoader } from './diagnostics'
 import { describe } from './duration'
 import { checkFetchOptions, FetchOptions } from './fetch'
 import { Keying } from './keys'
@@ -110,6 +111,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   get(key: K, fallback: V): V
   get(key: K, fallback?: V): V | undefined {
     const raw = this.#native.get(key)
+    if (raw === undefined ? missChannel.hasSubscribers : hitChannel.hasSubscribers) publishLookup(this, key, raw !== undefined)
     if (raw === undefined) return fallback
     return typeof raw === 'string' ? (raw as V) : this.#codec.decode(raw)
   }
@@ -147,8 +149,9 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     if (typeof init !== 'function') throw new TypeError(`init must be a function, got ${describe(init)}`)
     const { ttl, tti } = entryExpiry(options, this.#perEntryExpiry, 'getWith')
     const raw = this.#native.get(key)
+    if (raw === undefined ? missChannel.hasSubscribers : hitChannel.hasSubscribers) publishLookup(this, key, raw !== undefined)
     if (raw !== undefined) return this.#codec.decode(raw)
-    const value = init(key)
+    const value = initialize(this, key, init)
     const kind = this.#codec.kind(value)
     const existing = this.#native.setIfAbsent(key, this.#codec.payload(value, kind), kind, ttl, tti)
     return existing === undefined ? value : this.#codec.decode(existing)
@@ -176,7 +179,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     if (running !== undefined) return running.join(signal, timeout)
     const flight = this.#flights.start<V>(key, {
       // Without a timeout, and with a first caller that cannot leave, the load's signal never aborts.
-      attempt: (loadSignal) => loadShared(this.#load, key, loader, { ttl, tti }, loadSignal, timeout !== undefined || signal !== undefined),
+      attempt: (loadSignal) => loadShared(this.#load, key, timedLoader(this, loader), { ttl, tti }, loadSignal, timeout !== undefined || signal !== undefined),
       timeout,
       // The attempt stores the value itself, before other threads learn it.
       onValue: () => {},

@@ -4,6 +4,7 @@
 
 import { randomUUID } from 'node:crypto'
 
+import { TierErrorMessage, tierErrorChannel, timedLoad } from '../diagnostics'
 import { describe, toMillis } from '../duration'
 import { EntryTtl, entryOptions, SKIP } from '../fetch'
 import { Keying } from '../keys'
@@ -282,6 +283,7 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
   #report(error: TierError): void {
     this.#n.errors++
     if (error.kind === 'payload') this.#n.rejected++
+    if (tierErrorChannel.hasSubscribers) tierErrorChannel.publish({ cache: this, error } satisfies TierErrorMessage)
     try {
       this.#onError?.(error)
     } catch {
@@ -458,7 +460,7 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
     this.#n.loads++
     let value: V
     try {
-      value = await loader(key as K, { signal })
+      value = await timedLoad(this, key, () => loader(key as K, { signal }))
     } catch (error) {
       if (stale === undefined || performance.now() >= stale.staleUntil) throw error
       this.#n.staleServed++

@@ -1,0 +1,21 @@
+// Instructions a command executes, counted by valgrind's callgrind: figures
+// that do not move with the machine's load.
+import { spawnSync } from 'node:child_process'
+import { machine as arch } from 'node:os'
+
+/**
+ * Node with its hash and random seeds fixed, so that two runs build the same
+ * heap and the same hash tables (moka's own hasher stays seeded at random).
+ */
+export const NODE = ['node', '--single-threaded', '--hash-seed=1', '--random-seed=1']
+
+export function instructions(command) {
+  // setarch -R: no address-space randomization, so that every run lays out memory alike.
+  const run = spawnSync('setarch', [arch(), '-R', 'valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', ...command], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  })
+  const collected = run.stderr.match(/Collected : (\d+)/)
+  if (run.status !== 0 || !collected) throw new Error(`${command.join(' ')} under callgrind failed (status ${run.status}):\n${run.stderr.split('\n').slice(-8).join('\n')}`)
+  return Number(collected[1])
+}
