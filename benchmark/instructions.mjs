@@ -15,9 +15,9 @@
 // WARMUP batches, so start-up, JIT warm-up and setup cancel out. moka's
 // hasher is seeded at random per process, so repeated runs differ a little:
 // `--repeats` runs show the range.
-import { execFileSync, spawnSync } from 'node:child_process'
-import { machine as arch } from 'node:os'
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
+import { instructions, NODE } from './lib/callgrind.mjs'
 import { BENCH_DIR, ROOT, option, selection } from './lib/common.mjs'
 import { CAPACITY, CASES, MAX_REPS, OPS, WARMUP } from './lib/instructions-cases.mjs'
 import { PYTHON, preparePython } from './lib/python.mjs'
@@ -28,11 +28,6 @@ const cases = selection('cases', CASES) ?? CASES
 const repeats = Number(option('repeats', '2'))
 const baseline = option('baseline', undefined)
 
-/**
- * Node with its hash and random seeds fixed, so that two runs build the same
- * heap and the same hash tables (moka's own hasher stays seeded at random).
- */
-const NODE = ['node', '--single-threaded', '--hash-seed=1', '--random-seed=1']
 /** The command of each side, given the case and the number of batches. */
 const allSides = {
   'moka-js': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT],
@@ -42,18 +37,6 @@ const allSides = {
 
 const chosen = selection('sides', Object.keys(allSides)) ?? Object.keys(allSides)
 const sides = Object.fromEntries(chosen.map((name) => [name, allSides[name]]))
-
-function instructions(command) {
-  // setarch -R: no address-space randomization, so that every run lays out memory alike.
-  const run = spawnSync('setarch', [arch(), '-R', 'valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', ...command], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-    env: { ...process.env, PYTHONHASHSEED: '0' },
-  })
-  const collected = run.stderr.match(/Collected : (\d+)/)
-  if (run.status !== 0 || !collected) throw new Error(`${command.join(' ')} under callgrind failed (status ${run.status}):\n${run.stderr.split('\n').slice(-8).join('\n')}`)
-  return Number(collected[1])
-}
 
 try {
   execFileSync('valgrind', ['--version'])

@@ -7,8 +7,9 @@
 // warm-up), fixed V8 seeds, ASLR off (setarch -R): the difference divided by
 // the extra gets is the cost of one get, start-up and warm-up cancelled.
 // Instructions do not move with the machine's load.
-import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+
+import { instructions as counted, NODE } from './lib/callgrind.mjs'
 
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -29,13 +30,7 @@ if (process.argv[2] === '--child') {
   if (hits !== 100_000 + ops) throw new Error(`expected every get to hit, got ${hits}`)
 } else {
   const ops = Number(arg('ops', 100_000))
-  const instructions = (n, count) => {
-    const r = spawnSync('setarch', ['-R', 'valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null',
-      process.execPath, '--hash-seed=1', '--random-seed=1', fileURLToPath(import.meta.url), '--child', String(n), String(count)], { encoding: 'utf8' })
-    const collected = /Collected : (\d+)/.exec(r.stderr)
-    if (r.status !== 0 || !collected) throw new Error(`callgrind failed: ${r.stderr.slice(-2000)}`)
-    return Number(collected[1])
-  }
+  const instructions = (n, count) => counted([...NODE, fileURLToPath(import.meta.url), '--child', String(n), String(count)])
   for (const n of String(arg('caches', '1,8,64')).split(',').map(Number)) {
     const perGet = (instructions(n, 2 * ops) - instructions(n, ops)) / ops
     console.log(`${n} cache${n === 1 ? '' : 's'}: ${Math.round(perGet)} instructions per get hit`)

@@ -14,6 +14,8 @@ export function instructions(command) {
   const run = spawnSync('setarch', [arch(), '-R', 'valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', ...command], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
+    // Python's string hashing seeded too, for the moka-py side.
+    env: { ...process.env, PYTHONHASHSEED: '0' },
   })
   const collected = run.stderr.match(/Collected : (\d+)/)
   if (run.status !== 0 || !collected) throw new Error(`${command.join(' ')} under callgrind failed (status ${run.status}):\n${run.stderr.split('\n').slice(-8).join('\n')}`)
