@@ -460,7 +460,7 @@ const cache = new Moka({ maxCapacity: 10 })
 cache.get('absent')
 instrument(cache, { meter, name: 'c' }).close()
 assert.equal(observed.get('moka.cache.misses'), 1)
-assert.throws(() => instrument(cache, { name: 'c' }), /npm install @opentelemetry\/api/)
+assert.throws(() => instrument(cache, { name: 'c' }), /npm install @opentelemetry\\/api/)
 console.log(Object.keys(require('moka-js/otel')).join(', '))
 `,
   )
