@@ -10,7 +10,7 @@ import { disposedError, type Moka } from './moka'
 import { refuseObservable } from './observable'
 import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, validateOptions } from './options'
 import { cachedShared, isShared, SharedCachedFunction, SharedCachedOptions } from './shared-cached'
-import { adoptFlights, Flights, RetryPolicy, TimeoutError } from './singleflight'
+import { adoptFlights, Flights, isThenable, RetryPolicy, TimeoutError } from './singleflight'
 import { CacheTier, cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tier'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -249,13 +249,6 @@ function delayOf(value: unknown): number {
   return toMillis(value, 'retry.backoff') ?? 0
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-}
 
 function isAsyncFunction(fn: AnyFunction): boolean {
   return (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction'

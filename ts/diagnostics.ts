@@ -7,6 +7,8 @@
 
 import { channel } from 'node:diagnostics_channel'
 
+import { isThenable } from './singleflight'
+
 /** The channel names, as `diagnostics_channel.subscribe(name, fn)` takes them. */
 export const CHANNELS = {
   hit: 'moka-js:hit',
@@ -69,9 +71,6 @@ export function publishLookup(cache: object, key: unknown, hit: boolean): void {
   if (target.hasSubscribers) target.publish({ cache, key } satisfies LookupMessage)
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
-}
 
 /**
  * `load()`'s result, published on `moka-js:load` with its duration once it

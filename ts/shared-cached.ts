@@ -10,6 +10,7 @@ import type { SetOptions } from './options'
 import { optionalFunction } from './options'
 import type { SharedKey } from './shared-native'
 import { SharedMoka } from './shared'
+import { isThenable } from './singleflight'
 import type { SerializerOption } from './codec/serializer'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -63,13 +64,6 @@ export type SharedCachedFunction<F extends AnyFunction> = F & {
 
 const OPTIONS = ['shared', 'maxCapacity', 'ttl', 'tti', 'policy', 'weigher', 'serializer', 'key', 'timeout']
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-}
 
 /** The key of a call without a `key` option: the canonical string of its (primitive) arguments. */
 function argumentsKey(args: readonly unknown[]): string {

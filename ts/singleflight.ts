@@ -5,6 +5,11 @@
 
 import { Interned, Keying, MISS } from './keys'
 
+/** Whether `value` is a promise, or any thenable a loader may return. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
+}
+
 /** Rejects the waiters of a load that took longer than its `timeout`. */
 export class TimeoutError extends Error {
   constructor(message = 'the operation timed out', options?: { cause?: unknown }) {
