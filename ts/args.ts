@@ -104,6 +104,19 @@ const pruner = new FinalizationRegistry<Node>((node) => {
 })
 
 /** `ArgsKey`s and trie nodes alive (for leak tests). */
+/**
+ * Gives a memoizing `wrapper` the `name` and `length` of the function it
+ * wraps, that function as `uncached`, and the properties in `more`.
+ */
+export function dressWrapper<W extends (...args: never[]) => unknown>(wrapper: W, fn: (...args: never[]) => unknown, more: PropertyDescriptorMap): W {
+  return Object.defineProperties(wrapper, {
+    name: { value: fn.name, configurable: true },
+    length: { value: fn.length, configurable: true },
+    ...more,
+    uncached: { value: fn, enumerable: true },
+  })
+}
+
 export function argsKeyStats(): { keys: number; nodes: number } {
   return { keys: liveKeys, nodes: liveNodes }
 }

@@ -1,6 +1,6 @@
 // `cached(fn, options)` and the `@cached(options)` method decorator.
 
-import { argsKey } from './args'
+import { argsKey, dressWrapper } from './args'
 import { timedLoad } from './diagnostics'
 import { describe, Duration, toMillis } from './duration'
 import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
@@ -428,11 +428,8 @@ function build<F extends AnyFunction>(fn: F, c: Config): CachedFunction<F> {
     return asyncResults ? Promise.resolve(value) : value
   }
 
-  Object.defineProperties(wrapper, {
-    name: { value: fn.name, configurable: true },
-    length: { value: fn.length, configurable: true },
+  dressWrapper(wrapper, fn, {
     cache: { get: () => main.cache, enumerable: true },
-    uncached: { value: fn, enumerable: true },
     [IS_CACHED]: { value: true },
   })
   return Object.assign(wrapper, {

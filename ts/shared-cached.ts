@@ -2,7 +2,7 @@
 // a function decorated the same way in every worker loads each key once per
 // process (async functions: one load per key across threads, as `fetch`).
 
-import { argsId } from './args'
+import { argsId, dressWrapper } from './args'
 import { publishedLoader, timedLoad } from './diagnostics'
 import { describe, Duration, toMillis } from './duration'
 import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
@@ -146,12 +146,7 @@ export function cachedShared<F extends AnyFunction>(fn: F, options: Record<strin
     return result
   }
 
-  Object.defineProperties(wrapper, {
-    name: { value: fn.name, configurable: true },
-    length: { value: fn.length, configurable: true },
-    cache: { value: cache, enumerable: true },
-    uncached: { value: fn, enumerable: true },
-  })
+  dressWrapper(wrapper, fn, { cache: { value: cache, enumerable: true } })
   return Object.assign(wrapper, {
     cacheInfo(): SharedCacheInfo {
       const calls = n.hits + n.misses

@@ -4,6 +4,7 @@
 // refreshes (refreshAfter, staleIfError). The core knows the tier only through
 // `CacheTier`, and so does not depend on Redis or its client.
 
+import { dressWrapper } from './args'
 import { describe, Duration, toMillis } from './duration'
 import type { EntryTtl } from './fetch'
 import { hasMethods, optionalFunction, optionObject } from './options'
@@ -112,12 +113,7 @@ export function cachedThroughTier<F extends AnyFunction>(fn: F, options: unknown
     const tags = fixedTags ?? checkTags(tagsFn!(...args))
     return tier.fetch(keyOf(args), () => fn.apply(this, args), { ...base, tags })
   }
-  Object.defineProperties(wrapper, {
-    name: { value: fn.name, configurable: true },
-    length: { value: fn.length, configurable: true },
-    tier: { value: tier, enumerable: true },
-    uncached: { value: fn, enumerable: true },
-  })
+  dressWrapper(wrapper, fn, { tier: { value: tier, enumerable: true } })
   return Object.assign(wrapper, {
     invalidate: (...args: unknown[]) => tier.delete(keyOf(args)),
     keyOf: (...args: unknown[]) => keyOf(args),
