@@ -13,6 +13,7 @@ use crate::events::Events;
 use crate::expiry::PerEntry;
 use crate::ffi::{type_error, JsResult};
 use crate::key::Key;
+use crate::maintenance::until_settled;
 use crate::protocol::{EXPIRED, EXPLICIT, RELEASED, REPLACED, SIZE};
 use crate::value::{Deadlines, Value};
 
@@ -191,6 +192,7 @@ impl<D: Extra> Core<D> {
     /// frees a few bags of garbage per flush: flush while that still releases
     /// slots and more slots are held than entries exist.
     pub fn run_pending_tasks(&self) {
+        // One thread: no writer elsewhere adds work, so no bound is needed.
         let progress = || {
             (
                 self.cache.entry_count(),
@@ -198,13 +200,7 @@ impl<D: Extra> Core<D> {
                 self.events.total(),
             )
         };
-        loop {
-            let before = progress();
-            self.cache.run_pending_tasks();
-            if progress() == before {
-                break;
-            }
-        }
+        until_settled(usize::MAX, progress, || self.cache.run_pending_tasks());
         if !self.notify {
             self.settle_releases();
         }

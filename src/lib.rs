@@ -16,6 +16,7 @@ mod ffi;
 mod handle;
 mod info;
 mod key;
+mod maintenance;
 mod methods;
 mod protocol;
 mod same_value_zero;

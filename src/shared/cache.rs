@@ -21,6 +21,7 @@ use super::port::{Delivery, Port};
 use super::value::Value;
 use crate::expiry::PerEntry;
 use crate::ffi::{type_error, JsResult};
+use crate::maintenance::until_settled;
 
 /// Removal causes, in the order the JS layer names them.
 pub const EXPIRED: u32 = 0;
@@ -318,23 +319,17 @@ impl SharedCache {
         self.run_pending_tasks();
     }
 
-    /// Runs maintenance to the end. moka stops a run after a few rounds of
-    /// its logs (and, with an eviction listener, after 100 ms) and leaves the
-    /// rest for later: repeat while a run still changed the entry count or
-    /// removed something. Bounded, for writers on other threads never stop
-    /// adding work.
+    /// Runs maintenance to the end: repeats while a run still changed the
+    /// entry count or removed something. Bounded, for writers on other
+    /// threads never stop adding work.
     pub fn run_pending_tasks(&self) {
         let progress = || {
             let removed = self.removals.as_ref().map_or(0, |r| r.total());
             (self.moka.entry_count(), removed)
         };
-        for _ in 0..MAX_MAINTENANCE_RUNS {
-            let before = progress();
-            self.moka.run_pending_tasks();
-            if progress() == before {
-                break;
-            }
-        }
+        until_settled(MAX_MAINTENANCE_RUNS, progress, || {
+            self.moka.run_pending_tasks()
+        });
     }
 
     pub fn entry_count(&self) -> u64 {
