@@ -240,8 +240,8 @@ impl Port {
             items.extend_from_slice(&[env.double(kind as f64)?, env.double(n as f64)?, key, value]);
         }
         if dropped > 0 {
-            let overflow = [env.double(OVERFLOW as f64)?, env.double(dropped as f64)?];
-            items.extend_from_slice(&[overflow[0], overflow[1], undefined, undefined]);
+            let (kind, count) = (env.double(OVERFLOW as f64)?, env.double(dropped as f64)?);
+            items.extend_from_slice(&[kind, count, undefined, undefined]);
         }
         let array = env.array(&items)?;
         env.call(dispatch, &[array])
