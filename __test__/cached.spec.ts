@@ -4,7 +4,7 @@ import { defer, lastValueFrom, of, Subject } from 'rxjs'
 
 import { cached, DEFAULT_MAX_CAPACITY, Moka, TimeoutError } from '../index.js'
 // Internals, from the same compiled module the public entry uses.
-import { argsKey, argsKeyStats } from '../lib/args.js'
+import { argsKey, argsKeyStats } from '../lib/memoize/args.js'
 import { failure, Point, sleep, trackUnhandledRejections } from './_helpers'
 
 // Nothing in this file may leave a rejection unhandled.

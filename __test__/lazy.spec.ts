@@ -8,7 +8,7 @@ import test, { ExecutionContext } from 'ava'
 
 import { cached, CachedFunction, cacheOf, Moka } from '../index.js'
 // The module object whose `Moka` property the compiled layer calls `new` on.
-import mokaModule = require('../lib/moka.js')
+import mokaModule = require('../lib/core/moka.js')
 
 /** Runs `fn` while counting the Moka instances built, and returns that count. */
 function mokasBuiltBy(fn: () => void): number {

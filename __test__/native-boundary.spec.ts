@@ -3,7 +3,7 @@
 // run under valgrind in `npm run test:valgrind`.
 import test from 'ava'
 
-import { binding, protocol } from '../ts/native'
+import { binding, protocol } from '../ts/core/native'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { scenarios } = require('../scripts/native-misuse.js') as { scenarios: Record<string, () => Promise<void>> }

@@ -2,7 +2,7 @@
 // back into the cache, worker threads terminated mid-operation, and
 // process.exit at awkward moments. The cache must never crash, hang, leak a
 // slot or lose a notification, and errors must reach the caller as documented
-// on `EvictionListener` (ts/options.ts) and `#drain` (ts/moka.ts).
+// on `EvictionListener` (ts/core/options.ts) and `#drain` (ts/core/moka.ts).
 
 import { Worker } from 'node:worker_threads'
 

@@ -8,9 +8,9 @@ import test from 'ava'
 
 import { Moka } from '../index.js'
 import { PACKAGE } from './_helpers'
-import { Inbox, RETRY_LOAD } from '../ts/shared-inbox'
-import { Codec } from '../ts/shared-codec'
-import { LOADED, RETRY } from '../ts/shared-native'
+import { Inbox, RETRY_LOAD } from '../ts/shared/inbox'
+import { Codec } from '../ts/shared/codec'
+import { LOADED, RETRY } from '../ts/shared/native'
 
 const FIXTURE = join(PACKAGE, '__test__', 'fixtures', 'abandoned-waits.js')
 

@@ -604,9 +604,9 @@ check('missing binary: loader.js names the platform, the package and the build c
 check('missing binary: require("moka-js") reports the same', () => {
   const result = withoutPlatformPackage(() => inApp('node', ['-e', `require('moka-js')`], { allowFailure: true }))
   assert(result.status !== 0, 'loading succeeded without the binary')
-  const native = readFileSync(join(app, 'node_modules', pkg.name, 'lib', 'native.js'), 'utf8')
+  const native = readFileSync(join(app, 'node_modules', pkg.name, 'lib', 'core', 'native.js'), 'utf8')
   if (!native.includes('loader.js')) {
-    return { skip: 'lib/native.js still requires ../binding.js directly (point ts/native.ts at ../loader.js)' }
+    return { skip: 'lib/core/native.js still requires ../../binding.js directly (point ts/core/native.ts at ../loader.js)' }
   }
   assertHelpfulError(result.stderr)
 })

@@ -1,6 +1,6 @@
 //! The JS↔Rust protocol: the one source of the constants both sides use.
 //!
-//! `ts/native.ts` reads them from the addon's `protocol` export at load time,
+//! `ts/core/native.ts` reads them from the addon's `protocol` export at load time,
 //! so the two sides cannot disagree; a test checks the method list against
 //! the functions `createCache` returns.
 

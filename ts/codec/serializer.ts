@@ -6,8 +6,8 @@
 
 import v8 from 'node:v8'
 
-import { describe } from '../duration'
-import { hasMethods } from '../options'
+import { describe } from '../core/duration'
+import { hasMethods } from '../core/options'
 
 /** Turns values into bytes and back. `deserialize` may throw on bad input; the read is then a counted miss. */
 export interface Serializer<V = unknown> {

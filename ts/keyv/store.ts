@@ -3,11 +3,11 @@
 // It implements Keyv's store interface by shape: Keyv is not imported, so it
 // stays out of moka-js's dependencies.
 
-import { describe, Duration } from '../duration'
-import { Moka } from '../moka'
-import { protocol } from '../native'
-import { optionObject } from '../options'
-import { SharedMoka } from '../shared'
+import { describe, Duration } from '../core/duration'
+import { Moka } from '../core/moka'
+import { protocol } from '../core/native'
+import { optionObject } from '../core/options'
+import { SharedMoka } from '../shared/shared-moka'
 
 /** The cache a store writes into: Keyv's keys are strings; values are what Keyv stores (its serialized strings by default). */
 export type KeyvMokaCache = Moka<string, unknown> | SharedMoka<string, unknown>

@@ -8,10 +8,10 @@
 
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 
-import { CHANNELS, LoadMessage } from '../diagnostics'
-import { describe } from '../duration'
-import { Moka } from '../moka'
-import { SharedMoka } from '../shared'
+import { CHANNELS, LoadMessage } from '../core/diagnostics'
+import { describe } from '../core/duration'
+import { Moka } from '../core/moka'
+import { SharedMoka } from '../shared/shared-moka'
 
 export type MetricAttributes = Record<string, string | number | boolean>
 

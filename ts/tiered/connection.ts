@@ -13,8 +13,8 @@
 import type Redis from 'ioredis'
 import type { RedisOptions } from 'ioredis'
 
-import { describe } from '../duration'
-import { hasMethods } from '../options'
+import { describe } from '../core/duration'
+import { hasMethods } from '../core/options'
 import { TierError, TierErrorKind, TierOperation } from './errors'
 
 /** Names of everything a namespace owns in Redis. The namespace has no ':' so prefixes never overlap. */

@@ -2,7 +2,7 @@
 // tags to the entries carrying them, and the reads in flight that an
 // invalidation must stop from filling L1 with what they read before it.
 
-import { Moka } from '../moka'
+import { Moka } from '../core/moka'
 
 /** One L1 entry: the value and what the tier knows about it. */
 export interface LocalEntry<V> {

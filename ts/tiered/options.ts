@@ -4,9 +4,9 @@
 import type Redis from 'ioredis'
 import type { RedisOptions } from 'ioredis'
 
-import { describe, Duration, toMillis } from '../duration'
-import { optionalFunction, optionObject } from '../options'
-import { checkTags } from '../tier'
+import { describe, Duration, toMillis } from '../core/duration'
+import { optionalFunction, optionObject } from '../core/options'
+import { checkTags } from '../core/tier'
 import { checkRedisOption, RedisTarget } from './connection'
 import type { TierError } from './errors'
 import type { SerializerOption } from '../codec/serializer'

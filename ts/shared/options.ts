@@ -1,9 +1,9 @@
 // Options of `new SharedMoka(...)`, checked once and named when wrong.
 
-import { describe, Duration } from './duration'
-import { RemovalCause, validateOptions } from './options'
-import type { SerializerOption } from './codec/serializer'
-import type { SharedKey } from './shared-native'
+import { describe, Duration } from '../core/duration'
+import { RemovalCause, validateOptions } from '../core/options'
+import type { SerializerOption } from '../codec/serializer'
+import type { SharedKey } from './native'
 
 export interface SharedMokaOptions<K extends SharedKey, V> {
   /**

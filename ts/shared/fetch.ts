@@ -1,17 +1,17 @@
 // One attempt of a cross-thread load, for `SharedMoka#fetch`.
 //
 // Within a thread, concurrent fetches of a key share one local `Flight`
-// (ts/singleflight.ts: per-caller signal and timeout as in `Moka#fetch`).
+// (ts/core/singleflight.ts: per-caller signal and timeout as in `Moka#fetch`).
 // The flight's attempt asks the addon: the value is cached, or this thread
 // loads it (a ticket), or another thread is loading it and this one waits
 // for the outcome, delivered through the Inbox without blocking the event
 // loop. A wait whose loader went away (thread exited, gave up) acquires again.
 
-import { EntryTtl, entryOptions, SKIP } from './fetch'
-import type { Codec } from './shared-codec'
-import { serializeError } from './shared-codec'
-import { Inbox, RETRY_LOAD } from './shared-inbox'
-import type { NativeHandle, SharedKey } from './shared-native'
+import { EntryTtl, entryOptions, SKIP } from '../core/fetch'
+import type { Codec } from './codec'
+import { serializeError } from './codec'
+import { Inbox, RETRY_LOAD } from './inbox'
+import type { NativeHandle, SharedKey } from './native'
 
 export type SharedLoader<K, V> = (key: K, context: { signal: AbortSignal }) => V | PromiseLike<V>
 

@@ -8,9 +8,9 @@
 import { types } from 'node:util'
 import * as v8 from 'node:v8'
 
-import { BUFFER, BYTES, RawValue, SERIALIZED, STRING } from './shared-native'
-import { AbortError, TimeoutError } from './singleflight'
-import { Codec as Serialization, codecOf, SerializerOption } from './codec/serializer'
+import { BUFFER, BYTES, RawValue, SERIALIZED, STRING } from './native'
+import { AbortError, TimeoutError } from '../core/singleflight'
+import { Codec as Serialization, codecOf, SerializerOption } from '../codec/serializer'
 
 export class Codec<V> {
   readonly #serialization: Serialization<V>

@@ -14,7 +14,7 @@
 // WeakMap edges, an `ArgsKey` is held through a WeakRef, and when no cache
 // holds it any more it is collected and its branch of the trie pruned.
 
-import { identityToken } from './keys'
+import { identityToken } from '../core/keys'
 
 /** The key of a call without arguments. */
 export const NO_ARGS: unique symbol = Symbol('moka-js.noArgs')

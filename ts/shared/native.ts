@@ -71,7 +71,7 @@ interface SharedBinding {
 export type SharedKey = string | number | bigint | boolean
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-export const shared: SharedBinding = (require('../loader.js') as { sharedBinding(): SharedBinding }).sharedBinding()
+export const shared: SharedBinding = (require('../../loader.js') as { sharedBinding(): SharedBinding }).sharedBinding()
 
 /** Value kinds (see `src/shared/value.rs`). */
 export const STRING = 0

@@ -1,17 +1,18 @@
 // `cached(fn, options)` and the `@cached(options)` method decorator.
 
 import { argsKey, dressWrapper } from './args'
-import { timedLoad } from './diagnostics'
-import { describe, Duration, toMillis } from './duration'
-import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
-import { Keying } from './keys'
+import { timedLoad } from '../core/diagnostics'
+import { describe, Duration, toMillis } from '../core/duration'
+import { ABSENT, EntryTtl, entryOptions, SKIP } from '../core/fetch'
+import { Keying } from '../core/keys'
 import { LazyMoka } from './lazy'
-import { disposedError, type Moka } from './moka'
+import { disposedError, type Moka } from '../core/moka'
 import { refuseObservable } from './observable'
-import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, validateOptions } from './options'
-import { cachedShared, isShared, SharedCachedFunction, SharedCachedOptions } from './shared-cached'
-import { adoptFlights, Flights, isThenable, RetryPolicy, TimeoutError } from './singleflight'
-import { CacheTier, cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tier'
+import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, validateOptions } from '../core/options'
+import { cachedShared, isShared, SharedCachedFunction, SharedCachedOptions } from './shared'
+import { adoptFlights, Flights, isThenable, RetryPolicy, TimeoutError } from '../core/singleflight'
+import type { CacheTier } from '../core/tier'
+import { cachedThroughTier, TierCachedFunction, TierCachedOptions } from './tier'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (this: any, ...args: any[]) => any

@@ -4,11 +4,11 @@
 // handle, so a handle nobody uses can be collected even while its
 // threadsafe function keeps `dispatch` alive.
 
-import { listenerFailure } from './moka'
-import type { RemovalCause } from './options'
-import { Codec, deserializeError } from './shared-codec'
-import { FAILED, LOADED, OVERFLOW, RawValue, REMOVED, RETRY, SharedKey } from './shared-native'
-import { abortReason } from './singleflight'
+import { listenerFailure } from '../core/moka'
+import type { RemovalCause } from '../core/options'
+import { Codec, deserializeError } from './codec'
+import { FAILED, LOADED, OVERFLOW, RawValue, REMOVED, RETRY, SharedKey } from './native'
+import { abortReason } from '../core/singleflight'
 
 /** The outcome of a wait whose loader went away: acquire again. */
 export const RETRY_LOAD: unique symbol = Symbol('moka-js.retryLoad')

@@ -3,15 +3,15 @@
 // process (async functions: one load per key across threads, as `fetch`).
 
 import { argsId, dressWrapper } from './args'
-import { publishedLoader, timedLoad } from './diagnostics'
-import { describe, Duration, toMillis } from './duration'
-import { ABSENT, EntryTtl, entryOptions, SKIP } from './fetch'
-import type { SetOptions } from './options'
-import { optionalFunction } from './options'
-import type { SharedKey } from './shared-native'
-import { SharedMoka } from './shared'
-import { isThenable } from './singleflight'
-import type { SerializerOption } from './codec/serializer'
+import { publishedLoader, timedLoad } from '../core/diagnostics'
+import { describe, Duration, toMillis } from '../core/duration'
+import { ABSENT, EntryTtl, entryOptions, SKIP } from '../core/fetch'
+import type { SetOptions } from '../core/options'
+import { optionalFunction } from '../core/options'
+import type { SharedKey } from '../shared/native'
+import { SharedMoka } from '../shared/shared-moka'
+import { isThenable } from '../core/singleflight'
+import type { SerializerOption } from '../codec/serializer'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (this: any, ...args: any[]) => any

@@ -65,7 +65,7 @@ interface Binding {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-export const binding: Binding = require('../loader.js')
+export const binding: Binding = require('../../loader.js')
 export const protocol: Protocol = binding.protocol
 
 export const { KIND_BITS, MAX_SLOT, STATE_COUNT, STATE_MORE, STATE_HEADER } = protocol

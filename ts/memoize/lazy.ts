@@ -4,8 +4,8 @@
 // so instances that never store a result (request-scoped services that only
 // miss, throw or run with `enabled: false`) must not pay for one.
 
-import { Moka } from './moka'
-import type { MokaOptions, SetOptions } from './options'
+import { Moka } from '../core/moka'
+import type { MokaOptions, SetOptions } from '../core/options'
 
 export class LazyMoka<K, V> {
   readonly #options: MokaOptions<K, V>
