@@ -2,10 +2,10 @@
 //
 // Each folder of ts/ is one subsystem; a file may import its own room and the
 // rooms below it, never a room beside or above. ts/index.ts (the package's
-// front) sits on top. The rule is a few lines over the import specifiers that
+// front) sits on top, and no two files import each other, even for types. The rule is a few lines over the import specifiers that
 // `tsc` already resolves; a dependency-graph tool would be a larger dependency
 // than the rule.
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -38,9 +38,37 @@ const roomOf = (path) => {
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*'(\.{1,2}\/[^']+)'/g
 
+/** Where `specifier`, imported by `file`, resolves to within ts/ (or undefined outside it). */
+function resolve(file, specifier) {
+  const target = join(dirname(file), specifier)
+  if (relative(root, target).startsWith('..')) return undefined // ../loader.js and the like
+  return existsSync(`${target}.ts`) ? `${target}.ts` : join(target, 'index.ts')
+}
+
+/** The import cycles among ts/ files, each as its list of files. */
+function cycles(graph) {
+  const found = []
+  const state = new Map() // file -> 'open' while on the path, 'done' after
+  const visit = (file, path) => {
+    state.set(file, 'open')
+    path.push(file)
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === 'open') found.push([...path.slice(path.indexOf(next)), next])
+      else if (!state.has(next)) visit(next, path)
+    }
+    path.pop()
+    state.set(file, 'done')
+  }
+  for (const file of graph.keys()) if (!state.has(file)) visit(file, [])
+  return found
+}
+
 export function violations() {
   const found = []
+  const graph = new Map()
   for (const file of sources(root)) {
+    const targets = []
+    graph.set(file, targets)
     const room = roomOf(file)
     const allowed = BELOW[room]
     if (allowed === undefined) {
@@ -48,12 +76,14 @@ export function violations() {
       continue
     }
     for (const [, specifier] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
-      const target = join(dirname(file), specifier)
-      if (relative(root, target).startsWith('..')) continue // ../loader.js and the like, outside ts/
-      const to = roomOf(`${target}.ts`)
+      const target = resolve(file, specifier)
+      if (target === undefined) continue
+      targets.push(target)
+      const to = roomOf(target)
       if (to !== room && !allowed.includes(to)) found.push(`${relative(root, file)} imports ${specifier}: ${room} may import ${allowed.join(', ') || 'nothing else'}`)
     }
   }
+  for (const cycle of cycles(graph)) found.push(`import cycle: ${cycle.map((file) => relative(root, file)).join(' -> ')}`)
   return found
 }
 
@@ -61,5 +91,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const found = violations()
   for (const line of found) console.error(line)
   if (found.length > 0) process.exit(1)
-  console.log('ts/ imports follow the layers: core < codec < shared, tiered < memoize < keyv, otel < index')
+  console.log('ts/ imports follow the layers (core < codec < shared, tiered < memoize < keyv, otel < index), with no cycle')
 }

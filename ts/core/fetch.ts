@@ -3,7 +3,6 @@
 import { timedLoad } from './diagnostics'
 import { describe, Duration, toMillis } from './duration'
 import type { Keying } from './keys'
-import type { Moka } from './moka'
 import { optionObject, SetOptions } from './options'
 import { abortReason, flightsOf } from './singleflight'
 
@@ -59,13 +58,21 @@ export function checkFetchOptions<V>(options: unknown): { signal?: AbortSignal; 
   return { signal, timeout: toMillis(o.timeout, 'timeout'), ttl: ttl as EntryTtl<V> | undefined, tti: toMillis(o.tti, 'tti') }
 }
 
+/** What `fetchThrough` needs of a cache (a `Moka` is one); typed here so that this module needs no `Moka`. */
+export interface FetchTarget<K, V> {
+  readonly disposed: boolean
+  get(key: K, fallback: V): V
+  has(key: K): boolean
+  set(key: K, value: V, options?: SetOptions): unknown
+}
+
 /**
  * The value of `key` in `cache`, or `loader(key, { signal })`'s, stored and
  * returned. Concurrent calls for one key share one load. A failed load is
  * not stored; its waiters are rejected with its error.
  */
 export function fetchThrough<K, V>(
-  cache: Moka<K, V>,
+  cache: FetchTarget<K, V>,
   keying: Keying,
   key: K,
   loader: Loader<K, V>,

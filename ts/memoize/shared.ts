@@ -2,7 +2,7 @@
 // a function decorated the same way in every worker loads each key once per
 // process (async functions: one load per key across threads, as `fetch`).
 
-import { argsId, dressWrapper } from './args'
+import { argsId } from './args'
 import { publishedLoader, timedLoad } from '../core/diagnostics'
 import { describe, Duration, toMillis } from '../core/duration'
 import { ABSENT, EntryTtl, entryOptions, SKIP } from '../core/fetch'
@@ -12,9 +12,8 @@ import type { SharedKey } from '../shared/native'
 import { SharedMoka } from '../shared/shared-moka'
 import { isThenable } from '../core/singleflight'
 import type { SerializerOption } from '../codec/serializer'
+import { type AnyFunction, memoize, type MemoBackend } from './memoizer'
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyFunction = (this: any, ...args: any[]) => any
 
 export interface SharedCachedOptions<A extends readonly unknown[] = unknown[], R = unknown> {
   /** Name of the `SharedMoka` holding the results; every thread using it must pass the same options. */
@@ -82,7 +81,16 @@ export function isShared(options: unknown): options is Record<string, unknown> {
   return typeof options === 'object' && options !== null && (options as { shared?: unknown }).shared !== undefined
 }
 
-export function cachedShared<F extends AnyFunction>(fn: F, options: Record<string, unknown>): SharedCachedFunction<F> {
+/** The options of `cached(fn, { shared })`, checked once. */
+interface SharedConfig {
+  cache: SharedMoka<SharedKey, unknown>
+  maxCapacity: number
+  keyOf(args: unknown[]): SharedKey
+  entryTtl: EntryTtl<unknown> | undefined
+  timeout: number | undefined
+}
+
+function configureShared(options: Record<string, unknown>): SharedConfig {
   if (typeof options.shared !== 'string' || options.shared === '') {
     throw new TypeError(`shared must be the name of a SharedMoka (a non-empty string), got ${describe(options.shared)}`)
   }
@@ -104,39 +112,58 @@ export function cachedShared<F extends AnyFunction>(fn: F, options: Record<strin
     perEntryExpiry: ttlFunction !== undefined,
   })
   const keyFn = optionalFunction(options.key, 'key') as ((...args: unknown[]) => SharedKey) | undefined
-  const timeout = toMillis(options.timeout, 'timeout')
-  const entryTtl = ttlFunction as EntryTtl<unknown> | undefined
-  let asyncResults = (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction'
-  let n = { hits: 0, misses: 0, loads: 0, errors: 0 }
+  return {
+    cache,
+    maxCapacity,
+    keyOf: (args) => (keyFn === undefined ? argumentsKey(args) : keyFn(...args)),
+    entryTtl: ttlFunction as EntryTtl<unknown> | undefined,
+    timeout: toMillis(options.timeout, 'timeout'),
+  }
+}
 
-  const keyOf = (args: unknown[]): SharedKey => (keyFn === undefined ? argumentsKey(args) : keyFn(...args))
+const zero = () => ({ hits: 0, misses: 0, loads: 0, errors: 0 })
 
-  const load = (thisArg: unknown, args: unknown[]) => (): unknown => {
-    n.loads++
-    try {
-      const result = fn.apply(thisArg, args)
-      if (isThenable(result)) return Promise.resolve(result).catch((error: unknown) => (n.errors++, Promise.reject(error)))
-      return result
-    } catch (error) {
-      n.errors++
-      throw error
+/** The memoizer's backend over a `SharedMoka`. */
+class SharedMemo implements MemoBackend {
+  n = zero()
+  async: boolean
+
+  constructor(
+    readonly fn: AnyFunction,
+    readonly c: SharedConfig,
+  ) {
+    this.async = (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction'
+  }
+
+  /** A call of the function: counted, failures too. */
+  load(thisArg: unknown, args: unknown[]): () => unknown {
+    return () => {
+      this.n.loads++
+      try {
+        const result = this.fn.apply(thisArg, args)
+        if (isThenable(result)) return Promise.resolve(result).catch((error: unknown) => (this.n.errors++, Promise.reject(error)))
+        return result
+      } catch (error) {
+        this.n.errors++
+        throw error
+      }
     }
   }
 
-  const wrapper = function (this: unknown, ...args: unknown[]): unknown {
-    const key = keyOf(args)
+  call(key: SharedKey, thisArg: unknown, args: unknown[]): unknown {
+    const { cache, entryTtl, timeout } = this.c
     const value = cache.get(key, ABSENT)
     if (value !== ABSENT) {
-      n.hits++
-      return asyncResults ? Promise.resolve(value) : value
+      this.n.hits++
+      return this.async ? Promise.resolve(value) : value
     }
-    n.misses++
-    if (asyncResults) return cache.fetch(key, load(this, args), { ttl: entryTtl, timeout })
+    this.n.misses++
+    if (this.async) return cache.fetch(key, this.load(thisArg, args), { ttl: entryTtl, timeout })
     // A miss of a sync function loads here, not in the cache: its load is published as the cache's, as fetch's are.
-    const result = timedLoad(cache, key, load(this, args))
+    const result = timedLoad(cache, key, this.load(thisArg, args))
     if (isThenable(result)) {
       // A function that turned out async: from now on every miss is a cross-thread fetch.
-      asyncResults = true
+      this.async = true
       return cache.fetch(key, publishedLoader(() => result), { ttl: entryTtl, timeout })
     }
     const set: SetOptions | undefined | typeof SKIP = entryOptions(entryTtl, undefined, result)
@@ -146,18 +173,24 @@ export function cachedShared<F extends AnyFunction>(fn: F, options: Record<strin
     return result
   }
 
-  dressWrapper(wrapper, fn, { cache: { value: cache, enumerable: true } })
-  return Object.assign(wrapper, {
+  invalidate(key: SharedKey): boolean {
+    return this.c.cache.delete(key)
+  }
+}
+
+export function cachedShared<F extends AnyFunction>(fn: F, options: Record<string, unknown>): SharedCachedFunction<F> {
+  const c = configureShared(options)
+  const memo = new SharedMemo(fn, c)
+  const { cache } = c
+  return memoize(fn, { keyOf: c.keyOf, enabled: true }, memo, { cache: { value: cache, enumerable: true } }, {
     cacheInfo(): SharedCacheInfo {
+      const { n } = memo
       const calls = n.hits + n.misses
-      return { ...n, hitRate: calls === 0 ? 0 : n.hits / calls, size: cache.size, maxCapacity, inFlight: cache.loadsInFlight }
+      return { ...n, hitRate: calls === 0 ? 0 : n.hits / calls, size: cache.size, maxCapacity: c.maxCapacity, inFlight: cache.loadsInFlight }
     },
     cacheClear(): void {
       cache.clear()
-      n = { hits: 0, misses: 0, loads: 0, errors: 0 }
+      memo.n = zero()
     },
-    invalidate(...args: unknown[]): boolean {
-      return cache.delete(keyOf(args))
-    },
-  }) as unknown as SharedCachedFunction<F>
+  }) as SharedCachedFunction<F>
 }

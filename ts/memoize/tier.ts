@@ -7,10 +7,7 @@ import { type CacheTier, checkTags, type TierFetchOptions } from '../core/tier'
 import { describe, Duration, toMillis } from '../core/duration'
 import type { EntryTtl } from '../core/fetch'
 import { hasMethods, optionalFunction, optionObject } from '../core/options'
-import { dressWrapper } from './args'
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyFunction = (this: any, ...args: any[]) => any
+import { type AnyFunction, enabledOption, memoize, type MemoBackend } from './memoizer'
 
 export interface TierCachedOptions<A extends readonly unknown[] = any[], R = any, T extends CacheTier<Awaited<R>> = CacheTier<Awaited<R>>> {
   /** The tier that holds the results (a `TieredCache`); its keys are strings. */
@@ -44,9 +41,20 @@ export type TierCachedFunction<F extends AnyFunction, T extends CacheTier<Awaite
 
 const OPTIONS = ['tier', 'key', 'ttl', 'tags', 'refreshAfter', 'staleIfError', 'timeout', 'enabled']
 
-export function cachedThroughTier<F extends AnyFunction>(fn: F, options: unknown): TierCachedFunction<F> {
+/** The options of `cached(fn, { tier })`, checked once. */
+interface TierConfig<V> {
+  tier: CacheTier<V>
+  keyOf(args: unknown[]): string
+  enabled: boolean | (() => boolean)
+  /** The tags of a call: fixed, or a function of its arguments. */
+  tagsOf(args: unknown[]): readonly string[]
+  /** What every fetch is asked for besides its tags. */
+  fetch: TierFetchOptions<V>
+}
+
+function configureTier<V>(fn: AnyFunction, options: unknown): TierConfig<V> {
   const o = optionObject(options, 'cached (with tier)', OPTIONS, 'cached options must be an object')
-  const tier = o.tier as CacheTier<Awaited<ReturnType<F>>>
+  const tier = o.tier as CacheTier<V>
   if (!hasMethods(tier, 'fetch', 'delete')) {
     throw new TypeError(`tier must be a TieredCache (from moka-js/tiered) or an object with fetch(key, loader, options) and delete(key), got ${describe(tier)}`)
   }
@@ -55,28 +63,51 @@ export function cachedThroughTier<F extends AnyFunction>(fn: F, options: unknown
   const tagsOption = o.tags
   const tagsFn = typeof tagsOption === 'function' ? (tagsOption as (...args: unknown[]) => readonly string[]) : undefined
   const fixedTags = tagsFn === undefined ? checkTags(tagsOption) : undefined
-  const { enabled = true } = o
-  if (typeof enabled !== 'boolean' && typeof enabled !== 'function') throw new TypeError(`enabled must be a boolean or a function, got ${describe(enabled)}`)
+  const enabled = enabledOption(o.enabled)
   if (o.ttl !== undefined && typeof o.ttl !== 'function') toMillis(o.ttl, 'ttl')
-  const base: TierFetchOptions<Awaited<ReturnType<F>>> = {
-    ttl: o.ttl as EntryTtl<Awaited<ReturnType<F>>> | undefined,
-    refreshAfter: toMillis(o.refreshAfter, 'refreshAfter'),
-    staleIfError: toMillis(o.staleIfError, 'staleIfError'),
-    timeout: toMillis(o.timeout, 'timeout'),
+  return {
+    tier,
+    keyOf(args) {
+      const key = keyFn === undefined ? `${fn.name}:${JSON.stringify(args)}` : keyFn(...args)
+      if (typeof key !== 'string') throw new TypeError(`key must return a string (the tier's keys are strings), got ${describe(key)}`)
+      return key
+    },
+    enabled,
+    tagsOf: (args) => fixedTags ?? checkTags(tagsFn!(...args)),
+    fetch: {
+      ttl: o.ttl as EntryTtl<V> | undefined,
+      refreshAfter: toMillis(o.refreshAfter, 'refreshAfter'),
+      staleIfError: toMillis(o.staleIfError, 'staleIfError'),
+      timeout: toMillis(o.timeout, 'timeout'),
+    },
   }
-  const keyOf = (args: unknown[]): string => {
-    const key = keyFn === undefined ? `${fn.name}:${JSON.stringify(args)}` : keyFn(...args)
-    if (typeof key !== 'string') throw new TypeError(`key must return a string (the tier's keys are strings), got ${describe(key)}`)
-    return key
+}
+
+/** The memoizer's backend over a second tier: the tier does the rest (single-flight across processes, refreshes). */
+class TierMemo<V> implements MemoBackend {
+  readonly async = true
+
+  constructor(
+    readonly fn: AnyFunction,
+    readonly c: TierConfig<V>,
+  ) {}
+
+  call(key: string, thisArg: unknown, args: unknown[]): Promise<V> {
+    return this.c.tier.fetch(key, () => this.fn.apply(thisArg, args) as V, { ...this.c.fetch, tags: this.c.tagsOf(args) })
   }
-  const wrapper = async function (this: unknown, ...args: unknown[]): Promise<Awaited<ReturnType<F>>> {
-    if (enabled !== true && (enabled === false || !(enabled as () => boolean)())) return fn.apply(this, args)
-    const tags = fixedTags ?? checkTags(tagsFn!(...args))
-    return tier.fetch(keyOf(args), () => fn.apply(this, args), { ...base, tags })
+
+  invalidate(key: string): Promise<boolean> {
+    return this.c.tier.delete(key)
   }
-  dressWrapper(wrapper, fn, { tier: { value: tier, enumerable: true } })
-  return Object.assign(wrapper, {
-    invalidate: (...args: unknown[]) => tier.delete(keyOf(args)),
-    keyOf: (...args: unknown[]) => keyOf(args),
-  }) as unknown as TierCachedFunction<F>
+}
+
+export function cachedThroughTier<F extends AnyFunction>(fn: F, options: unknown): TierCachedFunction<F> {
+  const c = configureTier<Awaited<ReturnType<F>>>(fn, options)
+  return memoize(
+    fn,
+    { keyOf: c.keyOf, enabled: c.enabled, alwaysAsync: true },
+    new TierMemo(fn, c),
+    { tier: { value: c.tier, enumerable: true } },
+    { keyOf: (...args: unknown[]) => c.keyOf(args) },
+  ) as unknown as TierCachedFunction<F>
 }
