@@ -17,7 +17,7 @@ export const BELOW = {
   codec: ['core'],
   shared: ['core', 'codec'],
   tiered: ['core', 'codec'],
-  memoize: ['core', 'codec', 'shared'],
+  memoize: ['core'],
   keyv: ['core', 'shared'],
   otel: ['core', 'shared'],
   '.': ['core', 'codec', 'shared', 'tiered', 'memoize', 'keyv', 'otel'],

@@ -182,3 +182,29 @@ export class Keying {
     return (this.#custom?.size ?? 0) + (this.#valueObjects?.size ?? 0)
   }
 }
+
+/** The canonical name of an argument list: prefix-free, so different lists never share one. */
+export function argsId(args: readonly unknown[]): string {
+  let id = ''
+  for (const arg of args) id += encode(arg)
+  return id
+}
+
+function encode(arg: unknown): string {
+  switch (typeof arg) {
+    case 'string':
+      return `s${arg.length}:${arg}`
+    case 'number':
+      // String(-0) is '0' and String(NaN) is 'NaN': SameValueZero, like the cache.
+      return `n${arg};`
+    case 'bigint':
+      return `b${arg};`
+    case 'boolean':
+      return arg ? 'T' : 'F'
+    case 'undefined':
+      return 'u'
+    default:
+      if (arg === null) return 'l'
+      return `o${identityToken(arg as object | symbol, true)};`
+  }
+}

@@ -14,7 +14,7 @@
 // WeakMap edges, an `ArgsKey` is held through a WeakRef, and when no cache
 // holds it any more it is collected and its branch of the trie pruned.
 
-import { identityToken } from '../core/keys'
+import { argsId } from '../core/keys'
 
 /** The key of a call without arguments. */
 export const NO_ARGS: unique symbol = Symbol('moka-js.noArgs')
@@ -104,19 +104,6 @@ const pruner = new FinalizationRegistry<Node>((node) => {
 })
 
 /** `ArgsKey`s and trie nodes alive (for leak tests). */
-/**
- * Gives a memoizing `wrapper` the `name` and `length` of the function it
- * wraps, that function as `uncached`, and the properties in `more`.
- */
-export function dressWrapper<W extends (...args: never[]) => unknown>(wrapper: W, fn: (...args: never[]) => unknown, more: PropertyDescriptorMap): W {
-  return Object.defineProperties(wrapper, {
-    name: { value: fn.name, configurable: true },
-    length: { value: fn.length, configurable: true },
-    ...more,
-    uncached: { value: fn, enumerable: true },
-  })
-}
-
 export function argsKeyStats(): { keys: number; nodes: number } {
   return { keys: liveKeys, nodes: liveNodes }
 }
@@ -135,30 +122,4 @@ export function argsKey(args: readonly unknown[]): unknown {
     liveKeys++
   }
   return key
-}
-
-/** The canonical name of an argument list: prefix-free, so different lists never share one. */
-export function argsId(args: readonly unknown[]): string {
-  let id = ''
-  for (const arg of args) id += encode(arg)
-  return id
-}
-
-function encode(arg: unknown): string {
-  switch (typeof arg) {
-    case 'string':
-      return `s${arg.length}:${arg}`
-    case 'number':
-      // String(-0) is '0' and String(NaN) is 'NaN': SameValueZero, like the cache.
-      return `n${arg};`
-    case 'bigint':
-      return `b${arg};`
-    case 'boolean':
-      return arg ? 'T' : 'F'
-    case 'undefined':
-      return 'u'
-    default:
-      if (arg === null) return 'l'
-      return `o${identityToken(arg as object | symbol, true)};`
-  }
 }

@@ -5,7 +5,7 @@
 import { describe } from '../core/duration'
 import { cachedLocally, IS_CACHED } from './local'
 import type { CacheInfo, CachedFunction, LocalConfig } from './local-options'
-import type { AnyFunction } from './memoizer'
+import type { AnyFunction } from '../core/memo'
 
 const FOR_INSTANCE = Symbol('moka-js.forInstance')
 

@@ -6,7 +6,8 @@ import { EntryTtl } from '../core/fetch'
 import type { Moka } from '../core/moka'
 import { EvictionListener, KNOWN, MokaOptions, optionalFunction, optionObject, validateOptions } from '../core/options'
 import type { RetryPolicy } from '../core/singleflight'
-import { type AnyFunction, enabledOption } from './memoizer'
+import type { AnyFunction } from '../core/memo'
+import { enabledOption } from './memoizer'
 
 /** Entries a `cached` function keeps when `maxCapacity` is not given. */
 export const DEFAULT_MAX_CAPACITY = 1000

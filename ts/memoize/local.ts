@@ -12,7 +12,8 @@ import { adoptFlights, Flights, isThenable, TimeoutError } from '../core/singlef
 import { argsKey } from './args'
 import { LazyMoka } from './lazy'
 import { type CacheInfo, type CachedFunction, type LocalConfig } from './local-options'
-import { type AnyFunction, memoize, type MemoBackend } from './memoizer'
+import type { AnyFunction, MemoBackend } from '../core/memo'
+import { memoize } from './memoizer'
 import { refuseObservable } from './observable'
 
 /** Marks a function that `cached` returned, for `cacheOf`. */
@@ -225,19 +226,18 @@ export function cachedLocally<F extends AnyFunction>(fn: F, c: LocalConfig): Cac
     const error = memo.refusal(fn.name === '' ? `${method}()` : `${fn.name}.${method}()`)
     if (error !== undefined) throw error
   }
-  const wrapper = memoize(
-    fn,
-    { keyOf, enabled: c.enabled },
-    memo,
-    { cache: { get: () => memo.main.cache, enumerable: true }, [IS_CACHED]: { value: true } },
-    {
+  const wrapper = memoize(fn, {
+    config: { keyOf, enabled: c.enabled },
+    backend: memo,
+    properties: { cache: { get: () => memo.main.cache, enumerable: true }, [IS_CACHED]: { value: true } },
+    methods: {
       cacheInfo: (): CacheInfo => memo.info(),
       cacheClear(): void {
         usable('cacheClear')
         memo.clear()
       },
     },
-  )
+  })
   memo.wrapper = wrapper
   return wrapper as CachedFunction<F>
 }

@@ -4,31 +4,7 @@
 // answered by the backend. Each backend adds only what its cache does.
 
 import { describe } from '../core/duration'
-import { dressWrapper } from './args'
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyFunction = (this: any, ...args: any[]) => any
-
-/** What a memoized function asks of the cache behind it. */
-export interface MemoBackend {
-  /** The result of `fn.apply(thisArg, args)` for `key`: the cached one, or one loaded and stored by the backend's rules. */
-  call(key: unknown, thisArg: unknown, args: unknown[]): unknown
-  /** Drops the result for `key`. */
-  invalidate(key: unknown): boolean | Promise<boolean>
-  /** Whether a refused call rejects (the function's results are promises) rather than throws. */
-  readonly async: boolean
-  /** The error for `called` once the backend can serve nothing (its cache disposed); else undefined. */
-  refusal?(called: string): Error | undefined
-}
-
-/** What every memoized function is configured with, whatever its backend. */
-export interface MemoConfig {
-  /** The cache key of a call's arguments. */
-  keyOf(args: unknown[]): unknown
-  enabled: boolean | (() => boolean)
-  /** Calls never throw: every failure, keying included, is a rejection (a tier's functions are async). */
-  alwaysAsync?: boolean
-}
+import type { AnyFunction, MemoPlan } from '../core/memo'
 
 /** The `enabled` option: a boolean or a function returning one (default true). */
 export function enabledOption(value: unknown): boolean | (() => boolean) {
@@ -38,17 +14,12 @@ export function enabledOption(value: unknown): boolean | (() => boolean) {
 }
 
 /**
- * `fn` memoized through `backend`, with `invalidate(...args)` and `uncached`,
- * and the backend's own members on the wrapper: `properties` (read-only) and
- * `methods`.
+ * `fn` memoized through the plan's backend, with `invalidate(...args)` and
+ * `uncached`, and the backend's own members on the wrapper: `properties`
+ * (read-only) and `methods`.
  */
-export function memoize<F extends AnyFunction>(
-  fn: F,
-  config: MemoConfig,
-  backend: MemoBackend,
-  properties: PropertyDescriptorMap,
-  methods: object,
-): F {
+export function memoize<F extends AnyFunction>(fn: F, plan: MemoPlan): F {
+  const { config, backend, properties, methods } = plan
   const { keyOf, enabled, alwaysAsync = false } = config
   const called = fn.name === '' ? 'the cached function' : `${fn.name}()`
   const refuse = (call: string, async: boolean): unknown => {
@@ -80,3 +51,17 @@ export function memoize<F extends AnyFunction>(
     },
   }) as unknown as F
 }
+
+/**
+ * Gives a memoizing `wrapper` the `name` and `length` of the function it
+ * wraps, that function as `uncached`, and the properties in `more`.
+ */
+function dressWrapper<W extends (...args: never[]) => unknown>(wrapper: W, fn: (...args: never[]) => unknown, more: PropertyDescriptorMap): W {
+  return Object.defineProperties(wrapper, {
+    name: { value: fn.name, configurable: true },
+    length: { value: fn.length, configurable: true },
+    ...more,
+    uncached: { value: fn, enumerable: true },
+  })
+}
+

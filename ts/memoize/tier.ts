@@ -7,7 +7,8 @@ import { type CacheTier, checkTags, type TierFetchOptions } from '../core/tier'
 import { describe, Duration, toMillis } from '../core/duration'
 import type { EntryTtl } from '../core/fetch'
 import { hasMethods, optionalFunction, optionObject } from '../core/options'
-import { type AnyFunction, enabledOption, memoize, type MemoBackend } from './memoizer'
+import type { AnyFunction, MemoBackend } from '../core/memo'
+import { enabledOption, memoize } from './memoizer'
 
 export interface TierCachedOptions<A extends readonly unknown[] = any[], R = any, T extends CacheTier<Awaited<R>> = CacheTier<Awaited<R>>> {
   /** The tier that holds the results (a `TieredCache`); its keys are strings. */
@@ -103,11 +104,10 @@ class TierMemo<V> implements MemoBackend {
 
 export function cachedThroughTier<F extends AnyFunction>(fn: F, options: unknown): TierCachedFunction<F> {
   const c = configureTier<Awaited<ReturnType<F>>>(fn, options)
-  return memoize(
-    fn,
-    { keyOf: c.keyOf, enabled: c.enabled, alwaysAsync: true },
-    new TierMemo(fn, c),
-    { tier: { value: c.tier, enumerable: true } },
-    { keyOf: (...args: unknown[]) => c.keyOf(args) },
-  ) as unknown as TierCachedFunction<F>
+  return memoize(fn, {
+    config: { keyOf: c.keyOf, enabled: c.enabled, alwaysAsync: true },
+    backend: new TierMemo(fn, c),
+    properties: { tier: { value: c.tier, enumerable: true } },
+    methods: { keyOf: (...args: unknown[]) => c.keyOf(args) },
+  }) as unknown as TierCachedFunction<F>
 }

@@ -1,18 +1,20 @@
 // `cached(fn, { shared: 'name' })`: memoizing through a `SharedMoka`, so that
 // a function decorated the same way in every worker loads each key once per
 // process (async functions: one load per key across threads, as `fetch`).
+// This room gives the memoizer a backend (core/memo.ts's `MemoPlan`); the
+// public `cached` plugs it in (ts/cached.ts).
 
-import { argsId } from './args'
+import type { SerializerOption } from '../codec/serializer'
 import { publishedLoader, timedLoad } from '../core/diagnostics'
 import { describe, Duration, toMillis } from '../core/duration'
 import { ABSENT, EntryTtl, entryOptions, SKIP } from '../core/fetch'
+import { argsId } from '../core/keys'
+import type { AnyFunction, MemoBackend, MemoPlan } from '../core/memo'
 import type { SetOptions } from '../core/options'
 import { optionalFunction } from '../core/options'
-import type { SharedKey } from '../shared/native'
-import { SharedMoka } from '../shared/shared-moka'
 import { isThenable } from '../core/singleflight'
-import type { SerializerOption } from '../codec/serializer'
-import { type AnyFunction, memoize, type MemoBackend } from './memoizer'
+import type { SharedKey } from './native'
+import { SharedMoka } from './shared-moka'
 
 
 export interface SharedCachedOptions<A extends readonly unknown[] = unknown[], R = unknown> {
@@ -74,11 +76,6 @@ function argumentsKey(args: readonly unknown[]): string {
     }
   }
   return argsId(args)
-}
-
-/** Whether `cached` options ask for a shared cache. */
-export function isShared(options: unknown): options is Record<string, unknown> {
-  return typeof options === 'object' && options !== null && (options as { shared?: unknown }).shared !== undefined
 }
 
 /** The options of `cached(fn, { shared })`, checked once. */
@@ -178,19 +175,25 @@ class SharedMemo implements MemoBackend {
   }
 }
 
-export function cachedShared<F extends AnyFunction>(fn: F, options: Record<string, unknown>): SharedCachedFunction<F> {
+/** The memoizer's plan for `fn` cached in the `SharedMoka` that `options.shared` names. */
+export function sharedPlan(fn: AnyFunction, options: Record<string, unknown>): MemoPlan {
   const c = configureShared(options)
   const memo = new SharedMemo(fn, c)
   const { cache } = c
-  return memoize(fn, { keyOf: c.keyOf, enabled: true }, memo, { cache: { value: cache, enumerable: true } }, {
-    cacheInfo(): SharedCacheInfo {
-      const { n } = memo
-      const calls = n.hits + n.misses
-      return { ...n, hitRate: calls === 0 ? 0 : n.hits / calls, size: cache.size, maxCapacity: c.maxCapacity, inFlight: cache.loadsInFlight }
+  return {
+    config: { keyOf: c.keyOf, enabled: true },
+    backend: memo,
+    properties: { cache: { value: cache, enumerable: true } },
+    methods: {
+      cacheInfo(): SharedCacheInfo {
+        const { n } = memo
+        const calls = n.hits + n.misses
+        return { ...n, hitRate: calls === 0 ? 0 : n.hits / calls, size: cache.size, maxCapacity: c.maxCapacity, inFlight: cache.loadsInFlight }
+      },
+      cacheClear(): void {
+        cache.clear()
+        memo.n = zero()
+      },
     },
-    cacheClear(): void {
-      cache.clear()
-      memo.n = zero()
-    },
-  }) as SharedCachedFunction<F>
+  }
 }
