@@ -28,9 +28,12 @@ test('a process whose SharedMoka fetch gave up on another thread’s hung load e
 test('300k waits registered on another thread’s load and aborted leave no native waiter behind', (t) => {
   const r = spawnSync(process.execPath, ['--expose-gc', FIXTURE, 'many', '300000'], { encoding: 'utf8', timeout: 240_000 })
   t.is(r.status, 0, r.stderr)
-  const { before, after } = JSON.parse(r.stdout) as { before: number; after: number }
-  // Each waiter left registered natively cost about 80 bytes (about 23 MB here); RSS moves a few MB on its own.
-  t.true(after - before < 10, `RSS ${before.toFixed(1)} → ${after.toFixed(1)} MB`)
+  const { before, after, peak, waiting } = JSON.parse(r.stdout) as { before: number; after: number; peak: number; waiting: number }
+  // Each wait counts while it waits, and none is left once every one gave up.
+  t.is(peak, 1)
+  t.is(waiting, 0)
+  // RSS is shown, not bounded: a waiter left behind cost about 80 bytes natively, within RSS's own swings.
+  t.log(`RSS outside the JS heap ${before.toFixed(1)} → ${after.toFixed(1)} MB`)
 })
 
 /** An inbox whose wait ids wrap after 3, as the addon's would after 2^32 - 1. */

@@ -123,4 +123,9 @@ impl Flights {
     pub fn len(&self) -> usize {
         self.lock().len()
     }
+
+    /// Waits registered on the loads running now, from every thread.
+    pub fn waiting(&self) -> usize {
+        self.lock().values().map(|f| f.waiters.len()).sum()
+    }
 }

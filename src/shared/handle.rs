@@ -185,11 +185,15 @@ callback!(weighted_size, Handle, 0, |env, handle, _args| {
 });
 
 // stats() -> Float64Array [hits, misses, expired, explicit, replaced, size,
-// removals this handle's listener lost to a full queue]
+// removals this handle's listener lost to a full queue, waits registered on
+// loads in flight]
 callback!(stats, Handle, 0, |env, handle, _args| {
     let [hits, misses, expired, explicit, replaced, size] = handle.cache()?.stats();
     let dropped = handle.port.dropped() as f64;
-    env.float64_array(&[hits, misses, expired, explicit, replaced, size, dropped])
+    let waiting = handle.cache()?.flights.waiting() as f64;
+    env.float64_array(&[
+        hits, misses, expired, explicit, replaced, size, dropped, waiting,
+    ])
 });
 
 // inFlight() -> loads running now, from every thread.

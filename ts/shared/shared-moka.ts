@@ -22,6 +22,8 @@ export interface SharedCacheStats extends Omit<CacheStats, 'removed'> {
   removed: number | undefined
   /** Removal notifications this handle's listener lost because its queue was full (`listenerQueueBytes`). */
   listenerDropped: number
+  /** Callers of every thread waiting now for a load another caller runs (`fetch`); one that gives up stops counting at once. */
+  waiting: number
 }
 
 /** What a closed handle refuses, naming the method called (see `shadowRetired`). */
@@ -263,7 +265,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
 
   /** Counters of every thread since the cache was created; `evictions` when it has an `evictionListener`. */
   stats(): SharedCacheStats {
-    const [hits, misses, expired, explicit, replaced, size, listenerDropped] = this.#native.stats()
+    const [hits, misses, expired, explicit, replaced, size, listenerDropped, waiting] = this.#native.stats()
     const counted = !Number.isNaN(expired)
     return {
       hits,
@@ -272,6 +274,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
       removed: counted ? expired + explicit + replaced + size : undefined,
       evictions: counted ? { expired, explicit, replaced, size } : undefined,
       listenerDropped,
+      waiting,
     }
   }
 
