@@ -27,7 +27,7 @@ export interface NativeHandle {
   runPendingTasks(): void
   size(): number
   weightedSize(): number
-  /** `[hits, misses, expired, explicit, replaced, size, listenerDropped]`; removals are NaN when not counted. */
+  /** `[hits, misses, expired, explicit, replaced, size, listenerDropped, waiting]`; removals are NaN when not counted. */
   stats(): Float64Array
   /** Loads running now, from every thread. */
   inFlight(): number
