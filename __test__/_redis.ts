@@ -5,13 +5,15 @@
 // needs one is skipped as a whole, with one line saying how to run it; with
 // MOKA_REQUIRE_REDIS=1 (as CI runs) a missing server fails instead.
 
-import { ChildProcess, fork, spawn } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
+import { ChildProcess, execFile, fork, spawn } from 'node:child_process'
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { delimiter, join, resolve } from 'node:path'
+import { promisify } from 'node:util'
 
 import avaTest, { type TestFn } from 'ava'
-import Redis from 'ioredis'
+import Redis, { Cluster } from 'ioredis'
 
 import { sleep } from './_helpers'
 
@@ -127,26 +129,28 @@ function alive(pid: number): boolean {
 
 export class RedisServer {
   readonly port: number
+  readonly #args: readonly string[]
   #guard: ChildProcess | undefined
   #pid = 0
 
-  private constructor(port: number) {
+  private constructor(port: number, args: readonly string[]) {
     this.port = port
+    this.#args = args
   }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`
   }
 
-  /** Starts a server on `port` (a free one by default) and waits until it answers. */
-  static async start(port?: number): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()))
+  /** Starts a server on `port` (a free one by default), with `args` besides the defaults, and waits until it answers. */
+  static async start(port?: number, args: readonly string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()), args)
     await server.#spawn()
     return server
   }
 
   async #spawn(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning']
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...this.#args]
     const guard = spawn('sh', ['-c', GUARDED, 'sh', serverBinary(), ...args], { stdio: ['pipe', 'pipe', 'ignore'] })
     this.#guard = guard
     this.#pid = await new Promise<number>((done, fail) => {
@@ -181,6 +185,98 @@ export class RedisServer {
 
   stop(): Promise<void> {
     return this.kill()
+  }
+}
+
+/** A redis-cli beside the server binary (redis-tools comes with redis-server on Debian). */
+function cliBinary(): string {
+  return serverBinary().replace(/-server$/, '-cli')
+}
+
+const run = promisify(execFile)
+
+/** Node timeout of the spec clusters: a master unreachable this long is failed over (generous: the suite loads the machine). */
+export const CLUSTER_NODE_TIMEOUT = 2000
+
+/**
+ * A Redis Cluster of 3 masters, each with `replicas` replicas, on free
+ * localhost ports (client and cluster-bus ports both chosen free), created
+ * with `redis-cli --cluster create` and ready once every node says
+ * `cluster_state:ok` and every replica has synced.
+ */
+export class RedisCluster {
+  readonly servers: RedisServer[]
+  readonly #dir: string
+
+  private constructor(servers: RedisServer[], dir: string) {
+    this.servers = servers
+    this.#dir = dir
+  }
+
+  static async start(replicas = 1): Promise<RedisCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'moka-cluster-'))
+    const servers: RedisServer[] = []
+    const cluster = new RedisCluster(servers, dir)
+    try {
+      for (let i = 0; i < 3 * (1 + replicas); i++) {
+        const args = ['--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', join(dir, `nodes-${i}.conf`)]
+        servers.push(await RedisServer.start(undefined, [...args, '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT), '--dir', dir]))
+      }
+      const addresses = servers.map((server) => `127.0.0.1:${server.port}`)
+      await run(cliBinary(), ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'])
+      await cluster.settled()
+      return cluster
+    } catch (error) {
+      await cluster.stop()
+      throw error
+    }
+  }
+
+  /** Where a TieredCache (or a peer process) finds the cluster: the `redis` option. */
+  get option(): { cluster: { host: string; port: number }[] } {
+    return { cluster: this.servers.map((server) => ({ host: '127.0.0.1', port: server.port })) }
+  }
+
+  /** Resolves once every live node says `cluster_state:ok` and every live replica has synced with its master. */
+  async settled(timeout = 20_000): Promise<void> {
+    const deadline = Date.now() + timeout
+    for (const server of this.servers) {
+      if (!(await pings(server.port))) continue
+      const client = new Redis(server.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 })
+      try {
+        for (;;) {
+          const info = `${await client.call('CLUSTER', 'INFO')}${await client.info('replication')}`
+          if (info.includes('cluster_state:ok') && (!info.includes('role:slave') || info.includes('master_link_status:up'))) break
+          if (Date.now() > deadline) throw new Error(`cluster node ${server.port} not settled after ${timeout} ms: ${info}`)
+          await sleep(50)
+        }
+      } finally {
+        client.disconnect()
+      }
+    }
+  }
+
+  /** The server that is master of `key`'s slot now. */
+  async masterOf(key: string): Promise<RedisServer> {
+    for (const server of this.servers) {
+      if (!(await pings(server.port))) continue
+      const client = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 0 })
+      try {
+        const slot = Number(await client.call('CLUSTER', 'KEYSLOT', key))
+        const ranges = (await client.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]
+        const range = ranges.find(([first, last]) => first <= slot && slot <= last)
+        const master = this.servers.find((s) => s.port === range?.[2][1])
+        if (master !== undefined) return master
+      } finally {
+        client.disconnect()
+      }
+    }
+    throw new Error(`no live node knows the master of ${key}`)
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((server) => server.stop()))
+    rmSync(this.#dir, { recursive: true, force: true })
   }
 }
 
@@ -258,38 +354,74 @@ interface Closable {
   close(): unknown
 }
 
+/** The two kinds of Redis a TieredCache runs on: one server, or a cluster of 3 masters with a replica each. */
+export type BackendName = 'server' | 'cluster'
+
 export interface SpecRedis {
+  name: BackendName
+  /** The one server (backend `'server'` only). */
   server: RedisServer
-  /** A plain client on the server. */
+  /** The cluster (backend `'cluster'` only). */
+  cluster: RedisCluster
+  /** What a TieredCache's `redis` option takes for this backend (JSON-able, so peers take it too). */
+  readonly option: string | { cluster: { host: string; port: number }[] }
+  /** A plain client on it: a `Redis`, or a `Cluster`. */
   raw: Redis
+  /** The Redis name of `name` under `namespace`, as docs/tiered.md lays it out: `<ns>:<kind>:<name>`, hash-tagged `{<ns>}:…` on a cluster. */
+  key(namespace: string, kind: 'd' | 't' | 'l', name: string): string
+  /** The bus channel of `namespace`. */
+  channel(namespace: string): string
+  /** Every key of the namespace's data and tag sets, whatever node holds them. */
+  keys(namespace: string): Promise<string[]>
   /** Has `cache` closed after the spec's tests, before the server stops; returns it. */
   track<C extends Closable>(cache: C): C
 }
 
 /**
- * A Redis server for one spec file: started before its tests, stopped after
- * them, with a raw client on it (`redis.server`, `redis.raw`); the caches
- * given to `redis.track` are closed first.
+ * A Redis server (or cluster) for one spec file: started before its tests,
+ * stopped after them, with a raw client on it (`redis.raw`); the caches given
+ * to `redis.track` are closed first.
  */
-export function redisForSpec(test: TestFn): SpecRedis {
+export function redisForSpec(test: TestFn, name: BackendName = 'server'): SpecRedis {
   const open: Closable[] = []
+  const hashTag = name === 'cluster'
+  const root = (namespace: string): string => (hashTag ? `{${namespace}}` : namespace)
   const redis = {
+    name,
+    get option() {
+      return name === 'cluster' ? redis.cluster.option : redis.server.url
+    },
+    key: (namespace, kind, key) => `${root(namespace)}:${kind}:${key}`,
+    channel: (namespace) => `${root(namespace)}:bus`,
+    async keys(namespace) {
+      const nodes = name === 'cluster' ? (redis.raw as unknown as Cluster).nodes('master') : [redis.raw]
+      const found = await Promise.all(nodes.map((node) => node.keys(`${root(namespace)}:[dt]:*`)))
+      return found.flat().sort()
+    },
     track(cache) {
       open.push(cache)
       return cache
     },
   } as SpecRedis
   test.before(async () => {
-    redis.server = await RedisServer.start()
-    redis.raw = new Redis(redis.server.url)
+    if (name === 'cluster') {
+      redis.cluster = await RedisCluster.start()
+      redis.raw = new Cluster(redis.cluster.option.cluster) as unknown as Redis
+    } else {
+      redis.server = await RedisServer.start()
+      redis.raw = new Redis(redis.server.url)
+    }
   })
   test.after.always(async () => {
     try {
       for (const cache of open.splice(0)) await cache.close()
     } finally {
       redis.raw?.disconnect()
-      await redis.server?.stop()
+      await (redis.cluster ?? redis.server)?.stop()
     }
   })
   return redis
 }
+
+/** The backends every shared TieredCache spec runs on: each spec registers its tests once per backend, titled with its name. */
+export const BACKENDS: readonly BackendName[] = ['server', 'cluster']

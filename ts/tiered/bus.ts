@@ -1,4 +1,5 @@
-// The invalidation bus: Redis pub/sub on one channel per namespace. Every
+// The invalidation bus: Redis pub/sub on one channel per namespace (global
+// pub/sub, or sharded pub/sub on a cluster of Redis 7+). Every
 // write, delete, tag invalidation and clear is published (by the same Lua step
 // that writes, where there is one); every other instance drops its L1 copies.
 //
@@ -7,8 +8,8 @@
 // (or Redis dropped us for a slow consumer), the instance cannot know what it
 // missed and is told to resync: drop everything it cannot prove fresh.
 
-import type Redis from 'ioredis'
-
+import type { BusConnection } from './cluster'
+import type { PubSub } from './connection'
 import { TierError } from './errors'
 import type { Signer } from './envelope'
 
@@ -32,7 +33,8 @@ export interface BusHandlers {
 }
 
 export class Bus {
-  readonly #subscriber: Redis
+  readonly #subscriber: BusConnection
+  readonly #pubsub: () => Promise<PubSub>
   readonly #channel: string
   readonly #id: string
   readonly #signer: Signer
@@ -50,15 +52,18 @@ export class Bus {
   rejected = 0
   resyncs = 0
 
-  constructor(subscriber: Redis, channel: string, id: string, signer: Signer, handlers: BusHandlers) {
+  constructor(subscriber: BusConnection, pubsub: () => Promise<PubSub>, channel: string, id: string, signer: Signer, handlers: BusHandlers) {
     this.#subscriber = subscriber
+    this.#pubsub = pubsub
     this.#channel = channel
     this.#id = id
     this.#signer = signer
     this.#handlers = handlers
-    subscriber.on('message', (from: string, message: string) => {
+    const receive = (from: string, message: string): void => {
       if (from === channel) this.#receive(message)
-    })
+    }
+    subscriber.on('message', receive)
+    subscriber.on('smessage', receive)
     subscriber.on('close', () => {
       if (this.#connected) this.#broken = true
       this.#connected = false
@@ -113,8 +118,9 @@ export class Bus {
   }
 
   async #subscribe(): Promise<void> {
+    const sharded = (await this.#pubsub()) === 'sharded'
     // Confirmed by the server: from here on, no message on the channel is missed.
-    await this.#subscriber.subscribe(this.#channel)
+    await (sharded ? this.#subscriber.ssubscribe(this.#channel) : this.#subscriber.subscribe(this.#channel))
     if (this.#closed) return
     this.#broken = false
     this.#connected = true

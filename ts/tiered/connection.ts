@@ -1,5 +1,7 @@
 // The Redis connections of a TieredCache: one for commands, one subscribed to
-// the invalidation bus (a subscribed connection can run nothing else).
+// the invalidation bus (a subscribed connection can run nothing else). On a
+// Redis Cluster the command client is ioredis's `Cluster`, and the bus has a
+// connection of its own to the master serving its channel (./cluster.ts).
 //
 // The client library is ioredis: it reconnects by itself with a backoff we
 // choose, re-sends nothing we did not ask for (one retry per command), gives
@@ -10,14 +12,29 @@
 // What `redis` names is checked before anything connects, and every failure
 // to reach Redis is told with the endpoint (never its password) and the cause.
 
-import type Redis from 'ioredis'
-import type { RedisOptions } from 'ioredis'
+import type { Cluster, ClusterNode, ClusterOptions, default as Redis, RedisOptions } from 'ioredis'
 
 import { describe } from '../core/duration'
 import { hasMethods } from '../core/options'
+import { BusConnection, ClusterSubscriber } from './cluster'
+import { CONNECT_TIMEOUT, DISCONNECT_TIMEOUT, reconnectDelay } from './timing'
 import { TierError, TierErrorKind, TierOperation } from './errors'
 
-/** Names of everything a namespace owns in Redis. The namespace has no ':' so prefixes never overlap. */
+/** The command client: one server's, or a cluster's. */
+export type Client = Redis | Cluster
+
+/** The bus's connection: one server's own, or the one that follows a cluster's channel slot. */
+export type Subscriber = BusConnection
+
+/** Which pub/sub the bus runs on: `PUBLISH`/`SUBSCRIBE`, or sharded `SPUBLISH`/`SSUBSCRIBE` (Redis 7+). */
+export type PubSub = 'global' | 'sharded'
+
+/**
+ * Names of everything a namespace owns in Redis. The namespace has no ':' so
+ * prefixes never overlap. On a cluster the namespace is a hash tag (`{ns}:…`):
+ * an entry, its tag sets, its lock and the bus channel share one slot, as the
+ * Lua steps that touch them together require.
+ */
 export class Layout {
   readonly dataPrefix: string
   readonly tagPrefix: string
@@ -26,12 +43,14 @@ export class Layout {
   /** SCAN pattern of the data and tag keys (the namespace holds no glob character). */
   readonly pattern: string
 
-  constructor(namespace: string) {
-    this.dataPrefix = `${namespace}:d:`
-    this.tagPrefix = `${namespace}:t:`
-    this.lockPrefix = `${namespace}:l:`
-    this.channel = `${namespace}:bus`
-    this.pattern = `${namespace}:[dt]:*`
+  constructor(namespace: string, hashTag: boolean) {
+    const root = hashTag ? `{${namespace}}` : namespace
+    this.dataPrefix = `${root}:d:`
+    this.tagPrefix = `${root}:t:`
+    this.lockPrefix = `${root}:l:`
+    this.channel = `${root}:bus`
+    // '{' and '}' are no glob characters.
+    this.pattern = `${root}:[dt]:*`
   }
 
   data(key: string): string {
@@ -47,19 +66,6 @@ export class Layout {
   }
 }
 
-/** Backoff between reconnection attempts: 50 ms, 100 ms, … at most 1 s, forever. */
-const reconnectDelay = (attempt: number): number => Math.min(50 * attempt, 1000)
-
-/**
- * How long `close()` lets a socket end gracefully before destroying it.
- * ioredis's default (2 s) kept a process that closed its cache while Redis was
- * unreachable alive that long: the socket it ends is already dead.
- */
-const DISCONNECT_TIMEOUT = 50
-
-/** How long the clients a TieredCache creates wait for a TCP connection. */
-const CONNECT_TIMEOUT = 2000
-
 /** Options of the clients a TieredCache creates itself (a `redis` options object may override them). */
 const OWN_CLIENT: RedisOptions = {
   maxRetriesPerRequest: 1,
@@ -70,6 +76,9 @@ const OWN_CLIENT: RedisOptions = {
 
 /** Why Redis cannot be reached, as a message says it, and the `TierError` kind it is reported as. */
 function failureReason(cause: unknown): { reason: string; kind: TierErrorKind } {
+  // A cluster that reached none of its nodes says why through the last node's error.
+  const last = (cause as { lastNodeError?: unknown })?.lastNodeError
+  if (last !== undefined) return failureReason(last)
   const error = cause as { code?: unknown; message?: unknown }
   const code = typeof error?.code === 'string' ? error.code : undefined
   const message = typeof error?.message === 'string' ? error.message : String(cause)
@@ -105,10 +114,52 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
-const SHAPES = 'a redis:// or rediss:// URL, a unix socket path, an ioredis client or ioredis options ({ host, port, … })'
+const SHAPES =
+  'a redis:// or rediss:// URL, a unix socket path, an ioredis client or Cluster, ioredis options ({ host, port, … }) or cluster nodes ({ cluster: [...] })'
 
 /** What `redis` says to connect to: checked before anything connects, so a bad value is a TypeError naming the option. */
-export type RedisTarget = { url: string; endpoint: string } | { options: RedisOptions; endpoint: string } | { client: Redis; endpoint: string }
+export type RedisTarget = { endpoint: string } & (
+  | { url: string }
+  | { options: RedisOptions }
+  | { client: Redis }
+  | { cluster: Cluster }
+  | { nodes: ClusterNode[]; clusterOptions: ClusterOptions }
+)
+
+/** `host:port` of a cluster node as ioredis takes it (a URL, `host:port`, a port, or `{ host, port }`), for messages; throws when it is none of these. */
+function clusterNodeName(node: unknown, index: number): string {
+  const where = `redis.cluster[${index}]`
+  if (typeof node === 'number') {
+    if (!Number.isInteger(node) || node < 1 || node > 65535) throw new RangeError(`${where} must be a port from 1 to 65535, got ${node}`)
+    return `localhost:${node}`
+  }
+  if (typeof node === 'string') {
+    if (node.includes('://')) return new URL(checkRedisOption(node).endpoint).host
+    if (!/^[^\s:/]+:\d{1,5}$/.test(node)) throw new TypeError(`${where} must be a redis:// URL, 'host:port', a port or { host, port }, got ${describe(node)}`)
+    return node
+  }
+  if (isPlainObject(node)) {
+    if (node.host !== undefined && typeof node.host !== 'string') throw new TypeError(`${where}.host must be a string, got ${describe(node.host)}`)
+    if (node.port !== undefined && typeof node.port !== 'number') throw new TypeError(`${where}.port must be a number, got ${describe(node.port)}`)
+    return `${node.host ?? 'localhost'}:${node.port ?? 6379}`
+  }
+  throw new TypeError(`${where} must be a redis:// URL, 'host:port', a port or { host, port }, got ${describe(node)}`)
+}
+
+const clusterEndpoint = (nodes: readonly string[]): string => `cluster ${nodes.join(', ')}`
+
+function checkClusterOption(redis: Record<string, unknown>): RedisTarget {
+  const extra = Object.keys(redis).filter((name) => name !== 'cluster' && name !== 'options')
+  if (extra.length > 0) throw new TypeError(`redis: cluster nodes take { cluster, options }, not ${extra.join(', ')}`)
+  const { cluster, options = {} } = redis
+  if (!Array.isArray(cluster) || cluster.length === 0) throw new TypeError(`redis.cluster must be a non-empty array of nodes, got ${describe(cluster)}`)
+  const names = cluster.map(clusterNodeName)
+  if (!isPlainObject(options)) throw new TypeError(`redis.options must be ioredis Cluster options, got ${describe(options)}`)
+  const redisOptions = options.redisOptions as Record<string, unknown> | undefined
+  if (redisOptions !== undefined && !isPlainObject(redisOptions)) throw new TypeError(`redis.options.redisOptions must be an object, got ${describe(redisOptions)}`)
+  if (options.keyPrefix || redisOptions?.keyPrefix) throw new TypeError('redis: options with keyPrefix are not supported; give TieredCache a namespace instead')
+  return { nodes: cluster as ClusterNode[], clusterOptions: options as ClusterOptions, endpoint: clusterEndpoint(names) }
+}
 
 export function checkRedisOption(redis: unknown): RedisTarget {
   if (typeof redis === 'string') {
@@ -126,12 +177,26 @@ export function checkRedisOption(redis: unknown): RedisTarget {
     if (url.hostname === '') throw new TypeError(`redis: ${describe(withoutPassword(url))} names no host`)
     return { url: redis, endpoint: withoutPassword(url) }
   }
+  if (hasMethods(redis, 'nodes', 'refreshSlotsCache', 'duplicate')) {
+    const cluster = redis as Cluster
+    if (cluster.options.keyPrefix) throw new TypeError('redis: a Cluster with keyPrefix is not supported; give TieredCache a namespace instead')
+    const nodes = (cluster as unknown as { startupNodes: unknown[] }).startupNodes ?? []
+    const names = nodes.map((node, index) => {
+      try {
+        return clusterNodeName(node, index)
+      } catch {
+        return String(node)
+      }
+    })
+    return { cluster, endpoint: clusterEndpoint(names) }
+  }
   if (hasMethods(redis, 'callBuffer', 'duplicate')) {
     const client = redis as Redis
     if (client.options.keyPrefix) throw new TypeError('redis: a client with keyPrefix is not supported; give TieredCache a namespace instead')
     return { client, endpoint: endpointOf(client.options) }
   }
   if (isPlainObject(redis)) {
+    if ('cluster' in redis) return checkClusterOption(redis)
     if (redis.keyPrefix) throw new TypeError('redis: options with keyPrefix are not supported; give TieredCache a namespace instead')
     for (const [name, type] of [
       ['host', 'string'],
@@ -146,41 +211,70 @@ export function checkRedisOption(redis: unknown): RedisTarget {
   throw new TypeError(`redis must be ${SHAPES}, got ${describe(redis)}`)
 }
 
+/** Options of the cluster clients a TieredCache creates itself (a `redis.options` may override them). */
+function ownCluster(options: ClusterOptions): ClusterOptions {
+  return {
+    clusterRetryStrategy: reconnectDelay,
+    enableAutoPipelining: true,
+    ...options,
+    redisOptions: { maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT, ...options.redisOptions, disconnectTimeout: DISCONNECT_TIMEOUT },
+  }
+}
+
+/** The command client `target` names: the user's (not ours to close) or a new one. */
+function commandClient(target: RedisTarget): { commands: Client; owned: boolean } {
+  if ('client' in target) return { commands: target.client, owned: false }
+  if ('cluster' in target) return { commands: target.cluster, owned: false }
+  const IORedis = require('ioredis') as typeof import('ioredis')
+  if ('nodes' in target) return { commands: new IORedis.Cluster(target.nodes, ownCluster(target.clusterOptions)), owned: true }
+  const options = { ...OWN_CLIENT, ...('options' in target ? target.options : {}), disconnectTimeout: DISCONNECT_TIMEOUT }
+  return { commands: 'url' in target ? new IORedis.default(target.url, options) : new IORedis.default(options), owned: true }
+}
+
 /**
  * The two connections of a cache, and what they last said about Redis being
  * unreachable: the failure a timed-out call or `ready()` reports is the
  * connection's (refused, auth, …), named with the endpoint.
  */
 export class Connections {
-  readonly commands: Redis
-  readonly subscriber: Redis
+  readonly commands: Client
+  readonly subscriber: Subscriber
+  /** The names of the namespace's keys and channel (hash-tagged on a cluster). */
+  readonly layout: Layout
+  /** Whether the command client is a cluster's: then keys are hash-tagged and `clear` scans every master. */
+  readonly cluster: boolean
   /** Whether `close()` ends `commands` (false for the user's client). */
   readonly owned: boolean
   /** Where Redis is, without password: the URL or the socket path. */
   readonly endpoint: string
   /** How long a connection attempt may take before it counts as timed out. */
   readonly connectTimeout: number
+  readonly #pubsubOption: PubSub | 'auto'
+  #pubsub: Promise<PubSub> | undefined
   /** The latest connection error of each client since it was last ready. */
-  readonly #down = new Map<Redis, Error>()
+  readonly #down = new Map<Client | Subscriber, Error>()
   /** Removes the listeners this cache put on the user's client, which outlives it. */
   readonly #listening: (() => void)[] = []
 
-  constructor(target: RedisTarget, report: (error: TierError) => void) {
+  constructor(target: RedisTarget, namespace: string, pubsub: PubSub | 'auto', report: (error: TierError) => void) {
     this.endpoint = target.endpoint
-    if ('client' in target) {
-      this.commands = target.client
-      this.owned = false
-      this.subscriber = target.client.duplicate({ retryStrategy: reconnectDelay, disconnectTimeout: DISCONNECT_TIMEOUT })
+    const { commands, owned } = commandClient(target)
+    this.commands = commands
+    this.owned = owned
+    this.cluster = commands.isCluster
+    this.layout = new Layout(namespace, this.cluster)
+    this.#pubsubOption = pubsub
+    if (commands.isCluster) {
+      const cluster = commands as Cluster
+      this.connectTimeout = cluster.options.redisOptions?.connectTimeout ?? CONNECT_TIMEOUT
+      this.subscriber = new ClusterSubscriber(cluster, this.layout.channel)
     } else {
-      const IORedis = (require('ioredis') as typeof import('ioredis')).default
-      const options = { ...OWN_CLIENT, ...('options' in target ? target.options : {}), disconnectTimeout: DISCONNECT_TIMEOUT }
-      this.commands = 'url' in target ? new IORedis(target.url, options) : new IORedis(options)
-      this.owned = true
-      this.subscriber = this.commands.duplicate()
+      const client = commands as Redis
+      this.connectTimeout = client.options.connectTimeout ?? CONNECT_TIMEOUT
+      this.subscriber = owned ? client.duplicate() : client.duplicate({ retryStrategy: reconnectDelay, disconnectTimeout: DISCONNECT_TIMEOUT })
     }
-    this.connectTimeout = this.commands.options.connectTimeout ?? CONNECT_TIMEOUT
     for (const [client, operation] of [
-      [this.commands, 'connection'],
+      [this.commands as BusConnection, 'connection'],
       [this.subscriber, 'bus'],
     ] as const) {
       const ready = (): void => {
@@ -192,9 +286,39 @@ export class Connections {
         this.#down.set(client, cause)
         if (last?.message !== cause.message) report(this.failure(operation, cause))
       }
-      client.on('ready', ready).on('error', error)
-      if (client === this.commands && !this.owned) this.#listening.push(() => client.off('ready', ready).off('error', error))
+      client.on('ready', ready)
+      client.on('error', error)
+      if (client === this.commands && !this.owned) this.#listening.push(() => this.commands.off('ready', ready).off('error', error))
     }
+  }
+
+  /**
+   * The pub/sub of the bus: as the option says, else sharded on a cluster
+   * whose servers have `SPUBLISH` (Redis 7+), global otherwise. Asked once;
+   * a failed question is asked again by the next caller.
+   */
+  pubsub(): Promise<PubSub> {
+    if (this.#pubsub !== undefined) return this.#pubsub
+    if (this.#pubsubOption !== 'auto') return (this.#pubsub = Promise.resolve(this.#pubsubOption))
+    if (!this.cluster) return (this.#pubsub = Promise.resolve('global'))
+    const asked = (this.commands.call('COMMAND', 'INFO', 'SPUBLISH') as Promise<unknown[]>).then((info): PubSub =>
+      Array.isArray(info) && Array.isArray(info[0]) ? 'sharded' : 'global',
+    )
+    this.#pubsub = asked
+    asked.catch(() => {
+      if (this.#pubsub === asked) this.#pubsub = undefined
+    })
+    return asked
+  }
+
+  /** The publishing command of the bus's pub/sub, for the Lua steps. */
+  async publishCommand(): Promise<'PUBLISH' | 'SPUBLISH'> {
+    return (await this.pubsub()) === 'sharded' ? 'SPUBLISH' : 'PUBLISH'
+  }
+
+  /** The servers holding this namespace's keys: the one server, or every master of the cluster (one of them serves the namespace's slot). */
+  keyServers(): Redis[] {
+    return this.cluster ? (this.commands as Cluster).nodes('master') : [this.commands as Redis]
   }
 
   /** Why Redis is unreachable now, if a client is down and has said why. */

@@ -7,10 +7,8 @@
 
 import { randomBytes } from 'node:crypto'
 
-import type Redis from 'ioredis'
-
 import type { Bus } from './bus'
-import type { Layout } from './connection'
+import type { Connections } from './connection'
 import { FAILED, Guard } from './guard'
 import { EXTEND_LOCK, RELEASE_LOCK } from './scripts'
 
@@ -20,16 +18,14 @@ export interface HeldLock {
 }
 
 export class Locks {
-  readonly #commands: Redis
-  readonly #layout: Layout
+  readonly #connections: Connections
   readonly #guard: Guard
   readonly #bus: Bus
   readonly #ttl: number
   readonly #waiting = new Map<string, Set<() => void>>()
 
-  constructor(commands: Redis, layout: Layout, guard: Guard, bus: Bus, ttl: number) {
-    this.#commands = commands
-    this.#layout = layout
+  constructor(connections: Connections, guard: Guard, bus: Bus, ttl: number) {
+    this.#connections = connections
     this.#guard = guard
     this.#bus = bus
     this.#ttl = ttl
@@ -37,12 +33,14 @@ export class Locks {
 
   /** The lock of `key` if this instance got it, `undefined` if another holds it, `FAILED` if Redis did not answer. */
   async acquire(key: string): Promise<HeldLock | undefined | typeof FAILED> {
-    const name = this.#layout.lock(key)
+    const connections = this.#connections
+    const { commands, layout } = connections
+    const name = layout.lock(key)
     const token = randomBytes(16).toString('base64url')
     const ttl = this.#ttl
-    const commands = this.#commands
     const message = this.#bus.encode({ released: key })
-    const release = (): Promise<unknown> => RELEASE_LOCK.run(commands, [name], [token, this.#layout.channel, message])
+    const release = async (): Promise<unknown> =>
+      RELEASE_LOCK.run(commands, [name], [token, await connections.publishCommand(), layout.channel, message])
     let sent: Promise<'OK' | null> | undefined
     const got = await this.#guard.run('lock', key, () => (sent = commands.set(name, token, 'PX', ttl, 'NX')))
     if (got === FAILED) {

@@ -1,23 +1,29 @@
 // Options of `new TieredCache(...)` and of its methods, checked once and named
 // in every error.
 
-import type Redis from 'ioredis'
-import type { RedisOptions } from 'ioredis'
+import type { Cluster, ClusterNode, ClusterOptions, default as Redis, RedisOptions } from 'ioredis'
 
 import { describe, Duration, toMillis } from '../core/duration'
 import { optionalFunction, optionObject } from '../core/options'
 import { checkTags } from '../core/tier'
-import { checkRedisOption, RedisTarget } from './connection'
+import { checkRedisOption, PubSub, RedisTarget } from './connection'
 import type { TierError } from './errors'
 import type { SerializerOption } from '../codec/serializer'
 
 export interface TieredCacheOptions<V> {
   /**
    * A Redis/Valkey URL (`redis://host:port/db`, `rediss://…`), a unix socket
-   * path, your own ioredis client (it stays open on `close()`), or ioredis
-   * options (`{ host, port, password, tls, … }`) for a client of the cache's own.
+   * path, your own ioredis client or `Cluster` (it stays open on `close()`),
+   * ioredis options (`{ host, port, password, tls, … }`) for a client of the
+   * cache's own, or `{ cluster: nodes, options? }` for a `Cluster` of its own.
    */
-  redis: string | Redis | RedisOptions
+  redis: string | Redis | Cluster | RedisOptions | { cluster: ClusterNode[]; options?: ClusterOptions }
+  /**
+   * The pub/sub of the invalidation bus: `'auto'` (default) is sharded
+   * (`SPUBLISH`/`SSUBSCRIBE`) on a cluster whose servers have it (Redis 7+),
+   * global (`PUBLISH`/`SUBSCRIBE`) otherwise. Every instance of a namespace must use the same.
+   */
+  pubsub?: 'auto' | 'sharded' | 'global'
   /** Prefix of every key and of the bus channel in Redis; letters, digits, `_`, `-`, `.`. Default `'moka'`. */
   namespace?: string
   /** Default time to live of an entry, in both tiers. Default: none. */
@@ -62,6 +68,7 @@ const REDIS_MAX_STRING = 512 * 1024 * 1024
 
 export interface ValidTieredOptions {
   redis: RedisTarget
+  pubsub: PubSub | 'auto'
   namespace: string
   ttl: number | undefined
   l1: { maxCapacity: number; ttl: number | undefined; policy: 'tinyLfu' | 'lru' }
@@ -78,6 +85,7 @@ export interface ValidTieredOptions {
 
 const NAMES = [
   'redis',
+  'pubsub',
   'namespace',
   'ttl',
   'l1',
@@ -117,10 +125,15 @@ export function validateTieredOptions(options: unknown): ValidTieredOptions {
   if (typeof failures !== 'number' || !Number.isSafeInteger(failures) || failures < 1) {
     throw new RangeError(`breaker.failures must be an integer ≥ 1, got ${describe(failures)}`)
   }
+  const pubsub = o.pubsub ?? 'auto'
+  if (pubsub !== 'auto' && pubsub !== 'sharded' && pubsub !== 'global') {
+    throw new RangeError(`pubsub must be 'auto', 'sharded' or 'global', got ${describe(pubsub)}`)
+  }
   const suppressErrors = o.suppressErrors ?? true
   if (typeof suppressErrors !== 'boolean') throw new TypeError(`suppressErrors must be a boolean, got ${describe(suppressErrors)}`)
   return {
     redis: checkRedisOption(o.redis),
+    pubsub,
     namespace,
     ttl: toMillis(o.ttl, 'ttl'),
     l1: { maxCapacity, ttl: toMillis(l1.ttl, 'l1.ttl'), policy },

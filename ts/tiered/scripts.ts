@@ -1,11 +1,13 @@
 // The Lua scripts of the second tier. Each runs atomically in Redis and in one
 // round trip: a write and its invalidation message are one step, so no other
 // instance can see the message before the data. Keys arrive as KEYS/ARGV and
-// are never spliced into the script text or into a pattern.
+// are never spliced into the script text or into a pattern. The message goes
+// out with the command the caller names, PUBLISH or SPUBLISH: on a cluster
+// the channel shares the hash tag, so the slot, of the keys a script touches.
 
 import { createHash } from 'node:crypto'
 
-import type Redis from 'ioredis'
+import type { Client } from './connection'
 
 type Arg = string | Buffer | number
 
@@ -25,7 +27,7 @@ export class Script {
   }
 
   /** Runs by hash, and sends the text once when the server does not have it yet (new or restarted server). */
-  async run(client: Redis, keys: readonly Arg[], args: readonly Arg[]): Promise<unknown> {
+  async run(client: Client, keys: readonly Arg[], args: readonly Arg[]): Promise<unknown> {
     const scripting = client as unknown as BufferScripting
     try {
       return await scripting.evalshaBuffer(this.#sha, keys.length, ...keys, ...args)
@@ -54,8 +56,8 @@ return { redis.call('GET', KEYS[1]), ttl, length }
 
 /**
  * KEYS[1] data key, KEYS[2..] tag sets. ARGV[1] payload, ARGV[2] ttl in ms
- * (0: none), ARGV[3] channel, ARGV[4] message. A tag set lives as long as its
- * longest-lived member.
+ * (0: none), ARGV[3] publishing command, ARGV[4] channel, ARGV[5] message. A
+ * tag set lives as long as its longest-lived member.
  */
 export const SET = new Script(`
 local ttl = tonumber(ARGV[2])
@@ -70,14 +72,14 @@ for i = 2, #KEYS do
     redis.call('PEXPIRE', KEYS[i], ttl)
   end
 end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+redis.call(ARGV[3], ARGV[4], ARGV[5])
 return 1
 `)
 
-/** KEYS[1] data key. ARGV[1] channel, ARGV[2] message. Returns 1 if the key existed. */
+/** KEYS[1] data key. ARGV[1] publishing command, ARGV[2] channel, ARGV[3] message. Returns 1 if the key existed. */
 export const DELETE = new Script(`
 local removed = redis.call('UNLINK', KEYS[1])
-redis.call('PUBLISH', ARGV[1], ARGV[2])
+redis.call(ARGV[1], ARGV[2], ARGV[3])
 return removed
 `)
 
@@ -101,11 +103,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 `)
 
-/** KEYS[1] lock. ARGV[1] owner token, ARGV[2] channel, ARGV[3] message. Releases the lock if still ours and tells the waiters. */
+/** KEYS[1] lock. ARGV[1] owner token, ARGV[2] publishing command, ARGV[3] channel, ARGV[4] message. Releases the lock if still ours and tells the waiters. */
 export const RELEASE_LOCK = new Script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  redis.call(ARGV[2], ARGV[3], ARGV[4])
   return 1
 end
 return 0

@@ -84,12 +84,12 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
     this.#ttl = o.ttl
     this.#onError = o.onError
     this.#maxValueBytes = o.maxValueBytes
-    this.#layout = new Layout(o.namespace)
     this.#local = new LocalTier<V>(o.l1)
     const signer = new Signer(o.hmacKey)
     this.#envelope = new Envelope(codec, signer, o.maxValueBytes)
-    const connections = new Connections(o.redis, (error) => this.#report(error))
+    const connections = new Connections(o.redis, o.namespace, o.pubsub, (error) => this.#report(error))
     this.#connections = connections
+    this.#layout = connections.layout
     this.#guard = new Guard({
       timeout: o.timeout,
       failures: o.failures,
@@ -98,7 +98,7 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
       report: (error) => this.#report(error),
       unreachable: (operation, key) => connections.unreachable(operation, key),
     })
-    this.#bus = new Bus(this.#connections.subscriber, this.#layout.channel, randomUUID(), signer, {
+    this.#bus = new Bus(connections.subscriber, () => connections.pubsub(), this.#layout.channel, randomUUID(), signer, {
       event: (event) => this.#apply(event),
       resync: () => {
         // Whatever L1 holds may have missed an invalidation while the bus was down.
@@ -108,7 +108,7 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
       error: (error) => this.#report(error),
     })
     this.#lockWait = o.lock?.wait ?? 0
-    this.#locks = o.lock && new Locks(this.#connections.commands, this.#layout, this.#guard, this.#bus, o.lock.ttl)
+    this.#locks = o.lock && new Locks(connections, this.#guard, this.#bus, o.lock.ttl)
   }
 
   /**
@@ -165,8 +165,8 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
     this.#flights.forget(key)
     this.#local.delete(key)
     const message = this.#bus.encode({ keys: [key] })
-    const removed = await this.#guard.run('delete', key, () =>
-      DELETE.run(this.#connections.commands, [this.#layout.data(key)], [this.#layout.channel, message]),
+    const removed = await this.#guard.run('delete', key, async () =>
+      DELETE.run(this.#connections.commands, [this.#layout.data(key)], [await this.#connections.publishCommand(), this.#layout.channel, message]),
     )
     return removed === 1
   }
@@ -213,7 +213,7 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
         if ((popped as number) < TAG_BATCH) break
       }
     }
-    await this.#guard.run('invalidateTags', undefined, () => commands.publish(this.#layout.channel, this.#bus.encode({ tags: list })))
+    await this.#publish('invalidateTags', { tags: list })
     // A read that raced with the drain may have filled L1 meanwhile.
     this.#local.dropTags(list)
   }
@@ -224,17 +224,18 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
     this.#flights.forgetAll()
     this.#local.clear()
     const { commands } = this.#connections
-    let cursor = '0'
-    do {
-      const page = await this.#guard.run('clear', undefined, () =>
-        commands.scanBuffer(cursor, 'MATCH', this.#layout.pattern, 'COUNT', SCAN_BATCH),
-      )
-      if (page === FAILED) return
-      cursor = page[0].toString()
-      const keys = page[1]
-      if (keys.length > 0 && (await this.#guard.run('clear', undefined, () => commands.unlink(...keys))) === FAILED) return
-    } while (cursor !== '0')
-    await this.#guard.run('clear', undefined, () => commands.publish(this.#layout.channel, this.#bus.encode({ clear: true })))
+    // On a cluster, the namespace's slot is on one master: the others' scans find nothing.
+    for (const server of this.#connections.keyServers()) {
+      let cursor = '0'
+      do {
+        const page = await this.#guard.run('clear', undefined, () => server.scanBuffer(cursor, 'MATCH', this.#layout.pattern, 'COUNT', SCAN_BATCH))
+        if (page === FAILED) return
+        cursor = page[0].toString()
+        const keys = page[1]
+        if (keys.length > 0 && (await this.#guard.run('clear', undefined, () => commands.unlink(...keys))) === FAILED) return
+      } while (cursor !== '0')
+    }
+    await this.#publish('clear', { clear: true })
     this.#local.clear()
   }
 
@@ -278,6 +279,14 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
   /** Throws (so the async method calling it rejects) once the cache is closed. */
   #open(method: string): void {
     if (this.#closed) throw closed(method)
+  }
+
+  /** Tells the other instances of `event`, for the changes not made by a Lua step that publishes itself. */
+  async #publish(operation: 'invalidateTags' | 'clear', event: BusEvent): Promise<void> {
+    const connections = this.#connections
+    await this.#guard.run(operation, undefined, async () =>
+      connections.commands.call(await connections.publishCommand(), this.#layout.channel, this.#bus.encode(event)),
+    )
   }
 
   #report(error: TierError): void {
@@ -381,11 +390,12 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
     if (bytes === undefined) return
     const message = this.#bus.encode({ keys: [key] })
     const payload = bytes
-    await this.#guard.run('set', key, () =>
+    const connections = this.#connections
+    await this.#guard.run('set', key, async () =>
       SET.run(
-        this.#connections.commands,
+        connections.commands,
         [redisKey, ...tags.map((tag) => this.#layout.tag(tag))],
-        [payload, lifetime ?? 0, this.#layout.channel, message],
+        [payload, lifetime ?? 0, await connections.publishCommand(), this.#layout.channel, message],
       ),
     )
   }
