@@ -367,10 +367,16 @@ export interface SpecRedis {
   readonly option: string | { cluster: { host: string; port: number }[] }
   /** A plain client on it: a `Redis`, or a `Cluster`. */
   raw: Redis
+  /** What prefixes the namespace's names: `<ns>`, or `{<ns>}` on a cluster. */
+  root(namespace: string): string
   /** The Redis name of `name` under `namespace`, as docs/tiered.md lays it out: `<ns>:<kind>:<name>`, hash-tagged `{<ns>}:…` on a cluster. */
   key(namespace: string, kind: 'd' | 't' | 'l', name: string): string
   /** The bus channel of `namespace`. */
   channel(namespace: string): string
+  /** A client on each master: the one server, or the cluster's masters. */
+  masters(): Redis[]
+  /** Publishes `message` on the bus of `namespace` as TieredCache does by default there (sharded on a cluster of Redis 7+). */
+  publish(namespace: string, message: string): Promise<unknown>
   /** Every key of the namespace's data and tag sets, whatever node holds them. */
   keys(namespace: string): Promise<string[]>
   /** Has `cache` closed after the spec's tests, before the server stops; returns it. */
@@ -391,11 +397,13 @@ export function redisForSpec(test: TestFn, name: BackendName = 'server'): SpecRe
     get option() {
       return name === 'cluster' ? redis.cluster.option : redis.server.url
     },
+    root,
     key: (namespace, kind, key) => `${root(namespace)}:${kind}:${key}`,
     channel: (namespace) => `${root(namespace)}:bus`,
+    masters: () => (name === 'cluster' ? (redis.raw as unknown as Cluster).nodes('master') : [redis.raw]),
+    publish: (namespace, message) => (name === 'cluster' ? redis.raw.spublish(redis.channel(namespace), message) : redis.raw.publish(redis.channel(namespace), message)),
     async keys(namespace) {
-      const nodes = name === 'cluster' ? (redis.raw as unknown as Cluster).nodes('master') : [redis.raw]
-      const found = await Promise.all(nodes.map((node) => node.keys(`${root(namespace)}:[dt]:*`)))
+      const found = await Promise.all(redis.masters().map((node) => node.keys(`${root(namespace)}:[dt]:*`)))
       return found.flat().sort()
     },
     track(cache) {

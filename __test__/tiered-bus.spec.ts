@@ -4,109 +4,112 @@
 
 import { TieredCache } from '../tiered.js'
 import { trackUnhandledRejections, until } from './_helpers'
-import { Peer, percentile, redisForSpec, SPEC_TIMEOUT, test } from './_redis'
+import { BACKENDS, Peer, percentile, redisForSpec, SPEC_TIMEOUT, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
-const redis = redisForSpec(test)
 
 const ROUNDS = 40
 
-/**
- * `ROUNDS` rounds: the readers hold the old value in L1, the writer sets (or
- * deletes) and every reader spins on `get` until it sees the change. Returns
- * the writer-to-reader delays in ms, sorted.
- */
-async function propagation(processes: number, kind: 'set' | 'delete', namespace: string): Promise<number[]> {
-  const peers = await Promise.all(Array.from({ length: processes }, () => Peer.start({ redis: redis.server.url, namespace })))
-  const [writer, ...readers] = peers
-  const delays: number[] = []
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const key = `k${round}`
-      await writer.call('set', key, { round, version: 1 })
-      for (const reader of readers) {
-        // Twice: the first read may race with the write's own message and not fill L1.
-        await reader.call('get', key)
-        await reader.call('get', key)
+for (const backend of BACKENDS) {
+  const redis = redisForSpec(test, backend)
+
+  /**
+   * `ROUNDS` rounds: the readers hold the old value in L1, the writer sets (or
+   * deletes) and every reader spins on `get` until it sees the change. Returns
+   * the writer-to-reader delays in ms, sorted.
+   */
+  async function propagation(processes: number, kind: 'set' | 'delete', namespace: string): Promise<number[]> {
+    const peers = await Promise.all(Array.from({ length: processes }, () => Peer.start({ redis: redis.option, namespace })))
+    const [writer, ...readers] = peers
+    const delays: number[] = []
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const key = `k${round}`
+        await writer.call('set', key, { round, version: 1 })
+        for (const reader of readers) {
+          // Twice: the first read may race with the write's own message and not fill L1.
+          await reader.call('get', key)
+          await reader.call('get', key)
+        }
+        const expected = kind === 'set' ? { round, version: 2 } : null
+        const seen = readers.map((reader) => reader.call<number>('waitFor', key, expected, 5000))
+        const at = kind === 'set' ? await writer.call<number>('timedSet', key, expected) : await writer.call<number>('timedDelete', key)
+        for (const when of await Promise.all(seen)) delays.push(Math.max(0, when - at))
       }
-      const expected = kind === 'set' ? { round, version: 2 } : null
-      const seen = readers.map((reader) => reader.call<number>('waitFor', key, expected, 5000))
-      const at = kind === 'set' ? await writer.call<number>('timedSet', key, expected) : await writer.call<number>('timedDelete', key)
-      for (const when of await Promise.all(seen)) delays.push(Math.max(0, when - at))
+      for (const reader of readers) {
+        const stats = await reader.call<{ l1: { hits: number }; unhandled: number; errors: string[] }>('stats')
+        // Every reader answered from L1 until the change arrived, so the bus (not a Redis read) ended each old copy.
+        if (stats.l1.hits < ROUNDS) throw new Error(`a reader had only ${stats.l1.hits} L1 hits`)
+        if (stats.errors.length > 0) throw new Error(`reader errors: ${stats.errors.join(', ')}`)
+      }
+    } finally {
+      for (const peer of peers) if ((await peer.stop()) !== 0) throw new Error('a peer exited with an unhandled rejection')
     }
-    for (const reader of readers) {
-      const stats = await reader.call<{ l1: { hits: number }; unhandled: number; errors: string[] }>('stats')
-      // Every reader answered from L1 until the change arrived, so the bus (not a Redis read) ended each old copy.
-      if (stats.l1.hits < ROUNDS) throw new Error(`a reader had only ${stats.l1.hits} L1 hits`)
-      if (stats.errors.length > 0) throw new Error(`reader errors: ${stats.errors.join(', ')}`)
-    }
-  } finally {
-    for (const peer of peers) if ((await peer.stop()) !== 0) throw new Error('a peer exited with an unhandled rejection')
+    return delays.sort((x, y) => x - y)
   }
-  return delays.sort((x, y) => x - y)
+
+  for (const processes of [2, 3]) {
+    for (const kind of ['set', 'delete'] as const) {
+      test.serial(`${backend}: a ${kind} in one of ${processes} processes reaches the others' L1 within 100 ms`, async (t) => {
+        const delays = await propagation(processes, kind, `bus-${kind}-${processes}-${backend}`)
+        const p50 = percentile(delays, 50)
+        const p99 = percentile(delays, 99)
+        t.log(`${backend}, ${kind}, ${processes} processes, ${delays.length} reader rounds: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${delays[delays.length - 1].toFixed(2)} ms`)
+        t.is(delays.length, ROUNDS * (processes - 1))
+        // The bound of the issue, on the median; every single change must arrive (within 5 s, with a loaded machine's margin).
+        t.true(p50 < 100, `p50 ${p50} ms`)
+      })
+    }
+  }
+
+  test.serial(`${backend}: an instance whose bus connection broke drops its L1 when it resubscribes`, async (t) => {
+    const namespace = `bus-resync-${backend}`
+    const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace })
+    const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace })
+    await Promise.all([a.ready(), b.ready()])
+    try {
+      await a.set('k', 1)
+      t.true(await until(() => b.stats().bus.received === 1, 5000))
+      t.is(await b.get('k'), 1)
+      t.is(await b.get('k'), 1)
+      t.is(b.stats().l1.hits, 1, 'b holds k in L1')
+      const resyncs = b.stats().bus.resyncs
+      // Drop every subscriber connection; the write below is published while nobody listens.
+      for (const master of redis.masters()) await master.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+      t.true(await until(() => !b.stats().bus.connected, 5000))
+      await a.set('k', 2)
+      t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 10_000), 'b resubscribed')
+      t.is(await b.get('k'), 2, 'b dropped the copy it could not prove fresh')
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
+  test.serial(`${backend}: forged or malformed bus messages are refused and counted; with an hmacKey, unsigned ones too`, async (t) => {
+    const namespace = `bus-forged-${backend}`
+    const hmacKey = 'bus-test-key-0123456789'
+    const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace, hmacKey })
+    const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace, hmacKey })
+    await Promise.all([a.ready(), b.ready()])
+    try {
+      await a.set('k', 1)
+      t.true(await until(() => b.stats().bus.received === 1, 5000))
+      t.is(await b.get('k'), 1)
+      t.is(await b.get('k'), 1)
+      for (const message of ['u:{"i":"x","k":["k"]}', 's:AAAA:{"i":"x","k":["k"]}', 'garbage', 's:', '']) {
+        await redis.publish(namespace, message)
+      }
+      t.true(await until(() => b.stats().bus.rejected === 5, 5000))
+      const hits = b.stats().l1.hits
+      t.is(await b.get('k'), 1)
+      t.is(b.stats().l1.hits, hits + 1, 'the forged invalidation did not drop the L1 copy')
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
 }
-
-for (const processes of [2, 3]) {
-  for (const kind of ['set', 'delete'] as const) {
-    test.serial(`a ${kind} in one of ${processes} processes reaches the others' L1 within 100 ms`, async (t) => {
-      const delays = await propagation(processes, kind, `bus-${kind}-${processes}`)
-      const p50 = percentile(delays, 50)
-      const p99 = percentile(delays, 99)
-      t.log(`${kind}, ${processes} processes, ${delays.length} reader rounds: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${delays[delays.length - 1].toFixed(2)} ms`)
-      t.is(delays.length, ROUNDS * (processes - 1))
-      // The bound of the issue, on the median; every single change must arrive (within 5 s, with a loaded machine's margin).
-      t.true(p50 < 100, `p50 ${p50} ms`)
-    })
-  }
-}
-
-test.serial('an instance whose bus connection broke drops its L1 when it resubscribes', async (t) => {
-  const namespace = 'bus-resync'
-  const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace })
-  const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace })
-  await Promise.all([a.ready(), b.ready()])
-  try {
-    await a.set('k', 1)
-    t.true(await until(() => b.stats().bus.received === 1, 5000))
-    t.is(await b.get('k'), 1)
-    t.is(await b.get('k'), 1)
-    t.is(b.stats().l1.hits, 1, 'b holds k in L1')
-    const resyncs = b.stats().bus.resyncs
-    // Drop every subscriber connection; the write below is published while nobody listens.
-    await redis.raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
-    t.true(await until(() => !b.stats().bus.connected, 5000))
-    await a.set('k', 2)
-    t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 10_000), 'b resubscribed')
-    t.is(await b.get('k'), 2, 'b dropped the copy it could not prove fresh')
-  } finally {
-    await a.close()
-    await b.close()
-  }
-})
-
-test.serial('forged or malformed bus messages are refused and counted; with an hmacKey, unsigned ones too', async (t) => {
-  const namespace = 'bus-forged'
-  const hmacKey = 'bus-test-key-0123456789'
-  const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace, hmacKey })
-  const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.server.url, namespace, hmacKey })
-  await Promise.all([a.ready(), b.ready()])
-  try {
-    await a.set('k', 1)
-    t.true(await until(() => b.stats().bus.received === 1, 5000))
-    t.is(await b.get('k'), 1)
-    t.is(await b.get('k'), 1)
-    for (const message of ['u:{"i":"x","k":["k"]}', 's:AAAA:{"i":"x","k":["k"]}', 'garbage', 's:', '']) {
-      await redis.raw.publish(`${namespace}:bus`, message)
-    }
-    t.true(await until(() => b.stats().bus.rejected === 5, 5000))
-    const hits = b.stats().l1.hits
-    t.is(await b.get('k'), 1)
-    t.is(b.stats().l1.hits, hits + 1, 'the forged invalidation did not drop the L1 copy')
-  } finally {
-    await a.close()
-    await b.close()
-  }
-})
 
 test('nothing went unhandled', (t) => {
   t.deepEqual(unhandled, [])
