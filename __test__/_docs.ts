@@ -33,7 +33,8 @@
 // Blocks that import 'moka-js/tiered' (or read REDIS_URL) need a Redis server:
 // one is started for them when `redis-server` (or `valkey-server`) is on PATH.
 // Without one they are skipped, saying why, unless MOKA_REQUIRE_REDIS=1 (as CI
-// sets it), which makes a missing server a failure.
+// sets it), which makes a missing server a failure. Blocks that read
+// REDIS_CLUSTER get a cluster of 3 masters too, its nodes as `host:port,…`.
 
 import { execFile, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -46,7 +47,7 @@ import type { TestFn } from 'ava'
 import ts from 'typescript'
 
 import { PACKAGE } from './_helpers'
-import { REDIS_REQUIRED, RedisServer, SERVER_BINARY } from './_redis'
+import { REDIS_REQUIRED, RedisCluster, RedisServer, SERVER_BINARY } from './_redis'
 
 export const RUNNABLE = new Map([
   ['js', 'mjs'],
@@ -220,11 +221,16 @@ export function docTests(test: TestFn, files: string[], { minRunnable }: { minRu
   const redisBlocks = runnable.filter(({ block }) => needsRedis(block.code))
   const policy = redisBlocks.length > 0 ? redisPolicy() : 'run'
   let redis: RedisServer | undefined
+  let cluster: RedisCluster | undefined
   if (redisBlocks.length > 0 && policy === 'run') {
     test.before(async () => {
       redis = await RedisServer.start()
+      if (redisBlocks.some(({ block }) => block.code.includes('REDIS_CLUSTER'))) cluster = await RedisCluster.start(0)
     })
-    test.after.always(() => redis?.stop())
+    test.after.always(async () => {
+      await redis?.stop()
+      await cluster?.stop()
+    })
   }
 
   const label = docs.length === 1 ? docs[0].name : `${basename(join(files[0], '..'))}/*.md`
@@ -303,6 +309,7 @@ export function docTests(test: TestFn, files: string[], { minRunnable }: { minRu
           README_RECORD: record,
           ...(emitted ? { README_SOURCE: fileOf(doc, block) } : {}),
           ...(redis ? { REDIS_URL: redis.url } : {}),
+          ...(cluster ? { REDIS_CLUSTER: cluster.option.cluster.map(({ host, port }) => `${host}:${port}`).join(',') } : {}),
         },
         timeout: 60_000,
       }).catch((error: { stdout?: string; stderr?: string; message: string }) => {

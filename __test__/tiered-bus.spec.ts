@@ -86,6 +86,33 @@ for (const backend of BACKENDS) {
     }
   })
 
+  test.serial(`${backend}: the bus runs on global or on sharded pub/sub, as the pubsub option says`, async (t) => {
+    for (const pubsub of ['global', 'sharded'] as const) {
+      const namespace = `bus-${pubsub}-${backend}`
+      const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace, pubsub })
+      const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace, pubsub })
+      await Promise.all([a.ready(), b.ready()])
+      try {
+        const subscribers = async (kind: 'NUMSUB' | 'SHARDNUMSUB'): Promise<number> => {
+          const counts = await Promise.all(redis.masters().map((master) => master.call('PUBSUB', kind, redis.channel(namespace)) as Promise<[string, number]>))
+          return counts.reduce((sum, [, count]) => sum + Number(count), 0)
+        }
+        t.is(await subscribers(pubsub === 'sharded' ? 'SHARDNUMSUB' : 'NUMSUB'), 2, `both instances subscribed by ${pubsub} pub/sub`)
+        t.is(await subscribers(pubsub === 'sharded' ? 'NUMSUB' : 'SHARDNUMSUB'), 0)
+        await a.set('k', 1)
+        t.true(await until(() => b.stats().bus.received === 1, 5000))
+        t.is(await b.get('k'), 1)
+        t.is(await b.get('k'), 1)
+        await a.set('k', 2)
+        t.true(await until(() => b.stats().bus.received === 2, 5000), `a write reached b over ${pubsub} pub/sub`)
+        t.is(await b.get('k'), 2)
+      } finally {
+        await a.close()
+        await b.close()
+      }
+    }
+  })
+
   test.serial(`${backend}: forged or malformed bus messages are refused and counted; with an hmacKey, unsigned ones too`, async (t) => {
     const namespace = `bus-forged-${backend}`
     const hmacKey = 'bus-test-key-0123456789'

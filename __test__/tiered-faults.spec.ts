@@ -5,10 +5,10 @@ import Redis from 'ioredis'
 
 import { TieredCache, TierError } from '../tiered.js'
 import { failure, sleep, trackUnhandledRejections, until } from './_helpers'
-import { freePort, RedisServer, test } from './_redis'
+import { CLUSTER_NODE_TIMEOUT, freePort, RedisCluster, RedisServer, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
-const servers: RedisServer[] = []
+const servers: (RedisServer | RedisCluster)[] = []
 const caches: TieredCache<string, unknown>[] = []
 
 test.after.always(async () => {
@@ -179,6 +179,56 @@ test.serial('Redis down when the cache starts: ready() rejects, and once a serve
   // Its own message, then the other's: one channel keeps their order.
   t.true(await until(() => cache.stats().bus.received >= 2, 5000), 'the bus carries the other instance’s write')
   t.is(await cache.get('k'), 'two')
+})
+
+test.serial('a cluster master killed mid-run: L1 and the loader answer, onError is told, and after the failover the tier and the bus recover by themselves', async (t) => {
+  const cluster = await RedisCluster.start()
+  servers.push(cluster)
+  const errors: TierError[] = []
+  const options = {
+    redis: cluster.option,
+    namespace: 'failover',
+    timeout: 200,
+    breaker: { failures: 3, halfOpenAfter: 200 },
+    onError: (error: TierError) => errors.push(error),
+  }
+  const a = tiered<string>(options)
+  const b = tiered<string>(options)
+  await Promise.all([a.ready(), b.ready()])
+  for (let i = 0; i < 20; i++) await a.set(`k${i}`, `v${i}`)
+  t.true(await until(() => b.stats().bus.received === 20, 5000))
+  for (let i = 0; i < 20; i++) t.is(await b.get(`k${i}`), `v${i}`)
+  const resyncs = b.stats().bus.resyncs
+  // The master of the namespace's slot holds every key of it, and its bus channel.
+  const master = await cluster.masterOf('{failover}:bus')
+  await master.kill()
+  const killedAt = Date.now()
+  // During the failover: what L1 holds is served, a miss is loaded, nothing hangs or rejects.
+  let slowest = 0
+  for (let i = 0; i < 20; i++) {
+    const started = performance.now()
+    t.is(await b.get(`k${i}`), `v${i}`, 'served from L1')
+    t.is(await a.fetch(`new${i}`, loader), valueOf(`new${i}`), 'loaded while the slot has no master')
+    slowest = Math.max(slowest, performance.now() - started)
+  }
+  t.true(await until(() => errors.length > 0, 5000), 'the outage reached onError')
+  t.true(errors.every((error) => error instanceof TierError && ['redis', 'timeout', 'circuitOpen'].includes(error.kind)), errors.map((e) => `${e.kind} ${e.message}`).join('; '))
+  // Recovery: a write reaches Redis again once the replica took over.
+  let recovered = false
+  for (const end = Date.now() + 30_000; !recovered && Date.now() < end; await sleep(100)) {
+    await a.set('after', 'failover')
+    recovered = (await b.get('after')) === 'failover' && a.stats().breaker === 'closed'
+  }
+  t.true(recovered, 'writes reach the new master')
+  t.log(`a write reached the new master ${Date.now() - killedAt} ms after the kill (node timeout ${CLUSTER_NODE_TIMEOUT} ms); slowest call during the failover ${slowest.toFixed(0)} ms`)
+  // The bus followed the slot to the new master, and b dropped the L1 it could not prove fresh.
+  t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 10_000), 'b resubscribed on the new master')
+  await b.get('k1')
+  t.is(await b.get('k1'), 'v1')
+  const received = b.stats().bus.received
+  await a.set('k1', 'changed')
+  t.true(await until(() => b.stats().bus.received > received, 5000))
+  t.is(await b.get('k1'), 'changed', 'a write after the failover reaches b through the bus')
 })
 
 test('nothing went unhandled', (t) => {

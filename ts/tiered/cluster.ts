@@ -35,6 +35,8 @@ export class ClusterSubscriber extends EventEmitter implements BusConnection {
   #connection: Redis | undefined
   #attempts = 0
   #timer: NodeJS.Timeout | undefined
+  /** Tells #send that the status left 'connecting'. */
+  readonly #settled = new EventEmitter()
 
   constructor(cluster: Cluster, channel: string) {
     super()
@@ -53,25 +55,19 @@ export class ClusterSubscriber extends EventEmitter implements BusConnection {
 
   disconnect(): void {
     this.status = 'end'
-    // Wakes whoever waits in #send, to find the connection closed.
-    this.emit('ready')
     clearTimeout(this.#timer)
     this.#connection?.disconnect()
     this.#connection = undefined
+    this.#settled.emit('status')
   }
 
   /** `command` on the connection to the channel's master, once there is one (as ioredis queues a command while it connects). */
   async #send(command: (connection: Redis) => Promise<unknown>): Promise<unknown> {
-    while (this.status === 'connecting') await once(this, 'ready')
+    while (this.status === 'connecting') await once(this.#settled, 'status')
     const connection = this.#connection
     if (connection === undefined || this.status !== 'ready') throw new Error('the connection is closed')
-    try {
-      return await command(connection)
-    } catch (error) {
-      // MOVED: the slot map we used is stale; connect again where the slot is now.
-      if (error instanceof Error && error.message.startsWith('MOVED')) connection.disconnect()
-      throw error
-    }
+    // A MOVED reply (the slot map we used is stale) makes the connection emit 'moved': see #connect.
+    return command(connection)
   }
 
   async #connect(): Promise<void> {
@@ -93,11 +89,12 @@ export class ClusterSubscriber extends EventEmitter implements BusConnection {
     connection.on('ready', () => {
       this.#attempts = 0
       this.status = 'ready'
+      this.#settled.emit('status')
       this.emit('ready')
     })
     connection.on('error', (error: Error) => this.emit('error', error))
     for (const event of ['message', 'smessage']) connection.on(event, (channel: string, message: string) => this.emit(event, channel, message))
-    // The server unsubscribed us unasked: the slot has another master now.
+    // The server unsubscribed us unasked, or refused SSUBSCRIBE with MOVED: the slot has another master now.
     connection.on('moved', () => connection.disconnect())
     connection.on('close', () => {
       if (this.status === 'ready') this.status = 'connecting'
