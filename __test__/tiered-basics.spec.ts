@@ -134,6 +134,80 @@ for (const backend of BACKENDS) {
     t.is(await b.get('none'), undefined)
   })
 
+  test(`${backend}: has() says whether get() would return a value: within its ttl, not in its grace`, async (t) => {
+    const { namespace, a, b } = await pair()
+    await a.set('h', 0)
+    t.true(await b.has('h'), 'found in Redis (a falsy value counts)')
+    t.true(await b.has('h'), 'found in L1')
+    t.false(await a.has('missing'))
+    await a.fetch('graced', async () => 'old', { ttl: 300, staleIfError: '1m' })
+    await sleep(600)
+    t.is(await redis.raw.exists(redis.key(namespace, 'd', 'graced')), 1, 'kept in Redis for its grace')
+    t.false(await b.has('graced'))
+    t.false(await a.has('graced'))
+    await t.throwsAsync(a.has(1 as never), { instanceOf: TypeError, message: /key must be a string/ })
+  })
+
+  test(`${backend}: deleteMany() removes keys from Redis and from every L1, a thousand per step`, async (t) => {
+    const { namespace, a, b } = await pair()
+    const keys = Array.from({ length: 2500 }, (_, i) => `m${i}`)
+    await Promise.all(keys.map((key, i) => a.set(key, i)))
+    await a.set('kept', 'k')
+    for (const key of ['m1', 'm2000']) {
+      await b.get(key)
+      t.is(await b.get(key), Number(key.slice(1)))
+    }
+    const received = b.stats().bus.received
+    t.is(await a.deleteMany([...keys, 'm1', 'absent']), 2500, 'a key named twice or absent is not counted')
+    t.deepEqual(await redis.keys(namespace), [redis.key(namespace, 'd', 'kept')])
+    t.true(await until(() => b.stats().bus.received >= received + 3, 5000), 'one message per step')
+    t.is(await b.get('m1'), undefined)
+    t.is(await b.get('m2000'), undefined)
+    t.is(await a.get('m7'), undefined)
+    t.is(await b.get('kept'), 'k')
+    t.is(await a.deleteMany([]), 0)
+    await t.throwsAsync(a.deleteMany('kept' as never), { instanceOf: TypeError, message: /keys must be an array/ })
+    await t.throwsAsync(a.deleteMany(['kept', 7] as never), { instanceOf: TypeError, message: /key must be a string/ })
+    t.is(await a.get('kept'), 'k', 'a refused call deleted nothing')
+  })
+
+  test(`${backend}: getOrSetForever() stores without a ttl, whatever the cache's default`, async (t) => {
+    const { namespace, a, b } = await pair({ ttl: '2s' })
+    let loads = 0
+    const loader = async () => `loaded ${++loads}`
+    t.is(await a.getOrSetForever('f', loader, { tags: ['t'] }), 'loaded 1')
+    t.is(await redis.raw.pttl(redis.key(namespace, 'd', 'f')), -1, 'no expiry in Redis')
+    t.is(await b.getOrSetForever('f', loader), 'loaded 1', 'found in Redis, not loaded again')
+    t.is(loads, 1)
+    await a.fetch('g', loader)
+    t.true((await redis.raw.pttl(redis.key(namespace, 'd', 'g'))) > 0, 'fetch keeps the default ttl')
+    await a.invalidateTags(['t'])
+    t.is(await redis.raw.exists(redis.key(namespace, 'd', 'f')), 0, 'its tags apply')
+    t.throws(() => a.getOrSetForever('f', loader, { ttl: 5 } as never), { instanceOf: TypeError, message: /ttl/ })
+  })
+
+  test(`${backend}: softTimeout: a reload slower than it gets the stale value, and goes on to store its own`, async (t) => {
+    const { a, b } = await pair()
+    const options = { ttl: 2000, staleIfError: '1m', softTimeout: 100 }
+    t.is(await a.fetch('s', async () => 'old', options), 'old')
+    await sleep(2300)
+    const slow = async () => {
+      await sleep(1500)
+      return 'new'
+    }
+    t.is(await a.fetch('s', slow, options), 'old', 'the stale value, past the soft timeout')
+    t.is(a.stats().staleServed, 1)
+    let seen: unknown
+    for (const end = Date.now() + 10_000; seen !== 'new' && Date.now() < end; await sleep(50)) seen = await b.get('s')
+    t.is(seen, 'new', 'the reload went on and stored its value')
+    // Without a stale value there is nothing to serve early: the caller waits for the load.
+    t.is(await a.fetch('cold', async () => {
+      await sleep(300)
+      return 'loaded'
+    }, options), 'loaded')
+    t.is(a.stats().staleServed, 1)
+  })
+
   test(`${backend}: bad arguments and options are TypeErrors or RangeErrors naming them, and change nothing`, async (t) => {
     const { a } = await pair()
     await a.set('k', 1)

@@ -1,7 +1,7 @@
 // What goes wrong on the second tier, as the `onError` hook and `stats()` see it.
 
 /** Where a second-tier failure happened. */
-export type TierOperation = 'get' | 'set' | 'delete' | 'invalidateTags' | 'clear' | 'lock' | 'bus' | 'connection'
+export type TierOperation = 'get' | 'set' | 'delete' | 'deleteMany' | 'invalidateTags' | 'clear' | 'lock' | 'bus' | 'connection'
 
 /**
  * A failure of the second tier: Redis unreachable, slow (`kind: 'timeout'`),

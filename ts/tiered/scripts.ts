@@ -76,9 +76,9 @@ redis.call(ARGV[3], ARGV[4], ARGV[5])
 return 1
 `)
 
-/** KEYS[1] data key. ARGV[1] publishing command, ARGV[2] channel, ARGV[3] message. Returns 1 if the key existed. */
+/** KEYS data keys. ARGV[1] publishing command, ARGV[2] channel, ARGV[3] message. Returns how many of the keys existed. */
 export const DELETE = new Script(`
-local removed = redis.call('UNLINK', KEYS[1])
+local removed = redis.call('UNLINK', unpack(KEYS))
 redis.call(ARGV[1], ARGV[2], ARGV[3])
 return removed
 `)

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 
 import { TierErrorMessage, tierErrorChannel, timedLoad } from '../core/diagnostics'
-import { describe, toMillis } from '../core/duration'
+import { describe, Duration, toMillis } from '../core/duration'
 import { EntryTtl, entryOptions, SKIP } from '../core/fetch'
 import { Keying } from '../core/keys'
 import { optionObject } from '../core/options'
@@ -25,6 +25,12 @@ import { codecOf } from '../codec/serializer'
 export interface TieredFetchOptions<V> extends TierFetchOptions<V> {
   /** Rejects this caller alone when it aborts. */
   signal?: AbortSignal
+  /**
+   * When the value is past its ttl but within `staleIfError`, and the reload
+   * takes longer than this, the caller gets the stale value; the reload goes
+   * on and stores its result.
+   */
+  softTimeout?: Duration
 }
 
 /** A loader for `fetch`: the key and `{ signal }`, which aborts when every waiter has gone or the timeout fired. */
@@ -50,12 +56,15 @@ interface FetchPlan<V> {
   refreshAfter: number | undefined
   grace: number
   timeout: number | undefined
+  softTimeout: number | undefined
   signal: AbortSignal | undefined
+  /** getOrSetForever: stored without a ttl, the cache's default ttl notwithstanding. */
+  forever: boolean
 }
 
 const noop = (): void => {}
 const isFresh = (entry: LocalEntry<unknown>): boolean => entry.freshUntil > performance.now()
-/** Largest batch of tag members popped and unlinked in one step (keeps each step short for Redis). */
+/** Largest batch of tag members popped and unlinked in one step, and of keys deleted in one step (keeps each step short for Redis). */
 const TAG_BATCH = 1000
 const SCAN_BATCH = 1000
 
@@ -73,6 +82,10 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
   readonly #maxValueBytes: number
   readonly #ttl: number | undefined
   readonly #flights = new Flights(new Keying())
+  /** The value past its ttl that each load in flight found (for softTimeout). */
+  readonly #staleOfLoad = new Map<string, LocalEntry<V>>()
+  /** Callers past their softTimeout whose load has not found a stale value yet. */
+  readonly #overdue = new Map<string, Set<(stale: LocalEntry<V>) => void>>()
   readonly #onError: ((error: TierError) => void) | undefined
   #closed = false
   readonly #n = { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0, errors: 0, rejected: 0, loads: 0, lockWaits: 0, staleServed: 0 }
@@ -144,6 +157,14 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
     return entry !== undefined && isFresh(entry) ? entry.value : undefined
   }
 
+  /** Whether `key` has a value within its ttl (as `get` would return one: read from L1, else Redis, and checked). */
+  async has(key: K): Promise<boolean> {
+    this.#open('has')
+    checkName(key, 'key')
+    const entry = await this.#lookup(key)
+    return entry !== undefined && isFresh(entry)
+  }
+
   /** Stores `value` in both tiers and tells the other instances to drop their copies. */
   async set(key: K, value: V, options?: TieredSetOptions): Promise<void> {
     this.#open('set')
@@ -162,13 +183,35 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
   async delete(key: K): Promise<boolean> {
     this.#open('delete')
     checkName(key, 'key')
-    this.#flights.forget(key)
-    this.#local.delete(key)
-    const message = this.#bus.encode({ keys: [key] })
-    const removed = await this.#guard.run('delete', key, async () =>
-      DELETE.run(this.#connections.commands, [this.#layout.data(key)], [await this.#connections.publishCommand(), this.#layout.channel, message]),
+    return (await this.#deleteKeys('delete', [key])) === 1
+  }
+
+  /**
+   * Removes `keys` as `delete` does, a thousand in one Lua step and one bus
+   * message. Resolves to how many Redis had and removed (0 when it could not
+   * be reached: then only this process's L1 copies are gone).
+   */
+  async deleteMany(keys: readonly K[]): Promise<number> {
+    this.#open('deleteMany')
+    if (!Array.isArray(keys)) throw new TypeError(`keys must be an array of strings, got ${describe(keys)}`)
+    for (const key of keys) checkName(key, 'key')
+    let removed = 0
+    for (let start = 0; start < keys.length; start += TAG_BATCH) removed += await this.#deleteKeys('deleteMany', [...new Set(keys.slice(start, start + TAG_BATCH))])
+    return removed
+  }
+
+  async #deleteKeys(operation: 'delete' | 'deleteMany', keys: readonly string[]): Promise<number> {
+    for (const key of keys) {
+      this.#flights.forget(key)
+      this.#local.delete(key)
+    }
+    if (keys.length === 0) return 0
+    const connections = this.#connections
+    const message = this.#bus.encode({ keys })
+    const removed = await this.#guard.run(operation, keys.length === 1 ? keys[0] : undefined, async () =>
+      DELETE.run(connections.commands, keys.map((key) => this.#layout.data(key)), [await connections.publishCommand(), this.#layout.channel, message]),
     )
-    return removed === 1
+    return removed === FAILED ? 0 : (removed as number)
   }
 
   /**
@@ -178,9 +221,22 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
    */
   fetch(key: K, loader: TieredLoader<K, V>, options?: TieredFetchOptions<V>): Promise<V> {
     if (this.#closed) return Promise.reject(closed('fetch'))
+    return this.#fetch(key, loader, fetchPlan<V>(options, 'fetch'))
+  }
+
+  /**
+   * `fetch` for a value that never expires: a miss is loaded and stored
+   * without a ttl, whatever the cache's default `ttl` (options as `fetch`'s,
+   * without `ttl` and `staleIfError`).
+   */
+  getOrSetForever(key: K, loader: TieredLoader<K, V>, options?: Omit<TieredFetchOptions<V>, 'ttl' | 'staleIfError' | 'softTimeout'>): Promise<V> {
+    if (this.#closed) return Promise.reject(closed('getOrSetForever'))
+    return this.#fetch(key, loader, fetchPlan<V>(options, 'getOrSetForever'))
+  }
+
+  #fetch(key: K, loader: TieredLoader<K, V>, plan: FetchPlan<V>): Promise<V> {
     checkName(key, 'key')
     if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${describe(loader)}`)
-    const plan = fetchPlan<V>(options)
     if (plan.signal?.aborted) return Promise.reject(abortReason(plan.signal))
     const local = this.#local.get(key)
     if (local !== undefined && isFresh(local)) {
@@ -188,13 +244,61 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
       return Promise.resolve(this.#serve(key, local, loader, plan))
     }
     const running = this.#flights.get<V>(key)
-    if (running !== undefined) return running.join(plan.signal, plan.timeout)
-    const flight = this.#flights.start<V>(key, {
-      attempt: (signal) => this.#load(key, loader, plan, signal, local),
-      timeout: plan.timeout,
-      onValue: noop,
+    const joined =
+      running !== undefined
+        ? running.join(plan.signal, plan.timeout)
+        : this.#flights
+            .start<V>(key, {
+              attempt: (signal) => this.#load(key, loader, plan, signal, local),
+              timeout: plan.timeout,
+              onValue: noop,
+            })
+            .join(plan.signal)
+    return plan.softTimeout === undefined ? joined : this.#softly(key, joined, plan.softTimeout)
+  }
+
+  /** `joined`, or past `ms` the stale value its load found (then or later), if still within its grace. */
+  #softly(key: string, joined: Promise<V>, ms: number): Promise<V> {
+    return new Promise<V>((resolve, reject) => {
+      let settled = false
+      const serve = (stale: LocalEntry<V>): void => {
+        if (settled || performance.now() >= stale.staleUntil) return
+        settled = true
+        this.#n.staleServed++
+        resolve(stale.value)
+      }
+      const timer = setTimeout(() => {
+        const stale = this.#staleOfLoad.get(key)
+        if (stale !== undefined) return serve(stale)
+        let overdue = this.#overdue.get(key)
+        if (overdue === undefined) this.#overdue.set(key, (overdue = new Set()))
+        overdue.add(serve)
+      }, ms)
+      const done = (): void => {
+        settled = true
+        clearTimeout(timer)
+        const overdue = this.#overdue.get(key)
+        overdue?.delete(serve)
+        if (overdue?.size === 0) this.#overdue.delete(key)
+      }
+      joined.then(
+        (value) => {
+          if (!settled) resolve(value)
+          done()
+        },
+        (error: unknown) => {
+          if (!settled) reject(error)
+          done()
+        },
+      )
     })
-    return flight.join(plan.signal)
+  }
+
+  /** Makes `stale` what the callers of `key`'s load get past their softTimeout. */
+  #foundStale(key: string, stale: LocalEntry<V> | undefined): void {
+    if (stale === undefined) return
+    this.#staleOfLoad.set(key, stale)
+    for (const serve of this.#overdue.get(key) ?? []) serve(stale)
   }
 
   /** Removes every entry carrying one of `tags`, in Redis and in every instance's L1. */
@@ -426,6 +530,14 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
 
   /** A miss in L1: Redis, else one loader across the instances (waiting for another's), else stale on error. */
   async #load(key: string, loader: TieredLoader<K, V>, plan: FetchPlan<V>, signal: AbortSignal, local: LocalEntry<V> | undefined): Promise<V> {
+    try {
+      return await this.#loadOnce(key, loader, plan, signal, local)
+    } finally {
+      this.#staleOfLoad.delete(key)
+    }
+  }
+
+  async #loadOnce(key: string, loader: TieredLoader<K, V>, plan: FetchPlan<V>, signal: AbortSignal, local: LocalEntry<V> | undefined): Promise<V> {
     let stale = local
     if (stale === undefined) {
       this.#n.l1Misses++
@@ -433,6 +545,7 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
       if (remote !== undefined && isFresh(remote)) return this.#serve(key, remote, loader, plan)
       stale = remote
     }
+    this.#foundStale(key, stale)
     if (this.#locks === undefined) return this.#produce(key, loader, plan, signal, stale)
     const deadline = performance.now() + this.#lockWait
     let backoff = 5
@@ -467,6 +580,7 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
   }
 
   async #produce(key: string, loader: TieredLoader<K, V>, plan: FetchPlan<V>, signal: AbortSignal, stale: LocalEntry<V> | undefined): Promise<V> {
+    this.#foundStale(key, stale)
     this.#n.loads++
     let value: V
     try {
@@ -477,7 +591,7 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
       return stale.value
     }
     if (value === undefined) return value
-    const options = entryOptions(plan.ttl ?? this.#ttl, undefined, value)
+    const options = entryOptions(plan.forever ? undefined : (plan.ttl ?? this.#ttl), undefined, value)
     if (options === SKIP) return value
     await this.#write(key, value, options?.ttl as number | undefined, plan.tags, plan.grace, false)
     return value
@@ -489,14 +603,11 @@ function closed(method: string): Error {
   return new Error(`TieredCache: ${method}() called after close()`)
 }
 
-function fetchPlan<V>(options: unknown): FetchPlan<V> {
-  if (options === undefined) return { ttl: undefined, tags: [], refreshAfter: undefined, grace: 0, timeout: undefined, signal: undefined }
-  const o = optionObject(
-    options,
-    'fetch',
-    ['ttl', 'tags', 'refreshAfter', 'staleIfError', 'timeout', 'signal'],
-    'fetch options must be an object',
-  )
+function fetchPlan<V>(options: unknown, method: 'fetch' | 'getOrSetForever'): FetchPlan<V> {
+  const forever = method === 'getOrSetForever'
+  if (options === undefined) return { ttl: undefined, tags: [], refreshAfter: undefined, grace: 0, timeout: undefined, softTimeout: undefined, signal: undefined, forever }
+  const names = forever ? ['tags', 'refreshAfter', 'timeout', 'signal'] : ['ttl', 'tags', 'refreshAfter', 'staleIfError', 'timeout', 'softTimeout', 'signal']
+  const o = optionObject(options, method, names, `${method} options must be an object`)
   const { signal, ttl } = o
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`)
   const ttlMillis = typeof ttl === 'function' ? undefined : toMillis(ttl, 'ttl')
@@ -510,6 +621,8 @@ function fetchPlan<V>(options: unknown): FetchPlan<V> {
     refreshAfter,
     grace: toMillis(o.staleIfError, 'staleIfError') ?? 0,
     timeout: toMillis(o.timeout, 'timeout'),
+    softTimeout: toMillis(o.softTimeout, 'softTimeout'),
     signal: signal as AbortSignal | undefined,
+    forever,
   }
 }
