@@ -1,3 +1,5 @@
+import { Cluster } from 'ioredis'
+
 import { TieredCache } from '../tiered.js'
 import { failure, sleep, trackUnhandledRejections, until } from './_helpers'
 import { BACKENDS, redisForSpec, SPEC_TIMEOUT, test } from './_redis'
@@ -207,6 +209,26 @@ for (const backend of BACKENDS) {
     }, options), 'loaded')
     t.is(a.stats().staleServed, 1)
   })
+
+  if (backend === 'cluster') {
+    test(`${backend}: a Cluster of your own: the cache uses it, and close() leaves it open`, async (t) => {
+      const own = new Cluster(redis.cluster.option.cluster)
+      try {
+        const errors: unknown[] = []
+        const cache = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: own, namespace: 'own-cluster', onError: (e) => errors.push(e) })
+        await cache.ready()
+        await cache.set('k', 1, { tags: ['t'] })
+        t.is(await redis.raw.exists(redis.key('own-cluster', 'd', 'k')), 1)
+        t.is(await cache.get('k'), 1)
+        await cache.close()
+        t.is(own.status, 'ready')
+        t.is(await own.exists(redis.key('own-cluster', 't', 't')), 1, 'still usable')
+        t.deepEqual(errors, [])
+      } finally {
+        own.disconnect()
+      }
+    })
+  }
 
   test(`${backend}: bad arguments and options are TypeErrors or RangeErrors naming them, and change nothing`, async (t) => {
     const { a } = await pair()
