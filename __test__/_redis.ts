@@ -287,6 +287,9 @@ export class RedisCluster {
  */
 export const SPEC_TIMEOUT = 5000
 
+/** ioredis Cluster options of the specs' caches: SPEC_TIMEOUT's margin for connecting and reading the slot map too. */
+export const SPEC_CLUSTER_OPTIONS = { redisOptions: { connectTimeout: SPEC_TIMEOUT }, slotsRefreshTimeout: SPEC_TIMEOUT }
+
 const PEER = resolve(__dirname, 'fixtures', 'tiered-peer.ts')
 
 /** A TieredCache in another Node process, driven over IPC (see fixtures/tiered-peer.ts). */
@@ -364,7 +367,7 @@ export interface SpecRedis {
   /** The cluster (backend `'cluster'` only). */
   cluster: RedisCluster
   /** What a TieredCache's `redis` option takes for this backend (JSON-able, so peers take it too). */
-  readonly option: string | { cluster: { host: string; port: number }[] }
+  readonly option: string | { cluster: { host: string; port: number }[]; options: typeof SPEC_CLUSTER_OPTIONS }
   /** A plain client on it: a `Redis`, or a `Cluster`. */
   raw: Redis
   /** What prefixes the namespace's names: `<ns>`, or `{<ns>}` on a cluster. */
@@ -395,7 +398,8 @@ export function redisForSpec(test: TestFn, name: BackendName = 'server'): SpecRe
   const redis = {
     name,
     get option() {
-      return name === 'cluster' ? redis.cluster.option : redis.server.url
+      // The cache connects to a cluster in more steps than to a server (the slot map, then the bus channel's master): under the full suite's load they take longer than the default.
+      return name === 'cluster' ? { ...redis.cluster.option, options: SPEC_CLUSTER_OPTIONS } : redis.server.url
     },
     root,
     key: (namespace, kind, key) => `${root(namespace)}:${kind}:${key}`,

@@ -2,7 +2,7 @@ import { Cluster } from 'ioredis'
 
 import { TieredCache } from '../tiered.js'
 import { failure, sleep, trackUnhandledRejections, until } from './_helpers'
-import { BACKENDS, redisForSpec, SPEC_TIMEOUT, test } from './_redis'
+import { BACKENDS, redisForSpec, SPEC_CLUSTER_OPTIONS, SPEC_TIMEOUT, test } from './_redis'
 
 const unhandled = trackUnhandledRejections()
 let namespaces = 0
@@ -129,8 +129,8 @@ for (const backend of BACKENDS) {
     }
     t.is(await failure(a.fetch('bad', failing)), boom)
     t.is(await a.get('bad'), undefined)
-    // ttl as a function of the value; ≤ 0 stores nothing.
-    await a.fetch('short', async () => 5, { ttl: (v: unknown) => (v as number) * 100 })
+    // ttl as a function of the value (5 s: a loaded machine can take a second between two steps); ≤ 0 stores nothing.
+    await a.fetch('short', async () => 5, { ttl: (v: unknown) => (v as number) * 1000 })
     t.is(await b.get('short'), 5)
     await a.fetch('none', async () => 0, { ttl: () => 0 })
     t.is(await b.get('none'), undefined)
@@ -212,7 +212,7 @@ for (const backend of BACKENDS) {
 
   if (backend === 'cluster') {
     test(`${backend}: a Cluster of your own: the cache uses it, and close() leaves it open`, async (t) => {
-      const own = new Cluster(redis.cluster.option.cluster)
+      const own = new Cluster(redis.cluster.option.cluster, SPEC_CLUSTER_OPTIONS)
       try {
         const errors: unknown[] = []
         const cache = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: own, namespace: 'own-cluster', onError: (e) => errors.push(e) })

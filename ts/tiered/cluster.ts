@@ -84,7 +84,15 @@ export class ClusterSubscriber extends EventEmitter implements BusConnection {
     if (this.status === 'end') return
     const connectTimeout = this.#cluster.options.redisOptions?.connectTimeout ?? CONNECT_TIMEOUT
     // No reconnection of its own: a master that went away may come back as a replica, or not at all.
-    const connection = node.duplicate({ retryStrategy: () => null, lazyConnect: false, readOnly: false, connectTimeout, disconnectTimeout: DISCONNECT_TIMEOUT })
+    // No ready check (an INFO round trip): a subscriber reads no data, so a master still loading its data set is no reason to wait.
+    const connection = node.duplicate({
+      retryStrategy: () => null,
+      lazyConnect: false,
+      readOnly: false,
+      enableReadyCheck: false,
+      connectTimeout,
+      disconnectTimeout: DISCONNECT_TIMEOUT,
+    })
     this.#connection = connection
     connection.on('ready', () => {
       this.#attempts = 0
