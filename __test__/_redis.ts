@@ -274,6 +274,21 @@ export class RedisCluster {
     throw new Error(`no live node knows the master of ${key}`)
   }
 
+  /** A replica of `master` (a server that says `role:slave` and `master_port:<its port>`). */
+  async replicaOf(master: RedisServer): Promise<RedisServer> {
+    for (const server of this.servers) {
+      if (server === master || !(await pings(server.port))) continue
+      const client = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 0 })
+      try {
+        const info = await client.info('replication')
+        if (info.includes('role:slave') && info.includes(`master_port:${master.port}\r`)) return server
+      } finally {
+        client.disconnect()
+      }
+    }
+    throw new Error(`no replica of ${master.port}`)
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((server) => server.stop()))
     rmSync(this.#dir, { recursive: true, force: true })

@@ -231,6 +231,39 @@ test.serial('a cluster master killed mid-run: L1 and the loader answer, onError 
   t.is(await b.get('k1'), 'changed', 'a write after the failover reaches b through the bus')
 })
 
+test.serial('a manual failover moves the namespace’s slot while its old master stays up: the bus follows the slot', async (t) => {
+  const cluster = await RedisCluster.start()
+  servers.push(cluster)
+  const options = { redis: cluster.option, namespace: 'moved', timeout: 1000 }
+  const a = tiered<number>(options)
+  const b = tiered<number>(options)
+  await Promise.all([a.ready(), b.ready()])
+  await a.set('k', 1)
+  t.true(await until(() => b.stats().bus.received === 1, 5000))
+  t.is(await b.get('k'), 1)
+  t.is(await b.get('k'), 1)
+  const resyncs = b.stats().bus.resyncs
+  const master = await cluster.masterOf('{moved}:bus')
+  const replica = await cluster.replicaOf(master)
+  const client = new Redis(replica.port, '127.0.0.1')
+  try {
+    t.is(await client.call('CLUSTER', 'FAILOVER'), 'OK')
+  } finally {
+    client.disconnect()
+  }
+  let now = master
+  for (const end = Date.now() + 20_000; now === master && Date.now() < end; await sleep(50)) now = await cluster.masterOf('{moved}:bus')
+  t.is(now, replica, 'the replica took the slot over')
+  // The old master, alive, unsubscribed the bus connection: it moved to the new master and resynced.
+  t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 10_000), 'b resubscribed on the new master')
+  t.is(await b.get('k'), 1)
+  t.is(await b.get('k'), 1)
+  const received = b.stats().bus.received
+  await a.set('k', 2)
+  t.true(await until(() => b.stats().bus.received > received, 5000), 'a write after the failover reaches b through the bus')
+  t.is(await b.get('k'), 2)
+})
+
 test('nothing went unhandled', (t) => {
   t.deepEqual(unhandled, [])
 })
