@@ -195,8 +195,8 @@ function cliBinary(): string {
 
 const run = promisify(execFile)
 
-/** Node timeout of the spec clusters: a master unreachable this long is failed over (generous: the suite loads the machine). */
-export const CLUSTER_NODE_TIMEOUT = 2000
+/** Node timeout of the spec clusters: a master unreachable this long is failed over (generous: under the full suite a server can go unscheduled for a second or more, and a failover no test asked for would fail it). */
+export const CLUSTER_NODE_TIMEOUT = 5000
 
 /**
  * A Redis Cluster of 3 masters, each with `replicas` replicas, on free
