@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava'
 
 import { cached, CHANNELS, Moka, SharedMoka } from '../index.js'
 import { TieredCache, TierError } from '../tiered.js'
-import { failure } from './_helpers'
+import { failure, until } from './_helpers'
 import { freePort } from './_redis'
 
 type Message = Record<string, unknown>
@@ -196,6 +196,35 @@ test.serial('moka-js:eviction: every removal of a Moka with its cause; "released
       ['a', 2, 'released'],
     ],
   )
+})
+
+test.serial('moka-js:eviction: removals of a SharedMoka, published where its listener gets them; none without a listener', async (t) => {
+  const heard: unknown[][] = []
+  const listened = new SharedMoka<string, number>({
+    name: 'diagnostics-evictions',
+    maxCapacity: 10,
+    evictionListener: (key, value, cause) => heard.push([key, value, cause]),
+  })
+  const plain = new SharedMoka<string, number>({ name: 'diagnostics-evictions-plain', maxCapacity: 10 })
+  const evictions = await listen(CHANNELS.eviction, async () => {
+    for (const cache of [listened, plain]) {
+      cache.set('a', 1)
+      cache.set('a', 2)
+      cache.delete('a')
+      cache.runPendingTasks()
+    }
+    // Removals reach this thread's listener on its event loop.
+    t.true(await until(() => heard.length === 2, 5000))
+  })
+  const expected = [
+    ['a', 1, 'replaced'],
+    ['a', 2, 'explicit'],
+  ]
+  t.deepEqual(heard, expected)
+  t.deepEqual(of(listened, evictions).map(({ key, value, cause }) => [key, value, cause]), expected)
+  t.deepEqual(of(plain, evictions), [])
+  listened.close()
+  plain.close()
 })
 
 test.serial('moka-js:eviction: size evictions, and a subscriber that reads the cache sees a consistent one', async (t) => {

@@ -272,6 +272,9 @@ redisTest.serial('a TieredCache: hits and misses per tier, loads, tier errors an
   t.is(await b.get('k'), 'loaded') // b: L1 miss, L2 hit
   t.is(await b.get('k'), 'loaded') // b: L1 hit
   t.is(await b.get('nothing'), undefined) // b: L1 miss, L2 miss
+  await b.set('only-b', 'x') // b: into L1 (a never holds it, so its invalidation removes nothing there)
+  await b.set('only-b', 'y') // b: L1 replaced
+  await b.delete('only-b') // b: L1 explicit
   const points = await otel.points()
   t.deepEqual(withoutTime(ofCache(points, 'a')), {
     'moka.cache.hits{cache.tier=l1}': 1,
@@ -279,6 +282,10 @@ redisTest.serial('a TieredCache: hits and misses per tier, loads, tier errors an
     'moka.cache.hits{cache.tier=l2}': 0,
     'moka.cache.misses{cache.tier=l2}': 1,
     'moka.cache.entries{}': 1,
+    'moka.cache.evictions{cache.tier=l1,eviction.cause=expired}': 0,
+    'moka.cache.evictions{cache.tier=l1,eviction.cause=explicit}': 0,
+    'moka.cache.evictions{cache.tier=l1,eviction.cause=replaced}': 0,
+    'moka.cache.evictions{cache.tier=l1,eviction.cause=size}': 0,
     'moka.cache.tier.errors{}': 0,
     'moka.cache.breaker.state{breaker.state=closed}': 1,
     'moka.cache.breaker.state{breaker.state=open}': 0,
@@ -292,6 +299,8 @@ redisTest.serial('a TieredCache: hits and misses per tier, loads, tier errors an
   t.is(bPoints['moka.cache.hits{cache.tier=l2}'], 1)
   t.is(bPoints['moka.cache.misses{cache.tier=l2}'], 1)
   t.is(bPoints['moka.cache.loads{load.outcome=success}'], 0)
+  t.is(bPoints['moka.cache.evictions{cache.tier=l1,eviction.cause=replaced}'], 1)
+  t.is(bPoints['moka.cache.evictions{cache.tier=l1,eviction.cause=explicit}'], 1)
   for (const handle of handles) handle.close()
   await otel.shutdown()
 })

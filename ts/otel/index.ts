@@ -60,7 +60,7 @@ interface CachedLike {
 interface TieredLike {
   readonly closed: boolean
   stats(): {
-    l1: { hits: number; misses: number; size: number }
+    l1: { hits: number; misses: number; size: number; evictions: Record<string, number> }
     l2: { hits: number; misses: number; errors: number }
     breaker: 'closed' | 'open' | 'halfOpen'
   }
@@ -149,6 +149,10 @@ const isCachedFunction = (target: unknown): target is CachedLike =>
 const readable = (cache: AnyCache): boolean =>
   cache instanceof Moka ? !cache.disposed : !cache.closed
 
+function observeEvictions(sink: ObservationSink, i: Instruments, evictions: Record<string, number>, attributes: MetricAttributes): void {
+  for (const [cause, count] of Object.entries(evictions)) sink.observe(i.evictions, count, { ...attributes, 'eviction.cause': cause })
+}
+
 /** Observes what a `Moka` or `SharedMoka` knows of itself; `withLookups` false when its reads are counted elsewhere. */
 function observeCache(sink: ObservationSink, i: Instruments, cache: AnyCache, attributes: MetricAttributes, withLookups: boolean): void {
   const stats = cache.stats()
@@ -156,9 +160,7 @@ function observeCache(sink: ObservationSink, i: Instruments, cache: AnyCache, at
     sink.observe(i.hits, stats.hits, attributes)
     sink.observe(i.misses, stats.misses, attributes)
   }
-  if (stats.evictions !== undefined) {
-    for (const [cause, count] of Object.entries(stats.evictions)) sink.observe(i.evictions, count, { ...attributes, 'eviction.cause': cause })
-  }
+  if (stats.evictions !== undefined) observeEvictions(sink, i, stats.evictions, attributes)
   sink.observe(i.entries, cache.size, attributes)
   sink.observe(i.weight, cache.weightedSize, attributes)
 }
@@ -201,6 +203,7 @@ export function instrument(target: Instrumentable, options: InstrumentOptions): 
         sink.observe(i.misses, stats[tier].misses, { ...attributes, 'cache.tier': tier })
       }
       sink.observe(i.entries, stats.l1.size, attributes)
+      observeEvictions(sink, i, stats.l1.evictions, { ...attributes, 'cache.tier': 'l1' })
       sink.observe(i.tierErrors, stats.l2.errors, attributes)
       for (const state of ['closed', 'open', 'halfOpen']) sink.observe(i.breaker, stats.breaker === state ? 1 : 0, { ...attributes, 'breaker.state': state })
     } else if (cached) {

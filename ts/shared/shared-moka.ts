@@ -1,9 +1,9 @@
-import { hitChannel, missChannel, initialize, publishLookup, timedLoader } from '../core/diagnostics'
+import { evictionChannel, hitChannel, missChannel, initialize, publishLookup, timedLoader } from '../core/diagnostics'
 import { describe } from '../core/duration'
 import { checkFetchOptions, FetchOptions } from '../core/fetch'
 import { Keying } from '../core/keys'
 import { CacheStats, shadowRetired } from '../core/moka'
-import { checkPerEntry, entryExpiry } from '../core/options'
+import { checkPerEntry, entryExpiry, type EvictionListener } from '../core/options'
 import type { SetOptions } from '../core/options'
 import { Codec } from './codec'
 import { loadShared, LoadContext, SharedLoader } from './fetch'
@@ -75,7 +75,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     const o = validateSharedOptions<K, V>(options)
     this.#name = o.name
     this.#codec = new Codec(o.serializer)
-    this.#inbox = new Inbox(this.#codec, o.evictionListener, undefined, o.onListenerOverflow ?? warnOverflow(o.name))
+    this.#inbox = new Inbox(this.#codec, this.#published(o.evictionListener), undefined, o.onListenerOverflow ?? warnOverflow(o.name))
     this.#perEntryExpiry = o.perEntryExpiry
     this.#native = shared.open(
       o.name,
@@ -261,6 +261,20 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   /** Calls `callback(value, key, cache)` for each live entry, like `Map#forEach`. */
   forEach(callback: (value: V, key: K, cache: this) => void, thisArg?: unknown): void {
     for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this)
+  }
+
+  /**
+   * The listener, with each removal published first on `moka-js:eviction`
+   * while someone subscribes: removals reach only the threads whose handle
+   * has a listener, when that thread's event loop delivers them.
+   */
+  #published(listener: EvictionListener<K, V> | undefined): EvictionListener<K, V> | undefined {
+    if (listener === undefined) return undefined
+    return (key, value, cause) => {
+      if (evictionChannel.hasSubscribers) evictionChannel.publish({ cache: this, key, value, cause })
+      // A subscriber may have closed the handle: its listener is then called no more.
+      if (!this.#closed) listener(key, value, cause)
+    }
   }
 
   /** Counters of every thread since the cache was created; `evictions` when it has an `evictionListener`. */

@@ -38,6 +38,11 @@ export class LocalTier<V> {
     })
   }
 
+  /** Entries that left L1, by cause (L1 has a listener, so moka tells the causes). */
+  evictions(): { expired: number; explicit: number; replaced: number; size: number } {
+    return this.cache.stats().evictions!
+  }
+
   /** The entry of `key`, fresh or within its grace. */
   get(key: string): LocalEntry<V> | undefined {
     return this.cache.get(key)

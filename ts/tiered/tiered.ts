@@ -37,7 +37,8 @@ export interface TieredFetchOptions<V> extends TierFetchOptions<V> {
 export type TieredLoader<K, V> = (key: K, context: { signal: AbortSignal }) => V | PromiseLike<V>
 
 export interface TieredStats {
-  l1: { hits: number; misses: number; size: number }
+  /** `evictions`: entries that left L1, by cause (`explicit` includes invalidations from the bus). */
+  l1: { hits: number; misses: number; size: number; evictions: { expired: number; explicit: number; replaced: number; size: number } }
   /** `errors` counts every failure reported to `onError`; `rejected` the refused payloads among them. */
   l2: { hits: number; misses: number; errors: number; timeouts: number; skipped: number; rejected: number }
   /** Loader calls in this process (first loads and refreshes). */
@@ -346,7 +347,7 @@ export class TieredCache<K extends string = string, V = unknown> implements Cach
   stats(): TieredStats {
     const n = this.#n
     return {
-      l1: { hits: n.l1Hits, misses: n.l1Misses, size: this.#local.cache.size },
+      l1: { hits: n.l1Hits, misses: n.l1Misses, size: this.#local.cache.size, evictions: this.#local.evictions() },
       l2: { hits: n.l2Hits, misses: n.l2Misses, errors: n.errors, timeouts: this.#guard.timeouts, skipped: this.#guard.skipped, rejected: n.rejected },
       loads: n.loads,
       lockWaits: n.lockWaits,
