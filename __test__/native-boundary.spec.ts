@@ -15,7 +15,7 @@ for (const [name, run] of Object.entries(scenarios)) {
 }
 
 test('the protocol lists exactly the methods createCache returns', (t) => {
-  const cache = binding.createCache(10, undefined, undefined, false, false, false, false)
+  const cache = binding.createCache(10, undefined, undefined, false, false, false, false, false)
   const functions = Object.keys(cache).filter((k) => typeof (cache as unknown as Record<string, unknown>)[k] === 'function')
   t.deepEqual(functions.sort(), [...protocol.METHODS].sort())
   t.true(cache.state instanceof Uint32Array)

@@ -533,6 +533,7 @@ fn time_get(capacity: u64, keys: &[Key], picks: &[u32]) -> f64 {
         lru: false,
         weighted: false,
         notify: false,
+        adaptive: false,
     });
     for (i, k) in keys.iter().enumerate() {
         core.insert(k.clone(), i as u32, 1, ());

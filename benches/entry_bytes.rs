@@ -34,6 +34,7 @@ fn main() {
         lru: false,
         weighted: false,
         notify: false,
+        adaptive: false,
     };
     let baseline = counting::start();
     let core = Core::<()>::new(&opts);

@@ -56,6 +56,7 @@ fn options(n: usize, notify: bool) -> Options {
         lru: false,
         weighted: false,
         notify,
+        adaptive: false,
     }
 }
 

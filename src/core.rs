@@ -9,6 +9,8 @@ use moka::notification::RemovalCause;
 use moka::policy::EvictionPolicy;
 use moka::sync::{Cache, CacheBuilder};
 
+use crate::adaptive::relay::Relay;
+use crate::adaptive::{Adaptive, Change, Policy};
 use crate::events::Events;
 use crate::expiry::PerEntry;
 use crate::ffi::{type_error, JsResult};
@@ -18,6 +20,7 @@ use crate::protocol::{EXPIRED, EXPLICIT, RELEASED, REPLACED, SIZE};
 use crate::value::{Deadlines, Value};
 
 /// Options as the JS layer validated and normalised them.
+#[derive(Clone)]
 pub struct Options {
     pub max_capacity: u64,
     pub ttl: Option<Duration>,
@@ -27,7 +30,13 @@ pub struct Options {
     /// Install moka's eviction listener: removals are reported with their
     /// cause. Costs moka's per-key locks on every write.
     pub notify: bool,
+    /// `policy: 'adaptive'`: start on TinyLFU, switch builds when the other
+    /// policy would serve the reads better (`adaptive`).
+    pub adaptive: bool,
 }
+
+/// One moka build of the cache.
+pub type Build<D> = Cache<Key, Value<D>, ahash::RandomState>;
 
 type Builder<D> = CacheBuilder<Key, Value<D>, Cache<Key, Value<D>>>;
 
@@ -63,13 +72,19 @@ impl Extra for Deadlines {
 }
 
 pub struct Core<D: Extra> {
-    pub cache: Cache<Key, Value<D>, ahash::RandomState>,
+    /// The build in force (with `adaptive`, the newest).
+    pub cache: Build<D>,
     pub events: Arc<Events>,
     hits: Cell<u64>,
     misses: Cell<u64>,
     /// `maxCapacity: 0`: moka drops every insert without notifying.
     holds_nothing: bool,
     notify: bool,
+    /// moka reports removals to a listener: values are `notified`, never
+    /// `released_on_drop`.
+    listener: Option<Arc<Relay>>,
+    adaptive: Option<Box<Adaptive<D>>>,
+    opts: Options,
     /// The next publish hands over every queued release, not only a full batch.
     publish_all: Cell<bool>,
 }
@@ -82,36 +97,75 @@ const RELEASE_BATCH: usize = 64;
 impl<D: Extra> Core<D> {
     pub fn new(opts: &Options) -> Core<D> {
         let events = Arc::new(Events::default());
-        let mut builder = D::configure(Cache::builder().max_capacity(opts.max_capacity))
-            .eviction_policy(if opts.lru {
-                EvictionPolicy::lru()
-            } else {
-                EvictionPolicy::tiny_lfu()
-            });
-        if opts.notify {
-            let listener_events = Arc::clone(&events);
-            builder = builder.eviction_listener(move |_key, value: Value<D>, cause| {
-                listener_events.removed(value.slot(), cause)
-            });
-        }
-        if let Some(ttl) = opts.ttl {
-            builder = builder.time_to_live(ttl);
-        }
-        if let Some(tti) = opts.tti {
-            builder = builder.time_to_idle(tti);
-        }
-        if opts.weighted {
-            builder = builder.weigher(|_key, value: &Value<D>| value.weight);
-        }
+        // An adaptive cache moves entries between builds: its values must
+        // not release their slots when moka drops them, so it always listens.
+        let listener = (opts.notify || opts.adaptive)
+            .then(|| Arc::new(Relay::new(Arc::clone(&events), opts.notify)));
+        let adaptive = opts.adaptive.then(|| {
+            let relay = listener.clone().expect("an adaptive cache listens");
+            Box::new(Adaptive::new(relay, opts.max_capacity))
+        });
         Core {
-            cache: builder.build_with_hasher(ahash::RandomState::new()),
+            cache: build(opts, Policy::from_lru(opts.lru), listener.as_ref()),
             events,
             hits: Cell::new(0),
             misses: Cell::new(0),
             holds_nothing: opts.max_capacity == 0,
             notify: opts.notify,
+            listener,
+            adaptive,
+            opts: opts.clone(),
             publish_all: Cell::new(false),
         }
+    }
+
+    /// Whether `adapt` has work: a switch or the end of a migration.
+    #[inline]
+    pub fn wants_adapt(&self) -> bool {
+        self.adaptive.as_ref().is_some_and(|a| a.change().is_some())
+    }
+
+    /// Switches builds, or drops an emptied old build, as `adaptive` asked.
+    pub fn adapt(&mut self) {
+        let Some(adaptive) = self.adaptive.as_deref_mut() else {
+            return;
+        };
+        match adaptive.change() {
+            Some(Change::Switch(policy)) => {
+                let new = build(&self.opts, policy, self.listener.as_ref());
+                let old = std::mem::replace(&mut self.cache, new);
+                adaptive.switched(old, policy);
+            }
+            Some(Change::Finish) => adaptive.finish(),
+            None => {}
+        }
+    }
+
+    /// `[policy, switches, migrating, shadow hit ratios...]` of an adaptive
+    /// cache (see `Adaptive::info`); empty for the others.
+    pub fn adaptive_info(&self) -> Vec<f64> {
+        self.adaptive
+            .as_ref()
+            .map_or_else(Vec::new, |a| a.info().to_vec())
+    }
+
+    /// Entries in every build, after `run_pending_tasks`.
+    pub fn entry_count(&self) -> u64 {
+        self.cache.entry_count() + self.old().map_or(0, |old| old.entry_count())
+    }
+
+    pub fn weighted_size(&self) -> u64 {
+        self.cache.weighted_size() + self.old().map_or(0, |old| old.weighted_size())
+    }
+
+    /// Whether a live entry has `key`; not a read.
+    pub fn contains(&self, key: &[u16]) -> bool {
+        self.cache.contains_key(key) || self.old().is_some_and(|old| old.contains_key(key))
+    }
+
+    /// The build a switch left behind, while it still holds entries.
+    fn old(&self) -> Option<&Build<D>> {
+        self.adaptive.as_ref().and_then(|a| a.old())
     }
 
     /// Whether queued events go to JS now. Notifications always do (the
@@ -130,7 +184,10 @@ impl<D: Extra> Core<D> {
     /// The slot of a live, unexpired entry; counts a hit or a miss.
     #[inline]
     pub fn get(&self, key: &[u16]) -> Option<u32> {
-        let slot = self.cache.get(key).map(|v| v.slot());
+        let mut slot = self.cache.get(key).map(|v| v.slot());
+        if let Some(adaptive) = &self.adaptive {
+            slot = adaptive.get(&self.cache, key, slot);
+        }
         let counter = if slot.is_some() {
             &self.hits
         } else {
@@ -147,40 +204,36 @@ impl<D: Extra> Core<D> {
             self.events.removed(slot, RemovalCause::Size);
             return;
         }
-        let value = if self.notify {
+        let value = if self.listener.is_some() {
             Value::notified(slot, weight, extra)
         } else {
             Value::released_on_drop(slot, weight, extra, &self.events)
         };
+        if let Some(adaptive) = &self.adaptive {
+            adaptive.inserted(&self.cache, &key, weight);
+        }
         self.cache.insert(key, value);
     }
 
     /// Removes `key` only while it still maps to `slot`.
     pub fn remove_slot(&self, key: &[u16], slot: u32) -> bool {
-        use moka::ops::compute::{CompResult, Op};
-        let result = self
-            .cache
-            .entry(key.into())
-            .and_compute_with(|current| match current {
-                Some(e) if e.value().slot() == slot => Op::Remove,
-                _ => Op::Nop,
-            });
-        matches!(result, CompResult::Removed(_))
+        remove_slot(&self.cache, key, slot)
+            || self.old().is_some_and(|old| remove_slot(old, key, slot))
     }
 
     /// Removes a live entry and returns its slot. An expired entry is left to
     /// maintenance, which reports it as expired (moka's `remove` would return
     /// its value).
     pub fn remove(&self, key: &[u16]) -> Option<u32> {
-        if !self.cache.contains_key(key) {
-            return None;
-        }
-        self.cache.remove(key).map(|v| v.slot())
+        remove(&self.cache, key).or_else(|| self.old().and_then(|old| remove(old, key)))
     }
 
     /// Removes everything now (moka's `invalidate_all` alone is lazy).
     pub fn clear(&self) {
         self.cache.invalidate_all();
+        if let Some(old) = self.old() {
+            old.invalidate_all();
+        }
         self.run_pending_tasks();
     }
 
@@ -201,7 +254,10 @@ impl<D: Extra> Core<D> {
             )
         };
         until_settled(usize::MAX, progress, || self.cache.run_pending_tasks());
-        if !self.notify {
+        if let Some(adaptive) = &self.adaptive {
+            adaptive.run_pending_tasks(&self.cache);
+        }
+        if self.listener.is_none() {
             self.settle_releases();
         }
         self.publish_all_next();
@@ -224,7 +280,12 @@ impl<D: Extra> Core<D> {
 
     /// Live slots; expired entries are skipped.
     pub fn slots(&self) -> Vec<i32> {
-        self.cache.iter().map(|(_, v)| v.slot() as i32).collect()
+        let old = self.old().into_iter().flat_map(|old| old.iter());
+        self.cache
+            .iter()
+            .chain(old)
+            .map(|(_, v)| v.slot() as i32)
+            .collect()
     }
 
     /// In the order of `protocol::STATS`.
@@ -242,6 +303,61 @@ impl<D: Extra> Core<D> {
     }
 }
 
+impl Policy {
+    fn from_lru(lru: bool) -> Policy {
+        if lru {
+            Policy::Lru
+        } else {
+            Policy::TinyLfu
+        }
+    }
+}
+
+/// A moka build with the options' machinery and `policy`.
+fn build<D: Extra>(opts: &Options, policy: Policy, listener: Option<&Arc<Relay>>) -> Build<D> {
+    let mut builder = D::configure(Cache::builder().max_capacity(opts.max_capacity))
+        .eviction_policy(match policy {
+            Policy::Lru => EvictionPolicy::lru(),
+            Policy::TinyLfu => EvictionPolicy::tiny_lfu(),
+        });
+    if let Some(relay) = listener {
+        let relay = Arc::clone(relay);
+        builder = builder.eviction_listener(move |_key, value: Value<D>, cause| {
+            relay.removed(value.slot(), cause)
+        });
+    }
+    if let Some(ttl) = opts.ttl {
+        builder = builder.time_to_live(ttl);
+    }
+    if let Some(tti) = opts.tti {
+        builder = builder.time_to_idle(tti);
+    }
+    if opts.weighted {
+        builder = builder.weigher(|_key, value: &Value<D>| value.weight);
+    }
+    builder.build_with_hasher(ahash::RandomState::new())
+}
+
+/// Removes `key` from `build` only while it still maps to `slot`.
+fn remove_slot<D: Extra>(build: &Build<D>, key: &[u16], slot: u32) -> bool {
+    use moka::ops::compute::{CompResult, Op};
+    let result = build
+        .entry(key.into())
+        .and_compute_with(|current| match current {
+            Some(e) if e.value().slot() == slot => Op::Remove,
+            _ => Op::Nop,
+        });
+    matches!(result, CompResult::Removed(_))
+}
+
+/// Removes a live entry of `build` and returns its slot.
+fn remove<D: Extra>(build: &Build<D>, key: &[u16]) -> Option<u32> {
+    if !build.contains_key(key) {
+        return None;
+    }
+    build.remove(key).map(|v| v.slot())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +371,7 @@ mod tests {
             lru: false,
             weighted: false,
             notify,
+            adaptive: false,
         })
     }
 

@@ -88,11 +88,21 @@ impl<D: Extra> Handle<D> {
         if core.events.pending() && core.publish_now() {
             self.with_state(env, |state| core.events.publish(state))?;
         }
-        let bytes = core.cache.entry_count() as i64 * ENTRY_BYTES;
+        let bytes = core.entry_count() as i64 * ENTRY_BYTES;
         if (bytes - self.reported.get()).abs() > REPORT_STEP {
             self.report_memory(env, bytes);
         }
         Ok(())
+    }
+
+    /// Lets the core replace a build (see `Core::adapt`); skipped while a
+    /// re-entrant call still borrows the core: the next call retries.
+    pub fn adapt(&self) {
+        if let Ok(mut core) = self.core.try_borrow_mut() {
+            if let Some(core) = core.as_mut() {
+                core.adapt();
+            }
+        }
     }
 
     fn report_memory(&self, env: Env, bytes: i64) {

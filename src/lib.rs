@@ -6,6 +6,7 @@
 
 // `allocator`, `core`, `value`, `shared` and `Key` are public for the Rust benchmarks
 // (`benches/`), which measure moka with exactly what the addon builds; not an API.
+mod adaptive;
 #[doc(hidden)]
 pub mod allocator;
 #[doc(hidden)]

@@ -51,6 +51,11 @@ macro_rules! method {
                 #[allow(clippy::redundant_closure_call)]
                 let result = (|| -> JsResult<napi_value> { $body })();
                 let published = handle.publish($env, $core);
+                let adapt = $core.wants_adapt();
+                drop(core);
+                if adapt {
+                    handle.adapt();
+                }
                 let value = result?;
                 published?;
                 Ok(value)
@@ -108,7 +113,7 @@ method!(get, 2, |env, args, core| {
 method!(has, 2, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, 1, &mut key)?;
-    env.boolean(core.cache.contains_key(key.as_slice()))
+    env.boolean(core.contains(key.as_slice()))
 });
 
 // set(key, slot, token?, weight?, ttlMs?, ttiMs?): the JS layer passes only
@@ -221,12 +226,12 @@ method!(run_pending_tasks, 0, |env, _args, core| {
 // size() -> entry count after pending maintenance has run.
 method!(size, 0, |env, _args, core| {
     core.run_pending_tasks();
-    env.double(core.cache.entry_count() as f64)
+    env.double(core.entry_count() as f64)
 });
 
 method!(weighted_size, 0, |env, _args, core| {
     core.run_pending_tasks();
-    env.double(core.cache.weighted_size() as f64)
+    env.double(core.weighted_size() as f64)
 });
 
 method!(slots, 0, |env, _args, core| {
@@ -235,6 +240,11 @@ method!(slots, 0, |env, _args, core| {
 
 method!(stats, 0, |env, _args, core| {
     env.float64_array(&core.stats())
+});
+
+// adaptiveInfo() -> Float64Array: see `Core::adaptive_info` (empty unless adaptive).
+method!(adaptive_info, 0, |env, _args, core| {
+    env.float64_array(&core.adaptive_info())
 });
 
 // flush(): publishes events that did not fit in the state array last time.
@@ -257,7 +267,7 @@ unsafe extern "C" fn dispose<D: Extra>(raw_env: napi_env, info: napi_callback_in
 }
 
 /// Names and callbacks of one cache's methods, in the order of `METHODS`.
-fn methods<D: Extra>() -> [(&'static str, Callback); 15] {
+fn methods<D: Extra>() -> [(&'static str, Callback); 16] {
     [
         ("get", get::<D>),
         ("has", has::<D>),
@@ -272,6 +282,7 @@ fn methods<D: Extra>() -> [(&'static str, Callback); 15] {
         ("weightedSize", weighted_size::<D>),
         ("slots", slots::<D>),
         ("stats", stats::<D>),
+        ("adaptiveInfo", adaptive_info::<D>),
         ("flush", flush::<D>),
         ("dispose", dispose::<D>),
     ]
@@ -324,7 +335,7 @@ fn create_methods<D: Extra>(env: Env, opts: &Options) -> JsResult<napi_value> {
     Ok(obj)
 }
 
-/// `createCache(maxCapacity, ttlMs, ttiMs, lru, weighted, notify, perEntryExpiry)`
+/// `createCache(maxCapacity, ttlMs, ttiMs, lru, weighted, notify, perEntryExpiry, adaptive)`
 /// -> methods object with its `state` array.
 ///
 /// The JS layer validates the options and names them; this refuses again
@@ -334,7 +345,7 @@ pub unsafe extern "C" fn create(raw_env: napi_env, info: napi_callback_info) -> 
     let env = unsafe { Env::from_raw(raw_env) };
     guard(env, || {
         // SAFETY: `info` is this call's.
-        let args = unsafe { Args::<7>::read(env, info) }?;
+        let args = unsafe { Args::<8>::read(env, info) }?;
         let max_capacity = env
             .get_opt_f64(args.get(0), "maxCapacity")?
             .ok_or_else(|| JsError::Type("maxCapacity is missing".into()))?;
@@ -349,7 +360,17 @@ pub unsafe extern "C" fn create(raw_env: napi_env, info: napi_callback_info) -> 
             lru: env.get_bool(args.get(3), "lru")?,
             weighted: env.get_bool(args.get(4), "weighted")?,
             notify: env.get_bool(args.get(5), "notify")?,
+            adaptive: env.get_bool(args.get(7), "adaptive")?,
         };
+        if opts.adaptive
+            && (opts.ttl.is_some()
+                || opts.tti.is_some()
+                || env.get_bool(args.get(6), "perEntryExpiry")?)
+        {
+            return range_error(
+                "policy 'adaptive' does not support ttl, tti or perEntryExpiry yet",
+            );
+        }
         if env.get_bool(args.get(6), "perEntryExpiry")? {
             create_methods::<Deadlines>(env, &opts)
         } else {

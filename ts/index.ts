@@ -1,5 +1,5 @@
 export { Moka } from './core/moka'
-export type { CacheStats } from './core/moka'
+export type { CacheStats, AdaptiveStats } from './core/moka'
 export type { MokaOptions, SetOptions, RemovalCause, EvictionListener } from './core/options'
 export type { Duration } from './core/duration'
 export { cached } from './cached'

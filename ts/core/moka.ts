@@ -127,6 +127,26 @@ export interface CacheStats {
    * `evictionListener` learns causes (moka reports them to a listener only).
    */
   evictions: Record<RemovalCause, number> | undefined
+  /** With `policy: 'adaptive'` only: what the policy watch saw and did. */
+  adaptive?: AdaptiveStats
+}
+
+/** `stats().adaptive`: the policy in force and what chose it. */
+export interface AdaptiveStats {
+  /** The policy the cache runs on now. */
+  policy: 'tinyLfu' | 'lru'
+  /** Switches from one policy to the other so far. */
+  switches: number
+  /** Whether the build a switch left behind still holds entries. */
+  migrating: boolean
+  /**
+   * Hit ratios of the two shadow caches over the sampled reads, recent
+   * epochs weighing most (each epoch half of the rest); NaN before the first
+   * epoch closed.
+   */
+  shadowHitRate: { lru: number; tinyLfu: number }
+  /** Reads that fed the shadows (a hash-sampled share of all reads). */
+  sampled: number
 }
 
 /**
@@ -173,6 +193,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       o.weigher !== undefined,
       o.evictionListener !== undefined,
       o.perEntryExpiry,
+      o.adaptive,
     )
     this.#state = this.#native.state
   }
@@ -423,13 +444,24 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
 
   stats(): CacheStats {
     const [hits, misses, expired, explicit, replaced, size, released] = this.#native.stats()
-    return {
+    const stats: CacheStats = {
       hits,
       misses,
       hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
       removed: expired + explicit + replaced + size + released,
       evictions: this.#listener === undefined ? undefined : { expired, explicit, replaced, size },
     }
+    if (this.#options.adaptive) {
+      const [lru, switches, migrating, lruShadow, tinyLfuShadow, sampled] = this.#native.adaptiveInfo()
+      stats.adaptive = {
+        policy: lru === 1 ? 'lru' : 'tinyLfu',
+        switches,
+        migrating: migrating === 1,
+        shadowHitRate: { lru: lruShadow, tinyLfu: tinyLfuShadow },
+        sampled,
+      }
+    }
+    return stats
   }
 
   /**
@@ -471,8 +503,9 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     return this.#options.maxCapacity
   }
 
-  get policy(): 'tinyLfu' | 'lru' {
-    return this.#options.lru ? 'lru' : 'tinyLfu'
+  /** The policy asked for; with `'adaptive'`, `stats().adaptive.policy` is the one in force. */
+  get policy(): 'tinyLfu' | 'lru' | 'adaptive' {
+    return this.#options.adaptive ? 'adaptive' : this.#options.lru ? 'lru' : 'tinyLfu'
   }
 
   /** The cache-wide time to live in milliseconds, or undefined when none was given. */

@@ -24,6 +24,12 @@ export interface NativeCache {
   slots(): Int32Array
   /** In the order of `protocol.STATS`. */
   stats(): Float64Array
+  /**
+   * `policy: 'adaptive'` only: `[policy in force (0 tinyLfu, 1 lru),
+   * switches, migrating (0/1), LRU shadow hit ratio, TinyLFU shadow hit
+   * ratio, sampled reads]`; empty for the other caches.
+   */
+  adaptiveInfo(): Float64Array
   /** Publishes events that did not fit in `state` last time. */
   flush(): void
   /** Frees the native cache now; later calls throw. */
@@ -60,6 +66,7 @@ interface Binding {
     weighted: boolean,
     notify: boolean,
     perEntryExpiry: boolean,
+    adaptive: boolean,
   ): NativeCache
   protocol: Protocol
 }

@@ -27,9 +27,13 @@ export interface MokaOptions<K, V> {
    * Eviction policy. `'tinyLfu'` (default) admits a new entry only if it is
    * more popular than the one it would evict: the best hit ratio on most
    * workloads. `'lru'` evicts the least recently used: best on recency-biased
-   * workloads.
+   * workloads. `'adaptive'` starts on TinyLFU, watches a sample of its reads
+   * in two small shadow caches (one per policy) and switches to the other
+   * policy when that one would hit more, moving entries over without
+   * notifying them; `stats().adaptive` tells the policy in force (see
+   * docs/adaptive.md). Not with `ttl`, `tti` or `perEntryExpiry` yet.
    */
-  policy?: 'tinyLfu' | 'lru'
+  policy?: 'tinyLfu' | 'lru' | 'adaptive'
   /**
    * Weight of an entry, counted against `maxCapacity`. Runs in JS before the
    * native insert; must return an integer in [0, 2^32). Otherwise `set`
@@ -79,6 +83,8 @@ export interface ValidOptions<K, V> {
   ttl: number | undefined
   tti: number | undefined
   lru: boolean
+  /** `policy: 'adaptive'` (then `lru` is false: it starts on TinyLFU). */
+  adaptive: boolean
   perEntryExpiry: boolean
   weigher: ((key: K, value: V) => number) | undefined
   evictionListener: EvictionListener<K, V> | undefined
@@ -99,8 +105,11 @@ export const KNOWN = new Set([
   'equals',
 ])
 
-/** Checks every option once, at construction, and names the one at fault. */
-export function validateOptions<K, V>(options: unknown, known: ReadonlySet<string> = KNOWN): ValidOptions<K, V> {
+/**
+ * Checks every option once, at construction, and names the one at fault.
+ * `fixedPolicy` names the cache kind when it refuses `policy: 'adaptive'`.
+ */
+export function validateOptions<K, V>(options: unknown, known: ReadonlySet<string> = KNOWN, fixedPolicy?: string): ValidOptions<K, V> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object with at least maxCapacity, got ${describe(options)}`)
   }
@@ -117,19 +126,29 @@ export function validateOptions<K, V>(options: unknown, known: ReadonlySet<strin
     throw new RangeError(`maxCapacity must be an integer ≥ 0, got ${maxCapacity}`)
   }
   const policy = o.policy === undefined ? 'tinyLfu' : o.policy
-  if (policy !== 'tinyLfu' && policy !== 'lru') {
-    throw new RangeError(`policy must be 'tinyLfu' or 'lru', got ${describe(policy)}`)
+  if (policy === 'adaptive' && fixedPolicy !== undefined) {
+    throw new TypeError(`policy 'adaptive' is not supported by ${fixedPolicy}: choose 'tinyLfu' or 'lru' (see docs/adaptive.md)`)
+  }
+  if (policy !== 'tinyLfu' && policy !== 'lru' && policy !== 'adaptive') {
+    throw new RangeError(`policy must be 'tinyLfu', 'lru' or 'adaptive', got ${describe(policy)}`)
   }
   const { hash, equals, perEntryExpiry = false } = o
   if (typeof perEntryExpiry !== 'boolean') throw new TypeError(`perEntryExpiry must be a boolean, got ${describe(perEntryExpiry)}`)
   if ((hash === undefined) !== (equals === undefined)) {
     throw new TypeError('hash and equals must be given together')
   }
+  const ttl = toMillis(o.ttl, 'ttl')
+  const tti = toMillis(o.tti, 'tti')
+  if (policy === 'adaptive') {
+    const expiring = ttl !== undefined ? 'ttl' : tti !== undefined ? 'tti' : perEntryExpiry ? 'perEntryExpiry' : undefined
+    if (expiring !== undefined) throw new TypeError(`policy 'adaptive' cannot be combined with ${expiring} yet (see docs/adaptive.md)`)
+  }
   return {
     maxCapacity,
-    ttl: toMillis(o.ttl, 'ttl'),
-    tti: toMillis(o.tti, 'tti'),
+    ttl,
+    tti,
     lru: policy === 'lru',
+    adaptive: policy === 'adaptive',
     perEntryExpiry,
     weigher: optionalFunction(o.weigher, 'weigher') as ValidOptions<K, V>['weigher'],
     evictionListener: optionalFunction(o.evictionListener, 'evictionListener') as ValidOptions<K, V>['evictionListener'],

@@ -151,6 +151,7 @@ export function configureLocal(options: unknown): LocalConfig {
   const v = validateOptions<unknown, unknown>(
     { ...o, maxCapacity: o.maxCapacity ?? DEFAULT_MAX_CAPACITY, ttl: ttlFunction === undefined ? o.ttl : undefined },
     CACHED_OPTIONS,
+    'cached',
   )
   const refreshAfter = toMillis(o.refreshAfter, 'refreshAfter')
   const staleIfError = toMillis(o.staleIfError, 'staleIfError')

@@ -90,7 +90,7 @@ export function validateSharedOptions<K extends SharedKey, V>(options: unknown):
   if (onListenerOverflow !== undefined && typeof onListenerOverflow !== 'function') {
     throw new TypeError(`onListenerOverflow must be a function, got ${describe(onListenerOverflow)}`)
   }
-  const v = validateOptions<K, V>(common, KNOWN)
+  const v = validateOptions<K, V>(common, KNOWN, 'SharedMoka')
   return {
     name,
     maxCapacity: v.maxCapacity,

@@ -1,0 +1,153 @@
+// policy: 'adaptive': the cache switches between TinyLFU and LRU on
+// workloads that favour one of them, and a switch neither loses nor repeats
+// a notification, nor miscounts the entries. The policy watch samples keys
+// with a fixed hash, so the switches of a given request sequence are the
+// same on every run.
+
+import test from 'ava'
+
+import { cached, Moka, SharedMoka } from '../index.js'
+import { assertConsistent, recorder } from './_helpers'
+
+/** Each key read four times in a row, then never again: only recency pays. */
+const shifting = (i: number) => (Math.floor(i / 4) % 500) + Math.floor(i / 2000) * 500
+/** A loop over 1.1 × a capacity of 1000: LRU never hits, TinyLFU keeps most. */
+const looping = (i: number) => 1e9 + (i % 1100)
+
+interface Value {
+  n: number
+}
+
+/** Replays get, then set on a miss; every value written is a new object. */
+function replay(cache: Moka<number, Value>, requests: number, keyOf: (i: number) => number, written: Value[]): number {
+  let hits = 0
+  for (let i = 0; i < requests; i++) {
+    const k = keyOf(i)
+    if (cache.get(k) !== undefined) hits++
+    else {
+      const value = { n: written.length }
+      written.push(value)
+      cache.set(k, value)
+    }
+  }
+  return hits
+}
+
+test('a recency workload switches to LRU, a frequency workload back to TinyLFU', (t) => {
+  const cache = new Moka<number, Value>({ maxCapacity: 1000, policy: 'adaptive' })
+  t.is(cache.policy, 'adaptive')
+  t.like(cache.stats().adaptive, { policy: 'tinyLfu', switches: 0, migrating: false, sampled: 0 })
+  const written: Value[] = []
+  const recencyHits = replay(cache, 60_000, shifting, written)
+  let info = cache.stats().adaptive!
+  t.is(info.policy, 'lru')
+  t.is(info.switches, 1)
+  t.true(info.shadowHitRate.lru > info.shadowHitRate.tinyLfu + 0.2, JSON.stringify(info))
+  // LRU hits 3 of each key's 4 reads; TinyLFU's admission would keep most out.
+  t.true(recencyHits > 0.6 * 60_000, `hits ${recencyHits}`)
+  replay(cache, 200_000, looping, written)
+  info = cache.stats().adaptive!
+  t.is(info.policy, 'tinyLfu')
+  t.is(info.switches, 2)
+  t.true(info.sampled > 0)
+  assertConsistent(t, cache)
+})
+
+test('a frequency workload stays on TinyLFU', (t) => {
+  const cache = new Moka<number, Value>({ maxCapacity: 1000, policy: 'adaptive' })
+  const hits = replay(cache, 200_000, looping, [])
+  t.like(cache.stats().adaptive, { policy: 'tinyLfu', switches: 0 })
+  t.true(hits > 100_000, `hits ${hits}`)
+})
+
+test('across switches every value written is notified once, and none that moved', (t) => {
+  const { events, listener } = recorder<number, Value>()
+  const cache = new Moka<number, Value>({ maxCapacity: 1000, policy: 'adaptive', evictionListener: listener })
+  const written: Value[] = []
+  let sawMigration = false
+  for (let round = 0; round < 30; round++) {
+    replay(cache, 2000, (i) => shifting(round * 2000 + i), written)
+    const info = cache.stats().adaptive!
+    if (info.migrating) {
+      sawMigration = true
+      // Mid-migration: the count spans both builds, and matches iteration
+      // (\`size\` runs maintenance, which may empty part of the old build).
+      const size = cache.size
+      const entries = [...cache.entries()]
+      t.is(size, entries.length)
+      t.is(cache.slotsInUse, entries.length)
+      if (cache.stats().adaptive!.migrating) t.true(size > 1000, `both builds counted: ${size}`)
+    }
+  }
+  replay(cache, 200_000, looping, written)
+  t.is(cache.stats().adaptive!.switches, 2)
+  t.true(sawMigration, 'a migration was observed')
+  assertConsistent(t, cache)
+  const live = new Set([...cache.values()])
+  const notified = new Map<Value, number>()
+  for (const [, value] of events) notified.set(value, (notified.get(value) ?? 0) + 1)
+  t.true([...notified.values()].every((n) => n === 1), 'no value notified twice')
+  for (const value of written) {
+    t.true(live.has(value) !== notified.has(value), `value ${value.n}: live or notified, not both, not neither`)
+  }
+  t.true(
+    events.every(([, , cause]) => cause === 'size'),
+    'only evictions: nothing moved was notified',
+  )
+  const before = events.length
+  cache.clear()
+  t.is(events.length - before, live.size, 'clear notifies what was live')
+  t.is(cache.size, 0)
+  t.is(cache.slotsInUse, 0)
+})
+
+test('a write over an entry of the old build notifies it as replaced', (t) => {
+  const { events, listener } = recorder<number, Value>()
+  const cache = new Moka<number, Value>({ maxCapacity: 1000, policy: 'adaptive', evictionListener: listener })
+  const written: Value[] = []
+  let i = 0
+  while (cache.stats().adaptive!.switches === 0) {
+    replay(cache, 1, () => shifting(i), written)
+    i++
+  }
+  t.true(cache.stats().adaptive!.migrating)
+  // The newest keys of the recency phase are still in the old build.
+  const k = shifting(i - 1)
+  const old = new Map(cache.entries()).get(k)
+  t.not(old, undefined)
+  const fresh = { n: -1 }
+  cache.set(k, fresh)
+  t.deepEqual(
+    events.filter(([key]) => key === k),
+    [[k, old!, 'replaced']],
+  )
+  t.is(cache.get(k), fresh)
+  t.true(cache.delete(k))
+  t.deepEqual(events.at(-1), [k, fresh, 'explicit'])
+  assertConsistent(t, cache)
+})
+
+test('weights are carried over: weightedSize spans both builds', (t) => {
+  const cache = new Moka<number, Value>({ maxCapacity: 3000, policy: 'adaptive', weigher: () => 3 })
+  replay(cache, 60_000, shifting, [])
+  t.is(cache.stats().adaptive!.switches, 1)
+  cache.runPendingTasks()
+  t.is(cache.weightedSize, cache.size * 3)
+  t.true(cache.weightedSize <= 3000)
+})
+
+test("'adaptive' is refused where it cannot work yet, naming why", (t) => {
+  for (const extra of [{ ttl: 1000 }, { tti: '1m' }, { perEntryExpiry: true }]) {
+    const error = t.throws(() => new Moka({ maxCapacity: 10, policy: 'adaptive', ...extra }), { instanceOf: TypeError })
+    t.regex(error!.message, new RegExp(`adaptive.*${Object.keys(extra)[0]}`))
+  }
+  t.throws(() => new SharedMoka({ name: 'adaptive-refused', maxCapacity: 10, policy: 'adaptive' as 'lru' }), {
+    instanceOf: TypeError,
+    message: /'adaptive' is not supported by SharedMoka/,
+  })
+  t.throws(() => cached((x: number) => x, { policy: 'adaptive' as 'lru' }), {
+    instanceOf: TypeError,
+    message: /'adaptive' is not supported by cached/,
+  })
+  t.is(new Moka({ maxCapacity: 10 }).stats().adaptive, undefined)
+})

@@ -1,0 +1,173 @@
+//! `policy: 'adaptive'`: a cache that watches its own reads and runs on
+//! whichever of moka's two policies, TinyLFU or LRU, serves them better.
+//!
+//! - `sample`, `shadow`, `watch`: sampled keys feed two small shadow caches
+//!   (an exact LRU and a TinyLFU), and an epoch rule says when to switch.
+//! - `drain`: a switch builds the other policy; the old build answers the
+//!   new one's misses and is then emptied in bounded slices.
+//! - `relay`: every build's eviction listener, which keeps back the removals
+//!   that are moves.
+//!
+//! `Core` owns the builds and calls in here from its methods; a switch and
+//! the end of a migration replace builds, which needs `&mut Core`, so they
+//! are asked for here and done by `Core::adapt` after the native call.
+
+mod drain;
+pub mod relay;
+mod sample;
+mod shadow;
+mod watch;
+
+#[cfg(test)]
+mod tests;
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use moka::notification::RemovalCause;
+
+use crate::core::{Build, Extra};
+
+use drain::Draining;
+use relay::Relay;
+pub use watch::Policy;
+use watch::Watch;
+
+/// Entries a read or write moves or evicts from the old build, and a
+/// maintenance call, once the old build is being emptied.
+const STEP: usize = 4;
+const MAINTENANCE_STEP: usize = 4096;
+
+/// What `Core::adapt` is asked to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Switch(Policy),
+    /// The old build is empty: drop it.
+    Finish,
+}
+
+pub struct Adaptive<D: Extra> {
+    watch: RefCell<Watch>,
+    pub relay: Arc<Relay>,
+    in_force: Policy,
+    switches: u32,
+    draining: Option<Draining<D>>,
+    change: Cell<Option<Change>>,
+    capacity: u64,
+}
+
+impl<D: Extra> Adaptive<D> {
+    pub fn new(relay: Arc<Relay>, capacity: u64) -> Self {
+        Adaptive {
+            watch: RefCell::new(Watch::new(capacity)),
+            relay,
+            in_force: Policy::TinyLfu,
+            switches: 0,
+            draining: None,
+            change: Cell::new(None),
+            capacity,
+        }
+    }
+
+    /// Whether `Core::adapt` has something to do.
+    #[inline]
+    pub fn change(&self) -> Option<Change> {
+        self.change.get()
+    }
+
+    /// A read: `found` is the active build's answer. A miss there may be a
+    /// hit in the old build, which moves the entry over.
+    #[inline]
+    pub fn get(&self, active: &Build<D>, key: &[u16], found: Option<u32>) -> Option<u32> {
+        let wants = self
+            .watch
+            .borrow_mut()
+            .observe(key, self.in_force, self.draining.is_none());
+        if let Some(policy) = wants {
+            self.change.set(Some(Change::Switch(policy)));
+        }
+        let Some(draining) = &self.draining else {
+            return found;
+        };
+        let found = found.or_else(|| {
+            let value = draining.take(&self.relay, key)?;
+            let slot = value.slot();
+            draining.wrote(value.weight);
+            active.insert(key.into(), value);
+            Some(slot)
+        });
+        self.step(active, STEP);
+        found
+    }
+
+    /// A write of `key` to the active build: its entry in the old build, if
+    /// any, was replaced.
+    #[inline]
+    pub fn inserted(&self, active: &Build<D>, key: &[u16], weight: u32) {
+        let Some(draining) = &self.draining else {
+            return;
+        };
+        if let Some(old) = draining.take(&self.relay, key) {
+            self.relay.emit(old.slot(), RemovalCause::Replaced);
+        }
+        draining.wrote(weight);
+        self.step(active, STEP);
+    }
+
+    fn step(&self, active: &Build<D>, n: usize) {
+        if let Some(draining) = &self.draining {
+            if draining.step(&self.relay, active, n) {
+                self.change.set(Some(Change::Finish));
+            }
+        }
+    }
+
+    /// The old build, while a switch is migrating.
+    pub fn old(&self) -> Option<&Build<D>> {
+        self.draining.as_ref().map(Draining::build)
+    }
+
+    /// Maintenance: the old build's own, then a larger slice of emptying it.
+    pub fn run_pending_tasks(&self, active: &Build<D>) {
+        let Some(old) = self.old() else { return };
+        crate::maintenance::until_settled(
+            usize::MAX,
+            || old.entry_count(),
+            || old.run_pending_tasks(),
+        );
+        if old.entry_count() == 0 {
+            self.change.set(Some(Change::Finish));
+        } else {
+            self.step(active, MAINTENANCE_STEP);
+        }
+    }
+
+    /// After `Core::adapt` built `policy`: `old` is the build it replaced.
+    pub fn switched(&mut self, old: Build<D>, policy: Policy) {
+        self.in_force = policy;
+        self.switches += 1;
+        self.draining = Some(Draining::new(old, self.capacity));
+        self.change.set(None);
+    }
+
+    /// The old build is empty (`Change::Finish`): drop it.
+    pub fn finish(&mut self) {
+        self.draining = None;
+        self.change.set(None);
+    }
+
+    /// `[policy (0 tinyLfu, 1 lru), switches, migrating, LRU shadow hit
+    /// ratio, TinyLFU shadow hit ratio, sampled requests]`; the ratios are
+    /// NaN before the first epoch closed.
+    pub fn info(&self) -> [f64; 6] {
+        let w = self.watch.borrow();
+        [
+            (self.in_force == Policy::Lru) as u8 as f64,
+            self.switches as f64,
+            self.draining.is_some() as u8 as f64,
+            w.lru_ratio,
+            w.tiny_lfu_ratio,
+            w.sampled_total as f64,
+        ]
+    }
+}
