@@ -201,6 +201,7 @@ const POLICIES = [
   ...(QUICK ? [] : [{ id: 'moka-tinylfu-amortized', label: 'moka-js tinyLfu, batched maint.', run: mokaReplay('tinyLfu', false), dash: '6 3' }]),
   // The three LRUs coincide when correct: drawn wide-to-thin so all stay visible.
   { id: 'moka-lru', label: 'moka-js lru', run: mokaReplay('lru', true), width: 7, opacity: 0.45 },
+  { id: 'moka-adaptive', label: 'moka-js adaptive', run: mokaReplay('adaptive', true), dash: '9 3' },
   { id: 'lru-cache', label: 'lru-cache', run: lruCacheReplay, dash: '7 4', width: 3 },
   { id: 'lru', label: 'exact LRU', run: exactLru, dash: '2 2', width: 1.5 },
   { id: 'opt', label: 'Bélády OPT (bypass)', run: belady, color: '#222222' },
@@ -281,8 +282,23 @@ function workloads() {
     ...traces,
     synthetic('zipf-0.9', `Zipf(0.9) over ${items}`, () => zipf(0.9, ZIPF_ITEMS, ZIPF_REQUESTS, 42), { caps: [100, 1000], tinyLfu: [38.0, 64.1], lru: [26.1, 55.6] }),
     synthetic('zipf-1.0', `Zipf(1.0) over ${items}`, () => zipf(1.0, ZIPF_ITEMS, ZIPF_REQUESTS, 43)),
+    synthetic('phases', `a loop over 1,100 keys, then bursts of 4 reads per key, then Zipf(0.9) over ${items}`, () => phases(46)),
     synthetic('zipf-0.9-scan', `Zipf(0.9) over ${items}, a scan of 2,000 one-time keys every 10,000 requests`, () => zipfWithScans(0.9, ZIPF_ITEMS, ZIPF_REQUESTS, 10_000, 2_000, 44)),
   ]
+}
+
+/**
+ * A workload in three phases of equal length: a loop over 1,100 keys (only
+ * frequency pays), bursts (each new key read 4 times within 200 requests,
+ * then never again: only recency pays), then Zipf(0.9) over ZIPF_ITEMS.
+ */
+function phases(seed) {
+  const n = Math.floor(ZIPF_REQUESTS / 3)
+  const out = new Int32Array(3 * n)
+  for (let i = 0; i < n; i++) out[i] = i % 1100
+  for (let i = 0; i < n; i++) out[n + i] = 2000 + (i % 50) + Math.floor(i / 200) * 50
+  out.set(zipf(0.9, ZIPF_ITEMS, n, seed).map((k) => k + 2000 + n), 2 * n)
+  return out
 }
 
 async function main() {

@@ -4,7 +4,7 @@
 // what else the machine is doing, which a timing on a shared machine does: it
 // shows what each binding asks of the CPU, not what cache misses cost.
 //
-//   node benchmark/instructions.mjs [--update] [--cases=get hit,set evicting] [--sides=moka-js,moka-py] [--repeats=2] [--baseline=DIR]
+//   node benchmark/instructions.mjs [--update] [--cases=get hit,set evicting] [--sides=moka-js,moka-py,moka-js adaptive] [--repeats=2] [--baseline=DIR]
 //
 // Writes results/local/instructions.json, or with --update (every case, both
 // sides, no baseline) results/instructions.json, whose figures the moka-py
@@ -31,6 +31,8 @@ const baseline = option('baseline', undefined)
 /** The command of each side, given the case and the number of batches. */
 const allSides = {
   'moka-js': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT],
+  // policy: 'adaptive' on the same build: what watching the workload costs.
+  'moka-js adaptive': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT, 'adaptive'],
   ...(baseline && { 'moka-js (baseline build)': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), baseline] }),
   'moka-py': (kase, reps) => [PYTHON, join(BENCH_DIR, 'instructions_worker.py'), kase, String(reps), String(CAPACITY), String(OPS), String(MAX_REPS), String(WARMUP)],
 }

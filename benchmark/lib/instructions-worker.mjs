@@ -2,17 +2,17 @@
 // batches of OPS operations of one case. Run under callgrind; the suite takes
 // the difference between two `reps` so that start-up and setup cancel out.
 //
-//   node benchmark/lib/instructions-worker.mjs <case> <reps> [addon directory]
+//   node benchmark/lib/instructions-worker.mjs <case> <reps> [addon directory] [policy]
 import { createRequire } from 'node:module'
 import { CAPACITY, MAX_REPS, OPS, WARMUP } from './instructions-cases.mjs'
 
-const [kase, repsArg, dir = new URL('../..', import.meta.url).pathname] = process.argv.slice(2)
+const [kase, repsArg, dir = new URL('../..', import.meta.url).pathname, policy = 'tinyLfu'] = process.argv.slice(2)
 const reps = Number(repsArg)
 const { Moka } = createRequire(import.meta.url)(dir)
 const stored = Array.from({ length: CAPACITY }, (_, i) => `key:${i}`)
 const absent = Array.from({ length: OPS }, (_, i) => `miss:${i}`)
 const fresh = Array.from({ length: OPS * (WARMUP + MAX_REPS) }, (_, i) => `new:${i}`)
-const cache = new Moka({ maxCapacity: CAPACITY })
+const cache = new Moka({ maxCapacity: CAPACITY, policy })
 for (const k of stored) cache.set(k, k)
 cache.runPendingTasks()
 let hits = 0

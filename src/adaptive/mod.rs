@@ -36,7 +36,7 @@ use watch::Watch;
 /// Entries a read or write moves or evicts from the old build, and a
 /// maintenance call, once the old build is being emptied.
 const STEP: usize = 4;
-const MAINTENANCE_STEP: usize = 4096;
+const MAINTENANCE_STEP: usize = 1024;
 
 /// What `Core::adapt` is asked to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

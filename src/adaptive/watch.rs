@@ -32,8 +32,16 @@ const EPOCH_SAMPLES: u32 = 500;
 /// The other policy must lead by more than this share of an epoch's sampled
 /// requests (1 point of hit ratio) ...
 const LEAD_PER_MILLE: u32 = 10;
-/// ... for this many epochs in a row.
+/// ... for this many epochs in a row, doubled for each switch that came
+/// soon after the one before (a workload whose phases are shorter than a
+/// switch takes to pay back: each switch starts a build with no history).
 const STREAK: u32 = 2;
+/// A switch within this many times the streak's epochs of the previous one
+/// doubles the streak, up to `STREAK << MAX_BACKOFF`.
+const SOON: u32 = 8;
+const MAX_BACKOFF: u32 = 4;
+/// Each this many epochs without a switch halve the streak again.
+const CALM_EPOCHS: u32 = 128;
 
 pub struct Watch {
     sampler: Sampler,
@@ -47,6 +55,9 @@ pub struct Watch {
     min_requests: u64,
     /// Epochs in a row in which the policy not in force led.
     streak: u32,
+    /// The streak required is `STREAK << backoff`.
+    backoff: u32,
+    epochs_since_switch: u32,
     /// Hit ratios of the shadows, each epoch weighing half of the rest:
     /// what `stats()` reports.
     pub lru_ratio: f64,
@@ -70,6 +81,8 @@ impl Watch {
             tiny_lfu_hits: 0,
             min_requests: capacity,
             streak: 0,
+            backoff: 0,
+            epochs_since_switch: 0,
             lru_ratio: f64::NAN,
             tiny_lfu_ratio: f64::NAN,
             sampled_total: 0,
@@ -122,11 +135,20 @@ impl Watch {
         } else {
             0
         };
-        if self.streak >= STREAK {
-            self.streak = 0;
-            return Some(in_force.other());
+        self.epochs_since_switch = self.epochs_since_switch.saturating_add(1);
+        if self.epochs_since_switch.is_multiple_of(CALM_EPOCHS) {
+            self.backoff = self.backoff.saturating_sub(1);
         }
-        None
+        let required = STREAK << self.backoff;
+        if self.streak < required {
+            return None;
+        }
+        if self.epochs_since_switch < SOON * required {
+            self.backoff = (self.backoff + 1).min(MAX_BACKOFF);
+        }
+        self.streak = 0;
+        self.epochs_since_switch = 0;
+        Some(in_force.other())
     }
 }
 
