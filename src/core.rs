@@ -253,9 +253,10 @@ impl<D: Extra> Core<D> {
                 self.events.total(),
             )
         };
-        until_settled(usize::MAX, progress, || self.cache.run_pending_tasks());
-        if let Some(adaptive) = &self.adaptive {
-            adaptive.run_pending_tasks(&self.cache);
+        let settle = || until_settled(usize::MAX, progress, || self.cache.run_pending_tasks());
+        match &self.adaptive {
+            Some(adaptive) => adaptive.run_pending_tasks(&self.cache, settle),
+            None => settle(),
         }
         if self.listener.is_none() {
             self.settle_releases();

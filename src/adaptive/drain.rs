@@ -41,6 +41,13 @@ impl<D: Extra> Draining<D> {
         &self.build
     }
 
+    /// The build, with the cursor that borrowed it dropped.
+    pub fn into_build(self) -> Box<Build<D>> {
+        let Draining { cursor, build, .. } = self;
+        drop(cursor);
+        build
+    }
+
     pub fn wrote(&self, weight: u32) {
         self.written.set(self.written.get() + weight as u64);
     }

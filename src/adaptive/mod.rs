@@ -36,7 +36,7 @@ use watch::Watch;
 /// Entries a read or write moves or evicts from the old build, and a
 /// maintenance call, once the old build is being emptied.
 const STEP: usize = 4;
-const MAINTENANCE_STEP: usize = 1024;
+const MAINTENANCE_STEP: usize = 256;
 
 /// What `Core::adapt` is asked to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,7 +128,11 @@ impl<D: Extra> Adaptive<D> {
     }
 
     /// Maintenance: the old build's own, then a larger slice of emptying it.
-    pub fn run_pending_tasks(&self, active: &Build<D>) {
+    /// `settle_active` runs the active build's: after the slice, so that
+    /// the counts both builds report afterwards include what it moved.
+    pub fn run_pending_tasks(&self, active: &Build<D>, settle_active: impl FnOnce()) {
+        self.step(active, MAINTENANCE_STEP);
+        settle_active();
         let Some(old) = self.old() else { return };
         crate::maintenance::until_settled(
             usize::MAX,
@@ -137,8 +141,6 @@ impl<D: Extra> Adaptive<D> {
         );
         if old.entry_count() == 0 {
             self.change.set(Some(Change::Finish));
-        } else {
-            self.step(active, MAINTENANCE_STEP);
         }
     }
 
@@ -150,9 +152,18 @@ impl<D: Extra> Adaptive<D> {
         self.change.set(None);
     }
 
-    /// The old build is empty (`Change::Finish`): drop it.
+    /// The old build is empty (`Change::Finish`): drop it. Freeing the hash
+    /// table of an emptied build of a million entries takes about 10 ms
+    /// (`benches/adaptive_pause.rs`), so it is freed on a thread of its own;
+    /// it holds no entry, so nothing is notified or released there.
     pub fn finish(&mut self) {
-        self.draining = None;
+        if let Some(draining) = self.draining.take() {
+            let build = draining.into_build();
+            // If no thread can be started, the closure and the build are dropped here.
+            let _ = std::thread::Builder::new()
+                .name("moka-js-drop".into())
+                .spawn(move || drop(build));
+        }
         self.change.set(None);
     }
 

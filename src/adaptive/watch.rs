@@ -19,12 +19,12 @@ impl Policy {
     }
 }
 
-/// Shadow entries: an eighth of the capacity, within these bounds (and never
+/// Shadow entries: a 32nd of the capacity, within these bounds (and never
 /// more than the capacity). The cost of a sampled request is fixed, so the
 /// share of requests sampled (shadow entries / capacity) is the cost.
 const SHADOW_MIN: u64 = 256;
 const SHADOW_MAX: u64 = 2048;
-const SHADOW_SHARE: u64 = 8;
+const SHADOW_SHARE: u64 = 32;
 
 /// An epoch closes after this many sampled requests, and no sooner than one
 /// capacity of requests (so that a shadow sees its contents turn over).

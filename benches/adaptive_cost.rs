@@ -1,0 +1,59 @@
+//! What watching the workload adds to a `get` hit of `policy: 'adaptive'`,
+//! in instructions: the addon's own `Core`, `ADAPTIVE_CAPACITY` string keys
+//! (`key:0` ...) read round-robin, `ADAPTIVE_GETS` gets after the fill.
+//! Run under callgrind twice per setting, with two numbers of gets, and
+//! divide the difference of the totals by the difference of the gets:
+//!
+//! ```sh
+//! cargo bench --bench adaptive_cost --no-run     # prints the binary's path
+//! for a in 0 1; do for n in 100000 500000; do
+//!   ADAPTIVE=$a ADAPTIVE_CAPACITY=10000 ADAPTIVE_GETS=$n \
+//!     valgrind --tool=callgrind --callgrind-out-file=cg.$a.$n target/release/deps/adaptive_cost-HASH
+//! done; done
+//! ```
+
+use moka_js::core::{Core, Options};
+use moka_js::Key;
+
+fn env(name: &str, fallback: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(fallback)
+}
+
+fn main() {
+    let capacity = env("ADAPTIVE_CAPACITY", 10_000);
+    let gets = env("ADAPTIVE_GETS", 500_000) as usize;
+    let core = Core::<()>::new(&Options {
+        max_capacity: capacity,
+        ttl: None,
+        tti: None,
+        lru: false,
+        weighted: false,
+        // NOTIFY=1: a fixed policy with moka's eviction listener, which an
+        // adaptive cache always has: the baseline without the watch.
+        notify: env("NOTIFY", 0) == 1,
+        adaptive: env("ADAPTIVE", 1) == 1,
+    });
+    // Keys as the addon reads a JS string: a tag, then the UTF-16 units.
+    let keys: Vec<Key> = (0..capacity)
+        .map(|i| {
+            std::iter::once(1)
+                .chain(format!("key:{i}").encode_utf16())
+                .collect()
+        })
+        .collect();
+    for (slot, k) in keys.iter().enumerate() {
+        core.insert(k.clone(), slot as u32, 1, ());
+    }
+    core.run_pending_tasks();
+    let mut hits = 0;
+    for i in 0..gets {
+        hits += core.get(&keys[i * 7919 % keys.len()]).is_some() as usize;
+    }
+    println!(
+        "{hits} hits of {gets}; adaptive: {:?}",
+        core.adaptive_info()
+    );
+}
