@@ -1,24 +1,38 @@
 // The native core's cost per operation, against another build of moka-js
 // (`--baseline=DIR`, a checkout with its addon built) and lru-cache, all in
-// one process, interleaved in rounds. Prints the median and range in ns/op.
-// With `--rust`, each round also runs the Rust bench `moka_baseline` (moka
-// with the addon's exact configurations, no JS) for the same key count, so the
-// binding's cost over moka's own is read from the same rounds.
+// one process, interleaved in rounds. Prints the median and range in ns/op
+// and writes results/local/core-speed.json (results/ with --update), whose
+// get-hit figures `npm run bench:sanity -- --suite=core-speed` checks against
+// a plain loop. With `--rust`, each round also runs the Rust bench
+// `moka_baseline` (moka with the addon's exact configurations, no JS) for the
+// same key count, so the binding's cost over moka's own is read from the same
+// rounds.
 //
 //   node --expose-gc benchmark/core-speed.mjs [--baseline=DIR] [--rust] [--sizes=1000,10000,100000] [--rounds=5]
+//
+// The harness is the latency suite's (lib/rounds.mjs: interleaved rounds,
+// each taking the median of a few timed batches after an untimed half batch,
+// order rotated per round), and every (case, contender) pair runs a loop
+// compiled for it alone (lib/loops.mjs). Measured otherwise (one closure
+// shared by the contenders, a cache filled afresh and collected before each
+// timed run of 200,000 operations), lru-cache's get hit at 10k keys read
+// 214–783 ns, against 37–70 ns in a plain loop of its own.
 import { execFileSync } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { LRUCache } from 'lru-cache'
-import { Moka } from '../index.mjs'
-import { environment, option } from './lib/common.mjs'
-import { describeProbe, probeMemory } from './lib/probe.mjs'
+import { environment, option, permutation, randomIndices, writeResult } from './lib/common.mjs'
+import { coreCaches, fillCore } from './lib/core-caches.mjs'
+import { compileLoop } from './lib/loops.mjs'
+import { describeProbe, probeMemory, probeVerdict } from './lib/probe.mjs'
+import { TIMING, interleave, probeSummary, ratioSpread, sampler, spread } from './lib/rounds.mjs'
 
-const require = createRequire(import.meta.url)
-const baselineDir = option('baseline', undefined)
-const Baseline = baselineDir === undefined ? undefined : require(baselineDir).Moka
+const CONTENDERS = coreCaches(option('baseline', undefined))
 const SIZES = option('sizes', '1000,10000,100000').split(',').map(Number)
 const ROUNDS = Number(option('rounds', '5'))
-const OPS = 200_000
+/** Operations per call of a loop. */
+const OPS_PER_CALL = 1000
+/** Length of the random index stream (a power of two). */
+const STREAM = 1 << 18
+/** Keys per setMany call. */
+const BATCH = 100
 
 /** The Rust bench's configurations reported beside the Node contenders, and the cases they have. */
 const RUST_CONFIGS = { 'addon default (no listener)': 'moka in Rust', 'addon + eviction listener': 'moka+listener in Rust' }
@@ -48,79 +62,100 @@ function recordRust(n) {
   }
 }
 
-const contenders = {
-  moka: (n, extra) => new Moka({ maxCapacity: n, ...extra }),
-  'moka+listener': (n, extra) => new Moka({ maxCapacity: n, evictionListener: () => {}, ...extra }),
-  ...(Baseline && { 'moka (baseline build)': (n, extra) => new Baseline({ maxCapacity: n, ...extra }) }),
-  'lru-cache': (n) => {
-    const c = new LRUCache({ max: n })
-    c.getWith = (k, init) => c.get(k) ?? (c.set(k, init(k)), c.get(k))
-    c.setMany = (entries) => { for (const [k, v] of entries) c.set(k, v) }
-    return c
-  },
+/**
+ * Loop bodies per case (one operation; a batch for setMany) seeing `cache`,
+ * `keys` (the N keys it holds), `pick` (STREAM random indices into keys),
+ * `fresh` (3N keys it never held, in shuffled order, cycled: a key comes back
+ * 3N operations after it went in, long after an N-entry cache dropped it),
+ * `batches` ([key, value] arrays of fresh keys, cycled) and `init`. The
+ * peers' getWith is get, then set on a miss.
+ */
+const CASES = {
+  'get hit': () => 'if (cache.get(keys[pick[pos]]) === undefined) miss++; pos = (pos + 1) & MASK',
+  'set update': () => 'cache.set(keys[pick[pos]], ++n); pos = (pos + 1) & MASK',
+  'set evicting': () => 'cache.set(fresh[pos], ++n); if (++pos === fresh.length) pos = 0',
+  'getWith miss': (c) =>
+    c.native
+      ? 'cache.getWith(fresh[pos], init); if (++pos === fresh.length) pos = 0'
+      : 'const k = fresh[pos]; if (++pos === fresh.length) pos = 0; let v = cache.get(k); if (v === undefined) { v = init(k); cache.set(k, v) }',
+  [`setMany (${BATCH} per call)`]: (c) =>
+    c.native
+      ? 'cache.setMany(batches[pos]); if (++pos === batches.length) pos = 0'
+      : 'const es = batches[pos]; if (++pos === batches.length) pos = 0; for (let i = 0; i < es.length; i++) cache.set(es[i][0], es[i][1])',
 }
-
-function picks(n, count, seed = 42) {
-  let x = seed
-  return Uint32Array.from({ length: count }, () => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
-    return (x >>> 0) % n
-  })
-}
-
-/** ns/op of `run(cache, keys, pick)` on a cache filled with n keys. */
-const cases = {
-  'get hit': (c, keys, pick) => { let s = 0; for (let i = 0; i < OPS; i++) s += c.get(keys[pick[i]]) === undefined ? 0 : 1; return s },
-  'set update': (c, keys, pick) => { for (let i = 0; i < OPS; i++) c.set(keys[pick[i]], i) },
-  'set evicting': (c, keys, pick, fresh) => { for (let i = 0; i < OPS; i++) c.set(fresh[i], i) },
-  'getWith miss': (c, keys, pick, fresh) => { for (let i = 0; i < OPS; i++) c.getWith(fresh[i], () => i) },
-  'setMany (100 per call)': (c, keys, pick, fresh) => {
-    for (let i = 0; i < OPS; i += 100) c.setMany(fresh.slice(i, i + 100).map((k, j) => [k, j]))
-  },
-}
+const BATCHED = `setMany (${BATCH} per call)`
+/** The cases that keep the filled cache's keys in place; the others get caches of their own. */
+const KEEPS_KEYS = new Set(['get hit', 'set update'])
 
 const results = {}
 const { machine } = environment()
 console.log(`${machine.cpus} × ${machine.model}, load ${machine.loadavg.join(' ')}`)
-console.log(describeProbe(probeMemory({ lscpu: machine.lscpu }), 'start'))
+const probeStart = probeMemory({ lscpu: machine.lscpu })
+console.log(describeProbe(probeStart, 'start'))
+const init = (k) => k
+const probes = []
+let missed = 0
 for (const n of SIZES) {
   const keys = Array.from({ length: n }, (_, i) => `key:${i}`)
-  const pick = picks(n, OPS)
-  for (let round = 0; round < ROUNDS; round++) {
-    const fresh = Array.from({ length: OPS }, (_, i) => `new:${round}:${i}`)
-    if (rustBench) recordRust(n)
-    for (const [caseName, run] of Object.entries(cases)) {
-      for (const [name, make] of Object.entries(contenders)) {
-        const cache = make(n)
-        for (const k of keys) cache.set(k, k)
-        cache.runPendingTasks?.()
-        globalThis.gc?.()
-        const t = process.hrtime.bigint()
-        run(cache, keys, pick, fresh)
-        const ns = Number(process.hrtime.bigint() - t) / OPS
-        ;((results[`${n}|${caseName}`] ??= {})[name] ??= []).push(ns)
-        cache.dispose?.()
-      }
+  const pick = randomIndices(n, STREAM, 42 + n)
+  const fresh = Array.from(permutation(3 * n, 0xfeed + n), (i) => `new:${i}`)
+  const batches = Array.from({ length: Math.ceil(fresh.length / BATCH) }, (_, b) => fresh.slice(b * BATCH, (b + 1) * BATCH).map((k, j) => [k, j]))
+  const shared = new Map()
+  const filled = (c, caseName) => {
+    if (KEEPS_KEYS.has(caseName) && shared.has(c.name)) return shared.get(c.name)
+    const cache = c.make(n)
+    fillCore(cache, c, keys)
+    if (KEEPS_KEYS.has(caseName)) shared.set(c.name, cache)
+    return cache
+  }
+  for (const [i, [caseName, body]] of Object.entries(CASES).entries()) {
+    const loops = CONTENDERS.map((c) => ({
+      name: c.name,
+      loop: compileLoop(body(c), { cache: filled(c, caseName), keys, pick, fresh, batches, init, MASK: STREAM - 1 }, caseName === BATCHED ? OPS_PER_CALL / BATCH : OPS_PER_CALL, `${caseName} ${c.name}`),
+    }))
+    globalThis.gc?.()
+    // A figure is per key: a call of OPS_PER_CALL / BATCH batches sets OPS_PER_CALL keys.
+    const measured = await interleave(
+      loops.map(({ name, loop }) => ({ name, sample: sampler(() => loop.run(), { opsPerCall: OPS_PER_CALL }) })),
+      ROUNDS,
+      // The Rust bench runs once per round, during the first case's rounds.
+      () => rustBench && i === 0 && recordRust(n),
+    )
+    probes.push(...measured.probes)
+    for (const { name, loop } of loops) {
+      if (caseName === 'get hit' && loop.misses() !== 0) missed++
+      ;(results[`${n}|${caseName}`] ??= {})[name] = measured.perRound.get(name)
     }
   }
+  for (const cache of shared.values()) cache.dispose?.()
 }
+if (missed) throw new Error(`get hit missed in ${missed} loops`)
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
-const names = [...Object.keys(contenders), ...(rustBench ? Object.values(RUST_CONFIGS) : [])]
-console.log(describeProbe(probeMemory({ lscpu: machine.lscpu }), 'end'))
-console.log(`\nns/op, median of ${ROUNDS} interleaved rounds [min–max]; ratio = median / moka's`)
-console.log(['keys', 'case', ...names].join(' | '))
-for (const [id, byName] of Object.entries(results)) {
+const names = [...CONTENDERS.map((c) => c.name), ...(rustBench ? Object.values(RUST_CONFIGS) : [])]
+const probeEnd = probeMemory({ lscpu: machine.lscpu })
+console.log(describeProbe(probeEnd, 'end'))
+const rows = Object.entries(results).flatMap(([id, byName]) => {
   const [n, caseName] = id.split('|')
-  const base = median(byName.moka)
+  return names.filter((name) => byName[name]).map((name) => ({ keys: Number(n), case: caseName, contender: name, ns: spread(byName[name]), rounds: byName[name], ratio: ratioSpread(byName[name], byName.moka) }))
+})
+console.log(`\nns/op, median of ${ROUNDS} interleaved rounds [min–max]; ratio to moka's in the same round, median`)
+console.log(['keys', 'case', ...names].join(' | '))
+for (const id of Object.keys(results)) {
+  const [n, caseName] = id.split('|')
   const cells = names.map((name) => {
-    const xs = byName[name]
-    if (xs === undefined) return '—'
-    const m = median(xs)
-    return `${m.toFixed(0)} [${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}] ${name === 'moka' ? '' : `(${(m / base).toFixed(2)}×)`}`
+    const r = rows.find((x) => x.keys === Number(n) && x.case === caseName && x.contender === name)
+    if (!r) return '—'
+    return `${r.ns.median.toFixed(0)} [${r.ns.min.toFixed(0)}–${r.ns.max.toFixed(0)}]${name === 'moka' ? '' : ` (${r.ratio.median.toFixed(2)}×)`}`
   })
   console.log([n, caseName, ...cells].join(' | '))
 }
+writeResult('core-speed', {
+  suite: 'core-speed',
+  ...environment(['lru-cache']),
+  probe: { start: probeStart, end: probeEnd, verdict: probeVerdict({ start: probeStart, end: probeEnd }), rounds: probeSummary(probes) },
+  method: { rounds: ROUNDS, opsPerCall: OPS_PER_CALL, batch: BATCH, ...TIMING, harness: 'interleaved rounds (benchmark/lib/rounds.mjs), a loop compiled per (case, contender) (benchmark/lib/loops.mjs)' },
+  rows,
+})
 
 if (rustBench) {
   // What the binding adds to moka's own cost, taken round by round (each
@@ -136,7 +171,7 @@ if (rustBench) {
       if (!byName[rust]) continue
       const extra = byName[node].map((x, i) => x - byName[rust][i])
       const share = byName[node].map((x, i) => (x / byName[rust][i] - 1) * 100)
-      const range = (xs, unit) => `${median(xs).toFixed(0)}${unit} [${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}]`
+      const range = (xs, unit) => `${spread(xs).median.toFixed(0)}${unit} [${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}]`
       console.log(`${n} | ${caseName} | ${node}: +${range(extra, ' ns')}, +${range(share, ' %')}`)
     }
   }

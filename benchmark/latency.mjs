@@ -8,9 +8,11 @@
 //
 // Every cache sees the same key strings in the same pre-generated random
 // order. One call of a case's loop performs OPS operations. Each case runs
-// ROUNDS rounds; a round takes one figure (median of a few timed batches)
-// from every cache, in rotating order, after a memory-latency probe
-// (lib/rounds.mjs). Reported first: the ratio to lru-cache taken within each
+// PASSES × ROUNDS_PER_PASS rounds; a round takes one figure (median of a few
+// timed batches) from every cache, in rotating order, after a memory-latency
+// probe (lib/rounds.mjs). Each pass runs every size in a child process of
+// its own, the sizes one after the other, so a case's rounds come from
+// several processes minutes apart: see PASSES. Reported first: the ratio to lru-cache taken within each
 // round, median and range (and over the rounds whose probe read normal
 // alone, when there are enough); then ns/op beside the probe of its rounds.
 import { spawnSync } from 'node:child_process'
@@ -18,11 +20,26 @@ import { writeSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { QUICK, fmt, option, permutation, randomIndices, selection, settle } from './lib/common.mjs'
 import { CACHES, fill, isMoka } from './lib/latency-caches.mjs'
+import { compileLoop } from './lib/loops.mjs'
 import { ROUNDS, TIMING, figures, interleave, probeSummary, sampler } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
 const PEERS = ['lru-cache', 'mnemonist', 'quick-lru', 'tiny-lru', 'transitory']
 const BASELINE = 'lru-cache'
+
+/**
+ * Processes per size, each running ROUNDS_PER_PASS rounds of every case. Two
+ * reference runs of get-hit at 10k keys, each 7 rounds in one process within
+ * a minute, read moka-js ÷ lru-cache 3.35× (2.4–7.6) and 12.3× (8.5–16.1):
+ * lru-cache read 233 ns in one and 82 ns in the other, moka-js 717 and
+ * 1,036 ns. Rounds of one process share its state (moka's hasher is seeded
+ * per process, V8's heap layout, and the machine's state of that minute:
+ * whether the L3 held lru-cache's working set), so their range said nothing
+ * of what the next run would read. Rounds from several processes spread over
+ * the suite's run do.
+ */
+const PASSES = QUICK ? 1 : 3
+const ROUNDS_PER_PASS = QUICK ? ROUNDS : 3
 
 /** Operations per call of a case's loop; amortizes the harness's own call. */
 const OPS = 1000
@@ -40,9 +57,8 @@ const CONTENDERS = CACHES.filter((c) => (onlyCaches ?? (QUICK ? QUICK_CACHES : n
 
 // Each case is a loop body run OPS times per call (or OPS / BATCH times for
 // the batch cases). It sees: cache, keys, other, idx, MASK, init, batches,
-// entries, pos, miss, n. Generated with `new Function` so that every
-// (case, cache) pair gets its own type feedback: a shared closure would turn
-// megamorphic across seven cache classes and penalize all of them alike.
+// entries, pos, miss, n. Compiled for every (case, cache) pair on its own
+// (lib/loops.mjs), so that each gets its own type feedback.
 const CASES = [
   {
     id: 'get-hit',
@@ -130,24 +146,6 @@ const SIZES = QUICK
       { n: 1_000, cases: ['get-hit', 'get-miss', 'get-hit-fresh-key'] },
     ]
 
-function compile(body, ctx, opsPerCall) {
-  const names = Object.keys(ctx)
-  const factory = new Function(
-    ...names,
-    `'use strict'
-    const state = { pos: 0, miss: 0, n: 0 }
-    return {
-      run() {
-        let pos = state.pos, miss = state.miss, n = state.n
-        for (let op = 0; op < ${opsPerCall}; op++) { ${body} }
-        state.pos = pos; state.miss = miss; state.n = n
-      },
-      misses() { return state.miss },
-    }`,
-  )
-  return factory(...names.map((k) => ctx[k]))
-}
-
 function buildData(n) {
   const keys = Array.from({ length: n }, (_, i) => `key:${i}`)
   const missing = Array.from({ length: n }, (_, i) => `miss:${i}`)
@@ -184,7 +182,7 @@ function cachePool(n, keys) {
   }
 }
 
-async function runCase(n, kase, data, pool) {
+async function runCase(n, kase, data, pool, rounds) {
   const opsPerCall = kase.batch ? OPS / BATCH : OPS
   const instances = []
   let initCalls = 0
@@ -205,17 +203,17 @@ async function runCase(n, kase, data, pool) {
       batches: data.batches,
       entries: data.entries,
     }
-    instances.push({ name: c.name, c, cache, bench: compile(kase.body(c), ctx, opsPerCall) })
+    instances.push({ name: c.name, c, cache, bench: compileLoop(kase.body(c), ctx, opsPerCall, `${kase.id} ${c.name}`) })
   }
   if (kase.baseline) {
-    const bench = compile(kase.baseline, { idx: data.idx, MASK }, opsPerCall)
+    const bench = compileLoop(kase.baseline, { idx: data.idx, MASK }, opsPerCall, `${kase.id} key alone`)
     instances.push({ name: '(building the key alone)', cache: null, bench, isBaseline: true })
   }
   settle()
   // Figures are per key: a batch call of OPS / BATCH batches counts OPS keys.
   const { perRound, probes } = await interleave(
     instances.map((inst) => ({ name: inst.name, sample: sampler(() => inst.bench.run(), { opsPerCall: OPS }) })),
-    ROUNDS,
+    rounds,
   )
   const base = perRound.get(BASELINE)
   const rows = instances.map((inst) => {
@@ -240,50 +238,76 @@ async function runCase(n, kase, data, pool) {
  * by the larger one's garbage, and measured up to twice as slow. Progress
  * lines go to the terminal; the cases' results go back on fd 3.
  */
-async function child(n, only) {
+async function child(n, only, rounds) {
   const { cases } = SIZES.find((s) => s.n === n)
   const selected = CASES.filter((k) => (!cases || cases.includes(k.id)) && (!only || only.includes(k.id)))
   const data = buildData(n)
   const pool = cachePool(n, data.keys)
   const suites = []
-  for (const kase of selected) suites.push(await runCase(n, kase, data, pool))
+  for (const kase of selected) suites.push(await runCase(n, kase, data, pool, rounds))
   writeSync(3, JSON.stringify(suites))
 }
 
 function measureSize(n) {
-  const args = ['--expose-gc', fileURLToPath(import.meta.url), `--size=${n}`, ...process.argv.slice(2).filter((a) => a !== '--update')]
+  const args = ['--expose-gc', fileURLToPath(import.meta.url), `--size=${n}`, `--rounds=${ROUNDS_PER_PASS}`, ...process.argv.slice(2).filter((a) => a !== '--update')]
   const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], maxBuffer: 64 << 20 })
   if (r.status !== 0) throw new Error(`latency at ${n.toLocaleString('en-US')} keys: child process failed (exit ${r.status ?? r.signal})`)
   return JSON.parse(r.output[3].toString())
 }
 
+/**
+ * One result per case from the passes' results: the rounds of every pass,
+ * in order, and the figures (ratios within each round) taken over them all.
+ */
+function mergePasses(passes) {
+  return passes[0].map((first) => {
+    const same = passes.map((suites) => suites.find((s) => s.id === first.id && s.keys === first.keys))
+    const probes = same.flatMap((s) => s.probes)
+    const roundsOf = (cache) => same.flatMap((s) => s.rows.find((r) => r.cache === cache).rounds)
+    const base = roundsOf(BASELINE)
+    const rows = first.rows.map((r) => ({
+      cache: r.cache,
+      ...figures(roundsOf(r.cache), base, probes),
+      check: [...new Set(same.map((s) => s.rows.find((x) => x.cache === r.cache).check))].filter(Boolean).join(' ') || null,
+    }))
+    return { ...first, probes, probe: probeSummary(probes), rows }
+  })
+}
+
 async function main() {
   const only = selection('case', CASES.map((k) => k.id))
   const size = option('size', null)
-  if (size !== null) return child(Number(size), only)
+  if (size !== null) return child(Number(size), only, Number(option('rounds', ROUNDS_PER_PASS)))
   await runSuite(
     'latency',
     {
       peers: PEERS,
       title: 'moka-js latency',
-      describe: [`ns/op: median over ${ROUNDS} interleaved rounds (min–max); ratio: ns/op ÷ ${BASELINE}'s in the same round; one child process per size`],
+      describe: [`ns/op: median over ${PASSES * ROUNDS_PER_PASS} interleaved rounds (min–max), ${ROUNDS_PER_PASS} in each of ${PASSES} child processes per size; ratio: ns/op ÷ ${BASELINE}'s in the same round`],
       partial: only !== undefined || onlyCaches !== undefined,
     },
     async () => {
-      const suites = []
-      for (const { n, cases } of SIZES) {
-        if (CASES.some((k) => (!cases || cases.includes(k.id)) && (!only || only.includes(k.id)))) suites.push(...measureSize(n))
+      const passes = []
+      for (let pass = 0; pass < PASSES; pass++) {
+        const suites = []
+        for (const { n, cases } of SIZES) {
+          if (CASES.some((k) => (!cases || cases.includes(k.id)) && (!only || only.includes(k.id)))) suites.push(...measureSize(n))
+        }
+        passes.push(suites)
       }
+      const suites = mergePasses(passes)
       const problems = suites.flatMap((s) => s.rows.filter((r) => r.check?.includes('UNEXPECTED')).map((r) => `${s.id}@${s.keys} ${r.cache}: ${r.check}`))
       return {
         problems,
         data: {
           method: {
             harness: 'interleaved rounds (benchmark/lib/rounds.mjs)',
-            isolation: 'one child process per size (node --expose-gc)',
+            isolation: 'one child process per size and pass (node --expose-gc); the passes run one after the other',
+            passes: PASSES,
+            roundsPerPass: ROUNDS_PER_PASS,
             opsPerCall: OPS,
             batch: BATCH,
-            rounds: ROUNDS,
+            rounds: PASSES * ROUNDS_PER_PASS,
             ...TIMING,
             statistic: 'per round: the median of `samples` timed batches of about `sampleMs`; reported: median and min–max over the rounds; ratios taken within each round',
             keys: 'strings `key:${i}`; misses `miss:${i}`; evicting inserts cycle 3N fresh keys `new:${i}` in shuffled order',

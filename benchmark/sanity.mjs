@@ -1,12 +1,18 @@
 // A plain interleaved loop, no harness: get-hit on string keys for every
-// cache the latency suite measures, to cross-check the suite's figures.
+// cache a suite measures, to cross-check the suite's harness before its
+// figures publish.
 //
-//   node benchmark/sanity.mjs [--against=benchmark/results/local/latency.quick.json]
+//   node benchmark/sanity.mjs [--suite=latency|core-speed] [--against=FILE]
 //
-// Each round times OPS random hits on each cache in turn (order alternating);
-// prints the median and range of ns/op over the rounds, and how far the
-// latency result's get-hit figures are from them (default: your latest quick
-// run, else the reference result). Exits 1 when one is off by more than 20 %.
+// `--suite=latency` (the default) checks the latency suite's get-hit
+// figures (default file: your latest quick run, else the reference result);
+// `--suite=core-speed` checks benchmark/core-speed.mjs's get hit (default
+// file: benchmark/results/local/core-speed.json, written by `npm run
+// bench:core`). Each round times OPS random hits on each cache in turn
+// (order alternating), each cache in a loop compiled for it alone; prints
+// the median and range of ns/op over the rounds, and how far the suite's
+// figures are from them, at every key count the suite measured. Exits 1 when
+// one is off by more than 20 %.
 //
 // Every cache of the run compared against runs here too, not only two: on a
 // machine whose L3 is contended, a cache's figure depends on how much memory
@@ -18,13 +24,14 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { LOCAL_DIR, RESULTS_DIR, ROOT, environment, option } from './lib/common.mjs'
 import { CACHES, fill } from './lib/latency-caches.mjs'
+import { coreCaches, fillCore } from './lib/core-caches.mjs'
 import { describeProbe, probeMemory } from './lib/probe.mjs'
 
 const OPS = 200_000
 const ROUNDS = 7
 const TOLERANCE = 0.2
 
-function measure(n, caches) {
+function measure(n, caches, fill) {
   const keys = Array.from({ length: n }, (_, i) => `key:${i}`)
   const order = Uint32Array.from({ length: OPS }, () => Math.floor(Math.random() * n))
   // One loop per cache, each compiled on its own: every call site sees one cache class.
@@ -35,7 +42,8 @@ function measure(n, caches) {
       'cache',
       'keys',
       'order',
-      `return () => { let hits = 0; for (let i = 0; i < ${OPS}; i++) if (cache.get(keys[order[i]]) !== undefined) hits++; return hits }`,
+      `// ${c.name.replace(/\n/g, ' ')}
+      return () => { let hits = 0; for (let i = 0; i < ${OPS}; i++) if (cache.get(keys[order[i]]) !== undefined) hits++; return hits }`,
     )(cache, keys, order)
     return [c.name, run]
   })
@@ -55,19 +63,43 @@ function measure(n, caches) {
   })
 }
 
-const defaults = [join(LOCAL_DIR, 'latency.quick.json'), join(RESULTS_DIR, 'latency.json')]
-const against = option('against', defaults.find((f) => existsSync(f)) ?? null)
+/**
+ * What each suite's result looks like to this check: the files to compare
+ * against by default, its caches, how to fill them, and its get-hit rows:
+ * [{ keys, cache, ns }].
+ */
+const SUITES = {
+  latency: {
+    defaults: [join(LOCAL_DIR, 'latency.quick.json'), join(RESULTS_DIR, 'latency.json')],
+    caches: CACHES,
+    fill,
+    rows: (r) => r.suites.filter((s) => s.id === 'get-hit').flatMap((s) => s.rows.map((x) => ({ keys: s.keys, cache: x.cache, ns: x.ns }))),
+  },
+  'core-speed': {
+    defaults: [join(LOCAL_DIR, 'core-speed.json')],
+    caches: coreCaches(),
+    fill: fillCore,
+    rows: (r) => r.rows.filter((x) => x.case === 'get hit').map((x) => ({ keys: x.keys, cache: x.contender, ns: x.ns })),
+  },
+}
+const kind = option('suite', 'latency')
+const checked = SUITES[kind]
+if (!checked) throw new RangeError(`--suite: unknown ${kind} (known: ${Object.keys(SUITES).join(', ')})`)
+const against = option('against', checked.defaults.find((f) => existsSync(f)) ?? null)
 const suite = against ? JSON.parse(readFileSync(against, 'utf8')) : null
-// The contenders of the run compared against (the quick profile has fewer), else all.
-const measured = new Set(suite?.suites.filter((s) => s.id === 'get-hit').flatMap((s) => s.rows.map((r) => r.cache)))
-const caches = measured.size ? CACHES.filter((c) => measured.has(c.name)) : CACHES
+if (suite && suite.suite !== kind) throw new RangeError(`--against: ${against} holds a ${suite.suite} result, not ${kind}`)
+const suiteRows = suite ? checked.rows(suite) : []
+// The contenders and key counts of the run compared against (the quick profile has fewer), else all.
+const measured = new Set(suiteRows.map((r) => r.cache))
+const caches = measured.size ? checked.caches.filter((c) => measured.has(c.name)) : checked.caches
+const sizes = suiteRows.length ? [...new Set(suiteRows.map((r) => r.keys))] : [10_000, 100_000]
 const { machine } = environment()
 const probe = probeMemory({ lscpu: machine.lscpu })
 console.log(describeProbe(probe, 'start'))
 let off = 0
-for (const n of [10_000, 100_000]) {
-  for (const m of measure(n, caches)) {
-    const row = suite?.suites.find((s) => s.id === 'get-hit' && s.keys === n)?.rows.find((r) => r.cache === m.name)
+for (const n of sizes) {
+  for (const m of measure(n, caches, checked.fill)) {
+    const row = suiteRows.find((r) => r.keys === n && r.cache === m.name)
     const diff = row ? row.ns.median / m.median - 1 : null
     if (diff !== null && Math.abs(diff) > TOLERANCE) off++
     const compared = row ? `; suite ${row.ns.median.toFixed(0)} ns/op (${diff >= 0 ? '+' : ''}${(100 * diff).toFixed(0)} %)` : ''

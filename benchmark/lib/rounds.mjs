@@ -71,12 +71,17 @@ export async function rotate(contenders, rounds, measure) {
   const probes = []
   for (let r = 0; r < rounds; r++) {
     probes.push(probeRound())
-    const shift = r % contenders.length
-    const order = [...contenders.slice(shift), ...contenders.slice(0, shift)]
-    if (r % 2 === 1) order.reverse()
+    const order = roundOrder(contenders, r)
     for (const [i, c] of order.entries()) await measure(c, r, i === order.length - 1)
   }
   return probes
+}
+
+/** The contenders in round `r`'s order: rotated by r, and backwards every other round. */
+export function roundOrder(contenders, r) {
+  const shift = r % contenders.length
+  const order = [...contenders.slice(shift), ...contenders.slice(0, shift)]
+  return r % 2 === 1 ? order.reverse() : order
 }
 
 /** Rounds whose probe read normal needed before their ratio is reported apart. */
