@@ -16,6 +16,7 @@
 // several times on traces up to REPEAT_BELOW requests and reports the median
 // with the range.
 import { LRUCache } from 'lru-cache'
+import { transitoryMap } from './lib/transitory.mjs'
 import { Moka } from '../index.mjs'
 import { QUICK, fmt, selection } from './lib/common.mjs'
 import { spread } from './lib/rounds.mjs'
@@ -180,6 +181,18 @@ function lruCacheReplay(trace, cap) {
   return hits
 }
 
+/** transitory (a W-TinyLFU in JS), through the suites' Map-like wrapper; it may hold a few entries over `cap` until it evicts. */
+function transitoryReplay(trace, cap) {
+  const c = transitoryMap(cap)
+  let hits = 0
+  for (let i = 0; i < trace.length; i++) {
+    const k = trace[i]
+    if (c.get(k) !== undefined) hits++
+    else c.set(k, 1)
+  }
+  return hits
+}
+
 function mokaReplay(policy, settleEveryRequest) {
   return (trace, cap) => {
     const c = new Moka({ maxCapacity: cap, policy })
@@ -197,12 +210,13 @@ function mokaReplay(policy, settleEveryRequest) {
 }
 
 const POLICIES = [
-  { id: 'moka-tinylfu', label: 'moka-js tinyLfu', run: mokaReplay('tinyLfu', true) },
-  ...(QUICK ? [] : [{ id: 'moka-tinylfu-amortized', label: 'moka-js tinyLfu, batched maint.', run: mokaReplay('tinyLfu', false), dash: '6 3' }]),
+  { id: 'moka-tinylfu', label: 'moka-js tinyLfu', run: mokaReplay('tinyLfu', true), randomized: true },
+  ...(QUICK ? [] : [{ id: 'moka-tinylfu-amortized', label: 'moka-js tinyLfu, batched maint.', run: mokaReplay('tinyLfu', false), dash: '6 3', randomized: true }]),
   // The three LRUs coincide when correct: drawn wide-to-thin so all stay visible.
   { id: 'moka-lru', label: 'moka-js lru', run: mokaReplay('lru', true), width: 7, opacity: 0.45 },
   { id: 'moka-adaptive', label: 'moka-js adaptive', run: mokaReplay('adaptive', true), dash: '9 3' },
   { id: 'lru-cache', label: 'lru-cache', run: lruCacheReplay, dash: '7 4', width: 3 },
+  { id: 'transitory', label: 'transitory (W-TinyLFU)', run: transitoryReplay, color: '#ff7f0e', randomized: true },
   { id: 'lru', label: 'exact LRU', run: exactLru, dash: '2 2', width: 1.5 },
   { id: 'opt', label: 'Bélády OPT (bypass)', run: belady, color: '#222222' },
 ]
@@ -219,8 +233,8 @@ function replay(workload, trace, caps) {
   for (const [i, cap] of caps.entries()) {
     const row = { capacity: cap, hitRatio: {} }
     for (const p of POLICIES) {
-      // TinyLFU's sketch is seeded randomly per cache: repeat it where cheap.
-      const repeats = p.id.startsWith('moka-tinylfu') && trace.length <= REPEAT_BELOW ? TINYLFU_REPEATS : 1
+      // TinyLFU's sketch is seeded randomly per cache (transitory's eviction draws Math.random()): repeat it where cheap.
+      const repeats = p.randomized && trace.length <= REPEAT_BELOW ? TINYLFU_REPEATS : 1
       const runs = []
       for (let r = 0; r < repeats; r++) runs.push(r2(pct(p.id === 'opt' ? belady(trace, cap, uses) : p.run(trace, cap), trace.length)))
       row.hitRatio[p.id] = r2(spread(runs).median)
@@ -252,6 +266,15 @@ function checks(result) {
     }
   }
   return { problems, matchedReference }
+}
+
+/**
+ * Hit ratios other simulators published for a workload, drawn as points on
+ * its chart: Caffeine's (W-TinyLFU with its adaptive window) on OLTP, the
+ * reference an adaptive policy has to beat.
+ */
+const PUBLISHED_POINTS = {
+  oltp: [{ label: 'Caffeine (published)', source: 'Caffeine (adaptive W-TinyLFU), its published figures for the ARC OLTP trace', caps: [250, 1000, 2000], hitRatio: [24.73, 39.95, 46.07] }],
 }
 
 /** The workloads, in order: every trace of benchmark/traces/README.md, then the Zipf streams. */
@@ -319,7 +342,7 @@ async function main() {
         const { trace, description } = w.load()
         console.log(`${w.name}: ${description}`)
         const { rows, seconds } = replay(w, trace, w.caps)
-        const result = { name: w.name, kind: w.kind, description, requests: trace.length, unique: new Set(trace).size, published: w.published ?? null, rows, seconds }
+        const result = { name: w.name, kind: w.kind, description, requests: trace.length, unique: new Set(trace).size, published: w.published ?? null, publishedPoints: PUBLISHED_POINTS[w.name] ?? [], rows, seconds }
         Object.assign(result, checks(result))
         if (result.problems.length) console.log(`${w.name}: MISMATCHES\n  ${result.problems.join('\n  ')}`)
         results.push(result)
@@ -333,7 +356,7 @@ async function main() {
             replay: 'get; on a miss, set (value 1); integer keys',
             traces: QUICK ? `each trace's first ${QUICK_REQUESTS.toLocaleString('en-US')} requests (whole when shorter)` : 'every trace in full',
             mokaMaintenance: 'runPendingTasks() after every request, except "moka-tinylfu-amortized" (full profile) which leaves maintenance to moka',
-            tinyLfuRepeats: TINYLFU_REPEATS > 1 ? `median of ${TINYLFU_REPEATS} replays on traces up to ${REPEAT_BELOW.toLocaleString('en-US')} requests (each cache seeds its hasher randomly); one replay on larger ones` : 'one replay',
+            tinyLfuRepeats: TINYLFU_REPEATS > 1 ? `TinyLFU and transitory: median of ${TINYLFU_REPEATS} replays on traces up to ${REPEAT_BELOW.toLocaleString('en-US')} requests (each cache seeds its hasher randomly); one replay on larger ones` : 'one replay',
             opt: 'Bélády with bypass: evict the resident whose next use is farthest, or skip admitting the new key when its next use is at least as far',
             exactLru: 'Map key → node, doubly linked list over typed arrays',
             gapClosed: '(H − H_LRU) / (H_OPT − H_LRU), H_LRU and H_OPT from this run; null where OPT equals LRU',

@@ -76,6 +76,7 @@ const gap = (g) => (g === null || g === undefined ? '-' : `${Math.round(100 * g)
 function hitRatio(result) {
   const ids = result.policies.map((p) => p.id)
   const batched = ids.includes('moka-tinylfu-amortized')
+  const transitory = ids.includes('transitory')
   // The three LRUs share a column when they agree, as the suite checks.
   const lrusAgree = !result.problems.some((p) => /moka-js lru|lru-cache/.test(p))
   const header = [
@@ -83,6 +84,7 @@ function hitRatio(result) {
     ...(lrusAgree ? ['exact LRU (= moka-js lru = lru-cache)'] : ['exact LRU', 'moka-js lru', 'lru-cache']),
     'moka-js tinyLfu, settled',
     ...(batched ? ['moka-js tinyLfu, batched maint.'] : []),
+    ...(transitory ? ['transitory (W-TinyLFU)'] : []),
     'Bélády OPT',
     `gap closed, settled${batched ? ' / batched' : ''}`,
   ]
@@ -92,6 +94,7 @@ function hitRatio(result) {
       ...(lrusAgree ? [fmt.pct(row.hitRatio.lru)] : ['lru', 'moka-lru', 'lru-cache'].map((id) => fmt.pct(row.hitRatio[id]))),
       hitCell(row, 'moka-tinylfu'),
       ...(batched ? [hitCell(row, 'moka-tinylfu-amortized')] : []),
+      ...(transitory ? [hitCell(row, 'transitory')] : []),
       fmt.pct(row.hitRatio.opt),
       batched ? `${gap(row.gapClosed['moka-tinylfu'])} / ${gap(row.gapClosed['moka-tinylfu-amortized'])}` : gap(row.gapClosed['moka-tinylfu']),
     ]),
