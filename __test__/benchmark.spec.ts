@@ -98,6 +98,25 @@ test('bench:check passes on the published tables and fails on a stale copy, nami
   t.regex(r.stderr, /disagree: bench:hit-ratio in /)
 })
 
+test('bench:check fails when a chart is not the one its JSON draws, and --write draws it again', (t) => {
+  const report = join(root, 'benchmark', 'report.mjs')
+  const results = join(root, 'benchmark', 'results')
+  const charts = mkdtempSync(join(tmpdir(), 'moka-charts-'))
+  for (const f of readdirSync(results).filter((f) => f.endsWith('.svg'))) copyFileSync(join(results, f), join(charts, f))
+  const args = [report, '--check', `--charts=${charts}`]
+  t.is(spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).status, 0)
+  // A bar moved by hand in the latency chart.
+  const file = join(charts, 'latency.svg')
+  const drawn = readFileSync(file, 'utf8')
+  writeFileSync(file, drawn.replace(/<rect x="([\d.]+)"/g, (_, x) => `<rect x="${Number(x) + 1}"`))
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' })
+  t.is(r.status, 1)
+  t.regex(r.stderr, /disagree: .*latency\.svg/)
+  execFileSync(process.execPath, [report, '--write', `--charts=${charts}`], { cwd: root })
+  t.is(readFileSync(file, 'utf8'), drawn)
+  t.is(spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).status, 0)
+})
+
 test('bench:check finds a block in docs/*.md as in README.md, and fails on a block found nowhere', (t) => {
   const report = join(root, 'benchmark', 'report.mjs')
   const { readme, docs, fileOf } = publishedCopy()
@@ -118,4 +137,18 @@ test('bench:check finds a block in docs/*.md as in README.md, and fails on a blo
   const gone = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' })
   t.is(gone.status, 1)
   t.regex(gone.stderr, /no block for bench:hit-ratio/)
+})
+
+test('a compiled loop runs its body opsPerCall times per call, keeps its locals from call to call, and reset() clears them', async (t) => {
+  const { compileLoop } = await lib('loops')
+  const seen: number[] = []
+  const round = { offset: 100 }
+  const loop = compileLoop('record(pos + offset); pos++; if (pos % 2) miss++', { record: (x: number) => seen.push(x), round }, 3, 'test', { prologue: 'const offset = round.offset' })
+  loop.run()
+  round.offset = 200
+  loop.run()
+  t.deepEqual(seen, [100, 101, 102, 203, 204, 205])
+  t.is(loop.misses(), 3)
+  loop.reset()
+  t.is(loop.misses(), 0)
 })

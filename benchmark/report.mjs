@@ -7,19 +7,23 @@
 //
 //   node benchmark/report.mjs            prints the blocks
 //   node benchmark/report.mjs --local [--quick]   prints them from your own runs (benchmark/results/local/)
-//   node benchmark/report.mjs --write    rewrites the blocks wherever they are
-//   node benchmark/report.mjs --check    fails when a block and the results disagree, when a
-//                                        block is found nowhere, or a reference result is unfit
-//                                        to publish
+//   node benchmark/report.mjs --write    rewrites the blocks wherever they are, and each suite's
+//                                        chart (benchmark/results/<suite>.svg, drawn from its JSON)
+//   node benchmark/report.mjs --check    fails when a block or a chart and the results disagree,
+//                                        when a block is found nowhere, or a reference result is
+//                                        unfit to publish
 //
-// `--readme=FILE` and `--docs=DIR` stand for README.md and docs/ (the tests use copies).
+// `--readme=FILE`, `--docs=DIR` and `--charts=DIR` stand for README.md, docs/ and the
+// charts' directory, benchmark/results/ (the tests use copies).
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { dirname, isAbsolute, join, relative } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative } from 'node:path'
 import { LOCAL_DIR, OPTIONAL_SUITES, QUICK, RESULTS_DIR, ROOT, SUITES, UNTIMED, markdownTable, option } from './lib/common.mjs'
 import { blocksOf } from './lib/blocks.mjs'
+import { chartOf } from './lib/charts.mjs'
 
 const README = option('readme', join(ROOT, 'README.md'))
 const DOCS = option('docs', join(ROOT, 'docs'))
+const CHARTS = option('charts', null)
 /** The files that may hold blocks: README.md, then docs/*.md in name order. */
 const FILES = [README, ...(existsSync(DOCS) ? readdirSync(DOCS).filter((f) => f.endsWith('.md')).sort().map((f) => join(DOCS, f)) : [])]
 const MARKER = /<!-- bench:([a-z-]+) -->\n[\s\S]*?<!-- \/bench:\1 -->/g
@@ -49,7 +53,8 @@ function loadResults(dir, suffix) {
     if (r.profile !== 'full') problems.push(`${at}: profile ${r.profile}, not full`)
     if (!r.probe) problems.push(`${at}: no memory-latency probe recorded`)
     if (r.problems?.length) problems.push(`${at}: failed checks: ${r.problems.join('; ')}`)
-    if (r.chart && !existsSync(join(ROOT, r.chart))) problems.push(`${at}: its chart ${r.chart} is missing`)
+    // The chart is drawn from the JSON here, so that it always shows what the JSON holds.
+    r.chart = relative(ROOT, join(dir, `${suite}${suffix}.svg`))
   }
   return { results, problems, pending }
 }
@@ -108,12 +113,19 @@ if (mode === 'print') {
     stale.push(...[...text.matchAll(MARKER)].filter((m) => m[0] !== rebase(blocks[m[1]], file)).map((m) => `bench:${m[1]} in ${at(file)}`))
     if (mode === 'write') writeFileSync(file, updated)
   }
+  for (const r of Object.values(results)) {
+    const file = CHARTS ? join(CHARTS, basename(r.chart)) : join(ROOT, r.chart)
+    const svg = chartOf(r)
+    if (existsSync(file) && readFileSync(file, 'utf8') === svg) continue
+    stale.push(relative(ROOT, file))
+    if (mode === 'write') writeFileSync(file, svg)
+  }
   const count = Object.keys(blocks).length
-  if (mode === 'write') console.log(stale.length ? `rewrote ${stale.join(', ')}` : `benchmark blocks already up to date (${count} blocks in ${where})`)
+  if (mode === 'write') console.log(stale.length ? `rewrote ${stale.join(', ')}` : `benchmark blocks and charts already up to date (${count} blocks in ${where})`)
   else if (stale.length) {
-    console.error(`benchmark/results/ and the published tables disagree: ${stale.join(', ')}; run node benchmark/report.mjs --write`)
+    console.error(`benchmark/results/ and the published tables or charts disagree: ${stale.join(', ')}; run node benchmark/report.mjs --write`)
     process.exit(1)
   } else {
-    console.log(`${where} agree with benchmark/results/ (${count} blocks)${pending.length ? `; no reference result yet for ${pending.join(', ')}` : ''}`)
+    console.log(`${where} and the charts agree with benchmark/results/ (${count} blocks, ${Object.keys(results).length} charts)${pending.length ? `; no reference result yet for ${pending.join(', ')}` : ''}`)
   }
 }

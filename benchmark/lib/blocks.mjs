@@ -140,7 +140,7 @@ const BLOCKS = {
     // Ratios, then instructions per operation when counted, then absolute ns.
     const tables = tablesOf(r)
     if (results.instructions) tables.splice(-1, 0, ...tablesOf(results.instructions))
-    return [...tables, chart(r, 'moka-js ÷ moka-py per case')]
+    return [...tables, chart(r, 'moka-js ÷ moka-py per case'), ...(results.instructions ? [chart(results.instructions, 'instructions per operation, moka-js and moka-py')] : [])]
   },
   'hit-ratio': hitRatio,
   memory: tablesWithChart('memory and GC per cache'),

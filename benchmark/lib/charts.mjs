@@ -4,25 +4,24 @@ import { SHARED_CHARTS } from './shared-reports.mjs'
 import { lineCharts, rangeChart } from './svg.mjs'
 import { probeNote } from './probe.mjs'
 
+/** A panel of ratios (values: spreads per row and series): log axis, a line at 1×. */
+const ratioPanel = (title, rows, values) => ({ title, rows, values, log: true, reference: 1, unit: '×' })
 
 function latency(result) {
   const sizes = [...new Set(result.suites.map((s) => s.keys))]
   const names = [...new Set(result.suites.flatMap((s) => s.rows.map((r) => r.cache)))].filter((n) => n !== result.method.baseline)
   return rangeChart({
     title: `Latency: ratio to ${result.method.baseline} (log scale; left of 1× is faster)`,
-    subtitle: `dot: median over ${result.method.rounds} interleaved rounds; whisker: min–max; Node ${result.node}; ${probeNote(result)}`,
+    subtitle: `bar: median over ${result.method.rounds} interleaved rounds; whisker: min–max; Node ${result.node}; ${probeNote(result)}`,
     sharedAxis: true,
     series: names.map((name) => ({ name })),
     panels: sizes.map((n) => {
       const mine = result.suites.filter((s) => s.keys === n)
-      return {
-        title: `${n.toLocaleString('en-US')} keys`,
-        rows: mine.map((s) => s.id),
-        values: mine.map((s) => names.map((name) => s.rows.find((r) => r.cache === name)?.ratio ?? null)),
-        log: true,
-        reference: 1,
-        unit: '×',
-      }
+      return ratioPanel(
+        `${n.toLocaleString('en-US')} keys`,
+        mine.map((s) => s.id),
+        mine.map((s) => names.map((name) => s.rows.find((r) => r.cache === name)?.ratio ?? null)),
+      )
     }),
   })
 }
@@ -31,46 +30,46 @@ function mokaPy(result) {
   const policies = result.method.policies
   return rangeChart({
     title: 'moka-js ÷ moka-py, ns/op (log scale; left of 1× is moka-js faster)',
-    subtitle: `dot: median over ${result.method.rounds} interleaved rounds; whisker: min–max; ${probeNote(result)}`,
+    subtitle: `bar: median over ${result.method.rounds} interleaved rounds; whisker: min–max; ${probeNote(result)}`,
     series: policies.map((p) => ({ name: `policy ${p.js}` })),
-    panels: [
-      {
-        title: "moka-py's benchmark matrix",
-        rows: result.cases.map((c) => c.case),
-        values: result.cases.map((c) => policies.map((p) => c.policies[p.js].jsOverPy)),
-        log: true,
-        reference: 1,
-        unit: '×',
-      },
-    ],
+    panels: [ratioPanel("moka-py's benchmark matrix", result.cases.map((c) => c.case), result.cases.map((c) => policies.map((p) => c.policies[p.js].jsOverPy)))],
   })
 }
 
 function hitRatio(result) {
+  // Figures other simulators published (Caffeine's on OLTP) join as markers, one series per source.
+  const published = [...new Set(result.results.flatMap((w) => (w.publishedPoints ?? []).map((p) => p.label)))]
+  const pointsAt = (w, label) => {
+    const p = w.publishedPoints?.find((x) => x.label === label)
+    return w.rows.map((r) => (p && p.caps.includes(r.capacity) ? p.hitRatio[p.caps.indexOf(r.capacity)] : null))
+  }
   return lineCharts({
     title: 'Hit ratio against cache size',
-    subtitle: 'replay: get, and set on a miss; the three LRUs coincide when correct (drawn wide to thin)',
-    series: result.policies.map((p) => ({ name: p.label, dash: p.dash, color: p.color, width: p.width, opacity: p.opacity })),
+    subtitle: `replay: get, and set on a miss; the three LRUs coincide when correct (drawn wide to thin)${published.length ? '; diamonds: figures published by other simulators' : ''}`,
+    series: [
+      ...result.policies.map((p) => ({ name: p.label, dash: p.dash, color: p.color, width: p.width, opacity: p.opacity })),
+      ...published.map((name, k) => ({ name, points: true, color: ['#e377c2', '#17becf', '#bcbd22'][k % 3] })),
+    ],
     panels: result.results.map((w) => ({
       title: `${w.name} (${w.requests.toLocaleString('en-US')} requests)`,
       x: w.rows.map((r) => r.capacity),
-      values: result.policies.map((p) => w.rows.map((r) => r.hitRatio[p.id])),
+      values: [...result.policies.map((p) => w.rows.map((r) => r.hitRatio[p.id])), ...published.map((label) => pointsAt(w, label))],
     })),
   })
 }
 
 function memory(result) {
-  const caches = [...new Set(result.rows.map((r) => r.cache))]
+  const caches = [...new Set(result.rows.map((r) => r.cache))].filter((c) => c !== result.baseline)
   const kinds = [...new Set(result.rows.map((r) => r.values))]
-  const panel = (title, key, unit = '') => ({
-    title,
-    rows: kinds.map((k) => `values: ${k}`),
-    values: kinds.map((k) => caches.map((c) => result.rows.find((r) => r.values === k && r.cache === c && !r.error)?.[key] ?? null)),
-    unit,
-  })
+  const panel = (title, key) =>
+    ratioPanel(
+      `${title} ÷ ${result.baseline}'s`,
+      kinds.map((k) => `values: ${k}`),
+      kinds.map((k) => caches.map((c) => result.rows.find((r) => r.values === k && r.cache === c && !r.error)?.ratio?.[key] ?? null)),
+    )
   return rangeChart({
-    title: `Memory and GC: ${result.method.entries.toLocaleString('en-US')} entries, ${result.method.churnOps.toLocaleString('en-US')} churn operations`,
-    subtitle: `dot: median over ${result.method.rounds} rounds (one child process each); whisker: min–max; ${probeNote(result)}`,
+    title: `Memory and GC: ${result.method.entries.toLocaleString('en-US')} entries, ${result.method.churnOps.toLocaleString('en-US')} churn operations, against ${result.baseline} (log scale; left of 1× is less)`,
+    subtitle: `bar: median over ${result.method.rounds} rounds (one child process each) of the ratio within a round; whisker: min–max; ${probeNote(result)}`,
     series: caches.map((name) => ({ name })),
     panels: [
       panel('JS heap, bytes per entry', 'heapBytesPerEntry'),
@@ -88,18 +87,11 @@ function fetchReplay(result) {
   const row = (w, c) => w.rows.find((r) => r.contender === c && !r.error)
   return rangeChart({
     title: `Backend calls and wall time, each cache behind a loader, against ${m.baseline} (log scale; left of 1× is better)`,
-    subtitle: `dot: median over ${m.replayRounds} rounds; whisker: min–max; virtual backend: wall = cache time + calls × latency; ${probeNote(result)}`,
+    subtitle: `bar: median over ${m.replayRounds} rounds; whisker: min–max; virtual backend: wall = cache time + calls × latency; ${probeNote(result)}`,
     series: contenders.map((name) => ({ name })),
     panels: [
-      { title: `backend calls ÷ ${m.baseline}'s`, rows: places, values: result.results.map((w) => contenders.map((c) => row(w, c)?.callsVsBaseline ?? null)), log: true, reference: 1, unit: '×' },
-      ...m.backendMs.map((ms, i) => ({
-        title: `wall time with a ${ms} ms backend ÷ ${m.baseline}'s`,
-        rows: places,
-        values: result.results.map((w) => contenders.map((c) => row(w, c)?.wall[i].ratio ?? null)),
-        log: true,
-        reference: 1,
-        unit: '×',
-      })),
+      ratioPanel(`backend calls ÷ ${m.baseline}'s`, places, result.results.map((w) => contenders.map((c) => row(w, c)?.callsVsBaseline ?? null))),
+      ...m.backendMs.map((ms, i) => ratioPanel(`wall time with a ${ms} ms backend ÷ ${m.baseline}'s`, places, result.results.map((w) => contenders.map((c) => row(w, c)?.wall[i].ratio ?? null)))),
       {
         title: `awaited hit, ns (median and min–max over ${m.rounds} rounds)`,
         rows: ['await f(k), cached'],
@@ -111,28 +103,36 @@ function fetchReplay(result) {
 }
 
 function cached(result) {
-  const names = [...new Set(result.suites.flatMap((s) => s.rows.map((r) => r.name)))]
+  const names = [...new Set(result.suites.flatMap((s) => s.rows.filter((r) => r.name !== s.baseline).map((r) => r.name)))]
   return rangeChart({
-    title: 'Memoization overhead: ns per call on hits (log scale)',
-    subtitle: `dot: median over ${result.method.rounds} interleaved rounds; whisker: min–max; ${probeNote(result)}`,
+    title: 'Memoization overhead on hits: ns per call ÷ the baseline\'s in the same round (log scale)',
+    subtitle: `bar: median over ${result.method.rounds} interleaved rounds; whisker: min–max; baseline per panel row: ${[...new Set(result.suites.map((s) => s.baseline))].join(', ')}; ${probeNote(result)}`,
     series: names.map((name) => ({ name })),
     panels: [
-      {
-        title: 'memoized call answered from the cache',
-        rows: result.suites.map((s) => s.title),
-        values: result.suites.map((s) => names.map((n) => s.rows.find((r) => r.name === n)?.ns ?? null)),
-        log: true,
-        unit: ' ns',
-      },
+      ratioPanel(
+        'memoized call answered from the cache',
+        result.suites.map((s) => `${s.title} (÷ ${s.baseline})`),
+        result.suites.map((s) => names.map((n) => s.rows.find((r) => r.name === n)?.ratio ?? null)),
+      ),
     ],
   })
 }
 
-const BY_SUITE = { latency, 'moka-py': mokaPy, 'hit-ratio': hitRatio, memory, 'fetch-replay': fetchReplay, cached, ...SHARED_CHARTS }
+/** Instructions per operation under callgrind, each side's runs as a range. */
+function instructions(result) {
+  const sides = result.method.sides
+  return rangeChart({
+    title: 'Instructions per operation under callgrind (machine-independent)',
+    subtitle: `bar: median of ${result.method.repeats} runs; whisker: min–max; capacity ${result.method.capacity.toLocaleString('en-US')}; moka-js ÷ moka-py: ${result.rows.filter((r) => r.jsOverPy).map((r) => `${r.case} ${r.jsOverPy.toFixed(2)}×`).join(', ')}`,
+    series: sides.map((name) => ({ name })),
+    panels: [{ title: 'instructions per operation', rows: result.rows.map((r) => r.case), values: result.rows.map((r) => sides.map((side) => r.sides[side] ?? null)) }],
+  })
+}
+
+const BY_SUITE = { latency, 'moka-py': mokaPy, 'hit-ratio': hitRatio, memory, 'fetch-replay': fetchReplay, cached, instructions, ...SHARED_CHARTS }
 
 /** The SVG chart of a result file. */
 export function chartOf(result) {
-  if (result.suite === 'instructions') return null // its figures join the moka-py tables
   const chart = BY_SUITE[result.suite]
   if (!chart) throw new Error(`no chart for suite ${result.suite}`)
   return chart(result)

@@ -50,7 +50,7 @@ function sharedWorkersChart(result) {
   })
   return rangeChart({
     title: 'One cache for every worker: loader calls, throughput, hit latency',
-    subtitle: `dot: median over ${result.method.rounds} rounds; whisker: min–max; ${probeNote(result)}`,
+    subtitle: `bar: median over ${result.method.rounds} rounds; whisker: min–max; ${probeNote(result)}`,
     series: contenders.map((name) => ({ name })),
     panels: [panel('loader calls, all threads (fewer is better)', 'loads'), panel('operations per second', 'opsPerSec'), panel('hit latency p99, µs (log scale)', 'hitP99Us', ' µs', true)],
   })
@@ -110,7 +110,7 @@ function sharedMemoryChart(result) {
   })
   return rangeChart({
     title: `Values off the V8 heap: ${result.method.valueBytes}-byte strings`,
-    subtitle: `dot: median; whisker: min–max; ${probeNote(result)}`,
+    subtitle: `bar: median; whisker: min–max; ${probeNote(result)}`,
     series: caches.map((name) => ({ name })),
     panels: [
       panel('JS heap, bytes per entry', (r) => r.heapBytesPerEntry),

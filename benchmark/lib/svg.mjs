@@ -1,9 +1,9 @@
 // Hand-written SVG charts (no dependencies; a chart library would pull a
 // DOM or a canvas into the benchmark for two chart kinds):
 // - lineCharts: small multiples of line charts (hit ratio against capacity);
-// - rangeChart: one row per case, a dot per series at its median with a
-//   whisker over its range (min–max), on a log or linear axis, with an
-//   optional reference line (1× for ratios).
+// - rangeChart: one row per case, a bar per series from the reference line
+//   (1× for ratios) to its median, with a whisker over its range (min–max),
+//   on a log or linear axis.
 // Each returns one SVG document with a title, a subtitle, an optional
 // warning line (red) and one legend.
 
@@ -39,8 +39,11 @@ function legend(series, x, y, width) {
       ly += 20
     }
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : ''
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${s.color}" stroke-width="${Math.min(s.width ?? 2, 5)}"${dash}/>`)
-    out.push(`<circle cx="${lx + 12}" cy="${ly}" r="3.5" fill="${s.color}"/>`)
+    if (s.points) out.push(`<path d="M${lx + 12} ${ly - 6}L${lx + 18} ${ly}L${lx + 12} ${ly + 6}L${lx + 6} ${ly}Z" fill="${s.color}" stroke="#222" stroke-width="0.8"/>`)
+    else {
+      out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${s.color}" stroke-width="${Math.min(s.width ?? 2, 5)}"${dash}/>`)
+      out.push(`<circle cx="${lx + 12}" cy="${ly}" r="3.5" fill="${s.color}"/>`)
+    }
     out.push(`<text x="${lx + 30}" y="${ly}" dominant-baseline="middle" fill="#222">${esc(s.name)}</text>`)
     lx += w
   }
@@ -57,7 +60,7 @@ const colored = (series) => series.map((s, k) => ({ ...s, color: s.color ?? COLO
  * @param {string} o.title
  * @param {string} [o.subtitle]
  * @param {string} [o.warning]
- * @param {{name: string, dash?: string, color?: string, width?: number, opacity?: number}[]} o.series
+ * @param {{name: string, dash?: string, color?: string, width?: number, opacity?: number, points?: boolean}[]} o.series  points: markers only (figures published elsewhere)
  * @param {{title: string, x: (string|number)[], values: (number|null)[][]}[]} o.panels  values[series][x]
  * @param {number} [o.columns]
  * @param {string} [o.xLabel]
@@ -108,6 +111,11 @@ export function lineCharts({ title, subtitle, warning, series, panels, columns =
         if (run.length > 1) body.push(`<polyline points="${run.map(([x, y]) => `${f1(x)},${f1(y)}`).join(' ')}" fill="none" ${stroke} stroke-linejoin="round"/>`)
         run = []
       }
+      if (s.points) {
+        // Figures published elsewhere: diamonds, no line.
+        for (const p of pts) if (p) body.push(`<path d="M${f1(p[0])} ${f1(p[1] - 6)}L${f1(p[0] + 6)} ${f1(p[1])}L${f1(p[0])} ${f1(p[1] + 6)}L${f1(p[0] - 6)} ${f1(p[1])}Z" fill="${s.color}" stroke="#222" stroke-width="0.8"/>`)
+        return
+      }
       for (const p of pts) (p === null ? flush() : run.push(p))
       flush()
       for (const p of pts) if (p) body.push(`<circle cx="${f1(p[0])}" cy="${f1(p[1])}" r="3" fill="${s.color}"${s.opacity ? ` fill-opacity="${s.opacity}"` : ''}/>`)
@@ -142,7 +150,7 @@ function ticks(lo, hi, log, pxPerDecade) {
 const tickLabel = (v) => (v >= 1000 ? num(v) : v >= 1 ? String(+v.toPrecision(3)) : String(+v.toPrecision(2)))
 
 /**
- * Dot-and-whisker rows in one or more panels sharing one legend.
+ * Bar-and-whisker rows in one or more panels sharing one legend.
  * @param {object} o
  * @param {string} o.title
  * @param {string} [o.subtitle]
@@ -193,9 +201,16 @@ export function rangeChart({ title, subtitle, warning, series, panels, sharedAxi
       styled.forEach((s, k) => {
         const v = panel.values[r]?.[k]
         if (!v) return
-        const cy = f1(ry + 4 + lane * (k + 0.5) + (rowHeight - 8 - lane * styled.length) / 2)
-        body.push(`<line x1="${f1(px(v.min))}" y1="${cy}" x2="${f1(px(v.max))}" y2="${cy}" stroke="${s.color}" stroke-width="2"/>`)
-        body.push(`<circle cx="${f1(px(v.median))}" cy="${cy}" r="${Math.min(4, lane / 2 + 0.5)}" fill="${s.color}"/>`)
+        const cy = ry + 4 + lane * (k + 0.5) + (rowHeight - 8 - lane * styled.length) / 2
+        // The bar runs from the reference line (1× for ratios; else the axis' start) to the median.
+        const from = px(panel.reference ?? lo)
+        const to = px(v.median)
+        const half = Math.max(1.5, lane * 0.38)
+        body.push(`<rect x="${f1(Math.min(from, to))}" y="${f1(cy - half)}" width="${f1(Math.max(1, Math.abs(to - from)))}" height="${f1(2 * half)}" fill="${s.color}" fill-opacity="0.45"/>`)
+        // The whisker: min–max over the rounds, with end caps.
+        const cap = Math.max(1.5, half * 0.8)
+        body.push(`<path d="M${f1(px(v.min))} ${f1(cy)}H${f1(px(v.max))}M${f1(px(v.min))} ${f1(cy - cap)}V${f1(cy + cap)}M${f1(px(v.max))} ${f1(cy - cap)}V${f1(cy + cap)}" stroke="${s.color}" stroke-width="1.2" fill="none"/>`)
+        body.push(`<path d="M${f1(to)} ${f1(cy - half)}V${f1(cy + half)}" stroke="${s.color}" stroke-width="2.5"/>`)
       })
     })
     body.push(`<line x1="${plotLeft}" y1="${top + plotHeight}" x2="${plotLeft + plotWidth}" y2="${top + plotHeight}" stroke="#444"/>`)
