@@ -152,3 +152,23 @@ test('a compiled loop runs its body opsPerCall times per call, keeps its locals 
   loop.reset()
   t.is(loop.misses(), 0)
 })
+
+test('repeatability: every published ratio of two runs side by side, run 2 judged against run 1 range', (t) => {
+  const latency = (moka: { median: number; min: number; max: number }) => ({
+    suite: 'latency',
+    date: '2026-12-04T20:00:00.000Z',
+    method: { baseline: 'lru-cache' },
+    suites: [{ id: 'get-hit', keys: 10000, rows: [{ cache: 'moka-js tinyLfu', ratio: moka }, { cache: 'lru-cache', ratio: { median: 1, min: 1, max: 1 } }] }],
+  })
+  const dirs = [latency({ median: 3, min: 2, max: 4 }), latency({ median: 5, min: 4.5, max: 6 }), latency({ median: 3.9, min: 3, max: 5 })].map((r) => {
+    const dir = mkdtempSync(join(tmpdir(), 'moka-run-'))
+    writeFileSync(join(dir, 'latency.json'), JSON.stringify(r))
+    return dir
+  })
+  const compare = (a: string, b: string) => execFileSync(process.execPath, [join(root, 'benchmark', 'repeatability.mjs'), `--first=${a}`, `--second=${b}`], { cwd: root, encoding: 'utf8' })
+  const outside = compare(dirs[0], dirs[1])
+  t.regex(outside, /\| latency \| get-hit @ 10,000: moka-js tinyLfu \| 3\.00x \(2\.00–4\.00\) \| 5\.00x \(4\.50–6\.00\) \| no \(1\.67x of run 1\) \|/)
+  t.notRegex(outside, /: lru-cache \|/) // the baseline is 1× by definition
+  t.regex(outside, /\| latency \| [^|]+ \| [^|]+ \| 1 \| 0 \(0 %\) \| 0 \|/)
+  t.regex(compare(dirs[0], dirs[2]), /\| 3\.90x \(3\.00–5\.00\) \| yes \|/)
+})

@@ -1,7 +1,10 @@
 // Instructions per get hit when calls go to 1, 8 or 64 caches in turn: what
 // several caches cost over one (call sites that see many caches).
 //
-//   node benchmark/many-caches.mjs [--caches=1,8,64] [--ops=100000]
+//   node benchmark/many-caches.mjs [--caches=1,8,64] [--ops=100000] [--repeats=2] [--update]
+//
+// Writes results/local/many-caches.json (results/ with --update), whose
+// chart `npm run bench:readme` draws.
 //
 // Each count runs under callgrind twice (ops and 2 × ops gets after the same
 // warm-up), fixed V8 seeds, ASLR off (setarch -R): the difference divided by
@@ -29,10 +32,22 @@ if (process.argv[2] === '--child') {
   run(ops)
   if (hits !== 100_000 + ops) throw new Error(`expected every get to hit, got ${hits}`)
 } else {
+  const { environment, writeResult } = await import('./lib/common.mjs')
+  const { spread } = await import('./lib/rounds.mjs')
   const ops = Number(arg('ops', 100_000))
+  // moka's hasher is seeded per process: repeated counts differ a little.
+  const repeats = Number(arg('repeats', 2))
   const instructions = (n, count) => counted([...NODE, fileURLToPath(import.meta.url), '--child', String(n), String(count)])
+  const rows = []
   for (const n of String(arg('caches', '1,8,64')).split(',').map(Number)) {
-    const perGet = (instructions(n, 2 * ops) - instructions(n, ops)) / ops
-    console.log(`${n} cache${n === 1 ? '' : 's'}: ${Math.round(perGet)} instructions per get hit`)
+    const runs = Array.from({ length: repeats }, () => (instructions(n, 2 * ops) - instructions(n, ops)) / ops)
+    rows.push({ caches: n, instructionsPerGet: spread(runs), runs })
+    console.log(`${n} cache${n === 1 ? '' : 's'}: ${Math.round(spread(runs).median)} instructions per get hit (${runs.map(Math.round).join(', ')})`)
   }
+  writeResult('many-caches', {
+    suite: 'many-caches',
+    ...environment(),
+    method: { ops, repeats, counted: 'callgrind, fixed V8 seeds, ASLR off; (I(2 × ops) − I(ops)) / ops after 100,000 warm-up gets; 1,000 keys per cache, calls spread round-robin over the caches' },
+    rows,
+  })
 }

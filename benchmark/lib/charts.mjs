@@ -1,11 +1,9 @@
 // One SVG chart per suite, drawn from its result file (lib/svg.mjs does
 // the drawing): what a reader should take in at a glance.
 import { SHARED_CHARTS } from './shared-reports.mjs'
-import { lineCharts, rangeChart } from './svg.mjs'
+import { lineCharts, rangeChart, ratioPanel } from './svg.mjs'
+import { STANDALONE_CHARTS } from './charts-standalone.mjs'
 import { probeNote } from './probe.mjs'
-
-/** A panel of ratios (values: spreads per row and series): log axis, a line at 1×. */
-const ratioPanel = (title, rows, values) => ({ title, rows, values, log: true, reference: 1, unit: '×' })
 
 function latency(result) {
   const sizes = [...new Set(result.suites.map((s) => s.keys))]
@@ -129,7 +127,10 @@ function instructions(result) {
   })
 }
 
-const BY_SUITE = { latency, 'moka-py': mokaPy, 'hit-ratio': hitRatio, memory, 'fetch-replay': fetchReplay, cached, instructions, ...SHARED_CHARTS }
+const BY_SUITE = { latency, 'moka-py': mokaPy, 'hit-ratio': hitRatio, memory, 'fetch-replay': fetchReplay, cached, instructions, ...SHARED_CHARTS, ...STANDALONE_CHARTS }
+
+/** Suites outside `npm run bench` whose committed result gets a chart (and no generated block). */
+export const STANDALONE_SUITES = Object.keys(STANDALONE_CHARTS)
 
 /** The SVG chart of a result file. */
 export function chartOf(result) {

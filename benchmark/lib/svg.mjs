@@ -147,6 +147,7 @@ function ticks(lo, hi, log, pxPerDecade) {
   return out
 }
 
+const valueLabel = (v) => (v >= 100 ? num(Math.round(v)) : String(+v.toPrecision(3)))
 const tickLabel = (v) => (v >= 1000 ? num(v) : v >= 1 ? String(+v.toPrecision(3)) : String(+v.toPrecision(2)))
 
 /**
@@ -211,6 +212,8 @@ export function rangeChart({ title, subtitle, warning, series, panels, sharedAxi
         const cap = Math.max(1.5, half * 0.8)
         body.push(`<path d="M${f1(px(v.min))} ${f1(cy)}H${f1(px(v.max))}M${f1(px(v.min))} ${f1(cy - cap)}V${f1(cy + cap)}M${f1(px(v.max))} ${f1(cy - cap)}V${f1(cy + cap)}" stroke="${s.color}" stroke-width="1.2" fill="none"/>`)
         body.push(`<path d="M${f1(to)} ${f1(cy - half)}V${f1(cy + half)}" stroke="${s.color}" stroke-width="2.5"/>`)
+        // With few series the median is written beside its whisker.
+        if (styled.length <= 3) body.push(`<text x="${f1(Math.max(px(v.max), to) + 6)}" y="${f1(cy)}" dominant-baseline="middle" font-size="10" fill="#333">${esc(valueLabel(v.median))}${esc(panel.unit ?? '')}</text>`)
       })
     })
     body.push(`<line x1="${plotLeft}" y1="${top + plotHeight}" x2="${plotLeft + plotWidth}" y2="${top + plotHeight}" stroke="#444"/>`)
@@ -218,3 +221,6 @@ export function rangeChart({ title, subtitle, warning, series, panels, sharedAxi
   }
   return document(width, y, { title, subtitle, warning }, body)
 }
+
+/** A rangeChart panel of ratios (values: spreads per row and series): log axis, a line at 1×. */
+export const ratioPanel = (title, rows, values) => ({ title, rows, values, log: true, reference: 1, unit: '×' })

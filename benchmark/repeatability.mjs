@@ -1,0 +1,61 @@
+// Two complete runs of the suites side by side: every ratio each publishes
+// (lib/ratios.mjs), run 1's median and range beside run 2's, and whether
+// run 2's median fell within run 1's range (min–max over its rounds).
+//
+//   node benchmark/repeatability.mjs --first=DIR --second=DIR [--out=FILE] [--headline]
+//
+// DIR holds a run's <suite>.json files (benchmark/results/ after `npm run
+// bench -- --update`, copied aside). Prints a summary per suite, then the
+// table, as Markdown; `--out=FILE` writes it there too. `--headline` keeps
+// the rows of moka-js's own figures (the README's summary), not the peers'.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fmt, markdownTable, option } from './lib/common.mjs'
+import { RATIO_SUITES, publishedRatios } from './lib/ratios.mjs'
+
+const first = option('first', null)
+const second = option('second', null)
+if (!first || !second) throw new RangeError('repeatability: --first=DIR and --second=DIR are required')
+const out = option('out', null)
+const headlineOnly = process.argv.includes('--headline')
+/** moka-js's own rows, per suite. */
+const HEADLINE = /moka-js tinyLfu|moka-js cached tinyLfu|\(tinyLfu\)|^[^:]*moka-js[^:]*:|moka-js cached \(bounded\)|SharedMoka/
+
+const load = (dir, suite) => {
+  const file = join(dir, `${suite}.json`)
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null
+}
+
+const rows = []
+const summary = []
+for (const suite of RATIO_SUITES) {
+  const a = load(first, suite)
+  const b = load(second, suite)
+  if (!a || !b) {
+    summary.push([suite, a ? '-' : 'missing', b ? '-' : 'missing', null, null, null])
+    continue
+  }
+  const later = new Map(publishedRatios(b).map((x) => [x.case, x.ratio]))
+  let compared = 0
+  let within = 0
+  let mutual = 0
+  for (const { case: name, ratio } of publishedRatios(a)) {
+    const again = later.get(name)
+    if (!again || (headlineOnly && !HEADLINE.test(name))) continue
+    const inside = again.median >= ratio.min && again.median <= ratio.max
+    // The converse: run 1's median within run 2's range.
+    const back = ratio.median >= again.min && ratio.median <= again.max
+    compared++
+    if (inside) within++
+    if (inside && back) mutual++
+    rows.push([suite, name, fmt.ratioRange(ratio), fmt.ratioRange(again), inside ? 'yes' : `no (${fmt.ratio(again.median / ratio.median)} of run 1)`])
+  }
+  summary.push([suite, a.date.slice(0, 16).replace('T', ' '), b.date.slice(0, 16).replace('T', ' '), compared, `${within} (${Math.round((100 * within) / compared)} %)`, mutual])
+}
+
+const text = [
+  markdownTable(['suite', 'run 1 (UTC)', 'run 2 (UTC)', 'ratios compared', "run 2's median within run 1's range", 'each within the other'], summary),
+  markdownTable(['suite', 'case', 'run 1: median (min–max)', 'run 2: median (min–max)', "run 2's median within run 1's range?"], rows),
+].join('\n\n')
+console.log(text)
+if (out) writeFileSync(out, text + '\n')
