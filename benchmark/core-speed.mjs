@@ -13,10 +13,14 @@
 // The harness is the latency suite's (lib/rounds.mjs: interleaved rounds,
 // each taking the median of a few timed batches after an untimed half batch,
 // order rotated per round), and every (case, contender) pair runs a loop
-// compiled for it alone (lib/loops.mjs). Measured otherwise (one closure
-// shared by the contenders, a cache filled afresh and collected before each
-// timed run of 200,000 operations), lru-cache's get hit at 10k keys read
-// 214–783 ns, against 37–70 ns in a plain loop of its own.
+// compiled for it alone (lib/loops.mjs). Measured the earlier way (one
+// closure shared by the contenders, each timed once per round on a cache
+// filled and collected just before), lru-cache's get hit read 931 ns at 10k
+// keys (78–1,179 over 3 rounds) and 4,590 at 100k, where a plain loop of its
+// own read 56 and 426 (`npm run bench:sanity -- --suite=core-speed`,
+// 2026-12-04, load 12–15). With loops of their own and nothing else changed,
+// still 478–783 ns at 10k: the single timed run on a cache just filled and
+// collected was the rest of it.
 import { execFileSync } from 'node:child_process'
 import { environment, option, permutation, randomIndices, writeResult } from './lib/common.mjs'
 import { coreCaches, fillCore } from './lib/core-caches.mjs'

@@ -1,6 +1,7 @@
 // Two complete runs of the suites side by side: every ratio each publishes
 // (lib/ratios.mjs), run 1's median and range beside run 2's, and whether
-// run 2's median fell within run 1's range (min–max over its rounds).
+// run 2's median fell within run 1's range (min–max over its rounds), all
+// three as published (3 significant figures).
 //
 //   node benchmark/repeatability.mjs --first=DIR --second=DIR [--out=FILE] [--headline]
 //
@@ -21,6 +22,10 @@ const headlineOnly = process.argv.includes('--headline')
 /** moka-js's own rows, per suite. */
 const HEADLINE = /moka-js tinyLfu|moka-js cached tinyLfu|\(tinyLfu\)|^[^:]*moka-js[^:]*:|moka-js cached \(bounded\)|SharedMoka/
 
+/** As published (fmt.ratio: 3 significant figures): a range of no width holds what rounds to it. */
+const published = (x) => parseFloat(fmt.ratio(x))
+const within = (x, range) => published(x) >= published(range.min) && published(x) <= published(range.max)
+
 const load = (dir, suite) => {
   const file = join(dir, `${suite}.json`)
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null
@@ -37,20 +42,20 @@ for (const suite of RATIO_SUITES) {
   }
   const later = new Map(publishedRatios(b).map((x) => [x.case, x.ratio]))
   let compared = 0
-  let within = 0
+  let held = 0
   let mutual = 0
   for (const { case: name, ratio } of publishedRatios(a)) {
     const again = later.get(name)
     if (!again || (headlineOnly && !HEADLINE.test(name))) continue
-    const inside = again.median >= ratio.min && again.median <= ratio.max
+    const inside = within(again.median, ratio)
     // The converse: run 1's median within run 2's range.
-    const back = ratio.median >= again.min && ratio.median <= again.max
+    const back = within(ratio.median, again)
     compared++
-    if (inside) within++
+    if (inside) held++
     if (inside && back) mutual++
     rows.push([suite, name, fmt.ratioRange(ratio), fmt.ratioRange(again), inside ? 'yes' : `no (${fmt.ratio(again.median / ratio.median)} of run 1)`])
   }
-  summary.push([suite, a.date.slice(0, 16).replace('T', ' '), b.date.slice(0, 16).replace('T', ' '), compared, `${within} (${Math.round((100 * within) / compared)} %)`, mutual])
+  summary.push([suite, a.date.slice(0, 16).replace('T', ' '), b.date.slice(0, 16).replace('T', ' '), compared, `${held} (${Math.round((100 * held) / compared)} %)`, mutual])
 }
 
 const text = [

@@ -1,8 +1,6 @@
 // A measured loop compiled for one contender alone, so that its call sites
-// see one cache class. A closure shared by every contender turns
-// megamorphic across the cache classes and penalizes the fast ones most:
-// lru-cache's get hit read 214 ns through core-speed's shared closures,
-// 37–64 ns in a loop of its own.
+// see one cache class: a loop shared by every contender turns megamorphic
+// across the cache classes, and each contender then pays for the others'.
 //
 // Each call of compileLoop runs `new Function` on its own source, which V8
 // gives a SharedFunctionInfo and a feedback vector of their own (checked on
