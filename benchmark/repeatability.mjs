@@ -37,13 +37,14 @@ for (const suite of RATIO_SUITES) {
   const a = load(first, suite)
   const b = load(second, suite)
   if (!a || !b) {
-    summary.push([suite, a ? '-' : 'missing', b ? '-' : 'missing', null, null, null])
+    summary.push([suite, a ? '-' : 'missing', b ? '-' : 'missing', null, null, null, null])
     continue
   }
   const later = new Map(publishedRatios(b).map((x) => [x.case, x.ratio]))
   let compared = 0
   let held = 0
   let mutual = 0
+  let flatOutside = 0
   for (const { case: name, ratio } of publishedRatios(a)) {
     const again = later.get(name)
     if (!again || (headlineOnly && !HEADLINE.test(name))) continue
@@ -53,13 +54,16 @@ for (const suite of RATIO_SUITES) {
     compared++
     if (inside) held++
     if (inside && back) mutual++
-    rows.push([suite, name, fmt.ratioRange(ratio), fmt.ratioRange(again), inside ? 'yes' : `no (${fmt.ratio(again.median / ratio.median)} of run 1)`])
+    // A range of one value: a single round, or a figure that does not vary within a process.
+    const flat = published(ratio.min) === published(ratio.max) ? '; run 1 has no spread' : ''
+    if (!inside && flat) flatOutside++
+    rows.push([suite, name, fmt.ratioRange(ratio), fmt.ratioRange(again), inside ? 'yes' : `no (${fmt.ratio(again.median / ratio.median)} of run 1${flat})`])
   }
-  summary.push([suite, a.date.slice(0, 16).replace('T', ' '), b.date.slice(0, 16).replace('T', ' '), compared, `${held} (${Math.round((100 * held) / compared)} %)`, mutual])
+  summary.push([suite, a.date.slice(0, 16).replace('T', ' '), b.date.slice(0, 16).replace('T', ' '), compared, `${held} (${Math.round((100 * held) / compared)} %)`, mutual, flatOutside])
 }
 
 const text = [
-  markdownTable(['suite', 'run 1 (UTC)', 'run 2 (UTC)', 'ratios compared', "run 2's median within run 1's range", 'each within the other'], summary),
+  markdownTable(['suite', 'run 1 (UTC)', 'run 2 (UTC)', 'ratios compared', "run 2's median within run 1's range", 'each within the other', 'outside, run 1 without spread'], summary),
   markdownTable(['suite', 'case', 'run 1: median (min–max)', 'run 2: median (min–max)', "run 2's median within run 1's range?"], rows),
 ].join('\n\n')
 console.log(text)
