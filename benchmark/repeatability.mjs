@@ -8,7 +8,7 @@
 // DIR holds a run's <suite>.json files (benchmark/results/ after `npm run
 // bench -- --update`, copied aside). Prints a summary per suite, then the
 // table, as Markdown; `--out=FILE` writes it there too. `--headline` keeps
-// the rows of moka-js's own figures (the README's summary), not the peers'.
+// the rows of moka-js's own figures (lib/ratios.mjs), not the peers'.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fmt, markdownTable, option } from './lib/common.mjs'
@@ -19,8 +19,6 @@ const second = option('second', null)
 if (!first || !second) throw new RangeError('repeatability: --first=DIR and --second=DIR are required')
 const out = option('out', null)
 const headlineOnly = process.argv.includes('--headline')
-/** moka-js's own rows, per suite. */
-const HEADLINE = /moka-js tinyLfu|moka-js cached tinyLfu|\(tinyLfu\)|^[^:]*moka-js[^:]*:|moka-js cached \(bounded\)|SharedMoka/
 
 /** As published (fmt.ratio: 3 significant figures): a range of no width holds what rounds to it. */
 const published = (x) => parseFloat(fmt.ratio(x))
@@ -45,9 +43,9 @@ for (const suite of RATIO_SUITES) {
   let held = 0
   let mutual = 0
   let flatOutside = 0
-  for (const { case: name, ratio } of publishedRatios(a)) {
+  for (const { case: name, ratio, headline } of publishedRatios(a)) {
     const again = later.get(name)
-    if (!again || (headlineOnly && !HEADLINE.test(name))) continue
+    if (!again || (headlineOnly && !headline)) continue
     const inside = within(again.median, ratio)
     // The converse: run 1's median within run 2's range.
     const back = within(ratio.median, again)
