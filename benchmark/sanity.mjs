@@ -98,12 +98,18 @@ const probe = probeMemory({ lscpu: machine.lscpu })
 console.log(describeProbe(probe, 'start'))
 let off = 0
 for (const n of sizes) {
-  for (const m of measure(n, caches, checked.fill)) {
+  const measured = measure(n, caches, checked.fill)
+  // Beside the absolute figures (which move with the machine between the two runs), each
+  // cache's median ÷ the first cache's, in the loop and in the suite (informative, not judged).
+  const [first] = measured
+  const firstRow = suiteRows.find((r) => r.keys === n && r.cache === first.name)
+  for (const m of measured) {
     const row = suiteRows.find((r) => r.keys === n && r.cache === m.name)
     const diff = row ? row.ns.median / m.median - 1 : null
     if (diff !== null && Math.abs(diff) > TOLERANCE) off++
     const compared = row ? `; suite ${row.ns.median.toFixed(0)} ns/op (${diff >= 0 ? '+' : ''}${(100 * diff).toFixed(0)} %)` : ''
-    console.log(`${n.toLocaleString('en-US').padStart(7)} keys  ${m.name.padEnd(16)} loop ${m.median.toFixed(0).padStart(5)} ns/op (${m.min.toFixed(0)}–${m.max.toFixed(0)})${compared}`)
+    const ratios = row && firstRow && m !== first ? `; ÷ ${first.name}: loop ${(m.median / first.median).toFixed(2)}, suite ${(row.ns.median / firstRow.ns.median).toFixed(2)}` : ''
+    console.log(`${n.toLocaleString('en-US').padStart(7)} keys  ${m.name.padEnd(16)} loop ${m.median.toFixed(0).padStart(5)} ns/op (${m.min.toFixed(0)}–${m.max.toFixed(0)})${compared}${ratios}`)
   }
 }
 if (suite) {
