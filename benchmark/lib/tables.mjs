@@ -77,6 +77,7 @@ function hitRatio(result) {
   const ids = result.policies.map((p) => p.id)
   const batched = ids.includes('moka-tinylfu-amortized')
   const transitory = ids.includes('transitory')
+  const adaptive = ids.includes('moka-adaptive')
   // The three LRUs share a column when they agree, as the suite checks.
   const lrusAgree = !result.problems.some((p) => /moka-js lru|lru-cache/.test(p))
   const header = [
@@ -84,6 +85,7 @@ function hitRatio(result) {
     ...(lrusAgree ? ['exact LRU (= moka-js lru = lru-cache)'] : ['exact LRU', 'moka-js lru', 'lru-cache']),
     'moka-js tinyLfu, settled',
     ...(batched ? ['moka-js tinyLfu, batched maint.'] : []),
+    ...(adaptive ? ['moka-js adaptive'] : []),
     ...(transitory ? ['transitory (W-TinyLFU)'] : []),
     'Bélády OPT',
     `gap closed, settled${batched ? ' / batched' : ''}`,
@@ -94,6 +96,7 @@ function hitRatio(result) {
       ...(lrusAgree ? [fmt.pct(row.hitRatio.lru)] : ['lru', 'moka-lru', 'lru-cache'].map((id) => fmt.pct(row.hitRatio[id]))),
       hitCell(row, 'moka-tinylfu'),
       ...(batched ? [hitCell(row, 'moka-tinylfu-amortized')] : []),
+      ...(adaptive ? [hitCell(row, 'moka-adaptive')] : []),
       ...(transitory ? [hitCell(row, 'transitory')] : []),
       fmt.pct(row.hitRatio.opt),
       batched ? `${gap(row.gapClosed['moka-tinylfu'])} / ${gap(row.gapClosed['moka-tinylfu-amortized'])}` : gap(row.gapClosed['moka-tinylfu']),
