@@ -1,33 +1,45 @@
 // One side of benchmark/instructions.mjs: a moka-js cache doing `reps`
 // batches of OPS operations of one case. Run under callgrind; the suite takes
 // the difference between two `reps` so that start-up and setup cancel out.
+// With `caches` (benchmark/many-caches.mjs), that many caches of `capacity`
+// entries each hold the same keys, and operation i goes to cache i mod
+// caches: each cache does the same work whatever their number, so what
+// changes with it is what call sites that see several caches cost.
 //
-//   node benchmark/lib/instructions-worker.mjs <case> <reps> [addon directory] [policy]
+//   node benchmark/lib/instructions-worker.mjs <case> <reps> [addon directory] [policy] [caches] [capacity]
 import { createRequire } from 'node:module'
 import { CAPACITY, MAX_REPS, OPS, WARMUP } from './instructions-cases.mjs'
 
-const [kase, repsArg, dir = new URL('../..', import.meta.url).pathname, policy = 'tinyLfu'] = process.argv.slice(2)
+const [kase, repsArg, dir = new URL('../..', import.meta.url).pathname, policy = 'tinyLfu', cachesArg = '1', capacityArg = String(CAPACITY)] = process.argv.slice(2)
 const reps = Number(repsArg)
+const n = Number(cachesArg)
+const capacity = Number(capacityArg)
 const { Moka } = createRequire(import.meta.url)(dir)
-const stored = Array.from({ length: CAPACITY }, (_, i) => `key:${i}`)
+const stored = Array.from({ length: capacity }, (_, i) => `key:${i}`)
 const absent = Array.from({ length: OPS }, (_, i) => `miss:${i}`)
 const fresh = Array.from({ length: OPS * (WARMUP + MAX_REPS) }, (_, i) => `new:${i}`)
-const cache = new Moka({ maxCapacity: CAPACITY, policy })
-for (const k of stored) cache.set(k, k)
-cache.runPendingTasks()
+for (const [name, x] of [['caches', n], ['capacity', capacity]]) {
+  if (!(Number.isInteger(x) && x >= 1)) throw new RangeError(`${name} must be a positive integer, got ${x}`)
+}
+const caches = Array.from({ length: n }, () => new Moka({ maxCapacity: capacity, policy }))
+const cacheOf = (i) => caches[i % n]
+for (const c of caches) {
+  for (const k of stored) c.set(k, k)
+  c.runPendingTasks()
+}
 let hits = 0
 const batches = {
   'get hit': () => {
-    for (let i = 0; i < OPS; i++) if (cache.get(stored[(i * 7919) % CAPACITY]) !== undefined) hits++
+    for (let i = 0; i < OPS; i++) if (cacheOf(i).get(stored[(i * 7919) % capacity]) !== undefined) hits++
   },
   'get miss': () => {
-    for (let i = 0; i < OPS; i++) if (cache.get(absent[i]) !== undefined) hits++
+    for (let i = 0; i < OPS; i++) if (cacheOf(i).get(absent[i]) !== undefined) hits++
   },
   'set update': () => {
-    for (let i = 0; i < OPS; i++) cache.set(stored[(i * 7919) % CAPACITY], i)
+    for (let i = 0; i < OPS; i++) cacheOf(i).set(stored[(i * 7919) % capacity], i)
   },
   'set evicting': (rep) => {
-    for (let i = 0; i < OPS; i++) cache.set(fresh[rep * OPS + i], i)
+    for (let i = 0; i < OPS; i++) cacheOf(i).set(fresh[rep * OPS + i], i)
   },
 }
 const batch = batches[kase]
