@@ -6,6 +6,7 @@
 //! symbols cannot be hashed from Rust (V8 moves them), so the JS layer hands
 //! over a numeric token for them (identity id, or an interned value-object id).
 
+use std::mem::MaybeUninit;
 use std::ptr;
 
 use napi::sys::{self, napi_value};
@@ -34,7 +35,9 @@ const INLINE: usize = 64;
 
 /// A key being read: on the stack when short, on the heap when long.
 pub struct KeyBuf {
-    inline: [u16; INLINE],
+    /// The first `len` units are written (not zeroed first: a read costs
+    /// no more than the key's length).
+    inline: [MaybeUninit<u16>; INLINE],
     heap: Vec<u16>,
     len: usize,
     spilled: bool,
@@ -44,7 +47,7 @@ impl KeyBuf {
     #[inline]
     pub fn new() -> Self {
         KeyBuf {
-            inline: [0; INLINE],
+            inline: [MaybeUninit::uninit(); INLINE],
             heap: Vec::new(),
             len: 0,
             spilled: false,
@@ -56,7 +59,9 @@ impl KeyBuf {
         if self.spilled {
             &self.heap
         } else {
-            &self.inline[..self.len]
+            // SAFETY: every writer of `inline` sets `len` to the number of
+            // units it wrote from the start (`set_inline`, `read_string`).
+            unsafe { std::slice::from_raw_parts(self.inline.as_ptr().cast::<u16>(), self.len) }
         }
     }
 
@@ -67,7 +72,9 @@ impl KeyBuf {
 
     #[inline]
     fn set_inline(&mut self, units: &[u16]) {
-        self.inline[..units.len()].copy_from_slice(units);
+        for (slot, unit) in self.inline.iter_mut().zip(units) {
+            slot.write(*unit);
+        }
         self.len = units.len();
         self.spilled = false;
     }
@@ -126,13 +133,14 @@ impl KeyBuf {
     /// Reads `value` if it is a string; false (and nothing read) when it is not.
     #[inline]
     fn read_string(&mut self, env: Env, value: napi_value) -> JsResult<bool> {
-        self.inline[0] = TAG_STRING;
+        self.inline[0].write(TAG_STRING);
         let room = INLINE - 1;
         let mut written = 0usize;
         // Node writes at most `bufsize - 1` units and a terminating NUL.
+        let units = self.inline[1..].as_mut_ptr().cast::<u16>();
         match napi_call!(
             status env,
-            napi_get_value_string_utf16(value, self.inline[1..].as_mut_ptr(), room, &mut written)
+            napi_get_value_string_utf16(value, units, room, &mut written)
         ) {
             sys::Status::napi_ok => {}
             sys::Status::napi_string_expected => return Ok(false),
