@@ -14,13 +14,26 @@ for (const [name, run] of Object.entries(scenarios)) {
   })
 }
 
-test('the protocol lists exactly the methods createCache returns', (t) => {
-  const cache = binding.createCache(10, undefined, undefined, false, false, false, false, false)
-  const functions = Object.keys(cache).filter((k) => typeof (cache as unknown as Record<string, unknown>)[k] === 'function')
+test('the protocol lists exactly the cache methods', (t) => {
+  const functions = Object.keys(binding.cacheMethods).filter((k) => typeof (binding.cacheMethods as unknown as Record<string, unknown>)[k] === 'function')
   t.deepEqual(functions.sort(), [...protocol.METHODS].sort())
-  t.true(cache.state instanceof Uint32Array)
-  t.is(cache.state.length, protocol.STATE_LENGTH)
-  t.false(cache.state.buffer instanceof SharedArrayBuffer)
+  const { state } = binding.createCache(10, undefined, undefined, false, false, false, false, false)
+  t.true(state instanceof Uint32Array)
+  t.is(state.length, protocol.STATE_LENGTH)
+  t.false(state.buffer instanceof SharedArrayBuffer)
+})
+
+test('every cache shares one function per method and one shape', (t) => {
+  const created = Array.from({ length: 3 }, (_, i) => binding.createCache(10, undefined, undefined, i === 1, false, i === 2, i === 2, false))
+  const methods = binding.cacheMethods
+  created.forEach(({ cache }, i) => {
+    methods.set(cache, 'k', i)
+    t.is(methods.get(cache, 'k'), i, 'each cache keeps its own entries')
+  })
+  t.deepEqual(
+    created.map((c) => Object.keys(c)),
+    created.map(() => ['cache', 'state']),
+  )
 })
 
 test('the protocol names every stats figure and cause the JS layer reads', (t) => {

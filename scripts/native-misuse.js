@@ -12,8 +12,21 @@ const path = require('node:path')
 const native = require(path.join(__dirname, '..', 'loader.js'))
 const { KIND_BITS, STATE_COUNT, STATE_HEADER, STATE_LENGTH } = native.protocol
 
+const methods = native.cacheMethods
+
+/**
+ * A created cache (`{ cache, state }`, as `createCache` returns it) with
+ * every method bound to it: `bound(created).get(key)` is
+ * `cacheMethods.get(created.cache, key)`.
+ */
+const bound = (created) => {
+  const { cache } = created
+  const calls = Object.fromEntries(Object.entries(methods).map(([name, f]) => [name, (...args) => f(cache, ...args)]))
+  return { ...calls, cache, state: created.state }
+}
+
 /** A raw cache: maxCapacity, ttl, tti, lru, weighted, notify, perEntryExpiry. */
-const raw = (max = 10, notify = true) => native.createCache(max, undefined, undefined, false, false, notify, false)
+const raw = (max = 10, notify = true) => bound(native.createCache(max, undefined, undefined, false, false, notify, false))
 
 /** Lets the garbage collector and the finalizers it queues run. */
 async function collect(rounds = 6) {
@@ -24,16 +37,61 @@ async function collect(rounds = 6) {
 }
 
 const scenarios = {
-  /** A method kept after its object was collected still has its cache. */
-  async 'functions outlive their object'() {
-    let { set, get, clear } = raw(100)
-    for (let i = 0; i < 50; i++) set(`k${i}`, i)
+  /** A cache lives while its handle does, whatever else was collected. */
+  async 'a cache outlives the object that returned it'() {
+    let { cache } = native.createCache(100, undefined, undefined, false, false, true, false)
+    for (let i = 0; i < 50; i++) methods.set(cache, `k${i}`, i)
     await collect()
-    set('late', 60)
-    assert.strictEqual(get('late'), 60)
-    clear()
-    set = get = clear = undefined
+    methods.set(cache, 'late', 60)
+    assert.strictEqual(methods.get(cache, 'late'), 60)
+    methods.clear(cache)
+    cache = undefined
     await collect()
+  },
+
+  /**
+   * One function per method serves every cache, so it may be handed anything
+   * as its cache: whatever is not a live cache of this thread is a TypeError,
+   * never a read of memory it does not point to.
+   */
+  async 'a method given something else than a cache'() {
+    const notACache = { name: 'TypeError', message: /first argument must be a native cache/ }
+    const sharedBinding = native.sharedBinding()
+    const handle = sharedBinding.open('misuse-handle', 10, undefined, undefined, false, false, 0, false, false, () => {}, 1024)
+    const cache = raw()
+    cache.set('k', 1)
+    const others = [undefined, null, 1, 'cache', {}, [], () => {}, Symbol('cache'), 1n, new Uint32Array(4), handle]
+    for (const other of others) {
+      assert.throws(() => methods.get(other, 'k'), notACache)
+      assert.throws(() => methods.set(other, 'k', 1), notACache)
+      assert.throws(() => methods.dispose(other), notACache)
+    }
+    assert.throws(() => methods.get(), notACache)
+    assert.throws(() => methods.size.call(cache.cache), notACache, 'the cache is an argument, not the receiver')
+    // A live cache of this thread works whatever the receiver.
+    assert.strictEqual(methods.get.call({}, cache.cache, 'k'), 1)
+    // The other way round, and a handle of another table of handles (another sharedBinding()).
+    const notAHandle = { name: 'TypeError', message: /first argument must be a SharedMoka handle/ }
+    const otherBinding = native.sharedBinding()
+    for (const other of [cache.cache, 'k', {}, otherBinding.open('misuse-handle', 10, undefined, undefined, false, false, 0, false, false, () => {}, 1024)]) {
+      assert.throws(() => sharedBinding.methods.get(other, 'k'), notAHandle)
+      assert.throws(() => sharedBinding.methods.close(other), notAHandle)
+    }
+    sharedBinding.methods.set(handle, 'k', 'v', 0)
+    assert.strictEqual(sharedBinding.methods.get(handle, 'k'), 'v')
+    sharedBinding.methods.close(handle)
+    assert.throws(() => sharedBinding.methods.get(handle, 'k'), /closed/)
+  },
+
+  /** The table entries of collected caches are reused without mixing caches up. */
+  async 'many caches created and collected'() {
+    const kept = raw(10)
+    kept.set('k', 7)
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 200; i++) raw(10).set('k', i)
+      await collect()
+    }
+    assert.strictEqual(kept.get('k'), 7)
   },
 
   /** A detached state array is an error, and the events wait for a new drain. */
@@ -70,14 +128,15 @@ const scenarios = {
     // One rule for a duration, in Moka and SharedMoka alike: more than 0 ms, at most 1000 years.
     const zero = /ttl must be a duration of more than 0 ms and at most 1000 years, got 0/
     assert.throws(() => native.createCache(10, 0), { name: 'RangeError', message: zero })
-    const open = (ttl) => native.sharedBinding().open('misuse-ttl', 10, ttl, undefined, false, false, 0, false, false, () => {}, 1024)
+    const sharedBinding = native.sharedBinding()
+    const open = (ttl) => sharedBinding.open('misuse-ttl', 10, ttl, undefined, false, false, 0, false, false, () => {}, 1024)
     assert.throws(() => open(0), { name: 'RangeError', message: zero })
     assert.throws(() => open(native.protocol.MAX_DURATION_MS * 2), { name: 'RangeError', message: /ttl must be a duration/ })
-    open(native.protocol.MAX_DURATION_MS).close()
+    sharedBinding.methods.close(open(native.protocol.MAX_DURATION_MS))
     assert.throws(() => native.createCache(10, undefined, undefined, 'yes'), { name: 'TypeError', message: /lru must be a boolean/ })
     assert.throws(() => native.createCache(-1), { name: 'RangeError', message: /maxCapacity/ })
     assert.throws(() => cache.set('k', 1, undefined, 1, 5), { name: 'TypeError', message: /perEntryExpiry/ })
-    const perEntry = native.createCache(10, undefined, undefined, false, false, false, true)
+    const perEntry = bound(native.createCache(10, undefined, undefined, false, false, false, true))
     assert.throws(() => perEntry.set('k', 1, undefined, 1, 1e300), { name: 'RangeError', message: /ttl must be a duration/ })
     assert.throws(() => cache.getMany({ length: 1 }), { name: 'TypeError', message: /keys must be an array/ })
     assert.throws(() => cache.setMany(['a'], undefined, [1, 2]), { name: 'RangeError', message: /slots must be as long as keys/ })
@@ -105,11 +164,10 @@ const scenarios = {
   /** dispose() frees the cache now; later calls, from any copy of a method, throw. */
   async 'calls after dispose'() {
     const cache = raw(100, false)
-    const { get, dispose } = cache
     for (let i = 0; i < 100; i++) cache.set(i, i)
-    dispose()
-    dispose()
-    assert.throws(() => get(1), /disposed/)
+    methods.dispose(cache.cache)
+    cache.dispose()
+    assert.throws(() => methods.get(cache.cache, 1), /disposed/)
     assert.throws(() => cache.set(1, 1), /disposed/)
     await collect()
   },
@@ -125,4 +183,4 @@ const scenarios = {
   },
 }
 
-module.exports = { scenarios, collect }
+module.exports = { scenarios, collect, bound }

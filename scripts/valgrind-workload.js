@@ -124,7 +124,8 @@ assert.strictEqual(big.slotsInUse, 0)
 
 // Native error paths and misuse of the raw functions, reached directly.
 const expectThrow = (fn) => assert.throws(fn)
-const raw = native.createCache(10, undefined, undefined, false, true, true, true)
+const { scenarios, bound } = require('./native-misuse.js')
+const raw = bound(native.createCache(10, undefined, undefined, false, true, true, true))
 expectThrow(() => raw.set({}, 1))
 expectThrow(() => raw.set('k', 2 ** 40))
 expectThrow(() => raw.set('k', 1, undefined, -1))
@@ -134,7 +135,6 @@ expectThrow(() => raw.setMany(['a'], undefined, [1, 2]))
 expectThrow(() => raw.setMany(['a', {}], undefined, [1, 2]))
 raw.set('k', 1, undefined, 1, 5, undefined)
 assert.strictEqual(raw.get('k'), 1)
-const { scenarios } = require('./native-misuse.js')
 const misuse = Object.values(scenarios).reduce((done, run) => done.then(run), Promise.resolve())
 
 // Huge keys.

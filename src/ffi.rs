@@ -11,6 +11,7 @@
 use std::ffi::{c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::rc::Rc;
 
 use napi::sys::{self, napi_callback_info, napi_env, napi_status, napi_value};
 
@@ -232,6 +233,13 @@ impl Env {
         Ok(v)
     }
 
+    /// `undefined`, as a callback's result: Node-API makes a null result
+    /// `undefined`, so this costs no call (unlike [`Env::undefined`]).
+    #[inline]
+    pub fn returns_undefined(self) -> JsResult<napi_value> {
+        Ok(ptr::null_mut())
+    }
+
     #[inline]
     pub fn undefined(self) -> JsResult<napi_value> {
         let mut v = ptr::null_mut();
@@ -367,6 +375,50 @@ impl Env {
         Ok(f)
     }
 
+    /// A JS function calling `cb` with `data` as its data pointer. The
+    /// function owns one reference to `data`, dropped by its finalizer:
+    /// whoever can call it keeps `data` alive. (`Rc`: a function and its
+    /// finalizer run on this environment's thread only.)
+    pub fn owning_function<T: 'static>(
+        self,
+        name: &str,
+        cb: Callback,
+        data: &Rc<T>,
+    ) -> JsResult<napi_value> {
+        let raw = Rc::into_raw(Rc::clone(data)) as *mut c_void;
+        let f = self.function(name, cb, raw).inspect_err(|_| {
+            // SAFETY: `raw` came from `Rc::into_raw` above and was handed to no one.
+            drop(unsafe { Rc::from_raw(raw as *const T) });
+        })?;
+        // On failure the reference is leaked, never freed early: the function
+        // may still be reachable and called.
+        napi_call!(
+            self,
+            napi_add_finalizer(
+                f,
+                raw,
+                Some(release_rc::<T>),
+                ptr::null_mut(),
+                ptr::null_mut()
+            )
+        )?;
+        Ok(f)
+    }
+
+    /// An object holding one owning function per `(name, callback)`.
+    pub fn methods<T: 'static>(
+        self,
+        data: &Rc<T>,
+        methods: &[(&str, Callback)],
+    ) -> JsResult<napi_value> {
+        let obj = self.object()?;
+        for (name, cb) in methods {
+            let f = self.owning_function(name, *cb, data)?;
+            self.set_property(obj, name, f)?;
+        }
+        Ok(obj)
+    }
+
     fn throw(self, err: JsError) {
         let msg = |m: String| CString::new(m.replace('\0', " ")).unwrap_or_default();
         // SAFETY: live env; the messages are NUL-terminated locals that
@@ -386,6 +438,15 @@ impl Env {
     }
 }
 
+/// Finalizer of a function made by [`Env::owning_function`]: drops its reference.
+unsafe extern "C" fn release_rc<T>(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the `Rc::into_raw` pointer this function owned; Node
+    // calls the finalizer once, on the function's thread.
+    let rc = unsafe { Rc::from_raw(data as *const T) };
+    // A panicking drop must not unwind into Node.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(rc)));
+}
+
 /// A typed array's element type, length in elements, data and `ArrayBuffer`.
 pub struct TypedArrayInfo {
     pub kind: sys::napi_typedarray_type,
@@ -395,6 +456,9 @@ pub struct TypedArrayInfo {
 }
 
 pub type Callback = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
+
+/// Most arguments a native function reads, the first included.
+const MAX_ARGS: usize = 8;
 
 /// Arguments of one call, read with a single `napi_get_cb_info`.
 pub struct Args<const N: usize> {
@@ -410,19 +474,37 @@ impl<const N: usize> Args<N> {
     #[inline]
     pub unsafe fn read(env: Env, info: napi_callback_info) -> JsResult<Self> {
         let mut argv = [ptr::null_mut(); N];
-        let mut argc = N;
-        let mut data = ptr::null_mut();
-        napi_call!(
-            env,
-            napi_get_cb_info(
-                info,
-                &mut argc,
-                argv.as_mut_ptr(),
-                ptr::null_mut(),
-                &mut data
-            )
-        )?;
+        // SAFETY: as for this function.
+        let (argc, data) = unsafe { cb_info(env, info, &mut argv) }?;
         Ok(Args { argv, argc, data })
+    }
+
+    /// Reads the first argument apart, and the `N` after it as the call's
+    /// arguments: for functions shared by many native objects, whose first
+    /// argument says which (see `externals`).
+    ///
+    /// # Safety
+    /// As for [`Args::read`].
+    #[inline]
+    pub unsafe fn read_after_first(
+        env: Env,
+        info: napi_callback_info,
+    ) -> JsResult<(Option<napi_value>, Self)> {
+        const { assert!(N < MAX_ARGS) };
+        let mut all = [ptr::null_mut(); MAX_ARGS];
+        // SAFETY: as for this function.
+        let (argc, data) = unsafe { cb_info(env, info, &mut all[..=N]) }?;
+        let mut argv = [ptr::null_mut(); N];
+        argv.copy_from_slice(&all[1..=N]);
+        let first = (argc > 0).then_some(all[0]);
+        Ok((
+            first,
+            Args {
+                argv,
+                argc: argc.saturating_sub(1),
+                data,
+            },
+        ))
     }
 
     /// The `i`-th argument, or `None` when it was not passed.
@@ -431,6 +513,49 @@ impl<const N: usize> Args<N> {
         (i < self.argc.min(N)).then(|| self.argv[i])
     }
 }
+
+/// Reads up to `argv.len()` arguments into `argv` and the function's data
+/// pointer; returns them with the number of arguments passed.
+///
+/// # Safety
+/// As for [`Args::read`].
+#[inline]
+unsafe fn cb_info(
+    env: Env,
+    info: napi_callback_info,
+    argv: &mut [napi_value],
+) -> JsResult<(usize, *mut c_void)> {
+    let mut argc = argv.len();
+    let mut data = ptr::null_mut();
+    napi_call!(
+        env,
+        napi_get_cb_info(
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            ptr::null_mut(),
+            &mut data
+        )
+    )?;
+    Ok((argc, data))
+}
+
+/// Defines `$name`, a raw Node-API callback running `$body` under [`guard`]
+/// with the call's `Env` and callback info.
+macro_rules! native_fn {
+    ($(#[$meta:meta])* $vis:vis $name:ident, |$env:ident, $info:ident| $body:block) => {
+        $(#[$meta])*
+        $vis unsafe extern "C" fn $name(
+            raw: napi::sys::napi_env,
+            $info: napi::sys::napi_callback_info,
+        ) -> napi::sys::napi_value {
+            // SAFETY: Node calls this with the live environment of this call.
+            let $env = unsafe { $crate::ffi::Env::from_raw(raw) };
+            $crate::ffi::guard($env, || $body)
+        }
+    };
+}
+pub(crate) use native_fn;
 
 /// Runs a callback body: errors become JS exceptions, panics become JS errors.
 #[inline]

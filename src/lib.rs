@@ -13,6 +13,7 @@ pub mod allocator;
 pub mod core;
 mod events;
 mod expiry;
+mod externals;
 mod ffi;
 mod handle;
 mod info;
@@ -32,24 +33,25 @@ pub use key::Key;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-/// Adds `createCache` and the `protocol` constants to the module's exports.
+/// Adds `createCache`, the cache methods (`cacheMethods`) and the `protocol`
+/// constants to the module's exports.
 #[napi(module_exports)]
 pub fn init(mut exports: Object, env: Env) -> Result<()> {
     // SAFETY: called by napi-rs on the module's thread during registration.
     let ffi_env = unsafe { ffi::Env::from_raw(env.raw()) };
     let fail =
         |e: ffi::JsError| Error::from_reason(format!("moka-js: cannot register the addon: {e:?}"));
-    let create = ffi_env
-        .function("createCache", methods::create, std::ptr::null_mut())
-        .map_err(fail)?;
+    let (create, methods) = methods::export(ffi_env).map_err(fail)?;
     let protocol = protocol::export(ffi_env, &methods::method_names()).map_err(fail)?;
-    // SAFETY: both values were just created in this env's current scope.
-    unsafe {
-        exports.set_named_property(
-            "createCache",
-            Unknown::from_raw_unchecked(env.raw(), create),
-        )?;
-        exports.set_named_property("protocol", Unknown::from_raw_unchecked(env.raw(), protocol))?;
+    for (name, value) in [
+        ("createCache", create),
+        ("cacheMethods", methods),
+        ("protocol", protocol),
+    ] {
+        // SAFETY: each value was just created in this env's current scope.
+        exports.set_named_property(name, unsafe {
+            Unknown::from_raw_unchecked(env.raw(), value)
+        })?;
     }
     Ok(())
 }

@@ -1,51 +1,43 @@
-//! The native methods of one cache, as raw Node-API functions.
+//! The native methods of every cache, as raw Node-API functions.
 //!
-//! `create` builds a [`Core`] and returns an object of functions whose `data`
-//! pointer is the cache's [`Handle`], so a call costs one `napi_get_cb_info`
-//! and no unwrap. Each function keeps the handle alive (see `handle`). Every
-//! method publishes queued events before returning; none of them calls into
-//! JS, though reading an argument may run a JS getter (which may call these
-//! functions again: the core is only borrowed, and moka holds no lock then).
+//! One function per method serves all caches of the environment: the cache
+//! is the first argument, an `External` that `createCache` returned (see
+//! `externals`), so that a JS call site calls the same function whatever the
+//! cache. A call costs one `napi_get_cb_info`, one `napi_get_value_external`
+//! and a table lookup, and no unwrap. A cache lives while its `External` is
+//! reachable. Every method publishes queued events before returning; none of
+//! them calls into JS, though reading an argument may run a JS getter (which
+//! may call these functions again: the core is only borrowed, and moka holds
+//! no lock then).
 
-use std::ffi::c_void;
-use std::ptr;
-use std::rc::Rc;
-
-use napi::sys::{self, napi_callback_info, napi_env, napi_value};
+use napi::sys::napi_value;
 
 use crate::core::{Core, Extra, Options};
 use crate::expiry::from_ms;
-use crate::ffi::{guard, napi_call, push, range_error, Args, Callback, Env, JsError, JsResult};
+use crate::externals::{object_of, table_of, Externals};
+use crate::ffi::{native_fn, push, range_error, Args, Callback, Env, JsError, JsResult};
 use crate::handle::Handle;
 use crate::key::KeyBuf;
 use crate::protocol::MAX_SLOT;
 use crate::value::Deadlines;
 
-/// The handle a method was created with.
-///
-/// # Safety
-/// `args` were read in a call of one of the functions `create_methods::<D>`
-/// made: their `data` is an `Rc<Handle<D>>` that the function's finalizer
-/// holds, and a function being called has not been finalized.
-#[inline]
-unsafe fn handle_of<'a, D: Extra, const N: usize>(args: &Args<N>) -> &'a Handle<D> {
-    // SAFETY: see the function's contract.
-    unsafe { &*(args.data as *const Handle<D>) }
+/// One cache: its entries keep per-entry deadlines, or not.
+pub enum Native {
+    Plain(Handle<()>),
+    PerEntry(Handle<Deadlines>),
 }
+
+/// Every cache of one environment.
+pub type Caches = Externals<Native>;
 
 macro_rules! method {
     ($name:ident, $argc:literal, |$env:ident, $args:ident, $core:ident| $body:block) => {
-        unsafe extern "C" fn $name<D: Extra>(
-            raw_env: napi_env,
-            info: napi_callback_info,
-        ) -> napi_value {
-            // SAFETY: Node-API calls this on the env's own thread.
-            let $env = unsafe { Env::from_raw(raw_env) };
-            guard($env, || {
-                // SAFETY: `info` is this call's.
-                let $args = unsafe { Args::<$argc>::read($env, info) }?;
-                // SAFETY: this function was made by `create_methods::<D>`.
-                let handle = unsafe { handle_of::<D, $argc>(&$args) };
+        native_fn!($name, |env, info| {
+            fn run<D: Extra>(
+                $env: Env,
+                $args: Args<$argc>,
+                handle: &Handle<D>,
+            ) -> JsResult<napi_value> {
                 let core = handle.core()?;
                 let $core: &Core<D> = &core;
                 #[allow(clippy::redundant_closure_call)]
@@ -59,8 +51,15 @@ macro_rules! method {
                 let value = result?;
                 published?;
                 Ok(value)
-            })
-        }
+            }
+            // SAFETY: this function was made by `export`, and `info` is this call's.
+            let found = unsafe { object_of::<Native, $argc>(env, info) };
+            let (native, args) = found?;
+            match native {
+                Native::Plain(h) => run(env, args, h),
+                Native::PerEntry(h) => run(env, args, h),
+            }
+        });
     };
 }
 
@@ -126,7 +125,7 @@ method!(set, 6, |env, args, core| {
     let ttl = from_ms(env.get_opt_f64(args.get(4), "ttl")?, "ttl")?;
     let tti = from_ms(env.get_opt_f64(args.get(5), "tti")?, "tti")?;
     core.insert(key.to_key(), slot, weight, D::per_entry(ttl, tti)?);
-    env.undefined()
+    env.returns_undefined()
 });
 
 // remove(key, token?) -> slot of the removed entry | -1
@@ -192,7 +191,7 @@ method!(set_many, 4, |env, args, core| {
     for (k, slot, weight) in batch {
         core.insert(k, slot, weight, extra);
     }
-    env.undefined()
+    env.returns_undefined()
 });
 
 /// An optional array argument that must have `n` elements when given.
@@ -215,12 +214,12 @@ fn optional_array(
 
 method!(clear, 0, |env, _args, core| {
     core.clear();
-    env.undefined()
+    env.returns_undefined()
 });
 
 method!(run_pending_tasks, 0, |env, _args, core| {
     core.run_pending_tasks();
-    env.undefined()
+    env.returns_undefined()
 });
 
 // size() -> entry count after pending maintenance has run.
@@ -250,131 +249,92 @@ method!(adaptive_info, 0, |env, _args, core| {
 // flush(): publishes events that did not fit in the state array last time.
 method!(flush, 0, |env, _args, core| {
     core.publish_all_next();
-    env.undefined()
+    env.returns_undefined()
 });
 
 // dispose(): frees the native cache now; later calls throw. Twice is a no-op.
-unsafe extern "C" fn dispose<D: Extra>(raw_env: napi_env, info: napi_callback_info) -> napi_value {
-    // SAFETY: Node-API calls this on the env's own thread.
-    let env = unsafe { Env::from_raw(raw_env) };
-    guard(env, || {
-        // SAFETY: `info` is this call's.
-        let args = unsafe { Args::<0>::read(env, info) }?;
-        // SAFETY: this function was made by `create_methods::<D>`.
-        unsafe { handle_of::<D, 0>(&args) }.dispose(env)?;
-        env.undefined()
-    })
-}
+native_fn!(dispose, |env, info| {
+    // SAFETY: this function was made by `export`, and `info` is this call's.
+    let found = unsafe { object_of::<Native, 0>(env, info) };
+    match found?.0 {
+        Native::Plain(h) => h.dispose(env)?,
+        Native::PerEntry(h) => h.dispose(env)?,
+    }
+    env.returns_undefined()
+});
 
-/// Names and callbacks of one cache's methods, in the order of `METHODS`.
-fn methods<D: Extra>() -> [(&'static str, Callback); 16] {
-    [
-        ("get", get::<D>),
-        ("has", has::<D>),
-        ("set", set::<D>),
-        ("remove", remove::<D>),
-        ("removeSlot", remove_slot::<D>),
-        ("getMany", get_many::<D>),
-        ("setMany", set_many::<D>),
-        ("clear", clear::<D>),
-        ("runPendingTasks", run_pending_tasks::<D>),
-        ("size", size::<D>),
-        ("weightedSize", weighted_size::<D>),
-        ("slots", slots::<D>),
-        ("stats", stats::<D>),
-        ("adaptiveInfo", adaptive_info::<D>),
-        ("flush", flush::<D>),
-        ("dispose", dispose::<D>),
-    ]
-}
+/// Names and callbacks of the cache methods, in the order of `METHODS`.
+const METHODS: [(&str, Callback); 16] = [
+    ("get", get),
+    ("has", has),
+    ("set", set),
+    ("remove", remove),
+    ("removeSlot", remove_slot),
+    ("getMany", get_many),
+    ("setMany", set_many),
+    ("clear", clear),
+    ("runPendingTasks", run_pending_tasks),
+    ("size", size),
+    ("weightedSize", weighted_size),
+    ("slots", slots),
+    ("stats", stats),
+    ("adaptiveInfo", adaptive_info),
+    ("flush", flush),
+    ("dispose", dispose),
+];
 
 /// Every method name, for the `protocol` export.
 pub fn method_names() -> Vec<&'static str> {
-    methods::<()>().iter().map(|(name, _)| *name).collect()
+    METHODS.iter().map(|(name, _)| *name).collect()
 }
 
-unsafe extern "C" fn release<D: Extra>(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // SAFETY: `data` is the `Rc` this function's finalizer was given by
-    // `create_methods`, reclaimed exactly once, here.
-    let handle = unsafe { Rc::from_raw(data as *const Handle<D>) };
-    // Dropping the last handle drops moka's cache: no JS runs, nothing is notified.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(handle)));
+/// `createCache` and the object of cache methods, sharing one table of caches.
+pub fn export(env: Env) -> JsResult<(napi_value, napi_value)> {
+    let caches = Caches::new("a native cache");
+    let create = env.owning_function("createCache", create, &caches)?;
+    let methods = env.methods(&caches, &METHODS)?;
+    Ok((create, methods))
 }
 
-/// The methods object of a new cache: each function holds the handle.
-fn create_methods<D: Extra>(env: Env, opts: &Options) -> JsResult<napi_value> {
-    let (handle, state) = Handle::new(env, Core::<D>::new(opts))?;
-    let handle = Rc::new(handle);
-    let obj = env.object()?;
-    for (name, cb) in methods::<D>() {
-        let data = Rc::into_raw(Rc::clone(&handle)) as *mut c_void;
-        let attached = env.function(name, cb, data).and_then(|f| {
-            napi_call!(
-                env,
-                napi_add_finalizer(
-                    f,
-                    data,
-                    Some(release::<D>),
-                    ptr::null_mut(),
-                    ptr::null_mut()
-                )
-            )?;
-            Ok(f)
-        });
-        let f = match attached {
-            Ok(f) => f,
-            Err(e) => {
-                // SAFETY: no finalizer took this `Rc`; reclaim it once.
-                drop(unsafe { Rc::from_raw(data as *const Handle<D>) });
-                return Err(e);
-            }
-        };
-        env.set_property(obj, name, f)?;
+// `createCache(maxCapacity, ttlMs, ttiMs, lru, weighted, notify, perEntryExpiry, adaptive)`
+// -> `{ cache, state }`: the cache (an `External`, the first argument of
+// every method) and its state array.
+//
+// The JS layer validates the options and names them; this refuses again
+// what would be unsafe or would reach an assertion inside moka.
+native_fn!(create, |env, info| {
+    // SAFETY: `info` is this call's.
+    let args = unsafe { Args::<8>::read(env, info) }?;
+    let max_capacity = env
+        .get_opt_f64(args.get(0), "maxCapacity")?
+        .ok_or_else(|| JsError::Type("maxCapacity is missing".into()))?;
+    if !((0.0..=9_007_199_254_740_991.0).contains(&max_capacity) && max_capacity.fract() == 0.0) {
+        return range_error("maxCapacity must be an integer from 0 to 2^53 - 1");
     }
+    let opts = Options {
+        max_capacity: max_capacity as u64,
+        ttl: from_ms(env.get_opt_f64(args.get(1), "ttl")?, "ttl")?,
+        tti: from_ms(env.get_opt_f64(args.get(2), "tti")?, "tti")?,
+        lru: env.get_bool(args.get(3), "lru")?,
+        weighted: env.get_bool(args.get(4), "weighted")?,
+        notify: env.get_bool(args.get(5), "notify")?,
+        adaptive: env.get_bool(args.get(7), "adaptive")?,
+    };
+    let per_entry = env.get_bool(args.get(6), "perEntryExpiry")?;
+    if opts.adaptive && (opts.ttl.is_some() || opts.tti.is_some() || per_entry) {
+        return range_error("policy 'adaptive' does not support ttl, tti or perEntryExpiry yet");
+    }
+    let (native, state) = if per_entry {
+        let (handle, state) = Handle::new(env, Core::new(&opts))?;
+        (Native::PerEntry(handle), state)
+    } else {
+        let (handle, state) = Handle::new(env, Core::new(&opts))?;
+        (Native::Plain(handle), state)
+    };
+    // SAFETY: this function was made by `export`.
+    let cache = unsafe { table_of::<Native>(args.data) }.external(env, native)?;
+    let obj = env.object()?;
+    env.set_property(obj, "cache", cache)?;
     env.set_property(obj, "state", state)?;
     Ok(obj)
-}
-
-/// `createCache(maxCapacity, ttlMs, ttiMs, lru, weighted, notify, perEntryExpiry, adaptive)`
-/// -> methods object with its `state` array.
-///
-/// The JS layer validates the options and names them; this refuses again
-/// what would be unsafe or would reach an assertion inside moka.
-pub unsafe extern "C" fn create(raw_env: napi_env, info: napi_callback_info) -> napi_value {
-    // SAFETY: Node-API calls this on the env's own thread.
-    let env = unsafe { Env::from_raw(raw_env) };
-    guard(env, || {
-        // SAFETY: `info` is this call's.
-        let args = unsafe { Args::<8>::read(env, info) }?;
-        let max_capacity = env
-            .get_opt_f64(args.get(0), "maxCapacity")?
-            .ok_or_else(|| JsError::Type("maxCapacity is missing".into()))?;
-        if !((0.0..=9_007_199_254_740_991.0).contains(&max_capacity) && max_capacity.fract() == 0.0)
-        {
-            return range_error("maxCapacity must be an integer from 0 to 2^53 - 1");
-        }
-        let opts = Options {
-            max_capacity: max_capacity as u64,
-            ttl: from_ms(env.get_opt_f64(args.get(1), "ttl")?, "ttl")?,
-            tti: from_ms(env.get_opt_f64(args.get(2), "tti")?, "tti")?,
-            lru: env.get_bool(args.get(3), "lru")?,
-            weighted: env.get_bool(args.get(4), "weighted")?,
-            notify: env.get_bool(args.get(5), "notify")?,
-            adaptive: env.get_bool(args.get(7), "adaptive")?,
-        };
-        if opts.adaptive
-            && (opts.ttl.is_some()
-                || opts.tti.is_some()
-                || env.get_bool(args.get(6), "perEntryExpiry")?)
-        {
-            return range_error(
-                "policy 'adaptive' does not support ttl, tti or perEntryExpiry yet",
-            );
-        }
-        if env.get_bool(args.get(6), "perEntryExpiry")? {
-            create_methods::<Deadlines>(env, &opts)
-        } else {
-            create_methods::<()>(env, &opts)
-        }
-    })
-}
+});

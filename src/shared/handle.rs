@@ -1,13 +1,13 @@
-//! A handle: one thread's methods on a shared cache.
+//! A handle: one thread's use of a shared cache.
 //!
-//! `open` returns an object of plain functions; each owns a reference to the
-//! handle (no `napi_unwrap` per call, and a function that outlives its object
-//! still points at live memory). `close` drops the handle's reference to the
-//! cache at once; the functions then throw. When the functions are collected,
-//! or the thread's environment is torn down, the handle is dropped too.
+//! `open` returns the handle as an `External`, the first argument of the
+//! handle methods: one function per method serves every handle of the
+//! thread (see `crate::externals`), so a JS call site calls one function
+//! whatever the cache. `close` drops the handle's reference to the cache at
+//! once; the methods then throw. When the `External` is collected, or the
+//! thread's environment is torn down, the handle is dropped too.
 
 use std::cell::{Ref, RefCell};
-use std::rc::Rc;
 use std::sync::Arc;
 
 use napi::sys::{self, napi_value};
@@ -22,6 +22,7 @@ use super::snapshot::Snapshot;
 use super::ticket::Tickets;
 use super::value::{EntryTimes, Value, SERIALIZED};
 use crate::expiry::check_ms;
+use crate::externals::{external_method, table_of, Externals};
 use crate::ffi::{range_error, type_error, Args, Callback, Env, JsError, JsResult};
 
 /// `Number.MAX_SAFE_INTEGER`.
@@ -120,28 +121,28 @@ fn value_or_undefined(env: Env, value: Option<Value>) -> JsResult<napi_value> {
 }
 
 // get(key) -> value | undefined
-callback!(get, Handle, 1, |env, handle, args| {
+external_method!(get, Handle, 1, |env, handle, args| {
     let key = key_arg(env, &args)?;
     value_or_undefined(env, handle.cache()?.get(key.as_slice()))
 });
 
 // has(key) -> boolean; not a read: no popularity, no idle reset.
-callback!(has, Handle, 1, |env, handle, args| {
+external_method!(has, Handle, 1, |env, handle, args| {
     let key = key_arg(env, &args)?;
     env.boolean(handle.cache()?.contains(key.as_slice()))
 });
 
 // set(key, value, kind, ttl?, tti?)
-callback!(set, Handle, 5, |env, handle, args| {
+external_method!(set, Handle, 5, |env, handle, args| {
     let key = key_arg(env, &args)?;
     let cache = handle.cache()?;
     let value = value_arg(env, &args, 1, &cache, key.as_slice())?;
     cache.insert(key.to_key(), value);
-    env.undefined()
+    env.returns_undefined()
 });
 
 // setIfAbsent(key, value, kind, ttl?, tti?) -> the value already there | undefined (stored)
-callback!(set_if_absent, Handle, 5, |env, handle, args| {
+external_method!(set_if_absent, Handle, 5, |env, handle, args| {
     let key = key_arg(env, &args)?;
     let cache = handle.cache()?;
     let value = value_arg(env, &args, 1, &cache, key.as_slice())?;
@@ -149,36 +150,36 @@ callback!(set_if_absent, Handle, 5, |env, handle, args| {
 });
 
 // delete(key) -> boolean
-callback!(delete, Handle, 1, |env, handle, args| {
+external_method!(delete, Handle, 1, |env, handle, args| {
     let key = key_arg(env, &args)?;
     env.boolean(handle.cache()?.remove(key.as_slice()).is_some())
 });
 
 // take(key) -> the removed value | undefined
-callback!(take, Handle, 1, |env, handle, args| {
+external_method!(take, Handle, 1, |env, handle, args| {
     let key = key_arg(env, &args)?;
     let removed = handle.cache()?.remove(key.as_slice());
     value_or_undefined(env, removed)
 });
 
-callback!(clear, Handle, 0, |env, handle, _args| {
+external_method!(clear, Handle, 0, |env, handle, _args| {
     handle.cache()?.clear();
-    env.undefined()
+    env.returns_undefined()
 });
 
-callback!(run_pending_tasks, Handle, 0, |env, handle, _args| {
+external_method!(run_pending_tasks, Handle, 0, |env, handle, _args| {
     handle.cache()?.run_pending_tasks();
-    env.undefined()
+    env.returns_undefined()
 });
 
 // size() -> entry count after pending maintenance has run.
-callback!(size, Handle, 0, |env, handle, _args| {
+external_method!(size, Handle, 0, |env, handle, _args| {
     let cache = handle.cache()?;
     cache.run_pending_tasks();
     env.double(cache.entry_count() as f64)
 });
 
-callback!(weighted_size, Handle, 0, |env, handle, _args| {
+external_method!(weighted_size, Handle, 0, |env, handle, _args| {
     let cache = handle.cache()?;
     cache.run_pending_tasks();
     env.double(cache.weighted_size() as f64)
@@ -187,7 +188,7 @@ callback!(weighted_size, Handle, 0, |env, handle, _args| {
 // stats() -> Float64Array [hits, misses, expired, explicit, replaced, size,
 // removals this handle's listener lost to a full queue, waits registered on
 // loads in flight]
-callback!(stats, Handle, 0, |env, handle, _args| {
+external_method!(stats, Handle, 0, |env, handle, _args| {
     let [hits, misses, expired, explicit, replaced, size] = handle.cache()?.stats();
     let dropped = handle.port.dropped() as f64;
     let waiting = handle.cache()?.flights.waiting() as f64;
@@ -197,12 +198,12 @@ callback!(stats, Handle, 0, |env, handle, _args| {
 });
 
 // inFlight() -> loads running now, from every thread.
-callback!(in_flight, Handle, 0, |env, handle, _args| {
+external_method!(in_flight, Handle, 0, |env, handle, _args| {
     env.double(handle.cache()?.flights.len() as f64)
 });
 
 // snapshot() -> the live entries now, as a snapshot object.
-callback!(snapshot, Handle, 0, |env, handle, _args| {
+external_method!(snapshot, Handle, 0, |env, handle, _args| {
     let cache = Arc::clone(&*handle.cache()?);
     Snapshot::to_js(env, cache)
 });
@@ -210,7 +211,7 @@ callback!(snapshot, Handle, 0, |env, handle, _args| {
 // acquire(key, wait) -> the cached value | a ticket (a number) to run the
 // load | null when registered as waiter `wait` of a load running elsewhere.
 // Not counted as a read: `fetch` has counted its `get`.
-callback!(acquire, Handle, 2, |env, handle, args| {
+external_method!(acquire, Handle, 2, |env, handle, args| {
     let key = key_arg(env, &args)?;
     let wait = wait_arg(env, &args, 1)?;
     let cache = Arc::clone(&*handle.cache()?);
@@ -241,7 +242,7 @@ callback!(acquire, Handle, 2, |env, handle, args| {
 // waiter is removed at once, so the load's outcome is not kept for it and the
 // thread's event loop is no longer held open for it. When false, the outcome
 // is already queued for this thread and ends the wait when dispatched.
-callback!(cancel_wait, Handle, 2, |env, handle, args| {
+external_method!(cancel_wait, Handle, 2, |env, handle, args| {
     let key = key_arg(env, &args)?;
     let wait = wait_arg(env, &args, 1)?;
     let cancelled = handle
@@ -269,38 +270,38 @@ fn ticket_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<u32> {
 // resolve(ticket, value, kind, ttl?, tti?, store) -> undefined: stores the
 // value (unless `store` is false) and hands it to the waiters. A value that
 // cannot be stored throws and leaves the ticket unfinished.
-callback!(resolve, Handle, 6, |env, handle, args| {
+external_method!(resolve, Handle, 6, |env, handle, args| {
     let id = ticket_arg(env, &args)?;
     let value = handle
         .tickets
         .with(id, |t| value_arg(env, &args, 1, &t.cache, &t.key))?;
     let store = env.flag(env.arg(&args, 5)?, "store")?;
     handle.tickets.take(id)?.resolve(value, store);
-    env.undefined()
+    env.returns_undefined()
 });
 
 // reject(ticket, error: Uint8Array of serialized bytes) -> undefined
-callback!(reject, Handle, 2, |env, handle, args| {
+external_method!(reject, Handle, 2, |env, handle, args| {
     let id = ticket_arg(env, &args)?;
     let error = env.read_uint8_array(env.arg(&args, 1)?, "error", |len, copy| {
         Value::build(SERIALIZED, EntryTimes::default(), len, copy)
     })?;
     handle.tickets.take(id)?.finish(Outcome::Failed(error));
-    env.undefined()
+    env.returns_undefined()
 });
 
 // abandon(ticket) -> undefined: the waiters retry (one of them loads).
-callback!(abandon, Handle, 1, |env, handle, args| {
+external_method!(abandon, Handle, 1, |env, handle, args| {
     handle
         .tickets
         .take(ticket_arg(env, &args)?)?
         .finish(Outcome::Retry);
-    env.undefined()
+    env.returns_undefined()
 });
 
-callback!(close, Handle, 0, |env, handle, _args| {
+external_method!(close, Handle, 0, |env, handle, _args| {
     handle.close();
-    env.undefined()
+    env.returns_undefined()
 });
 
 const METHODS: &[(&str, Callback)] = &[
@@ -350,10 +351,10 @@ fn options_arg<const N: usize>(env: Env, args: &Args<N>) -> JsResult<Options> {
 }
 
 // open(name, maxCapacity, ttl, tti, lru, weighBytes, serializer, notify,
-// perEntryExpiry, dispatch, listenerQueueBytes) -> the methods of a new handle
-// on the cache named `name`. `dispatch(batch)` receives, on this thread, what
+// perEntryExpiry, dispatch, listenerQueueBytes) -> a new handle on the cache
+// named `name`. `dispatch(batch)` receives, on this thread, what
 // other threads deliver; at most `listenerQueueBytes` of removals wait for it.
-callback!(open, (), 11, |env, _unit, args| {
+callback!(open, Handles, 11, |env, _handles, args| {
     let name_value = env.arg(&args, 0)?;
     if env.type_of(name_value)? != sys::ValueType::napi_string {
         return type_error("name must be a string");
@@ -380,12 +381,26 @@ callback!(open, (), 11, |env, _unit, args| {
     if notify {
         cache.subscribe(&port);
     }
-    let handle = Rc::new(Handle {
+    let handle = Handle {
         name: cache.name.clone(),
         cache: RefCell::new(Some(cache)),
         port,
         subscribed: notify,
         tickets: Tickets::default(),
-    });
-    env.methods(&handle, METHODS)
+    };
+    // SAFETY: `open` is made by `export`, with an `Rc<Handles>` as its data.
+    unsafe { table_of::<Handle>(args.data) }.external(env, handle)
 });
+
+/// Every handle of one thread.
+pub type Handles = Externals<Handle>;
+
+/// `{ open, methods }`: `open(...)` returns a handle, the first argument of
+/// every function of `methods`.
+pub fn export(env: Env) -> JsResult<napi_value> {
+    let handles = Handles::new("a SharedMoka handle");
+    let obj = env.object()?;
+    env.set_property(obj, "open", env.owning_function("open", open, &handles)?)?;
+    env.set_property(obj, "methods", env.methods(&handles, METHODS)?)?;
+    Ok(obj)
+}

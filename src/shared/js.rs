@@ -7,15 +7,13 @@
 //! every `napi_value` it is given was produced during that callback.
 
 use std::ffi::c_void;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use napi::sys::{self, napi_env, napi_value};
+use napi::sys::{self, napi_value};
 
 pub use crate::ffi::reserve;
-use crate::ffi::{napi_call, type_error, Args, Callback, Env, JsResult, TypedArrayInfo};
+use crate::ffi::{napi_call, type_error, Args, Env, JsResult, TypedArrayInfo};
 
 pub trait EnvExt {
     /// The `i`-th argument; `undefined` when it was not passed.
@@ -50,22 +48,6 @@ pub trait EnvExt {
     fn array(self, items: &[napi_value]) -> JsResult<napi_value>;
     /// Calls `f` with `this` undefined.
     fn call(self, f: napi_value, args: &[napi_value]) -> JsResult<napi_value>;
-    /// A JS function calling `cb` with `data` as its data pointer. The
-    /// function owns one reference to `data`, dropped by its finalizer:
-    /// whoever can call it keeps `data` alive. (`Rc`: a function and its
-    /// finalizer run on this environment's thread only.)
-    fn owning_function<T: 'static>(
-        self,
-        name: &str,
-        cb: Callback,
-        data: &Rc<T>,
-    ) -> JsResult<napi_value>;
-    /// An object holding one owning function per `(name, callback)`.
-    fn methods<T: 'static>(
-        self,
-        data: &Rc<T>,
-        methods: &[(&str, Callback)],
-    ) -> JsResult<napi_value>;
 }
 
 impl EnvExt for Env {
@@ -246,77 +228,22 @@ impl EnvExt for Env {
         )?;
         Ok(result)
     }
-
-    fn owning_function<T: 'static>(
-        self,
-        name: &str,
-        cb: Callback,
-        data: &Rc<T>,
-    ) -> JsResult<napi_value> {
-        let raw = Rc::into_raw(Rc::clone(data)) as *mut c_void;
-        let f = self.function(name, cb, raw).inspect_err(|_| {
-            // SAFETY: `raw` came from `Rc::into_raw` above and was handed to no one.
-            drop(unsafe { Rc::from_raw(raw as *const T) });
-        })?;
-        // On failure the reference is leaked, never freed early: the function
-        // may still be reachable and called.
-        napi_call!(
-            self,
-            napi_add_finalizer(
-                f,
-                raw,
-                Some(release_rc::<T>),
-                ptr::null_mut(),
-                ptr::null_mut()
-            )
-        )?;
-        Ok(f)
-    }
-
-    fn methods<T: 'static>(
-        self,
-        data: &Rc<T>,
-        methods: &[(&str, Callback)],
-    ) -> JsResult<napi_value> {
-        let obj = self.object()?;
-        for (name, cb) in methods {
-            let f = self.owning_function(name, *cb, data)?;
-            self.set_property(obj, name, f)?;
-        }
-        Ok(obj)
-    }
-}
-
-/// Finalizer of a function made by [`EnvExt::owning_function`]: drops its reference.
-unsafe extern "C" fn release_rc<T>(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // SAFETY: `data` is the `Rc::into_raw` pointer this function owned; Node
-    // calls the finalizer once, on the function's thread.
-    let rc = unsafe { Rc::from_raw(data as *const T) };
-    // A panicking drop must not unwind into Node.
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(rc)));
 }
 
 /// Defines a native function whose data pointer is an `Rc<$ty>` owned by the
-/// function (see [`EnvExt::owning_function`]).
+/// function (see [`Env::owning_function`]).
 macro_rules! callback {
     ($name:ident, $ty:ty, $argc:literal, |$env:ident, $this:ident, $args:ident| $body:block) => {
-        pub unsafe extern "C" fn $name(
-            raw: napi::sys::napi_env,
-            info: napi::sys::napi_callback_info,
-        ) -> napi::sys::napi_value {
-            // SAFETY: Node calls this with the live environment of this call.
-            let $env = unsafe { $crate::ffi::Env::from_raw(raw) };
-            $crate::ffi::guard($env, || {
-                // SAFETY: `info` is this call's callback info.
-                let $args = unsafe { $crate::ffi::Args::<$argc>::read($env, info)? };
-                // SAFETY: the data pointer is the `Rc<$ty>` this function owns
-                // (`EnvExt::owning_function`), alive at least as long as the
-                // function, which is alive while it runs.
-                let $this: &$ty = unsafe { &*($args.data as *const $ty) };
-                #[allow(clippy::redundant_closure_call)]
-                (|| -> $crate::ffi::JsResult<napi::sys::napi_value> { $body })()
-            })
-        }
+        $crate::ffi::native_fn!(pub $name, |$env, info| {
+            // SAFETY: `info` is this call's callback info.
+            let $args = unsafe { $crate::ffi::Args::<$argc>::read($env, info)? };
+            // SAFETY: the data pointer is the `Rc<$ty>` this function owns
+            // (`Env::owning_function`), alive at least as long as the
+            // function, which is alive while it runs.
+            let $this: &$ty = unsafe { &*($args.data as *const $ty) };
+            #[allow(clippy::redundant_closure_call)]
+            (|| -> $crate::ffi::JsResult<napi::sys::napi_value> { $body })()
+        });
     };
 }
 

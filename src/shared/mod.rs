@@ -24,9 +24,7 @@ pub mod value;
 use napi::bindgen_prelude::{Result, Unknown};
 use napi_derive::napi;
 
-use js::EnvExt;
-
-/// `{ open }`: the native side of `SharedMoka` (see `handle::open`).
+/// `{ open, methods }`: the native side of `SharedMoka` (see `handle::export`).
 // Only JS calls it; the unit-test build registers no exports.
 #[cfg_attr(test, allow(dead_code))]
 #[napi(js_name = "sharedBinding")]
@@ -34,8 +32,7 @@ pub fn shared_binding(napi_env: &napi::Env) -> Result<Unknown<'_>> {
     // SAFETY: napi-rs runs this inside the call of the exported function,
     // with that call's live environment.
     let env = unsafe { crate::ffi::Env::from_raw(napi_env.raw()) };
-    let unit = std::rc::Rc::new(());
-    let binding = std::panic::catch_unwind(|| env.methods(&unit, &[("open", handle::open)]));
+    let binding = std::panic::catch_unwind(|| handle::export(env));
     match binding {
         Ok(Ok(object)) => {
             // SAFETY: `object` was just created in this environment.

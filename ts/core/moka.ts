@@ -1,6 +1,6 @@
 import { inspect } from 'node:util'
 
-import { binding, KIND_BITS, KIND_MASK, MAX_SLOT, NativeCache, protocol, STATE_COUNT, STATE_HEADER, STATE_MORE } from './native'
+import { binding, KIND_BITS, KIND_MASK, MAX_SLOT, native, NativeCache, protocol, STATE_COUNT, STATE_HEADER, STATE_MORE } from './native'
 import { fetchThrough, FetchOptions, Loader } from './fetch'
 import { evictionChannel, hitChannel, missChannel, initialize, publishLookup } from './diagnostics'
 import { describe } from './duration'
@@ -34,13 +34,6 @@ export function listenerFailure(errors: unknown[]): unknown {
 export function disposedError(use: string): Error {
   return new Error(`Moka: this cache was disposed; ${use} after dispose()`)
 }
-
-/** Stands in for the native cache of a disposed `Moka`, for a call that reached it past the methods below. */
-const DISPOSED = new Proxy({} as NativeCache, {
-  get: () => () => {
-    throw disposedError('it cannot be used')
-  },
-})
 
 /**
  * The methods and getters that need the native cache, by what a user calls.
@@ -159,7 +152,8 @@ export interface AdaptiveStats {
  * and the listener has seen it; only then can it be reused.
  */
 export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
-  #native: NativeCache
+  /** The native cache, the first argument of every `native` method (one function for all caches). */
+  readonly #cache: NativeCache
   readonly #state: Uint32Array
   readonly #keys: (K | undefined)[] = []
   readonly #values: (V | undefined)[] = []
@@ -185,7 +179,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     this.#weigher = o.weigher
     this.#perEntryExpiry = o.perEntryExpiry
     this.#keying = new Keying(o.hash as (k: unknown) => unknown, o.equals as (a: unknown, b: unknown) => boolean)
-    this.#native = binding.createCache(
+    const created = binding.createCache(
       o.maxCapacity,
       o.ttl,
       o.tti,
@@ -195,7 +189,8 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       o.perEntryExpiry,
       o.adaptive,
     )
-    this.#state = this.#native.state
+    this.#cache = created.cache
+    this.#state = created.state
   }
 
   /** The value of `key`, or `fallback` when absent or expired. A read: counts a hit or miss. */
@@ -203,8 +198,8 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   get(key: K, fallback: V): V
   get(key: K, fallback?: V): V | undefined {
     const slot = this.#keying.needsToken(key)
-      ? this.#native.get(key, this.#keying.lookup(key))
-      : this.#native.get(key)
+      ? native.get(this.#cache, key, this.#keying.lookup(key))
+      : native.get(this.#cache, key)
     const value = slot >= 0 ? this.#values[slot] : fallback
     if (slot >= 0 ? hitChannel.hasSubscribers : missChannel.hasSubscribers) publishLookup(this, key, slot >= 0)
     if (this.#state[STATE_COUNT] !== 0) this.#drain()
@@ -221,8 +216,8 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     // Checked on a hit too: a bad option is a bug whether or not it was needed this time.
     entryExpiry(options, this.#perEntryExpiry, 'getWith')
     const slot = this.#keying.needsToken(key)
-      ? this.#native.get(key, this.#keying.lookup(key))
-      : this.#native.get(key)
+      ? native.get(this.#cache, key, this.#keying.lookup(key))
+      : native.get(this.#cache, key)
     if (slot >= 0 ? hitChannel.hasSubscribers : missChannel.hasSubscribers) publishLookup(this, key, slot >= 0)
     if (slot >= 0) {
       const value = this.#values[slot] as V
@@ -250,8 +245,8 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   /** Whether `key` has a live entry. Not a read: no popularity, no idle reset. */
   has(key: K): boolean {
     const found = this.#keying.needsToken(key)
-      ? this.#native.has(key, this.#keying.lookup(key))
-      : this.#native.has(key)
+      ? native.has(this.#cache, key, this.#keying.lookup(key))
+      : native.has(this.#cache, key)
     if (this.#state[STATE_COUNT] !== 0) this.#drain()
     return found
   }
@@ -269,8 +264,8 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     const slot = this.#allocate(key, value, rec)
     try {
       // Arguments left out cost the native side nothing to read.
-      if (token === undefined && weight === undefined && ttl === undefined && tti === undefined) this.#native.set(key, slot)
-      else this.#native.set(key, slot, token, weight, ttl, tti)
+      if (token === undefined && weight === undefined && ttl === undefined && tti === undefined) native.set(this.#cache, key, slot)
+      else native.set(this.#cache, key, slot, token, weight, ttl, tti)
       this.#writes++
     } catch (error) {
       this.#release(slot)
@@ -297,27 +292,27 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
 
   /** Removes every entry now; each is notified as `'explicit'`. */
   clear(): void {
-    this.#native.clear()
+    native.clear(this.#cache)
     this.#writes++
     this.#drain()
   }
 
   /** Runs moka's pending maintenance: evictions, expirations, notifications. */
   runPendingTasks(): void {
-    this.#native.runPendingTasks()
+    native.runPendingTasks(this.#cache)
     this.#drain()
   }
 
   /** Number of entries, after pending maintenance has run (so never above capacity for long). */
   get size(): number {
-    const n = this.#native.size()
+    const n = native.size(this.#cache)
     this.#drain()
     return n
   }
 
   /** Total weight of the entries (their number without a `weigher`), after pending maintenance. */
   get weightedSize(): number {
-    const n = this.#native.weightedSize()
+    const n = native.weightedSize(this.#cache)
     this.#drain()
     return n
   }
@@ -326,7 +321,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   getMany(keys: Iterable<K>): (V | undefined)[] {
     const list = Array.from(iterable(keys, 'keys'))
     const tokens = this.#lookupTokens(list)
-    const slots = this.#native.getMany(list, tokens)
+    const slots = native.getMany(this.#cache, list, tokens)
     const values = Array.from(slots, (slot) => (slot >= 0 ? this.#values[slot] : undefined))
     if (hitChannel.hasSubscribers || missChannel.hasSubscribers) slots.forEach((slot, i) => publishLookup(this, list[i], slot >= 0))
     this.#drain()
@@ -368,7 +363,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       })
     }
     try {
-      this.#native.setMany(keys, tokens, slots, weights)
+      native.setMany(this.#cache, keys, tokens, slots, weights)
       this.#writes++
     } catch (error) {
       for (const slot of slots) this.#release(slot)
@@ -396,7 +391,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       if (this.#writes !== writes) {
         // The predicate wrote: without a listener, what it replaced or removed
         // is released only when moka drops it. Settle that, then look again.
-        this.#native.runPendingTasks()
+        native.runPendingTasks(this.#cache)
         try {
           this.#drain()
         } catch (error) {
@@ -405,7 +400,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       }
       if (!chosen) continue
       const token = this.#keying.needsToken(key) ? this.#keying.lookup(key) : undefined
-      if (this.#native.removeSlot(key, token, slot)) removed++
+      if (native.removeSlot(this.#cache, key, token, slot)) removed++
       // A throwing listener does not stop the scan; its error is rethrown at the end.
       try {
         this.#drain()
@@ -443,7 +438,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   }
 
   stats(): CacheStats {
-    const [hits, misses, expired, explicit, replaced, size, released] = this.#native.stats()
+    const [hits, misses, expired, explicit, replaced, size, released] = native.stats(this.#cache)
     const stats: CacheStats = {
       hits,
       misses,
@@ -452,7 +447,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       evictions: this.#listener === undefined ? undefined : { expired, explicit, replaced, size },
     }
     if (this.#options.adaptive) {
-      const [lru, switches, migrating, lruShadow, tinyLfuShadow, sampled] = this.#native.adaptiveInfo()
+      const [lru, switches, migrating, lruShadow, tinyLfuShadow, sampled] = native.adaptiveInfo(this.#cache)
       stats.adaptive = {
         policy: lru === 1 ? 'lru' : 'tinyLfu',
         switches,
@@ -474,8 +469,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   dispose(): void {
     if (this.#disposed) return
     this.#disposed = true
-    this.#native.dispose()
-    this.#native = DISPOSED
+    native.dispose(this.#cache)
     shadowRetired(this, DISPOSED_USES)
     this.#keys.length = 0
     this.#values.length = 0
@@ -557,7 +551,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   }
 
   #snapshot(): number[] {
-    const slots = Array.from(this.#native.slots())
+    const slots = Array.from(native.slots(this.#cache))
     this.#drain()
     return slots
   }
@@ -572,8 +566,8 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   #removeKeepingSlot(key: K): number {
     this.#writes++
     return this.#keying.needsToken(key)
-      ? this.#native.remove(key, this.#keying.lookup(key))
-      : this.#native.remove(key)
+      ? native.remove(this.#cache, key, this.#keying.lookup(key))
+      : native.remove(this.#cache, key)
   }
 
   #lookupTokens(keys: K[]): (number | undefined)[] | undefined {
@@ -634,7 +628,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       if (count === 0) {
         if (state[STATE_MORE] === 0) break
         state[STATE_MORE] = 0
-        this.#native.flush()
+        native.flush(this.#cache)
         continue
       }
       if (this.#listener === undefined) {

@@ -3,41 +3,50 @@
 // protocol constants come from the addon itself (`src/protocol.rs`), so the
 // two sides cannot disagree.
 
-/** One cache's native methods; each call publishes events into `state`. */
+declare const NATIVE_CACHE: unique symbol
+
+/** One native cache: what `createCache` returns, the first argument of every method (an opaque `External`). */
 export interface NativeCache {
-  /** Where removals are published: `[count, more, events...]`. */
-  readonly state: Uint32Array
+  readonly [NATIVE_CACHE]: true
+}
+
+/**
+ * The native methods: one function each, for every cache, which is their
+ * first argument (so a call site calls one function whatever the cache).
+ * Each call publishes the cache's events into its `state`.
+ */
+export interface NativeMethods {
   /** Slot of a live entry, or -1. Counts a hit or a miss. */
-  get(key: unknown, token?: number): number
-  has(key: unknown, token?: number): boolean
-  set(key: unknown, slot: number, token?: number, weight?: number, ttlMs?: number, ttiMs?: number): void
+  get(cache: NativeCache, key: unknown, token?: number): number
+  has(cache: NativeCache, key: unknown, token?: number): boolean
+  set(cache: NativeCache, key: unknown, slot: number, token?: number, weight?: number, ttlMs?: number, ttiMs?: number): void
   /** Slot of the removed entry, or -1. */
-  remove(key: unknown, token?: number): number
+  remove(cache: NativeCache, key: unknown, token?: number): number
   /** Removes `key` only while it still maps to `slot`. */
-  removeSlot(key: unknown, token: number | undefined, slot: number): boolean
-  getMany(keys: unknown[], tokens?: (number | undefined)[]): Int32Array
-  setMany(keys: unknown[], tokens: (number | undefined)[] | undefined, slots: number[], weights?: number[]): void
-  clear(): void
-  runPendingTasks(): void
-  size(): number
-  weightedSize(): number
-  slots(): Int32Array
+  removeSlot(cache: NativeCache, key: unknown, token: number | undefined, slot: number): boolean
+  getMany(cache: NativeCache, keys: unknown[], tokens?: (number | undefined)[]): Int32Array
+  setMany(cache: NativeCache, keys: unknown[], tokens: (number | undefined)[] | undefined, slots: number[], weights?: number[]): void
+  clear(cache: NativeCache): void
+  runPendingTasks(cache: NativeCache): void
+  size(cache: NativeCache): number
+  weightedSize(cache: NativeCache): number
+  slots(cache: NativeCache): Int32Array
   /** In the order of `protocol.STATS`. */
-  stats(): Float64Array
+  stats(cache: NativeCache): Float64Array
   /**
    * `policy: 'adaptive'` only: `[policy in force (0 tinyLfu, 1 lru),
    * switches, migrating (0/1), LRU shadow hit ratio, TinyLFU shadow hit
    * ratio, sampled reads]`; empty for the other caches.
    */
-  adaptiveInfo(): Float64Array
+  adaptiveInfo(cache: NativeCache): Float64Array
   /** Publishes events that did not fit in `state` last time. */
-  flush(): void
+  flush(cache: NativeCache): void
   /** Frees the native cache now; later calls throw. */
-  dispose(): void
+  dispose(cache: NativeCache): void
 }
 
 /** Names of the native methods, in the order the addon reports them. */
-export type NativeMethod = Exclude<keyof NativeCache, 'state'>
+export type NativeMethod = keyof NativeMethods
 
 export interface Protocol {
   readonly KIND_BITS: number
@@ -67,13 +76,19 @@ interface Binding {
     notify: boolean,
     perEntryExpiry: boolean,
     adaptive: boolean,
-  ): NativeCache
+  ): {
+    cache: NativeCache
+    /** Where the cache's removals are published: `[count, more, events...]`. */
+    state: Uint32Array
+  }
+  cacheMethods: NativeMethods
   protocol: Protocol
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const binding: Binding = require('../../loader.js')
 export const protocol: Protocol = binding.protocol
+export const native: NativeMethods = binding.cacheMethods
 
 export const { KIND_BITS, MAX_SLOT, STATE_COUNT, STATE_MORE, STATE_HEADER } = protocol
 export const KIND_MASK = (1 << KIND_BITS) - 1

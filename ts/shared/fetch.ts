@@ -11,7 +11,7 @@ import { EntryTtl, entryOptions, SKIP } from '../core/fetch'
 import type { Codec } from './codec'
 import { serializeError } from './codec'
 import { Inbox, RETRY_LOAD } from './inbox'
-import type { NativeHandle, SharedKey } from './native'
+import { handleMethods as native, NativeHandle, SharedKey } from './native'
 
 export type SharedLoader<K, V> = (key: K, context: { signal: AbortSignal }) => V | PromiseLike<V>
 
@@ -22,7 +22,7 @@ export interface EntryExpiry<V> {
 }
 
 export interface LoadContext<K extends SharedKey, V> {
-  native: NativeHandle
+  handle: NativeHandle
   codec: Codec<V>
   inbox: Inbox<K, V>
 }
@@ -39,9 +39,9 @@ export async function loadShared<K extends SharedKey, V>(
     // This thread stopped waiting (timeout, or every caller aborted) before a retry.
     signal.throwIfAborted()
     const wait = cx.inbox.nextId()
-    const acquired = cx.native.acquire(key, wait)
+    const acquired = native.acquire(cx.handle, key, wait)
     if (acquired === null) {
-      const outcome = await cx.inbox.wait(wait, signal, () => cx.native.cancelWait(key, wait))
+      const outcome = await cx.inbox.wait(wait, signal, () => native.cancelWait(cx.handle, key, wait))
       if (outcome === RETRY_LOAD) continue
       return outcome
     }
@@ -76,14 +76,14 @@ async function runLoader<K extends SharedKey, V>(
   /** Gives the waiters what can still be given; a closed handle abandoned its tickets already. */
   const fail = (error: unknown): void => {
     try {
-      end(() => cx.native.reject(ticket, serializeError(error)))
+      end(() => native.reject(cx.handle, ticket, serializeError(error)))
     } catch {
       // The handle was closed meanwhile.
     }
   }
   const giveUp = (): void => {
     try {
-      end(() => cx.native.abandon(ticket))
+      end(() => native.abandon(cx.handle, ticket))
     } catch {
       // The handle was closed meanwhile.
     }
@@ -104,8 +104,8 @@ async function runLoader<K extends SharedKey, V>(
     const payload = cx.codec.payload(value, kind)
     const store = options !== SKIP
     const { ttl: ttlMs, tti: ttiMs } = (store ? options : undefined) ?? {}
-    if (open) end(() => cx.native.resolve(ticket, payload, kind, ttlMs as number | undefined, ttiMs as number | undefined, store))
-    else if (store) cx.native.setIfAbsent(key, payload, kind, ttlMs as number | undefined, ttiMs as number | undefined)
+    if (open) end(() => native.resolve(cx.handle, ticket, payload, kind, ttlMs as number | undefined, ttiMs as number | undefined, store))
+    else if (store) native.setIfAbsent(cx.handle, key, payload, kind, ttlMs as number | undefined, ttiMs as number | undefined)
   } catch (error) {
     // A value that cannot be stored (not serializable, too large, bad ttl):
     // every waiter gets the error.

@@ -13,40 +13,50 @@ export interface NativeSnapshot {
   removeIfUnchanged(i: number): boolean
 }
 
-/** One thread's handle on a shared cache (see `src/shared/handle.rs`). */
+declare const NATIVE_HANDLE: unique symbol
+
+/** One thread's handle on a shared cache (see `src/shared/handle.rs`): what `open` returns, an opaque `External`. */
 export interface NativeHandle {
-  get(key: SharedKey): RawValue | undefined
-  has(key: SharedKey): boolean
-  set(key: SharedKey, value: string | Uint8Array, kind: number, ttlMs?: number, ttiMs?: number): void
+  readonly [NATIVE_HANDLE]: true
+}
+
+/**
+ * The handle methods: one function each, for every handle, which is their
+ * first argument (so a call site calls one function whatever the cache).
+ */
+export interface NativeHandleMethods {
+  get(handle: NativeHandle, key: SharedKey): RawValue | undefined
+  has(handle: NativeHandle, key: SharedKey): boolean
+  set(handle: NativeHandle, key: SharedKey, value: string | Uint8Array, kind: number, ttlMs?: number, ttiMs?: number): void
   /** Stores unless a live entry exists; returns that entry's value, or undefined when it stored. */
-  setIfAbsent(key: SharedKey, value: string | Uint8Array, kind: number, ttlMs?: number, ttiMs?: number): RawValue | undefined
-  delete(key: SharedKey): boolean
+  setIfAbsent(handle: NativeHandle, key: SharedKey, value: string | Uint8Array, kind: number, ttlMs?: number, ttiMs?: number): RawValue | undefined
+  delete(handle: NativeHandle, key: SharedKey): boolean
   /** Removes and returns the value. */
-  take(key: SharedKey): RawValue | undefined
-  clear(): void
-  runPendingTasks(): void
-  size(): number
-  weightedSize(): number
+  take(handle: NativeHandle, key: SharedKey): RawValue | undefined
+  clear(handle: NativeHandle): void
+  runPendingTasks(handle: NativeHandle): void
+  size(handle: NativeHandle): number
+  weightedSize(handle: NativeHandle): number
   /** `[hits, misses, expired, explicit, replaced, size, listenerDropped, waiting]`; removals are NaN when not counted. */
-  stats(): Float64Array
+  stats(handle: NativeHandle): Float64Array
   /** Loads running now, from every thread. */
-  inFlight(): number
-  snapshot(): NativeSnapshot
+  inFlight(handle: NativeHandle): number
+  snapshot(handle: NativeHandle): NativeSnapshot
   /**
    * The cached value, a ticket (a number: the right and the duty to finish
    * the load, see `src/shared/ticket.rs`), or null: registered as waiter
    * `wait` of a load running elsewhere.
    */
-  acquire(key: SharedKey, wait: number): RawValue | number | null
+  acquire(handle: NativeHandle, key: SharedKey, wait: number): RawValue | number | null
   /** Removes waiter `wait` from the load of `key`; false when its outcome is already queued for this thread. */
-  cancelWait(key: SharedKey, wait: number): boolean
+  cancelWait(handle: NativeHandle, key: SharedKey, wait: number): boolean
   /** Stores the value (unless `store` is false) and hands it to the waiters of every thread. */
-  resolve(ticket: number, value: string | Uint8Array, kind: number, ttlMs: number | undefined, ttiMs: number | undefined, store: boolean): void
+  resolve(handle: NativeHandle, ticket: number, value: string | Uint8Array, kind: number, ttlMs: number | undefined, ttiMs: number | undefined, store: boolean): void
   /** Hands the waiters a serialized rejection. */
-  reject(ticket: number, error: Uint8Array): void
+  reject(handle: NativeHandle, ticket: number, error: Uint8Array): void
   /** The waiters retry; one of them loads. */
-  abandon(ticket: number): void
-  close(): void
+  abandon(handle: NativeHandle, ticket: number): void
+  close(handle: NativeHandle): void
 }
 
 interface SharedBinding {
@@ -65,6 +75,7 @@ interface SharedBinding {
     /** Most bytes of removals queued for `dispatch`; the rest are dropped and counted. */
     listenerQueueBytes: number,
   ): NativeHandle
+  methods: NativeHandleMethods
 }
 
 /** Keys a shared cache accepts: primitives that every thread can compare. */
@@ -72,6 +83,7 @@ export type SharedKey = string | number | bigint | boolean
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const shared: SharedBinding = (require('../../loader.js') as { sharedBinding(): SharedBinding }).sharedBinding()
+export const handleMethods: NativeHandleMethods = shared.methods
 
 /** Value kinds (see `src/shared/value.rs`). */
 export const STRING = 0

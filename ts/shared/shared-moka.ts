@@ -8,7 +8,7 @@ import type { SetOptions } from '../core/options'
 import { Codec } from './codec'
 import { loadShared, LoadContext, SharedLoader } from './fetch'
 import { Inbox } from './inbox'
-import { NativeHandle, shared, SharedKey, STRING } from './native'
+import { handleMethods as native, NativeHandle, shared, SharedKey, STRING } from './native'
 import { SharedMokaOptions, validateSharedOptions } from './options'
 import { abortReason, Flights } from '../core/singleflight'
 import { refuseCloning } from '../core/uncloneable'
@@ -62,7 +62,8 @@ function checkKey(key: unknown): asserts key is SharedKey {
  * (or the `serializer` option). Reads return a copy.
  */
 export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements Iterable<[K, V]> {
-  readonly #native: NativeHandle
+  /** The native handle, the first argument of every `native` method (one function for all handles). */
+  readonly #handle: NativeHandle
   readonly #name: string
   readonly #codec: Codec<V>
   readonly #inbox: Inbox<K, V>
@@ -77,7 +78,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     this.#codec = new Codec(o.serializer)
     this.#inbox = new Inbox(this.#codec, this.#published(o.evictionListener), undefined, o.onListenerOverflow ?? warnOverflow(o.name))
     this.#perEntryExpiry = o.perEntryExpiry
-    this.#native = shared.open(
+    this.#handle = shared.open(
       o.name,
       o.maxCapacity,
       o.ttl,
@@ -90,7 +91,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
       this.#inbox.dispatch,
       o.listenerQueueBytes,
     )
-    this.#load = { native: this.#native, codec: this.#codec, inbox: this.#inbox }
+    this.#load = { handle: this.#handle, codec: this.#codec, inbox: this.#inbox }
     refuseCloning(
       this,
       `a SharedMoka handle cannot be cloned or sent to another thread (structuredClone, postMessage, v8.serialize): ` +
@@ -112,7 +113,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   get(key: K): V | undefined
   get(key: K, fallback: V): V
   get(key: K, fallback?: V): V | undefined {
-    const raw = this.#native.get(key)
+    const raw = native.get(this.#handle, key)
     if (raw === undefined ? missChannel.hasSubscribers : hitChannel.hasSubscribers) publishLookup(this, key, raw !== undefined)
     if (raw === undefined) return fallback
     return typeof raw === 'string' ? (raw as V) : this.#codec.decode(raw)
@@ -120,7 +121,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
 
   /** Whether `key` has a live entry. Not a read: no popularity, no idle reset. */
   has(key: K): boolean {
-    return this.#native.has(key)
+    return native.has(this.#handle, key)
   }
 
   /**
@@ -133,10 +134,10 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   set(key: K, value: V, options?: SetOptions): this {
     const { ttl, tti } = entryExpiry(options, this.#perEntryExpiry, 'set')
     if (typeof value === 'string') {
-      this.#native.set(key, value, STRING, ttl, tti)
+      native.set(this.#handle, key, value, STRING, ttl, tti)
     } else {
       const kind = this.#codec.kind(value)
-      this.#native.set(key, this.#codec.payload(value, kind), kind, ttl, tti)
+      native.set(this.#handle, key, this.#codec.payload(value, kind), kind, ttl, tti)
     }
     return this
   }
@@ -150,12 +151,12 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   getWith(key: K, init: (key: K) => V, options?: SetOptions): V {
     if (typeof init !== 'function') throw new TypeError(`init must be a function, got ${describe(init)}`)
     const { ttl, tti } = entryExpiry(options, this.#perEntryExpiry, 'getWith')
-    const raw = this.#native.get(key)
+    const raw = native.get(this.#handle, key)
     if (raw === undefined ? missChannel.hasSubscribers : hitChannel.hasSubscribers) publishLookup(this, key, raw !== undefined)
     if (raw !== undefined) return this.#codec.decode(raw)
     const value = initialize(this, key, init)
     const kind = this.#codec.kind(value)
-    const existing = this.#native.setIfAbsent(key, this.#codec.payload(value, kind), kind, ttl, tti)
+    const existing = native.setIfAbsent(this.#handle, key, this.#codec.payload(value, kind), kind, ttl, tti)
     return existing === undefined ? value : this.#codec.decode(existing)
   }
 
@@ -175,7 +176,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
     const { signal, timeout, ttl, tti } = checkFetchOptions<V>(options)
     checkPerEntry(ttl !== undefined || tti !== undefined, this.#perEntryExpiry, 'fetch')
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    const raw = this.#native.get(key)
+    const raw = native.get(this.#handle, key)
     if (raw !== undefined) return Promise.resolve(this.#codec.decode(raw))
     const running = this.#flights.get<V>(key)
     if (running !== undefined) return running.join(signal, timeout)
@@ -191,33 +192,33 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
 
   /** Removes `key`; true if it had a live entry. */
   delete(key: K): boolean {
-    return this.#native.delete(key)
+    return native.delete(this.#handle, key)
   }
 
   /** Removes `key` and returns (a copy of) its value, undefined when absent. */
   remove(key: K): V | undefined {
-    const raw = this.#native.take(key)
+    const raw = native.take(this.#handle, key)
     return raw === undefined ? undefined : this.#codec.decode(raw)
   }
 
   /** Removes every entry now. Writes racing with it from other threads may survive it. */
   clear(): void {
-    this.#native.clear()
+    native.clear(this.#handle)
   }
 
   /** Runs moka's pending maintenance: evictions, expirations, notifications. */
   runPendingTasks(): void {
-    this.#native.runPendingTasks()
+    native.runPendingTasks(this.#handle)
   }
 
   /** Number of entries, after pending maintenance has run. */
   get size(): number {
-    return this.#native.size()
+    return native.size(this.#handle)
   }
 
   /** Total weight (bytes of keys and values with `weigher: 'bytes'`, else entries), after pending maintenance. */
   get weightedSize(): number {
-    return this.#native.weightedSize()
+    return native.weightedSize(this.#handle)
   }
 
   /**
@@ -228,7 +229,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
    */
   invalidateIf(predicate: (key: K, value: V) => boolean): number {
     if (typeof predicate !== 'function') throw new TypeError(`predicate must be a function, got ${describe(predicate)}`)
-    const snapshot = this.#native.snapshot()
+    const snapshot = native.snapshot(this.#handle)
     let removed = 0
     for (let i = 0, n = snapshot.length(); i < n; i++) {
       if (!predicate(snapshot.key(i) as K, this.#codec.decode(snapshot.value(i)))) continue
@@ -239,14 +240,14 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
 
   /** `[key, value]` pairs (copies) of the live entries, from a snapshot taken when iteration starts. */
   *entries(): IterableIterator<[K, V]> {
-    const snapshot = this.#native.snapshot()
+    const snapshot = native.snapshot(this.#handle)
     for (let i = 0, n = snapshot.length(); i < n; i++) {
       yield [snapshot.key(i) as K, this.#codec.decode(snapshot.value(i))]
     }
   }
 
   *keys(): IterableIterator<K> {
-    const snapshot = this.#native.snapshot()
+    const snapshot = native.snapshot(this.#handle)
     for (let i = 0, n = snapshot.length(); i < n; i++) yield snapshot.key(i) as K
   }
 
@@ -279,7 +280,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
 
   /** Counters of every thread since the cache was created; `evictions` when it has an `evictionListener`. */
   stats(): SharedCacheStats {
-    const [hits, misses, expired, explicit, replaced, size, listenerDropped, waiting] = this.#native.stats()
+    const [hits, misses, expired, explicit, replaced, size, listenerDropped, waiting] = native.stats(this.#handle)
     const counted = !Number.isNaN(expired)
     return {
       hits,
@@ -294,7 +295,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
 
   /** Loads running now, from every thread. */
   get loadsInFlight(): number {
-    return this.#native.inFlight()
+    return native.inFlight(this.#handle)
   }
 
   /** Whether `close()` was called on this handle. */
@@ -311,7 +312,7 @@ export class SharedMoka<K extends SharedKey = SharedKey, V = unknown> implements
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    this.#native.close()
+    native.close(this.#handle)
     const name = JSON.stringify(this.#name)
     this.#inbox.rejectAll(new Error(`SharedMoka ${name}: this handle was closed while fetch() waited`))
     shadowRetired(this, { ...CLOSED_USES, error: (use) => new Error(`SharedMoka ${name}: this handle was closed; ${use} after close()`) })
