@@ -1,12 +1,12 @@
-//! What the native functions of one cache share: the core, the state array,
-//! and the external-memory figure reported to V8.
+//! One cache's native side: the core, the state array, and the
+//! external-memory figure reported to V8.
 //!
-//! Every function `createCache` returns holds one `Rc` of the handle as its
-//! `data` and drops it in its own finalizer, so the core lives as long as any
-//! of its functions can be called, whatever JS keeps or drops. `dispose()`
-//! frees the core at once; later calls get an `Error`. The state array is
-//! created here and held by a strong reference; it is looked up on each
-//! publish, so a detached buffer is an error, never a dangling pointer.
+//! The thread's table of caches (`externals`) owns the handle until the
+//! cache's `External` is collected, so the core lives as long as JS can
+//! pass the cache to a method. `dispose()` frees the core at once; later
+//! calls get an `Error`. The state array is created here and held by a
+//! strong reference; it is looked up on each publish, so a detached buffer
+//! is an error, never a dangling pointer.
 
 use std::cell::{Cell, Ref, RefCell};
 use std::ffi::c_void;
@@ -149,9 +149,9 @@ impl<D: Extra> Handle<D> {
 
 impl<D: Extra> Drop for Handle<D> {
     fn drop(&mut self) {
-        // SAFETY: the last function holding this handle is being finalized on
-        // the thread of `env`, which is still alive (finalizers run before
-        // the environment is torn down).
+        // SAFETY: the cache's `External` is being finalized on the thread of
+        // `env`, which is still alive (finalizers run before the environment
+        // is torn down).
         let env = unsafe { Env::from_raw(self.env) };
         drop(self.core.get_mut().take());
         self.report_memory(env, 0);

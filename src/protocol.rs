@@ -2,7 +2,7 @@
 //!
 //! `ts/core/native.ts` reads them from the addon's `protocol` export at load time,
 //! so the two sides cannot disagree; a test checks the method list against
-//! the functions `createCache` returns.
+//! the cache methods the addon exports.
 
 use napi::sys::napi_value;
 
