@@ -94,7 +94,7 @@ impl<T: 'static> Externals<T> {
     /// when its `External` is collected, and an argument stays reachable
     /// until the call returns; the object is boxed, so the table may grow
     /// meanwhile.)
-    #[inline]
+    #[inline(always)]
     pub unsafe fn get<'call>(&self, env: Env, value: Option<napi_value>) -> JsResult<&'call T> {
         let mut id: *mut c_void = ptr::null_mut();
         let status = match value {
@@ -118,10 +118,12 @@ impl<T: 'static> Externals<T> {
         self as *const Self as usize
     }
 
-    #[inline]
+    #[inline(always)]
     fn find(&self, id: usize) -> Option<*const T> {
         let id = id ^ self.salt();
-        let slots = self.slots.try_borrow().ok()?;
+        // SAFETY: the reference does not outlive this function, which runs
+        // nothing that could borrow the table mutably.
+        let slots = unsafe { self.slots.try_borrow_unguarded() }.ok()?;
         let slot = slots.get(id & ((1 << INDEX_BITS) - 1))?;
         if slot.generation != id >> INDEX_BITS {
             return None;
@@ -174,13 +176,14 @@ unsafe extern "C" fn finalize<T: 'static>(_env: napi_env, id: *mut c_void, owner
 }
 
 /// Reads the arguments of a call of a function shared by the objects of
-/// `Externals<T>`, and the object its first argument stands for.
+/// `Externals<T>` (`N` of them, the first included; see
+/// [`Args::read_after_first`]), and the object the first stands for.
 ///
 /// # Safety
 /// `info` is the callback info of the call being run with `env`, of a
 /// function whose data pointer is an `Rc<Externals<T>>` that the function
 /// owns (`Env::owning_function`).
-#[inline]
+#[inline(always)]
 pub unsafe fn object_of<'call, T: 'static, const N: usize>(
     env: Env,
     info: sys::napi_callback_info,
@@ -213,7 +216,7 @@ macro_rules! external_method {
         $crate::ffi::native_fn!(pub $name, |$env, info| {
             // SAFETY: this function owns an `Rc<Externals<$ty>>` as its data
             // (see the module that made it), and `info` is this call's.
-            let found = unsafe { $crate::externals::object_of::<$ty, $argc>($env, info) };
+            let found = unsafe { $crate::externals::object_of::<$ty, { $argc + 1 }>($env, info) };
             let ($this, $args): (&$ty, _) = found?;
             #[allow(clippy::redundant_closure_call)]
             (|| -> $crate::ffi::JsResult<napi::sys::napi_value> { $body })()

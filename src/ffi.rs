@@ -188,9 +188,16 @@ impl Env {
     }
 
     /// An optional number: `undefined` and absence both read as `None`.
-    #[inline]
+    /// Absence, the common case on the hot paths, is checked inline.
+    #[inline(always)]
     pub fn get_opt_f64(self, v: Option<napi_value>, name: &str) -> JsResult<Option<f64>> {
-        let Some(v) = v else { return Ok(None) };
+        match v {
+            None => Ok(None),
+            Some(v) => self.get_given_f64(v, name),
+        }
+    }
+
+    fn get_given_f64(self, v: napi_value, name: &str) -> JsResult<Option<f64>> {
         match self.try_f64(v)? {
             Some(x) => Ok(Some(x)),
             None if self.is_undefined(v)? => Ok(None),
@@ -457,14 +464,13 @@ pub struct TypedArrayInfo {
 
 pub type Callback = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
 
-/// Most arguments a native function reads, the first included.
-const MAX_ARGS: usize = 8;
-
 /// Arguments of one call, read with a single `napi_get_cb_info`.
 pub struct Args<const N: usize> {
     pub argv: [napi_value; N],
     pub argc: usize,
     pub data: *mut c_void,
+    /// How many leading arguments [`Args::get`] skips (see [`Args::read_after_first`]).
+    skip: usize,
 }
 
 impl<const N: usize> Args<N> {
@@ -476,40 +482,37 @@ impl<const N: usize> Args<N> {
         let mut argv = [ptr::null_mut(); N];
         // SAFETY: as for this function.
         let (argc, data) = unsafe { cb_info(env, info, &mut argv) }?;
-        Ok(Args { argv, argc, data })
+        Ok(Args {
+            argv,
+            argc,
+            data,
+            skip: 0,
+        })
     }
 
-    /// Reads the first argument apart, and the `N` after it as the call's
-    /// arguments: for functions shared by many native objects, whose first
-    /// argument says which (see `externals`).
+    /// Reads the first argument apart, and the others (up to `N - 1`) as
+    /// the call's arguments: `get(0)` is the second one. For functions
+    /// shared by many native objects, whose first argument says which (see
+    /// `externals`).
     ///
     /// # Safety
     /// As for [`Args::read`].
-    #[inline]
+    #[inline(always)]
     pub unsafe fn read_after_first(
         env: Env,
         info: napi_callback_info,
     ) -> JsResult<(Option<napi_value>, Self)> {
-        const { assert!(N < MAX_ARGS) };
-        let mut all = [ptr::null_mut(); MAX_ARGS];
         // SAFETY: as for this function.
-        let (argc, data) = unsafe { cb_info(env, info, &mut all[..=N]) }?;
-        let mut argv = [ptr::null_mut(); N];
-        argv.copy_from_slice(&all[1..=N]);
-        let first = (argc > 0).then_some(all[0]);
-        Ok((
-            first,
-            Args {
-                argv,
-                argc: argc.saturating_sub(1),
-                data,
-            },
-        ))
+        let mut args = unsafe { Self::read(env, info) }?;
+        let first = args.get(0);
+        args.skip = 1;
+        Ok((first, args))
     }
 
     /// The `i`-th argument, or `None` when it was not passed.
     #[inline]
     pub fn get(&self, i: usize) -> Option<napi_value> {
+        let i = i + self.skip;
         (i < self.argc.min(N)).then(|| self.argv[i])
     }
 }

@@ -82,13 +82,22 @@ impl<D: Extra> Handle<D> {
     }
 
     /// Hands queued events to JS and updates the memory figure; called after
-    /// every method.
-    #[inline]
+    /// every method. Inline: on most calls there is nothing to do.
+    #[inline(always)]
     pub fn publish(&self, env: Env, core: &Core<D>) -> JsResult<()> {
+        let bytes = core.entry_count() as i64 * ENTRY_BYTES;
+        if core.events.pending() || (bytes - self.reported.get()).abs() > REPORT_STEP {
+            self.publish_now(env, core, bytes)
+        } else {
+            Ok(())
+        }
+    }
+
+    #[inline(never)]
+    fn publish_now(&self, env: Env, core: &Core<D>, bytes: i64) -> JsResult<()> {
         if core.events.pending() && core.publish_now() {
             self.with_state(env, |state| core.events.publish(state))?;
         }
-        let bytes = core.entry_count() as i64 * ENTRY_BYTES;
         if (bytes - self.reported.get()).abs() > REPORT_STEP {
             self.report_memory(env, bytes);
         }

@@ -95,8 +95,36 @@ impl KeyBuf {
     ///
     /// `token` must be given for objects, functions and symbols; a primitive
     /// with a token is keyed by the token too (custom `hash`/`equals`).
-    #[inline]
+    #[inline(always)]
     pub fn read(&mut self, env: Env, value: napi_value, token: Option<napi_value>) -> JsResult<()> {
+        // The common key, a short string without a token, is read inline.
+        if token.is_none() && self.read_short_string(env, value) {
+            return Ok(());
+        }
+        self.read_any(env, value, token)
+    }
+
+    /// Reads `value` if it is a string that fits in the stack buffer; false
+    /// (and nothing read) otherwise, whatever the reason.
+    #[inline(always)]
+    fn read_short_string(&mut self, env: Env, value: napi_value) -> bool {
+        self.inline[0].write(TAG_STRING);
+        let room = INLINE - 1;
+        let mut written = 0usize;
+        let units = self.inline[1..].as_mut_ptr().cast::<u16>();
+        // Node writes at most `bufsize - 1` units and a terminating NUL.
+        let status =
+            napi_call!(status env, napi_get_value_string_utf16(value, units, room, &mut written));
+        if status == sys::Status::napi_ok && written < room - 1 {
+            self.len = 1 + written;
+            self.spilled = false;
+            return true;
+        }
+        false
+    }
+
+    #[inline(never)]
+    fn read_any(&mut self, env: Env, value: napi_value, token: Option<napi_value>) -> JsResult<()> {
         if let Some(t) = env.get_opt_f64(token, "token")? {
             self.set_f64(TAG_TOKEN, t);
             return Ok(());

@@ -35,7 +35,7 @@ macro_rules! method {
         native_fn!($name, |env, info| {
             fn run<D: Extra>(
                 $env: Env,
-                $args: Args<$argc>,
+                $args: Args<{ $argc + 1 }>,
                 handle: &Handle<D>,
             ) -> JsResult<napi_value> {
                 let core = handle.core()?;
@@ -53,7 +53,7 @@ macro_rules! method {
                 Ok(value)
             }
             // SAFETY: this function was made by `export`, and `info` is this call's.
-            let found = unsafe { object_of::<Native, $argc>(env, info) };
+            let found = unsafe { object_of::<Native, { $argc + 1 }>(env, info) };
             let (native, args) = found?;
             match native {
                 Native::Plain(h) => run(env, args, h),
@@ -255,7 +255,7 @@ method!(flush, 0, |env, _args, core| {
 // dispose(): frees the native cache now; later calls throw. Twice is a no-op.
 native_fn!(dispose, |env, info| {
     // SAFETY: this function was made by `export`, and `info` is this call's.
-    let found = unsafe { object_of::<Native, 0>(env, info) };
+    let found = unsafe { object_of::<Native, 1>(env, info) };
     match found?.0 {
         Native::Plain(h) => h.dispose(env)?,
         Native::PerEntry(h) => h.dispose(env)?,
