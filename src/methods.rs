@@ -64,7 +64,7 @@ macro_rules! method {
 }
 
 /// Reads the key at `args[key]` with the optional token at `args[token]`.
-#[inline]
+#[inline(always)]
 fn key_arg<const N: usize>(
     env: Env,
     args: &Args<N>,
