@@ -145,9 +145,20 @@ test("'adaptive' is refused where it cannot work yet, naming why", (t) => {
     instanceOf: TypeError,
     message: /'adaptive' is not supported by SharedMoka/,
   })
-  t.throws(() => cached((x: number) => x, { policy: 'adaptive' as 'lru' }), {
-    instanceOf: TypeError,
-    message: /'adaptive' is not supported by cached/,
-  })
+  for (const extra of [{ ttl: 1000 }, { ttl: () => 1000 }, { refreshAfter: 10, staleIfError: 100 }]) {
+    const error = t.throws(() => cached((x: number) => x, { policy: 'adaptive', ...extra }), { instanceOf: TypeError })
+    t.regex(error!.message, /adaptive.*(ttl|staleIfError)/)
+  }
   t.is(new Moka({ maxCapacity: 10 }).stats().adaptive, undefined)
+})
+
+test("cached passes policy 'adaptive' to its cache, which switches as a Moka's does", (t) => {
+  const square = cached((x: number) => x * x, { maxCapacity: 1000, policy: 'adaptive' })
+  t.is(square(3), 9)
+  t.is(square.cache.policy, 'adaptive')
+  t.like(square.cache.stats().adaptive, { policy: 'tinyLfu', switches: 0 })
+  // The recency-heavy phase that makes a Moka switch to LRU (see the spec above), through the function.
+  for (let i = 0; i < 60_000; i++) square(shifting(i))
+  t.is(square.cache.stats().adaptive!.policy, 'lru')
+  t.is(square(3), 9)
 })

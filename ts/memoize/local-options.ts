@@ -36,7 +36,8 @@ export interface CachedOptions<A extends readonly unknown[] = any[], R = any, K 
   ttl?: EntryTtl<Awaited<R>>
   /** Time to idle of a result. */
   tti?: Duration
-  policy?: 'tinyLfu' | 'lru'
+  /** See `MokaOptions.policy`; `'adaptive'` not with `ttl`, `tti`, a `ttl` function or `staleIfError` yet. */
+  policy?: 'tinyLfu' | 'lru' | 'adaptive'
   weigher?: (key: K, value: Awaited<R>) => number
   evictionListener?: EvictionListener<K, Awaited<R>>
   hash?: (key: K) => unknown
@@ -151,7 +152,6 @@ export function configureLocal(options: unknown): LocalConfig {
   const v = validateOptions<unknown, unknown>(
     { ...o, maxCapacity: o.maxCapacity ?? DEFAULT_MAX_CAPACITY, ttl: ttlFunction === undefined ? o.ttl : undefined },
     CACHED_OPTIONS,
-    'cached',
   )
   const refreshAfter = toMillis(o.refreshAfter, 'refreshAfter')
   const staleIfError = toMillis(o.staleIfError, 'staleIfError')
@@ -167,12 +167,16 @@ export function configureLocal(options: unknown): LocalConfig {
   // A stale result is re-stored past its ttl when a refresh fails; a cache-wide
   // ttl cannot be extended per entry, so such caches set ttl/tti per entry.
   const perEntry = staleIfError !== undefined
+  if (v.adaptive && (perEntry || ttlFunction !== undefined)) {
+    // Both need per-entry expiry, which an adaptive cache does not carry across a switch yet.
+    throw new TypeError(`policy 'adaptive' cannot be combined with ${perEntry ? 'staleIfError' : 'a ttl function'} yet (see docs/adaptive.md)`)
+  }
   return {
     moka: {
       maxCapacity: v.maxCapacity,
       ttl: perEntry ? undefined : v.ttl,
       tti: perEntry ? undefined : v.tti,
-      policy: v.lru ? 'lru' : 'tinyLfu',
+      policy: v.adaptive ? 'adaptive' : v.lru ? 'lru' : 'tinyLfu',
       perEntryExpiry: perEntry || ttlFunction !== undefined,
       weigher: v.weigher,
       evictionListener: v.evictionListener,
