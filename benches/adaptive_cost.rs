@@ -26,15 +26,11 @@ fn main() {
     let capacity = env("ADAPTIVE_CAPACITY", 10_000);
     let gets = env("ADAPTIVE_GETS", 500_000) as usize;
     let core = Core::<()>::new(&Options {
-        max_capacity: capacity,
-        ttl: None,
-        tti: None,
-        lru: false,
-        weighted: false,
         // NOTIFY=1: a fixed policy with moka's eviction listener, which an
         // adaptive cache always has: the baseline without the watch.
         notify: env("NOTIFY", 0) == 1,
         adaptive: env("ADAPTIVE", 1) == 1,
+        ..Options::entries(capacity)
     });
     // Keys as the addon reads a JS string: a tag, then the UTF-16 units.
     let keys: Vec<Key> = (0..capacity)

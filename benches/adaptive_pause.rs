@@ -111,13 +111,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let core = Core::<()>::new(&Options {
-        max_capacity: capacity,
-        ttl: None,
-        tti: None,
-        lru: false,
-        weighted: false,
-        notify: false,
         adaptive: true,
+        ..Options::entries(capacity)
     });
     let mut run = Run { core, i: 0 };
     let switches = |core: &Core<()>| core.adaptive_info()[1];

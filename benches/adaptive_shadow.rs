@@ -526,15 +526,7 @@ fn number_key(k: u32) -> Key {
 /// ns per `get` hit of the addon's own cache holding `capacity` number keys,
 /// at pseudo-random picks.
 fn time_get(capacity: u64, keys: &[Key], picks: &[u32]) -> f64 {
-    let core = Core::<()>::new(&Options {
-        max_capacity: capacity,
-        ttl: None,
-        tti: None,
-        lru: false,
-        weighted: false,
-        notify: false,
-        adaptive: false,
-    });
+    let core = Core::<()>::new(&Options::entries(capacity));
     for (i, k) in keys.iter().enumerate() {
         core.insert(k.clone(), i as u32, 1, ());
     }

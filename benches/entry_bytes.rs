@@ -27,15 +27,7 @@ fn main() {
                 .collect()
         })
         .collect();
-    let opts = Options {
-        max_capacity: n as u64,
-        ttl: None,
-        tti: None,
-        lru: false,
-        weighted: false,
-        notify: false,
-        adaptive: false,
-    };
+    let opts = Options::entries(n as u64);
     let baseline = counting::start();
     let core = Core::<()>::new(&opts);
     for (slot, k) in keys.iter().enumerate() {

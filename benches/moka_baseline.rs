@@ -50,13 +50,8 @@ fn ns(start: Instant, ops: usize) -> f64 {
 
 fn options(n: usize, notify: bool) -> Options {
     Options {
-        max_capacity: n as u64,
-        ttl: None,
-        tti: None,
-        lru: false,
-        weighted: false,
         notify,
-        adaptive: false,
+        ..Options::entries(n as u64)
     }
 }
 

@@ -35,6 +35,21 @@ pub struct Options {
     pub adaptive: bool,
 }
 
+impl Options {
+    /// A cache of `max_capacity` entries and no other option (the defaults of `new Moka`).
+    pub fn entries(max_capacity: u64) -> Options {
+        Options {
+            max_capacity,
+            ttl: None,
+            tti: None,
+            lru: false,
+            weighted: false,
+            notify: false,
+            adaptive: false,
+        }
+    }
+}
+
 /// One moka build of the cache.
 pub type Build<D> = Cache<Key, Value<D>, ahash::RandomState>;
 
@@ -366,13 +381,9 @@ mod tests {
 
     fn core<D: Extra>(max_capacity: u64, ttl: Option<Duration>, notify: bool) -> Core<D> {
         Core::new(&Options {
-            max_capacity,
             ttl,
-            tti: None,
-            lru: false,
-            weighted: false,
             notify,
-            adaptive: false,
+            ..Options::entries(max_capacity)
         })
     }
 

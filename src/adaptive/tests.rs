@@ -10,13 +10,9 @@ use crate::protocol::{KIND_BITS, REPLACED, SIZE, STATE_COUNT, STATE_HEADER, STAT
 
 fn adaptive(max_capacity: u64, notify: bool) -> Core<()> {
     Core::new(&Options {
-        max_capacity,
-        ttl: None,
-        tti: None,
-        lru: false,
-        weighted: false,
         notify,
         adaptive: true,
+        ..Options::entries(max_capacity)
     })
 }
 
