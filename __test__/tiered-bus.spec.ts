@@ -2,7 +2,9 @@
 // must reach the L1 of every other. Propagation times are logged (p50/p99);
 // the README quotes them.
 
-import { TieredCache } from '../tiered.js'
+import type { ExecutionContext } from 'ava'
+
+import { TieredCache, type TieredCacheOptions } from '../tiered.js'
 import { trackUnhandledRejections, until } from './_helpers'
 import { BACKENDS, Peer, percentile, redisForSpec, SPEC_TIMEOUT, test } from './_redis'
 
@@ -62,16 +64,35 @@ for (const backend of BACKENDS) {
     }
   }
 
-  test.serial(`${backend}: an instance whose bus connection broke drops its L1 when it resubscribes`, async (t) => {
-    const namespace = `bus-resync-${backend}`
-    const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace })
-    const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace })
+  /** Two instances on `namespace`, with `extra` options, ready; both closed once `body` settles. */
+  async function withPair(
+    namespace: string,
+    extra: Partial<TieredCacheOptions<number>>,
+    body: (a: TieredCache<string, number>, b: TieredCache<string, number>) => Promise<void>,
+  ): Promise<void> {
+    const options = { timeout: SPEC_TIMEOUT, redis: redis.option, namespace, ...extra }
+    const a = new TieredCache<string, number>(options)
+    const b = new TieredCache<string, number>(options)
     await Promise.all([a.ready(), b.ready()])
     try {
-      await a.set('k', 1)
-      t.true(await until(() => b.stats().bus.received === 1, 5000))
-      t.is(await b.get('k'), 1)
-      t.is(await b.get('k'), 1)
+      await body(a, b)
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  }
+
+  /** `a` writes k = 1 and `b` holds it in L1 (read twice: the first read may race the write's own message). */
+  async function heldByB(t: ExecutionContext, a: TieredCache<string, number>, b: TieredCache<string, number>): Promise<void> {
+    await a.set('k', 1)
+    t.true(await until(() => b.stats().bus.received === 1, 5000))
+    t.is(await b.get('k'), 1)
+    t.is(await b.get('k'), 1)
+  }
+
+  test.serial(`${backend}: an instance whose bus connection broke drops its L1 when it resubscribes`, async (t) => {
+    await withPair(`bus-resync-${backend}`, {}, async (a, b) => {
+      await heldByB(t, a, b)
       t.is(b.stats().l1.hits, 1, 'b holds k in L1')
       const resyncs = b.stats().bus.resyncs
       // Drop every subscriber connection; the write below is published while nobody listens.
@@ -80,50 +101,32 @@ for (const backend of BACKENDS) {
       await a.set('k', 2)
       t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 10_000), 'b resubscribed')
       t.is(await b.get('k'), 2, 'b dropped the copy it could not prove fresh')
-    } finally {
-      await a.close()
-      await b.close()
-    }
+    })
   })
 
   test.serial(`${backend}: the bus runs on global or on sharded pub/sub, as the pubsub option says`, async (t) => {
     for (const pubsub of ['global', 'sharded'] as const) {
       const namespace = `bus-${pubsub}-${backend}`
-      const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace, pubsub })
-      const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace, pubsub })
-      await Promise.all([a.ready(), b.ready()])
-      try {
+      await withPair(namespace, { pubsub }, async (a, b) => {
         const subscribers = async (kind: 'NUMSUB' | 'SHARDNUMSUB'): Promise<number> => {
           const counts = await Promise.all(redis.masters().map((master) => master.call('PUBSUB', kind, redis.channel(namespace)) as Promise<[string, number]>))
           return counts.reduce((sum, [, count]) => sum + Number(count), 0)
         }
         t.is(await subscribers(pubsub === 'sharded' ? 'SHARDNUMSUB' : 'NUMSUB'), 2, `both instances subscribed by ${pubsub} pub/sub`)
         t.is(await subscribers(pubsub === 'sharded' ? 'NUMSUB' : 'SHARDNUMSUB'), 0)
-        await a.set('k', 1)
-        t.true(await until(() => b.stats().bus.received === 1, 5000))
-        t.is(await b.get('k'), 1)
-        t.is(await b.get('k'), 1)
+        await heldByB(t, a, b)
         await a.set('k', 2)
         t.true(await until(() => b.stats().bus.received === 2, 5000), `a write reached b over ${pubsub} pub/sub`)
         t.is(await b.get('k'), 2)
-      } finally {
-        await a.close()
-        await b.close()
-      }
+      })
     }
   })
 
   test.serial(`${backend}: forged or malformed bus messages are refused and counted; with an hmacKey, unsigned ones too`, async (t) => {
     const namespace = `bus-forged-${backend}`
     const hmacKey = 'bus-test-key-0123456789'
-    const a = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace, hmacKey })
-    const b = new TieredCache<string, number>({ timeout: SPEC_TIMEOUT, redis: redis.option, namespace, hmacKey })
-    await Promise.all([a.ready(), b.ready()])
-    try {
-      await a.set('k', 1)
-      t.true(await until(() => b.stats().bus.received === 1, 5000))
-      t.is(await b.get('k'), 1)
-      t.is(await b.get('k'), 1)
+    await withPair(namespace, { hmacKey }, async (a, b) => {
+      await heldByB(t, a, b)
       for (const message of ['u:{"i":"x","k":["k"]}', 's:AAAA:{"i":"x","k":["k"]}', 'garbage', 's:', '']) {
         await redis.publish(namespace, message)
       }
@@ -131,10 +134,7 @@ for (const backend of BACKENDS) {
       const hits = b.stats().l1.hits
       t.is(await b.get('k'), 1)
       t.is(b.stats().l1.hits, hits + 1, 'the forged invalidation did not drop the L1 copy')
-    } finally {
-      await a.close()
-      await b.close()
-    }
+    })
   })
 }
 
