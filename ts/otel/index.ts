@@ -70,26 +70,10 @@ interface TieredLike {
 export type Instrumentable = AnyCache | CachedLike | TieredLike
 
 /** The instruments of one meter, created once and shared by every cache it reports. */
-interface Instruments {
-  hits: ObservableInstrument
-  misses: ObservableInstrument
-  evictions: ObservableInstrument
-  entries: ObservableInstrument
-  weight: ObservableInstrument
-  loads: ObservableInstrument
-  loadTime: ObservableInstrument
-  tierErrors: ObservableInstrument
-  breaker: ObservableInstrument
-}
-
-const instrumentsByMeter = new WeakMap<MeterLike, Instruments>()
-
-function instrumentsOf(meter: MeterLike): Instruments {
-  let found = instrumentsByMeter.get(meter)
-  if (found !== undefined) return found
+function createInstruments(meter: MeterLike) {
   const counter = (name: string, description: string, unit: string) => meter.createObservableCounter(name, { description, unit })
   const gauge = (name: string, description: string, unit: string) => meter.createObservableGauge(name, { description, unit })
-  found = {
+  return {
     hits: counter('moka.cache.hits', 'Reads answered from the cache', '{hit}'),
     misses: counter('moka.cache.misses', 'Reads that found nothing', '{miss}'),
     evictions: counter('moka.cache.evictions', 'Entries that left the cache, by cause', '{entry}'),
@@ -100,7 +84,15 @@ function instrumentsOf(meter: MeterLike): Instruments {
     tierErrors: counter('moka.cache.tier.errors', 'Failures of the Redis tier', '{error}'),
     breaker: gauge('moka.cache.breaker.state', 'The Redis circuit breaker: 1 for its current state, 0 for the others', '1'),
   }
-  instrumentsByMeter.set(meter, found)
+}
+
+type Instruments = ReturnType<typeof createInstruments>
+
+const instrumentsByMeter = new WeakMap<MeterLike, Instruments>()
+
+function instrumentsOf(meter: MeterLike): Instruments {
+  let found = instrumentsByMeter.get(meter)
+  if (found === undefined) instrumentsByMeter.set(meter, (found = createInstruments(meter)))
   return found
 }
 
