@@ -35,4 +35,6 @@ export interface MemoPlan {
   properties: PropertyDescriptorMap
   /** Methods of the memoized function (such as `cacheInfo`). */
   methods: object
+  /** Methods refused, as `invalidate` is, once the backend can serve nothing (such as `cacheClear`). */
+  guardedMethods?: Record<string, (...args: never[]) => unknown>
 }

@@ -222,21 +222,12 @@ export function cachedLocally<F extends AnyFunction>(fn: F, c: LocalConfig): Cac
   const memo = new LocalMemo(fn, c)
   const { key: keyFn } = c
   const keyOf = (args: unknown[]): unknown => (keyFn === undefined ? argsKey(args) : keyFn(...args))
-  const usable = (method: string): void => {
-    const error = memo.refusal(fn.name === '' ? `${method}()` : `${fn.name}.${method}()`)
-    if (error !== undefined) throw error
-  }
   const wrapper = memoize(fn, {
     config: { keyOf, enabled: c.enabled },
     backend: memo,
     properties: { cache: { get: () => memo.main.cache, enumerable: true }, [IS_CACHED]: { value: true } },
-    methods: {
-      cacheInfo: (): CacheInfo => memo.info(),
-      cacheClear(): void {
-        usable('cacheClear')
-        memo.clear()
-      },
-    },
+    methods: { cacheInfo: (): CacheInfo => memo.info() },
+    guardedMethods: { cacheClear: (): void => memo.clear() },
   })
   memo.wrapper = wrapper
   return wrapper as CachedFunction<F>

@@ -19,7 +19,7 @@ export function enabledOption(value: unknown): boolean | (() => boolean) {
  * (read-only) and `methods`.
  */
 export function memoize<F extends AnyFunction>(fn: F, plan: MemoPlan): F {
-  const { config, backend, properties, methods } = plan
+  const { config, backend, properties, methods, guardedMethods = {} } = plan
   const { keyOf, enabled, alwaysAsync = false } = config
   const called = fn.name === '' ? 'the cached function' : `${fn.name}()`
   const refuse = (call: string, async: boolean): unknown => {
@@ -43,12 +43,16 @@ export function memoize<F extends AnyFunction>(fn: F, plan: MemoPlan): F {
         }
       }
     : direct
+  /** `method`, thrown out (naming it) once the backend can serve nothing. */
+  const guarded = <M extends (...args: never[]) => unknown>(name: string, method: M) =>
+    function (this: unknown, ...args: Parameters<M>): ReturnType<M> {
+      refuse(fn.name === '' ? `${name}()` : `${fn.name}.${name}()`, false)
+      return method.apply(this, args) as ReturnType<M>
+    }
+  const refusing = Object.fromEntries(Object.entries(guardedMethods).map(([name, method]) => [name, guarded(name, method)]))
   dressWrapper(wrapper, fn, properties)
-  return Object.assign(wrapper, methods, {
-    invalidate(...args: unknown[]): boolean | Promise<boolean> {
-      refuse(fn.name === '' ? 'invalidate()' : `${fn.name}.invalidate()`, false)
-      return backend.invalidate(keyOf(args))
-    },
+  return Object.assign(wrapper, methods, refusing, {
+    invalidate: guarded('invalidate', (...args: unknown[]) => backend.invalidate(keyOf(args))),
   }) as unknown as F
 }
 
