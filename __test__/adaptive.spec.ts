@@ -4,10 +4,10 @@
 // with a fixed hash, so the switches of a given request sequence are the
 // same on every run.
 
-import test from 'ava'
+import test, { ExecutionContext } from 'ava'
 
-import { cached, Moka, SharedMoka } from '../index.js'
-import { assertConsistent, recorder } from './_helpers'
+import { cached, Moka, MokaOptions, SetOptions, SharedMoka } from '../index.js'
+import { assertConsistent, recorder, tally } from './_helpers'
 
 /** Each key read four times in a row, then never again: only recency pays. */
 const shifting = (i: number) => (Math.floor(i / 4) % 500) + Math.floor(i / 2000) * 500
@@ -136,20 +136,105 @@ test('weights are carried over: weightedSize spans both builds', (t) => {
   t.true(cache.weightedSize <= 3000)
 })
 
-test("'adaptive' is refused where it cannot work yet, naming why", (t) => {
-  for (const extra of [{ ttl: 1000 }, { tti: '1m' }, { perEntryExpiry: true }]) {
-    const error = t.throws(() => new Moka({ maxCapacity: 10, policy: 'adaptive', ...extra }), { instanceOf: TypeError })
-    t.regex(error!.message, new RegExp(`adaptive.*${Object.keys(extra)[0]}`))
-  }
+test("'adaptive' is refused by SharedMoka, naming why", (t) => {
   t.throws(() => new SharedMoka({ name: 'adaptive-refused', maxCapacity: 10, policy: 'adaptive' as 'lru' }), {
     instanceOf: TypeError,
     message: /'adaptive' is not supported by SharedMoka/,
   })
-  for (const extra of [{ ttl: 1000 }, { ttl: () => 1000 }, { refreshAfter: 10, staleIfError: 100 }]) {
-    const error = t.throws(() => cached((x: number) => x, { policy: 'adaptive', ...extra }), { instanceOf: TypeError })
-    t.regex(error!.message, /adaptive.*(ttl|staleIfError)/)
-  }
   t.is(new Moka({ maxCapacity: 10 }).stats().adaptive, undefined)
+})
+
+/** How long the marked entries of the expiry specs live, and the margin either side of a deadline. */
+const LIFE = 4000
+const MARGIN = 500
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
+
+/**
+ * 100 marked entries (negative keys) written, then kept by TinyLFU through a
+ * recency phase (read every 2000 requests) until the cache switches; half
+ * move on a read right away, the rest, a second later, when the drain walks
+ * the old build. Checks that each lives until its deadline and no longer
+ * (counted from its write, or with `idle` from its last read, never from
+ * the move), and that each is notified once, as expired.
+ */
+async function markedAcrossASwitch(
+  t: ExecutionContext,
+  options: Partial<MokaOptions<number, Value>>,
+  idle: boolean,
+  setOptions?: SetOptions,
+): Promise<void> {
+  const { events, listener } = recorder<number, Value>()
+  const cache = new Moka<number, Value>({ maxCapacity: 1000, policy: 'adaptive', evictionListener: listener, ...options })
+  const marked = Array.from({ length: 100 }, (_, i) => -1 - i)
+  const written: Value[] = []
+  const writtenAt = performance.now()
+  for (const k of marked) {
+    const value = { n: written.length }
+    written.push(value)
+    cache.set(k, value, setOptions)
+  }
+  let lastRead = writtenAt
+  let i = 0
+  while (cache.stats().adaptive!.switches === 0) {
+    if (i % 2000 === 0) {
+      for (const k of marked) t.not(cache.get(k), undefined, `marked ${k} kept before the switch`)
+      lastRead = performance.now()
+    }
+    replay(cache, 100, (j) => shifting(i + j), written)
+    i += 100
+  }
+  const switchedAt = performance.now()
+  t.true(cache.stats().adaptive!.migrating)
+  for (const k of marked.slice(0, 50)) t.not(cache.get(k), undefined, `marked ${k} moves on a read`)
+  await sleep(1000)
+  // Make room, then end the first step of the migration with a capacity of
+  // writes: the drain moves the rest of the marked entries.
+  for (const k of [...cache.keys()]) if (k >= 0) cache.delete(k)
+  for (let w = 0; w < 1000; w++) {
+    const value = { n: written.length }
+    written.push(value)
+    cache.set(1e9, value)
+  }
+  cache.runPendingTasks()
+  t.false(cache.stats().adaptive!.migrating, 'every marked entry moved')
+
+  const deadlineOf = (k: number) => (idle ? (marked.indexOf(k) < 50 ? switchedAt : lastRead) : writtenAt) + LIFE
+  const checkedAt = performance.now()
+  t.true(checkedAt < Math.min(...marked.map(deadlineOf)) - MARGIN, `checked before any deadline: ${checkedAt - writtenAt} ms after the writes`)
+  for (const k of marked) t.true(cache.has(k), `marked ${k} moved, not expired early`)
+  await sleep(Math.max(...marked.map(deadlineOf)) + MARGIN - performance.now())
+  // A clock restarted by the move would keep the drained half until a second after this.
+  for (const k of marked) t.is(cache.get(k), undefined, `marked ${k} expired at its deadline`)
+
+  const markedValues = new Set(marked.map((_, m) => written[m]))
+  const notifiedMarked = () => events.filter(([, value]) => markedValues.has(value))
+  for (let waited = 0; notifiedMarked().length < marked.length && waited < 10_000; waited += 100) {
+    await sleep(100)
+    cache.runPendingTasks()
+  }
+  t.deepEqual(
+    notifiedMarked()
+      .map(([key, , cause]) => [key, cause])
+      .sort(([a], [b]) => Number(b) - Number(a)),
+    marked.map((k) => [k, 'expired']),
+    'each marked entry notified once, as expired',
+  )
+  cache.clear()
+  const notified = tally(events.map(([, value]) => value))
+  t.true([...notified.values()].every((n) => n === 1), 'no value notified twice')
+  t.is(notified.size, written.length, 'every value written was notified: none lost')
+}
+
+test('across a switch, a ttl counts from the write', async (t) => {
+  await markedAcrossASwitch(t, { ttl: LIFE }, false)
+})
+
+test('across a switch, a tti counts from the last read', async (t) => {
+  await markedAcrossASwitch(t, { tti: LIFE }, true)
+})
+
+test('across a switch, a per-entry ttl counts from the write', async (t) => {
+  await markedAcrossASwitch(t, { perEntryExpiry: true }, false, { ttl: LIFE })
 })
 
 test("cached passes policy 'adaptive' to its cache, which switches as a Moka's does", (t) => {
@@ -161,4 +246,26 @@ test("cached passes policy 'adaptive' to its cache, which switches as a Moka's d
   for (let i = 0; i < 60_000; i++) square(shifting(i))
   t.is(square.cache.stats().adaptive!.policy, 'lru')
   t.is(square(3), 9)
+})
+
+test("cached with policy 'adaptive' takes a ttl function and staleIfError", async (t) => {
+  let calls = 0
+  const count = cached((x: number) => `${x}#${++calls}`, { policy: 'adaptive', ttl: (result) => (result.startsWith('1#') ? 50 : 60_000) })
+  t.is(count(1), '1#1')
+  t.is(count(2), '2#2')
+  await sleep(120)
+  t.is(count(1), '1#3', 'its own ttl ran out')
+  t.is(count(2), '2#2')
+  let fail = false
+  const stale = cached(
+    async (x: number) => {
+      if (fail) throw new Error('backend down')
+      return x
+    },
+    { policy: 'adaptive', ttl: 60_000, refreshAfter: 20, staleIfError: 60_000 },
+  )
+  t.is(await stale(7), 7)
+  fail = true
+  await sleep(40)
+  t.is(await stale(7), 7, 'served stale while its refresh fails')
 })

@@ -61,7 +61,7 @@ fn addon<D: Extra>(n: usize, notify: bool, extra: D) -> [f64; 3] {
     let picks = picks(n);
     let core = Core::<D>::new(&options(n, notify));
     for (i, k) in keys.iter().enumerate() {
-        core.insert(k.clone(), i as u32, 1, extra);
+        core.insert(k.clone(), i as u32, 1, extra.clone());
     }
     core.run_pending_tasks();
     let t = Instant::now();
@@ -72,13 +72,13 @@ fn addon<D: Extra>(n: usize, notify: bool, extra: D) -> [f64; 3] {
     let updates: Vec<Key> = picks.iter().map(|&i| keys[i].clone()).collect();
     let t = Instant::now();
     for (slot, k) in updates.into_iter().enumerate() {
-        core.insert(k, (n + slot) as u32, 1, extra);
+        core.insert(k, (n + slot) as u32, 1, extra.clone());
     }
     let update = ns(t, OPS);
     let fresh: Vec<Key> = (0..OPS).map(|i| key("new", i)).collect();
     let t = Instant::now();
     for (slot, k) in fresh.into_iter().enumerate() {
-        core.insert(k, slot as u32, 1, extra);
+        core.insert(k, slot as u32, 1, extra.clone());
     }
     let evicting = ns(t, OPS);
     // Keep the release queue from growing without bound between runs.

@@ -12,12 +12,12 @@ use moka::sync::{Cache, CacheBuilder};
 use crate::adaptive::relay::Relay;
 use crate::adaptive::{Adaptive, Change, Policy};
 use crate::events::Events;
-use crate::expiry::PerEntry;
+use crate::expiry::{Clocks, PerEntry};
 use crate::ffi::{type_error, JsResult};
 use crate::key::Key;
 use crate::maintenance::until_settled;
 use crate::protocol::{EXPIRED, EXPLICIT, RELEASED, REPLACED, SIZE};
-use crate::value::{Deadlines, Value};
+use crate::value::{Carried, Deadlines, Value};
 
 /// Options as the JS layer validated and normalised them.
 #[derive(Clone)]
@@ -55,16 +55,19 @@ pub type Build<D> = Cache<Key, Value<D>, ahash::RandomState>;
 
 type Builder<D> = CacheBuilder<Key, Value<D>, Cache<Key, Value<D>>>;
 
-/// What a cache keeps per entry besides slot and weight: nothing, or the
-/// per-entry deadlines its `Expiry` reads.
-pub trait Extra: Copy + Send + Sync + 'static {
-    fn configure(builder: Builder<Self>) -> Builder<Self>;
+/// What a cache keeps per entry besides slot and weight: nothing, the
+/// per-entry deadlines its `Expiry` reads, or (an adaptive cache with expiry)
+/// those and the clocks an entry carries from build to build.
+pub trait Extra: Clone + Send + Sync + 'static {
+    fn configure(builder: Builder<Self>, opts: &Options) -> Builder<Self>;
     /// What to store for an entry written with these per-entry options.
     fn per_entry(ttl: Option<Duration>, tti: Option<Duration>) -> JsResult<Self>;
+    /// The entry moves to another build (`policy: 'adaptive'`).
+    fn moved(&mut self) {}
 }
 
 impl Extra for () {
-    fn configure(builder: Builder<Self>) -> Builder<Self> {
+    fn configure(builder: Builder<Self>, _: &Options) -> Builder<Self> {
         builder
     }
 
@@ -77,12 +80,29 @@ impl Extra for () {
 }
 
 impl Extra for Deadlines {
-    fn configure(builder: Builder<Self>) -> Builder<Self> {
+    fn configure(builder: Builder<Self>, _: &Options) -> Builder<Self> {
         builder.expire_after(PerEntry::new())
     }
 
     fn per_entry(ttl: Option<Duration>, tti: Option<Duration>) -> JsResult<Self> {
         Ok(Deadlines::new(ttl, tti))
+    }
+}
+
+impl Extra for Carried {
+    fn configure(builder: Builder<Self>, opts: &Options) -> Builder<Self> {
+        builder.expire_after(PerEntry::carrying(opts.ttl, opts.tti))
+    }
+
+    fn per_entry(ttl: Option<Duration>, tti: Option<Duration>) -> JsResult<Self> {
+        Ok(Carried {
+            own: Deadlines::new(ttl, tti),
+            clocks: Clocks::new(),
+        })
+    }
+
+    fn moved(&mut self) {
+        self.clocks.moved();
     }
 }
 
@@ -154,6 +174,15 @@ impl<D: Extra> Core<D> {
             Some(Change::Finish) => adaptive.finish(),
             None => {}
         }
+    }
+
+    /// Switches an adaptive cache to the other policy now (tests).
+    #[cfg(test)]
+    pub fn switch_now(&mut self) {
+        if let Some(adaptive) = &self.adaptive {
+            adaptive.switch_now();
+        }
+        self.adapt();
     }
 
     /// `[policy, switches, migrating, shadow hit ratios...]` of an adaptive
@@ -331,7 +360,7 @@ impl Policy {
 
 /// A moka build with the options' machinery and `policy`.
 fn build<D: Extra>(opts: &Options, policy: Policy, listener: Option<&Arc<Relay>>) -> Build<D> {
-    let mut builder = D::configure(Cache::builder().max_capacity(opts.max_capacity))
+    let mut builder = D::configure(Cache::builder().max_capacity(opts.max_capacity), opts)
         .eviction_policy(match policy {
             Policy::Lru => EvictionPolicy::lru(),
             Policy::TinyLfu => EvictionPolicy::tiny_lfu(),
@@ -375,7 +404,7 @@ fn remove<D: Extra>(build: &Build<D>, key: &[u16]) -> Option<u32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::protocol::{KIND_BITS, STATE_COUNT, STATE_HEADER, STATE_MORE};
 
@@ -392,7 +421,7 @@ mod tests {
     }
 
     /// Takes every published event, as the JS layer's drain does.
-    fn drain<D: Extra>(core: &Core<D>) -> Vec<u32> {
+    pub fn drain<D: Extra>(core: &Core<D>) -> Vec<u32> {
         let mut state = vec![0u32; STATE_HEADER + 64];
         let mut events = Vec::new();
         loop {
@@ -410,7 +439,7 @@ mod tests {
     /// of all those drained or 10 s have passed. Releases without a listener
     /// are eventual: other test threads pinned in crossbeam-epoch can hold
     /// back the garbage moka deferred.
-    fn drain_until<D: Extra>(core: &Core<D>, mut done: impl FnMut(&[u32]) -> bool) -> Vec<u32> {
+    pub fn drain_until<D: Extra>(core: &Core<D>, mut done: impl FnMut(&[u32]) -> bool) -> Vec<u32> {
         let mut events = drain(core);
         let started = std::time::Instant::now();
         while !done(&events) && started.elapsed() < Duration::from_secs(10) {
@@ -423,7 +452,7 @@ mod tests {
 
     fn fill<D: Extra>(core: &Core<D>, n: u32, extra: D) {
         for i in 0..n {
-            core.insert(key(i), i, 1, extra);
+            core.insert(key(i), i, 1, extra.clone());
         }
     }
 

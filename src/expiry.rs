@@ -8,6 +8,8 @@
 //! can shorten the cache's, never extend it.
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
@@ -37,18 +39,129 @@ pub fn from_ms(ms: Option<f64>, name: &str) -> JsResult<Option<Duration>> {
         .transpose()
 }
 
-/// A value's own time to live and time to idle.
+/// A value's own time to live and time to idle, and the clocks it carries
+/// when its entry can move from one moka build to another.
 pub trait EntryDeadlines {
     fn ttl(&self) -> Option<Duration>;
     fn tti(&self) -> Option<Duration>;
+    /// `Some` for the entries of an adaptive cache with expiry (see `Clocks`).
+    fn clocks(&self) -> Option<&Clocks> {
+        None
+    }
+}
+
+/// When an entry was written and last read, kept in the value itself: moka
+/// keeps both per build and restarts them when an entry moves to another
+/// build (`policy: 'adaptive'`), so the entry carries them across. Stamped by
+/// the `Expiry` hooks with moka's own clock.
+pub struct Clocks {
+    /// Nanoseconds since `epoch()`, plus 1; 0 until moka stored the entry.
+    /// The top bit: the entry moved from an earlier build.
+    written: AtomicU64,
+    /// The last read, or the write, as `written` (without the top bit).
+    read: AtomicU64,
+}
+
+const MOVED: u64 = 1 << 63;
+
+/// The instant every `Clocks` counts from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn stamp(at: Instant) -> u64 {
+    (at.saturating_duration_since(epoch()).as_nanos() as u64).min(MOVED - 2) + 1
+}
+
+fn instant(stamp: u64) -> Instant {
+    epoch() + Duration::from_nanos((stamp & !MOVED).saturating_sub(1))
+}
+
+impl Clocks {
+    pub fn new() -> Self {
+        epoch();
+        Clocks {
+            written: AtomicU64::new(0),
+            read: AtomicU64::new(0),
+        }
+    }
+
+    /// The entry leaves its build for another one, which must count from
+    /// the clocks it carries rather than from the move.
+    pub fn moved(&mut self) {
+        *self.written.get_mut() |= MOVED;
+    }
+
+    /// moka stores the entry: a fresh one is written (and read) now; a moved
+    /// one keeps its clocks.
+    fn stored(&self, at: Instant) {
+        let now = stamp(at);
+        if self
+            .written
+            .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            self.read.store(now, Ordering::Relaxed);
+        }
+    }
+
+    fn was_read(&self, at: Instant) {
+        self.read.store(stamp(at), Ordering::Relaxed);
+    }
+
+    /// `(written, last read, moved)`, once stored.
+    fn get(&self) -> Option<(Instant, Instant, bool)> {
+        let written = self.written.load(Ordering::Relaxed);
+        (written != 0).then(|| {
+            let read = self.read.load(Ordering::Relaxed);
+            (instant(written), instant(read), written & MOVED != 0)
+        })
+    }
+}
+
+impl Default for Clocks {
+    fn default() -> Self {
+        Clocks::new()
+    }
+}
+
+impl Clone for Clocks {
+    fn clone(&self) -> Self {
+        let load = |a: &AtomicU64| AtomicU64::new(a.load(Ordering::Relaxed));
+        Clocks {
+            written: load(&self.written),
+            read: load(&self.read),
+        }
+    }
 }
 
 /// moka's `Expiry` for values that carry their own deadlines.
-pub struct PerEntry<V>(PhantomData<fn(&V)>);
+///
+/// An entry expires at the earliest of its own `ttl` counted from its write
+/// and its own `tti` counted from its last read. An entry that moved from an
+/// earlier build is also held to the cache-wide `ttl`/`tti` here, from the
+/// clocks it carries: the new build's own ttl/tti count from the move, later
+/// than the entry's deadlines, so never the earlier of the two.
+pub struct PerEntry<V> {
+    ttl: Option<Duration>,
+    tti: Option<Duration>,
+    value: PhantomData<fn(&V)>,
+}
 
 impl<V> PerEntry<V> {
+    /// Own deadlines only (entries never move).
     pub fn new() -> Self {
-        PerEntry(PhantomData)
+        PerEntry::carrying(None, None)
+    }
+
+    /// Own deadlines, and the cache-wide `ttl`/`tti` for moved entries.
+    pub fn carrying(ttl: Option<Duration>, tti: Option<Duration>) -> Self {
+        PerEntry {
+            ttl,
+            tti,
+            value: PhantomData,
+        }
     }
 }
 
@@ -59,9 +172,60 @@ fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     }
 }
 
+/// An entry's times, as its clocks or moka tell them.
+struct Times {
+    written: Instant,
+    read: Instant,
+    moved: bool,
+}
+
+impl<V: EntryDeadlines> PerEntry<V> {
+    /// The time to live and time to idle that apply to `value` here.
+    fn limits(&self, value: &V, moved: bool) -> (Option<Duration>, Option<Duration>) {
+        if moved {
+            (
+                earliest(value.ttl(), self.ttl),
+                earliest(value.tti(), self.tti),
+            )
+        } else {
+            (value.ttl(), value.tti())
+        }
+    }
+
+    /// Time left at `now`: the earliest deadline that applies, or `None`.
+    fn remaining(&self, value: &V, t: Times, now: Instant) -> Option<Duration> {
+        let (ttl, tti) = self.limits(value, t.moved);
+        let left = |limit: Option<Duration>, since: Instant| {
+            limit.map(|d| d.saturating_sub(now.saturating_duration_since(since)))
+        };
+        earliest(left(ttl, t.written), left(tti, t.read))
+    }
+
+    /// moka stores `value` at `at`, as a new entry or over an old one.
+    fn stored(&self, value: &V, at: Instant) -> Option<Duration> {
+        let t = match value.clocks() {
+            Some(clocks) => {
+                clocks.stored(at);
+                let (written, read, moved) = clocks.get()?;
+                Times {
+                    written,
+                    read,
+                    moved,
+                }
+            }
+            None => Times {
+                written: at,
+                read: at,
+                moved: false,
+            },
+        };
+        self.remaining(value, t, at)
+    }
+}
+
 impl<K, V: EntryDeadlines> Expiry<K, V> for PerEntry<V> {
-    fn expire_after_create(&self, _: &K, value: &V, _: Instant) -> Option<Duration> {
-        earliest(value.ttl(), value.tti())
+    fn expire_after_create(&self, _: &K, value: &V, created_at: Instant) -> Option<Duration> {
+        self.stored(value, created_at)
     }
 
     fn expire_after_read(
@@ -72,27 +236,32 @@ impl<K, V: EntryDeadlines> Expiry<K, V> for PerEntry<V> {
         duration_until_expiry: Option<Duration>,
         last_modified_at: Instant,
     ) -> Option<Duration> {
-        match value.tti() {
-            None => duration_until_expiry,
-            Some(tti) => {
-                let since_write = read_at.saturating_duration_since(last_modified_at);
-                earliest(
-                    Some(tti),
-                    value.ttl().map(|ttl| ttl.saturating_sub(since_write)),
-                )
-            }
+        let clocks = value.clocks().and_then(|c| {
+            c.was_read(read_at);
+            c.get()
+        });
+        let (written, moved) = clocks.map_or((last_modified_at, false), |(w, _, m)| (w, m));
+        if self.limits(value, moved).1.is_none() {
+            // No idle clock: a read moves no deadline.
+            return duration_until_expiry;
         }
+        let t = Times {
+            written,
+            read: read_at,
+            moved,
+        };
+        self.remaining(value, t, read_at)
     }
 
     fn expire_after_update(
         &self,
         _: &K,
         value: &V,
-        _: Instant,
+        updated_at: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
         // A write starts over: the new value's own deadlines, or none.
-        earliest(value.ttl(), value.tti())
+        self.stored(value, updated_at)
     }
 }
 
@@ -148,6 +317,37 @@ mod tests {
             expiry.expire_after_read(&(), &v, early, ms(300), written),
             ms(300)
         );
+    }
+
+    #[test]
+    fn a_moved_entry_counts_from_the_clocks_it_carries() {
+        use crate::value::{Carried, Value};
+        let expiry = PerEntry::<Value<Carried>>::carrying(ms(1000), ms(300));
+        let t0 = Instant::now();
+        let later = |x: u64| t0 + Duration::from_millis(x);
+        let fresh = Value::notified(1, 1, Carried::default());
+        assert_eq!(
+            expiry.expire_after_create(&(), &fresh, t0),
+            None,
+            "in its first build, the cache-wide deadlines are moka's own"
+        );
+        let read = expiry.expire_after_read(&(), &fresh, later(100), ms(300), t0);
+        assert_eq!(read, ms(300), "no deadline of its own moves");
+        let mut moved = fresh.clone();
+        moved.extra.clocks.moved();
+        assert_eq!(
+            expiry.expire_after_create(&(), &moved, later(250)),
+            ms(150),
+            "idle since the read at 100, not since the move at 250"
+        );
+        assert_eq!(
+            expiry.expire_after_read(&(), &moved, later(800), ms(50), later(250)),
+            ms(200),
+            "1000 ms from the write at 0, not from the move"
+        );
+        let new = Value::notified(2, 1, Carried::default());
+        let again = expiry.expire_after_update(&(), &new, later(900), ms(100));
+        assert_eq!(again, None, "a write over it starts afresh");
     }
 
     #[test]

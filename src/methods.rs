@@ -19,12 +19,14 @@ use crate::ffi::{native_fn, push, range_error, Args, Callback, Env, JsError, JsR
 use crate::handle::Handle;
 use crate::key::KeyBuf;
 use crate::protocol::MAX_SLOT;
-use crate::value::Deadlines;
+use crate::value::{Carried, Deadlines};
 
-/// One cache: its entries keep per-entry deadlines, or not.
+/// One cache: its entries keep per-entry deadlines, or not, or (adaptive
+/// with expiry) deadlines and the clocks they carry across a switch.
 pub enum Native {
     Plain(Handle<()>),
     PerEntry(Handle<Deadlines>),
+    Carried(Handle<Carried>),
 }
 
 /// Every cache of one environment.
@@ -58,6 +60,7 @@ macro_rules! method {
             match native {
                 Native::Plain(h) => run(env, args, h),
                 Native::PerEntry(h) => run(env, args, h),
+                Native::Carried(h) => run(env, args, h),
             }
         });
     };
@@ -189,7 +192,7 @@ method!(set_many, 4, |env, args, core| {
     }
     let extra = D::per_entry(None, None)?;
     for (k, slot, weight) in batch {
-        core.insert(k, slot, weight, extra);
+        core.insert(k, slot, weight, extra.clone());
     }
     env.returns_undefined()
 });
@@ -259,6 +262,7 @@ native_fn!(dispose, |env, info| {
     match found?.0 {
         Native::Plain(h) => h.dispose(env)?,
         Native::PerEntry(h) => h.dispose(env)?,
+        Native::Carried(h) => h.dispose(env)?,
     }
     env.returns_undefined()
 });
@@ -321,10 +325,11 @@ native_fn!(create, |env, info| {
         adaptive: env.get_bool(args.get(7), "adaptive")?,
     };
     let per_entry = env.get_bool(args.get(6), "perEntryExpiry")?;
-    if opts.adaptive && (opts.ttl.is_some() || opts.tti.is_some() || per_entry) {
-        return range_error("policy 'adaptive' does not support ttl, tti or perEntryExpiry yet");
-    }
-    let (native, state) = if per_entry {
+    let expiring = per_entry || opts.ttl.is_some() || opts.tti.is_some();
+    let (native, state) = if opts.adaptive && expiring {
+        let (handle, state) = Handle::new(env, Core::new(&opts))?;
+        (Native::Carried(handle), state)
+    } else if per_entry {
         let (handle, state) = Handle::new(env, Core::new(&opts))?;
         (Native::PerEntry(handle), state)
     } else {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::events::Events;
+use crate::expiry::{Clocks, EntryDeadlines};
 use crate::protocol::MAX_SLOT;
 
 /// The slot number and, in its three spare high bits, the value's role:
@@ -31,13 +32,13 @@ const SLOT: u32 = MAX_SLOT;
 pub struct Value<D> {
     bits: AtomicU32,
     pub weight: u32,
-    /// Per-entry data: `()` or [`Deadlines`].
+    /// Per-entry data: `()`, [`Deadlines`] or [`Carried`].
     pub extra: D,
     /// Where the seed and the owner release to; `None` for copies.
     events: Option<Arc<Events>>,
 }
 
-impl<D: Copy> Value<D> {
+impl<D> Value<D> {
     /// A value whose removal moka's eviction listener reports.
     pub fn notified(slot: u32, weight: u32, extra: D) -> Self {
         debug_assert!(slot <= SLOT);
@@ -66,7 +67,7 @@ impl<D: Copy> Value<D> {
     }
 }
 
-impl<D: Copy> Clone for Value<D> {
+impl<D: Clone> Clone for Value<D> {
     fn clone(&self) -> Self {
         let bits = self.bits.load(Ordering::Relaxed);
         // Only one clone may own the slot, whatever moka does with others.
@@ -75,7 +76,7 @@ impl<D: Copy> Clone for Value<D> {
         Value {
             bits: AtomicU32::new(bits & SLOT | if owner { OWNER } else { 0 }),
             weight: self.weight,
-            extra: self.extra,
+            extra: self.extra.clone(),
             events: if owner { self.events.clone() } else { None },
         }
     }
@@ -99,6 +100,12 @@ impl<D> Drop for Value<D> {
 pub struct Deadlines {
     ttl_us: u64,
     tti_us: u64,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines::new(None, None)
+    }
 }
 
 impl Deadlines {
@@ -127,13 +134,36 @@ impl Deadlines {
     }
 }
 
-impl crate::expiry::EntryDeadlines for Value<Deadlines> {
+impl EntryDeadlines for Value<Deadlines> {
     fn ttl(&self) -> Option<Duration> {
         self.extra.ttl()
     }
 
     fn tti(&self) -> Option<Duration> {
         self.extra.tti()
+    }
+}
+
+/// What an entry of an adaptive cache with expiry keeps: its own deadlines
+/// and the clocks it carries when a switch moves it to another build
+/// (16 bytes more than [`Deadlines`]).
+#[derive(Clone, Default)]
+pub struct Carried {
+    pub own: Deadlines,
+    pub clocks: Clocks,
+}
+
+impl EntryDeadlines for Value<Carried> {
+    fn ttl(&self) -> Option<Duration> {
+        self.extra.own.ttl()
+    }
+
+    fn tti(&self) -> Option<Duration> {
+        self.extra.own.tti()
+    }
+
+    fn clocks(&self) -> Option<&Clocks> {
+        Some(&self.extra.clocks)
     }
 }
 
@@ -174,5 +204,6 @@ mod tests {
         assert_eq!(d.tti(), None);
         assert_eq!(std::mem::size_of::<Value<()>>(), 16);
         assert_eq!(std::mem::size_of::<Value<Deadlines>>(), 32);
+        assert_eq!(std::mem::size_of::<Value<Carried>>(), 48);
     }
 }

@@ -94,11 +94,18 @@ impl<D: Extra> Draining<D> {
             }
             let Some(taken) = taken else { continue };
             if room {
-                active.insert((*key).clone(), taken);
+                move_to(active, (*key).clone(), taken);
             } else {
                 relay.emit(taken.slot(), RemovalCause::Size);
             }
         }
         false
     }
+}
+
+/// Inserts an entry taken out of the old build into `active`, with the
+/// clocks it carries.
+pub fn move_to<D: Extra>(active: &Build<D>, key: Key, mut value: Value<D>) {
+    value.extra.moved();
+    active.insert(key, value);
 }

@@ -19,6 +19,8 @@ mod shadow;
 mod watch;
 
 #[cfg(test)]
+mod expiry_tests;
+#[cfg(test)]
 mod tests;
 
 use std::cell::{Cell, RefCell};
@@ -93,7 +95,7 @@ impl<D: Extra> Adaptive<D> {
             let value = draining.take(&self.relay, key)?;
             let slot = value.slot();
             draining.wrote(value.weight);
-            active.insert(key.into(), value);
+            drain::move_to(active, key.into(), value);
             Some(slot)
         });
         self.step(active, STEP);
@@ -120,6 +122,13 @@ impl<D: Extra> Adaptive<D> {
                 self.change.set(Some(Change::Finish));
             }
         }
+    }
+
+    /// Asks `Core::adapt` for a switch to the other policy now, whatever the
+    /// watch says: tests that need a switch at a given moment.
+    #[cfg(test)]
+    pub fn switch_now(&self) {
+        self.change.set(Some(Change::Switch(self.in_force.other())));
     }
 
     /// The old build, while a switch is migrating.

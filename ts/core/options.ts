@@ -31,7 +31,8 @@ export interface MokaOptions<K, V> {
    * in two small shadow caches (one per policy) and switches to the other
    * policy when that one would hit more, moving entries over without
    * notifying them; `stats().adaptive` tells the policy in force (see
-   * docs/adaptive.md). Not with `ttl`, `tti` or `perEntryExpiry` yet.
+   * docs/adaptive.md). A moved entry keeps its deadlines: `ttl` from its
+   * write, `tti` from its last read.
    */
   policy?: 'tinyLfu' | 'lru' | 'adaptive'
   /**
@@ -139,10 +140,6 @@ export function validateOptions<K, V>(options: unknown, known: ReadonlySet<strin
   }
   const ttl = toMillis(o.ttl, 'ttl')
   const tti = toMillis(o.tti, 'tti')
-  if (policy === 'adaptive') {
-    const expiring = ttl !== undefined ? 'ttl' : tti !== undefined ? 'tti' : perEntryExpiry ? 'perEntryExpiry' : undefined
-    if (expiring !== undefined) throw new TypeError(`policy 'adaptive' cannot be combined with ${expiring} yet (see docs/adaptive.md)`)
-  }
   return {
     maxCapacity,
     ttl,

@@ -36,7 +36,7 @@ export interface CachedOptions<A extends readonly unknown[] = any[], R = any, K 
   ttl?: EntryTtl<Awaited<R>>
   /** Time to idle of a result. */
   tti?: Duration
-  /** See `MokaOptions.policy`; `'adaptive'` not with `ttl`, `tti`, a `ttl` function or `staleIfError` yet. */
+  /** See `MokaOptions.policy`. */
   policy?: 'tinyLfu' | 'lru' | 'adaptive'
   weigher?: (key: K, value: Awaited<R>) => number
   evictionListener?: EvictionListener<K, Awaited<R>>
@@ -167,10 +167,6 @@ export function configureLocal(options: unknown): LocalConfig {
   // A stale result is re-stored past its ttl when a refresh fails; a cache-wide
   // ttl cannot be extended per entry, so such caches set ttl/tti per entry.
   const perEntry = staleIfError !== undefined
-  if (v.adaptive && (perEntry || ttlFunction !== undefined)) {
-    // Both need per-entry expiry, which an adaptive cache does not carry across a switch yet.
-    throw new TypeError(`policy 'adaptive' cannot be combined with ${perEntry ? 'staleIfError' : 'a ttl function'} yet (see docs/adaptive.md)`)
-  }
   return {
     moka: {
       maxCapacity: v.maxCapacity,
