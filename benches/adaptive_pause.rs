@@ -7,24 +7,139 @@
 //! timed until the old build is empty, then as many requests again without
 //! a switch, for comparison.
 //!
+//! Events are taken after each call as the addon hands them to JS.
+//!
+//! Each is timed twice: on the wall clock, and on the thread's CPU clock
+//! (`CLOCK_THREAD_CPUTIME_ID`), which stops while the thread is preempted:
+//! on a shared machine the longest wall time says more about the other
+//! tenants than about the work, the CPU time says what the step cost.
+//!
 //! ```sh
 //! cargo bench --bench adaptive_pause            # ADAPTIVE_CAPACITY=1000000
 //! ```
+//!
+//! `ADAPTIVE_NO_THP=1` runs without transparent huge pages for the process;
+//! `ADAPTIVE_PAUSE_WHEN=1` prints when each of the longest requests started
+//! on `CLOCK_MONOTONIC`, to find its samples in a `perf record -k
+//! CLOCK_MONOTONIC` profile (docs/adaptive.md).
 
 use std::time::{Duration, Instant};
+
+/// The time on a clock of `clock_gettime`.
+fn clock(id: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the ids used here are
+    // constants every Linux kernel provides.
+    let rc = unsafe { libc::clock_gettime(id, &mut ts) };
+    assert_eq!(rc, 0, "clock {id} unavailable");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The calling thread's CPU time so far.
+fn thread_cpu() -> Duration {
+    clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+fn monotonic() -> Duration {
+    clock(libc::CLOCK_MONOTONIC)
+}
+
+/// Wall and CPU time of one timed step, which request of its phase it was,
+/// and when it started on `CLOCK_MONOTONIC` (the clock `perf record -k
+/// CLOCK_MONOTONIC` stamps its samples with).
+#[derive(Clone, Copy, Default)]
+struct Took {
+    cpu: Duration,
+    wall: Duration,
+    /// Page faults taken (minor ones: memory touched for the first time).
+    faults: i64,
+    at: u64,
+    started: Duration,
+}
+
+/// The calling thread's page faults so far.
+fn faults() -> i64 {
+    // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is valid and writable; RUSAGE_THREAD is Linux's.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    assert_eq!(rc, 0, "no per-thread rusage");
+    usage.ru_minflt + usage.ru_majflt
+}
+
+/// Times `f` on both clocks.
+fn took<R>(f: impl FnOnce() -> R) -> (R, Took) {
+    let (started, cpu, faulted) = (monotonic(), thread_cpu(), faults());
+    let r = f();
+    let (cpu, faulted) = (thread_cpu() - cpu, faults() - faulted);
+    (
+        r,
+        Took {
+            cpu,
+            wall: monotonic() - started,
+            faults: faulted,
+            at: 0,
+            started,
+        },
+    )
+}
+
+/// The `TOP` longest of some steps, by one clock.
+const TOP: usize = 5;
+
+#[derive(Default)]
+struct Longest(Vec<Took>);
+
+impl Longest {
+    fn add(&mut self, t: Took, by: impl Fn(&Took) -> Duration) {
+        if self.0.len() < TOP || by(&t) > by(self.0.last().unwrap()) {
+            self.0.push(t);
+            self.0.sort_by_key(|t| std::cmp::Reverse(by(t)));
+            self.0.truncate(TOP);
+        }
+    }
+}
 
 use moka_js::core::{Core, Options};
 use moka_js::Key;
 
 const MAINTENANCE_EVERY: u64 = 10_000;
 
+#[derive(Default)]
 struct Pauses {
     requests: u64,
-    longest_request: Duration,
-    longest_maintenance: Duration,
-    longest_adapt: Duration,
-    over_1ms: u64,
+    /// Requests by CPU time, and by wall time.
+    by_cpu: Longest,
+    by_wall: Longest,
+    longest_maintenance: Took,
+    longest_adapt: Took,
+    /// Requests over 1 ms of wall time, and of CPU time.
+    over_1ms_wall: u64,
+    over_1ms_cpu: u64,
     total: Duration,
+}
+
+impl Pauses {
+    fn request(&mut self, mut t: Took) {
+        t.at = self.requests;
+        self.requests += 1;
+        let ms = Duration::from_millis(1);
+        self.over_1ms_wall += (t.wall > ms) as u64;
+        self.over_1ms_cpu += (t.cpu > ms) as u64;
+        self.by_cpu.add(t, |t| t.cpu);
+        self.by_wall.add(t, |t| t.wall);
+    }
+}
+
+fn longest(a: Took, b: Took) -> Took {
+    if b.cpu > a.cpu {
+        b
+    } else {
+        a
+    }
 }
 
 fn key(i: u64) -> Key {
@@ -44,42 +159,38 @@ impl Run {
     /// One request, and the switch or drop of a build it asked for.
     fn request(&mut self, p: &mut Pauses) {
         let k = key(key_of(self.i));
-        let t = Instant::now();
-        if self.core.get(&k).is_none() {
-            self.core.insert(k, (self.i % (1 << 28)) as u32, 1, ());
-        }
-        let d = t.elapsed();
+        let slot = (self.i % (1 << 28)) as u32;
+        let core = &self.core;
+        let ((), t) = took(|| {
+            if core.get(&k).is_none() {
+                core.discard_published();
+                core.insert(k, slot, 1, ());
+            }
+            core.discard_published();
+        });
         self.i += 1;
-        p.requests += 1;
-        p.longest_request = p.longest_request.max(d);
-        p.over_1ms += (d > Duration::from_millis(1)) as u64;
+        p.request(t);
         self.adapt(p);
     }
 
     fn adapt(&mut self, p: &mut Pauses) {
         if self.core.wants_adapt() {
-            let t = Instant::now();
-            self.core.adapt();
-            p.longest_adapt = p.longest_adapt.max(t.elapsed());
+            let ((), t) = took(|| self.core.adapt());
+            p.longest_adapt = longest(p.longest_adapt, t);
         }
     }
 
     fn maintain(&mut self, p: &mut Pauses) {
-        let t = Instant::now();
-        self.core.run_pending_tasks();
-        p.longest_maintenance = p.longest_maintenance.max(t.elapsed());
+        let ((), t) = took(|| {
+            self.core.run_pending_tasks();
+            self.core.discard_published();
+        });
+        p.longest_maintenance = longest(p.longest_maintenance, t);
         self.adapt(p);
     }
 
     fn timed(&mut self, mut more: impl FnMut(&Core<()>) -> bool, count: u64) -> Pauses {
-        let mut p = Pauses {
-            requests: 0,
-            longest_request: Duration::ZERO,
-            longest_maintenance: Duration::ZERO,
-            longest_adapt: Duration::ZERO,
-            over_1ms: 0,
-            total: Duration::ZERO,
-        };
+        let mut p = Pauses::default();
         let start = Instant::now();
         while more(&self.core) && p.requests < count {
             for _ in 0..MAINTENANCE_EVERY {
@@ -94,18 +205,50 @@ impl Run {
 
 fn print(label: &str, p: &Pauses) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let list = |l: &Longest| {
+        l.0.iter()
+            .map(|t| {
+                let when = if std::env::var_os("ADAPTIVE_PAUSE_WHEN").is_some() {
+                    format!(" at {:.6} s", t.started.as_secs_f64())
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{:.3}/{:.3} ({} faults, #{}{when})",
+                    ms(t.cpu),
+                    ms(t.wall),
+                    t.faults,
+                    t.at
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     println!(
-        "{label}: {} requests in {:.2} s; longest request {:.3} ms ({} over 1 ms), longest switch or drop of a build {:.3} ms, longest runPendingTasks {:.3} ms",
+        "{label}: {} requests in {:.2} s\n  \
+         longest requests by CPU time (ms CPU/wall, page faults, #request of the phase): {}\n  \
+         longest requests by wall time (ms CPU/wall, page faults, #request of the phase): {}\n  \
+         over 1 ms: {} of CPU time, {} of wall time\n  \
+         longest switch or drop of a build {:.3}/{:.3} ms, longest runPendingTasks {:.3}/{:.3} ms (CPU/wall)",
         p.requests,
         p.total.as_secs_f64(),
-        ms(p.longest_request),
-        p.over_1ms,
-        ms(p.longest_adapt),
-        ms(p.longest_maintenance),
+        list(&p.by_cpu),
+        list(&p.by_wall),
+        p.over_1ms_cpu,
+        p.over_1ms_wall,
+        ms(p.longest_adapt.cpu),
+        ms(p.longest_adapt.wall),
+        ms(p.longest_maintenance.cpu),
+        ms(p.longest_maintenance.wall),
     );
 }
 
 fn main() {
+    if std::env::var_os("ADAPTIVE_NO_THP").is_some() {
+        // SAFETY: PR_SET_THP_DISABLE takes plain integers and affects this process only.
+        let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+        assert_eq!(rc, 0, "PR_SET_THP_DISABLE");
+    }
     let capacity: u64 = std::env::var("ADAPTIVE_CAPACITY")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -126,10 +269,11 @@ fn main() {
         run.maintain(&mut fill);
     }
     println!(
-        "capacity {capacity}: switched to LRU after {} requests, {} entries; the switch itself (building the new cache) {:.3} ms",
+        "capacity {capacity}: switched to LRU after {} requests, {} entries; the switch itself (building the new cache) {:.3} ms CPU, {:.3} ms wall",
         run.i,
         run.core.entry_count(),
-        fill.longest_adapt.as_secs_f64() * 1000.0
+        fill.longest_adapt.cpu.as_secs_f64() * 1000.0,
+        fill.longest_adapt.wall.as_secs_f64() * 1000.0
     );
     let migration = run.timed(migrating, u64::MAX);
     print("migration", &migration);

@@ -16,7 +16,9 @@ use crate::expiry::{Clocks, PerEntry};
 use crate::ffi::{type_error, JsResult};
 use crate::key::Key;
 use crate::maintenance::until_settled;
-use crate::protocol::{EXPIRED, EXPLICIT, RELEASED, REPLACED, SIZE};
+use crate::protocol::{
+    EXPIRED, EXPLICIT, RELEASED, REPLACED, SIZE, STATE_COUNT, STATE_LENGTH, STATE_MORE,
+};
 use crate::value::{Carried, Deadlines, Value};
 
 /// Options as the JS layer validated and normalised them.
@@ -218,6 +220,23 @@ impl<D: Extra> Core<D> {
     #[inline]
     pub fn publish_now(&self) -> bool {
         self.notify || self.publish_all.replace(false) || self.events.queued() >= RELEASE_BATCH
+    }
+
+    /// Takes what the handle would hand to JS after a call, and drops it:
+    /// for the benches, whose queue would otherwise grow without end (and
+    /// time its reallocations).
+    #[doc(hidden)]
+    pub fn discard_published(&self) {
+        if self.events.pending() && self.publish_now() {
+            let mut state = [0u32; STATE_LENGTH];
+            loop {
+                state[STATE_COUNT] = 0;
+                self.events.publish(&mut state);
+                if state[STATE_MORE] == 0 {
+                    return;
+                }
+            }
+        }
     }
 
     /// Makes the next publish hand over everything queued.
