@@ -11,8 +11,16 @@
 //!     valgrind --tool=callgrind --callgrind-out-file=cg.$a.$n target/release/deps/adaptive_cost-HASH
 //! done; done
 //! ```
+//!
+//! `ADAPTIVE_TTL_MS` gives the cache a `ttl`: an adaptive cache's entries
+//! then carry their clocks (`Carried`), the cost of keeping expiry across a
+//! switch; the baseline is `ADAPTIVE=0 NOTIFY=1` with the same ttl, and
+//! `PER_ENTRY=1` adds moka's per-entry expiry to it (`perEntryExpiry`).
 
-use moka_js::core::{Core, Options};
+use std::time::Duration;
+
+use moka_js::core::{Core, Extra, Options};
+use moka_js::value::{Carried, Deadlines};
 use moka_js::Key;
 
 fn env(name: &str, fallback: u64) -> u64 {
@@ -24,14 +32,29 @@ fn env(name: &str, fallback: u64) -> u64 {
 
 fn main() {
     let capacity = env("ADAPTIVE_CAPACITY", 10_000);
-    let gets = env("ADAPTIVE_GETS", 500_000) as usize;
-    let core = Core::<()>::new(&Options {
+    let opts = Options {
         // NOTIFY=1: a fixed policy with moka's eviction listener, which an
         // adaptive cache always has: the baseline without the watch.
         notify: env("NOTIFY", 0) == 1,
         adaptive: env("ADAPTIVE", 1) == 1,
+        ttl: std::env::var("ADAPTIVE_TTL_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis),
         ..Options::entries(capacity)
-    });
+    };
+    if opts.adaptive && opts.ttl.is_some() {
+        run(Core::<Carried>::new(&opts), capacity, Carried::default);
+    } else if env("PER_ENTRY", 0) == 1 {
+        // perEntryExpiry: moka's `Expiry` on every call, as the clocks have.
+        run(Core::<Deadlines>::new(&opts), capacity, Deadlines::default);
+    } else {
+        run(Core::<()>::new(&opts), capacity, || ());
+    }
+}
+
+fn run<D: Extra>(core: Core<D>, capacity: u64, extra: impl Fn() -> D) {
+    let gets = env("ADAPTIVE_GETS", 500_000) as usize;
     // Keys as the addon reads a JS string: a tag, then the UTF-16 units.
     let keys: Vec<Key> = (0..capacity)
         .map(|i| {
@@ -41,7 +64,7 @@ fn main() {
         })
         .collect();
     for (slot, k) in keys.iter().enumerate() {
-        core.insert(k.clone(), slot as u32, 1, ());
+        core.insert(k.clone(), slot as u32, 1, extra());
     }
     core.run_pending_tasks();
     let mut hits = 0;

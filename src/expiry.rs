@@ -110,6 +110,14 @@ impl Clocks {
         self.read.store(stamp(at), Ordering::Relaxed);
     }
 
+    fn moved_here(&self) -> bool {
+        self.written.load(Ordering::Relaxed) & MOVED != 0
+    }
+
+    fn written_at(&self) -> Instant {
+        instant(self.written.load(Ordering::Relaxed))
+    }
+
     /// `(written, last read, moved)`, once stored.
     fn get(&self) -> Option<(Instant, Instant, bool)> {
         let written = self.written.load(Ordering::Relaxed);
@@ -236,15 +244,20 @@ impl<K, V: EntryDeadlines> Expiry<K, V> for PerEntry<V> {
         duration_until_expiry: Option<Duration>,
         last_modified_at: Instant,
     ) -> Option<Duration> {
-        let clocks = value.clocks().and_then(|c| {
-            c.was_read(read_at);
-            c.get()
-        });
-        let (written, moved) = clocks.map_or((last_modified_at, false), |(w, _, m)| (w, m));
+        let moved = match value.clocks() {
+            // No idle clock, here or in a later build: the last read is never needed.
+            Some(_) if value.tti().is_none() && self.tti.is_none() => false,
+            Some(clocks) => {
+                clocks.was_read(read_at);
+                clocks.moved_here()
+            }
+            None => false,
+        };
         if self.limits(value, moved).1.is_none() {
             // No idle clock: a read moves no deadline.
             return duration_until_expiry;
         }
+        let written = value.clocks().map_or(last_modified_at, Clocks::written_at);
         let t = Times {
             written,
             read: read_at,
