@@ -128,67 +128,104 @@ impl Lru {
     }
 }
 
-/// moka's frequency sketch in small: four 4-bit-range counters per key
-/// (`u8`s saturating at 15), halved once `10 × capacity` requests were
-/// counted, as moka ages its own.
+/// moka's frequency sketch (Caffeine's, as moka 0.12 has it), over the
+/// shadow's capacity: 16 four-bit counters per `u64`, one `u64` per entry
+/// (rounded up to a power of two); a key counts in four of them, one per
+/// depth, each in a word of its own; every one below 15 grows (no
+/// conservative update). Once `10 × capacity` increments grew a counter,
+/// all are halved (the odd ones' remainders taken off the count). Like
+/// moka's, it counts nothing until the cache is half full: a fresh build
+/// admits freely until then.
 pub struct Sketch {
-    counters: Vec<u8>,
+    /// Empty until enabled.
+    table: Vec<u64>,
     mask: u64,
-    counted: u32,
+    size: u32,
     sample: u32,
+    capacity: usize,
 }
+
+/// Bits of the key per depth's word index: 4 slices above the low 8 bits
+/// (the low 2 pick the counters within a word) fit in 64 bits, and a
+/// shadow's sketch has at most `2^14` words.
+const SLICE: u32 = 14;
 
 impl Sketch {
     pub fn new(capacity: usize) -> Self {
-        let width = (capacity.max(16) * 4).next_power_of_two();
         Sketch {
-            counters: vec![0; width],
-            mask: width as u64 - 1,
-            counted: 0,
+            table: Vec::new(),
+            mask: 0,
+            size: 0,
             sample: (capacity.max(1) * 10) as u32,
+            capacity: capacity.max(1),
         }
     }
 
+    pub fn enabled(&self) -> bool {
+        !self.table.is_empty()
+    }
+
+    pub fn enable(&mut self) {
+        let words = self.capacity.next_power_of_two();
+        assert!(
+            words <= 1 << SLICE,
+            "a word index is a {SLICE}-bit slice of the key"
+        );
+        self.table = vec![0; words];
+        self.mask = words as u64 - 1;
+    }
+
+    /// The word and the bit offset of `key`'s counter at each depth. The
+    /// key is a mixed hash already: its bits are sliced, where moka
+    /// multiplies once per depth (the same spread, at a fraction of the cost).
     #[inline]
-    fn cells(&self, key: u64) -> [usize; 4] {
-        // Four 16-bit slices of the (already mixed) hash, spread by odd multipliers.
-        let at = |i: u32, m: u64| {
-            ((((key >> (16 * i)) & 0xffff) ^ key).wrapping_mul(m) >> 20 & self.mask) as usize
+    fn counters(&self, key: u64) -> [(usize, u32); 4] {
+        let first = ((key & 3) << 2) as u32;
+        let at = |depth: u32| {
+            let word = (key >> (8 + SLICE * depth)) & self.mask;
+            (word as usize, (first + depth) << 2)
         };
-        [
-            at(0, 0x9e37_79b9_7f4a_7c15),
-            at(1, 0xc2b2_ae3d_27d4_eb4f),
-            at(2, 0x1656_67b1_9e37_79f9),
-            at(3, 0x27d4_eb2f_1656_67c5),
-        ]
+        [at(0), at(1), at(2), at(3)]
     }
 
     pub fn frequency(&self, key: u64) -> u8 {
-        self.cells(key)
+        if self.table.is_empty() {
+            return 0;
+        }
+        self.counters(key)
             .iter()
-            .map(|&c| self.counters[c])
+            .map(|&(word, shift)| (self.table[word] >> shift & 0xf) as u8)
             .min()
             .unwrap_or(0)
     }
 
     pub fn increment(&mut self, key: u64) {
-        let cells = self.cells(key);
-        let min = cells.iter().map(|&c| self.counters[c]).min().unwrap_or(0);
-        if min < 15 {
-            // Conservative update: only the counters at the minimum grow.
-            for c in cells {
-                if self.counters[c] == min {
-                    self.counters[c] += 1;
-                }
+        if self.table.is_empty() {
+            return;
+        }
+        let mut grew = false;
+        for (word, shift) in self.counters(key) {
+            let word = &mut self.table[word];
+            if *word >> shift & 0xf != 0xf {
+                *word += 1 << shift;
+                grew = true;
             }
         }
-        self.counted += 1;
-        if self.counted >= self.sample {
-            self.counted /= 2;
-            for c in &mut self.counters {
-                *c /= 2;
+        if grew {
+            self.size += 1;
+            if self.size >= self.sample {
+                self.halve();
             }
         }
+    }
+
+    fn halve(&mut self) {
+        let mut odd = 0;
+        for w in &mut self.table {
+            odd += (*w & 0x1111_1111_1111_1111).count_ones();
+            *w = (*w >> 1) & 0x7777_7777_7777_7777;
+        }
+        self.size = (self.size >> 1) - (odd >> 2);
     }
 }
 
@@ -210,6 +247,9 @@ impl TinyLfu {
 
     #[inline]
     pub fn request(&mut self, key: u64) -> bool {
+        if !self.sketch.enabled() && self.lru.keys.len() * 2 >= self.lru.capacity {
+            self.sketch.enable();
+        }
         self.sketch.increment(key);
         if self.lru.touch(key) {
             return true;
@@ -263,6 +303,9 @@ mod tests {
     #[test]
     fn the_sketch_counts_and_ages() {
         let mut s = Sketch::new(16);
+        s.increment(42);
+        assert_eq!(s.frequency(42), 0, "counts nothing until enabled");
+        s.enable();
         for _ in 0..5 {
             s.increment(42);
         }
