@@ -5,6 +5,8 @@
 //   node benchmark/hit-ratio.mjs            every trace in full, Zipf with 500k requests
 //   node benchmark/hit-ratio.mjs --quick    every trace, each cut to its first 50k requests; Zipf with 50k
 //   node benchmark/hit-ratio.mjs --only=loop,gli,zipf-0.9   (a partial run)
+//   node benchmark/hit-ratio.mjs --dump=DIR   writes the workloads (NAME.bin, i32 keys;
+//     rows.txt, NAME and capacities) for `cargo bench --bench adaptive_replay`, and stops
 //
 // moka-js replays call runPendingTasks() after every request, which makes
 // its LRU exact (it must equal the exact LRU to the hundredth) and its
@@ -15,10 +17,12 @@
 // runs (by whole points on small traces): the full profile replays TinyLFU
 // several times on traces up to REPEAT_BELOW requests and reports the median
 // with the range.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { LRUCache } from 'lru-cache'
 import { transitoryMap } from './lib/transitory.mjs'
 import { Moka } from '../index.mjs'
-import { QUICK, fmt, selection } from './lib/common.mjs'
+import { QUICK, fmt, option, selection } from './lib/common.mjs'
 import { spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 import { loadTrace, traceTable, zipf, zipfWithScans } from './lib/workloads.mjs'
@@ -321,9 +325,25 @@ function phases(seed) {
   return out
 }
 
+/** Writes the workloads for the Rust replay of the same rows (benches/adaptive_replay.rs). */
+function dump(dir, all, only) {
+  mkdirSync(dir, { recursive: true })
+  const rows = []
+  for (const w of all) {
+    if (only && !only.includes(w.name)) continue
+    const { trace } = w.load()
+    writeFileSync(join(dir, `${w.name}.bin`), new Uint8Array(trace.buffer, trace.byteOffset, trace.byteLength))
+    rows.push(`${w.name} ${w.caps.join(',')}\n`)
+  }
+  writeFileSync(join(dir, 'rows.txt'), rows.join(''))
+  console.log(`${rows.length} workloads written to ${dir}`)
+}
+
 async function main() {
   const all = workloads()
   const only = selection('only', all.map((w) => w.name))
+  const dumpDir = option('dump', null)
+  if (dumpDir) return dump(dumpDir, all, only)
   await runSuite(
     'hit-ratio',
     {
