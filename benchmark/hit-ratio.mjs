@@ -15,8 +15,8 @@
 // which is how an application uses the cache. moka's frequency sketch hashes
 // with the cache's randomly seeded hasher, so TinyLFU figures move between
 // runs (by whole points on small traces): the full profile replays TinyLFU
-// several times on traces up to REPEAT_BELOW requests and reports the median
-// with the range.
+// (and the adaptive policy, whose builds are moka's) several times on traces
+// up to REPEAT_BELOW requests and reports the median with the range.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LRUCache } from 'lru-cache'
@@ -215,7 +215,8 @@ const POLICIES = [
   ...(QUICK ? [] : [{ id: 'moka-tinylfu-amortized', label: 'moka-js tinyLfu, batched maint.', run: mokaReplay('tinyLfu', false), dash: '6 3', randomized: true }]),
   // The three LRUs coincide when correct: drawn wide-to-thin so all stay visible.
   { id: 'moka-lru', label: 'moka-js lru', run: mokaReplay('lru', true), width: 7, opacity: 0.45 },
-  { id: 'moka-adaptive', label: 'moka-js adaptive', run: mokaReplay('adaptive', true), dash: '9 3' },
+  // Its builds are moka's, seeded at random as TinyLFU's: repeated as TinyLFU is.
+  { id: 'moka-adaptive', label: 'moka-js adaptive', run: mokaReplay('adaptive', true), dash: '9 3', randomized: true },
   { id: 'lru-cache', label: 'lru-cache', run: lruCacheReplay, dash: '7 4', width: 3 },
   { id: 'transitory', label: 'transitory (W-TinyLFU)', run: transitoryReplay, color: '#ff7f0e', randomized: true },
   { id: 'lru', label: 'exact LRU', run: exactLru, dash: '2 2', width: 1.5 },
@@ -373,7 +374,7 @@ async function main() {
             replay: 'get; on a miss, set (value 1); integer keys',
             traces: QUICK ? `each trace's first ${QUICK_REQUESTS.toLocaleString('en-US')} requests (whole when shorter)` : 'every trace in full',
             mokaMaintenance: 'runPendingTasks() after every request, except "moka-tinylfu-amortized" (full profile) which leaves maintenance to moka',
-            tinyLfuRepeats: TINYLFU_REPEATS > 1 ? `TinyLFU and transitory: median of ${TINYLFU_REPEATS} replays on traces up to ${REPEAT_BELOW.toLocaleString('en-US')} requests (each cache seeds its hasher randomly); one replay on larger ones` : 'one replay',
+            tinyLfuRepeats: TINYLFU_REPEATS > 1 ? `TinyLFU, adaptive and transitory: median of ${TINYLFU_REPEATS} replays on traces up to ${REPEAT_BELOW.toLocaleString('en-US')} requests (each cache seeds its hasher randomly); one replay on larger ones` : 'one replay',
             opt: 'Bélády with bypass: evict the resident whose next use is farthest, or skip admitting the new key when its next use is at least as far',
             exactLru: 'Map key → node, doubly linked list over typed arrays',
             gapClosed: '(H − H_LRU) / (H_OPT − H_LRU), H_LRU and H_OPT from this run; null where OPT equals LRU',
