@@ -16,6 +16,12 @@
 //! then carry their clocks (`Carried`), the cost of keeping expiry across a
 //! switch; the baseline is `ADAPTIVE=0 NOTIFY=1` with the same ttl, and
 //! `PER_ENTRY=1` adds moka's per-entry expiry to it (`perEntryExpiry`).
+//!
+//! The watch's own share (docs/adaptive.md): build with debug info
+//! (`CARGO_PROFILE_BENCH_DEBUG=true CARGO_PROFILE_BENCH_STRIP=none`, in a
+//! target directory of its own), and sum the instructions that
+//! `callgrind_annotate --auto=yes` puts on the lines of `src/adaptive/*.rs`
+//! (inlined code included, call lines `=>` left out) for each number of gets.
 
 use std::time::Duration;
 
