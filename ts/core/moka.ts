@@ -133,9 +133,9 @@ export interface AdaptiveStats {
   /** Whether the build a switch left behind still holds entries. */
   migrating: boolean
   /**
-   * Hit ratios of the two shadow caches over the sampled reads, recent
-   * epochs weighing most (each epoch half of the rest); NaN before the first
-   * epoch closed.
+   * Hit ratios of the two shadow caches over the sampled reads, recent ones
+   * weighing most (each window of 500 sampled reads half of the rest); NaN
+   * before the first window closed.
    */
   shadowHitRate: { lru: number; tinyLfu: number }
   /** Reads that fed the shadows (a hash-sampled share of all reads). */
