@@ -149,9 +149,17 @@ impl Watch {
     /// One read of `key`. Returns the policy to switch to when the rule says
     /// so; `in_force` is the policy of the build answering now, and
     /// `can_switch` false while a switch is still migrating.
-    #[inline]
+    #[inline(always)]
     pub fn observe(&mut self, key: &[u16], in_force: Policy, can_switch: bool) -> Option<Policy> {
         let h = self.sampler.sampled(key)?;
+        self.observe_sampled(h, in_force, can_switch)
+    }
+
+    /// A sampled read, out of line: the reads not sampled (all but a few
+    /// percent on large caches) pay the hash and the test alone, without
+    /// the registers the shadows need saved around them.
+    #[inline(never)]
+    fn observe_sampled(&mut self, h: u64, in_force: Policy, can_switch: bool) -> Option<Policy> {
         let lru = self.lru.request(h);
         let tiny = self.tiny_lfu.request(h);
         self.lru_hits += lru as u32;
