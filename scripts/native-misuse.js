@@ -15,6 +15,16 @@ const { KIND_BITS, STATE_COUNT, STATE_HEADER, STATE_LENGTH } = native.protocol
 const methods = native.cacheMethods
 
 /**
+ * The accelerator built for this Node (ts/core/fast.ts), loaded raw, or
+ * undefined when there is none here (or MOKA_JS_FAST=0).
+ */
+function rawAccelerator() {
+  const file = path.join(__dirname, '..', `moka-js-fast.abi${process.versions.modules}.node`)
+  if (process.env.MOKA_JS_FAST === '0' || !require('node:fs').existsSync(file)) return undefined
+  return require(file)
+}
+
+/**
  * A created cache (`{ cache, state }`, as `createCache` returns it) with
  * every method bound to it: `bound(created).get(key)` is
  * `cacheMethods.get(created.cache, key)`.
@@ -170,6 +180,57 @@ const scenarios = {
     assert.throws(() => methods.get(cache.cache, 1), /disposed/)
     assert.throws(() => cache.set(1, 1), /disposed/)
     await collect()
+  },
+
+  /**
+   * The accelerator's functions given anything: install refuses every value
+   * but the addon's table, and a fast function given a wrong id, key or slot
+   * declines (FAST_NOT_TAKEN) and changes nothing; a disposed or collected
+   * cache's id finds nothing, in the interpreter as in optimized code.
+   */
+  async 'the accelerator given anything'() {
+    const accelerator = rawAccelerator()
+    if (accelerator === undefined) return
+    const NOT = native.protocol.FAST_NOT_TAKEN
+    for (const bad of [undefined, null, 0, 1n, -1n, 2n ** 64n - 1n, native.fastAbi + 8n, native.fastAbi - 8n, {}, 'x', native.createCache(1, undefined, undefined, false, false, false, false, false).cache]) {
+      assert.strictEqual(accelerator.install(bad), undefined, `install(${typeof bad})`)
+    }
+    const fast = accelerator.install(native.fastAbi)
+    assert.ok(fast, 'install takes the addon table')
+    const cache = raw(100, false)
+    const id = methods.fastId(cache.cache)
+    assert.throws(() => methods.fastId({}), { name: 'TypeError' })
+    cache.set('kept', 1)
+    const ids = [NaN, -1, 0.5, id + 1, id + 2 ** 32, 2 ** 53, Infinity, -Infinity, 'id', {}, undefined]
+    const hot = (f, ...args) => {
+      let r
+      for (let i = 0; i < 20000; i++) r = f(...args)
+      return r
+    }
+    for (const bad of ids) {
+      for (const name of ['get', 'has', 'remove']) assert.strictEqual(hot(fast[name], bad, 'kept'), NOT, `${name}(${String(bad)})`)
+      assert.strictEqual(hot(fast.set, bad, 'kept', 5), NOT, `set(${String(bad)})`)
+      assert.strictEqual(fast.getNumber(bad, 1), NOT)
+    }
+    for (const slot of [-1, 0.5, NaN, 2 ** 32, native.protocol.MAX_SLOT + 1, 'x', undefined]) {
+      assert.strictEqual(hot(fast.set, id, 'kept', slot), NOT, `set slot ${String(slot)}`)
+    }
+    for (const key of ['x'.repeat(64), 'y'.repeat(1e5), {}, undefined, null, 1n, Symbol('s')]) {
+      assert.strictEqual(fast.get(id, key), NOT, `key ${typeof key}`)
+    }
+    assert.strictEqual(fast.get(id), NOT, 'a missing key')
+    assert.strictEqual(fast.get(id, 'kept', 'extra'), NOT, 'an extra argument')
+    assert.strictEqual(cache.get('kept'), 1, 'nothing changed')
+    assert.strictEqual(hot(fast.get, id, 'kept'), 1, 'the right id and key are taken')
+    methods.dispose(cache.cache)
+    assert.strictEqual(hot(fast.get, id, 'kept'), NOT, 'a disposed cache declines')
+    const stale = (() => {
+      const gone = raw(10, false)
+      gone.set('a', 0)
+      return methods.fastId(gone.cache)
+    })()
+    await collect()
+    assert.strictEqual(hot(fast.get, stale, 'a'), NOT, 'a collected cache declines')
   },
 
   /** A getter run while reading arguments may dispose the cache: no use-after-free. */

@@ -19,12 +19,11 @@
 // time each took; exits non-zero when any run fails.
 
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const cache = join(repo, 'node_modules', '.cache', 'node-versions')
+import { cache, nodeRelease, repo, run } from './node-releases.mjs'
 const majors = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['22', '24']
 
 // The addon's boundary with V8 and libuv: values and callbacks crossing it,
@@ -55,42 +54,10 @@ if (process.platform !== 'linux') {
   console.error(`test:node-versions runs on Linux only: npm's Node builds for ${process.platform} are not current`)
   process.exit(1)
 }
-const packageName = `node-${process.platform}-${process.arch}`
-
-function run(command, args, options = {}) {
-  const r = spawnSync(command, args, { encoding: 'utf8', ...options })
-  if (r.error) throw new Error(`${command} ${args.join(' ')}: ${r.error.message}`)
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${r.status ?? r.signal}:\n${r.stderr}`)
-  return r.stdout
-}
 
 /** The `node` binary of the newest `major` release, fetched unless already cached. */
 function nodeBinary(major) {
-  const dir = join(cache, major)
-  const binary = join(dir, 'bin', 'node')
-  if (existsSync(binary)) return binary
-  // Extracted beside the cache entry and renamed into place, so that an
-  // interrupted download is never taken for a complete one.
-  const staging = mkdtempSync(join(cache, `${major}-`))
-  try {
-    const spec = `${packageName}@${major}`
-    console.log(`fetching ${spec} from the npm registry`)
-    let packed
-    try {
-      packed = JSON.parse(run('npm', ['pack', spec, '--json', '--pack-destination', staging], { cwd: staging }))
-    } catch (error) {
-      throw new Error(`${spec} could not be fetched (not every release is on npm for every platform):\n${error.message}`)
-    }
-    const tarball = join(staging, packed[0].filename)
-    // Only bin/ is needed; the package also carries Node's C headers.
-    run('tar', ['-xzf', tarball, '-C', staging, 'package/bin'])
-    rmSync(tarball)
-    rmSync(dir, { recursive: true, force: true })
-    renameSync(join(staging, 'package'), dir)
-  } finally {
-    rmSync(staging, { recursive: true, force: true })
-  }
-  return binary
+  return join(nodeRelease(major), 'bin', 'node')
 }
 
 // Loaded into every ava worker process: records which Node actually ran the

@@ -219,7 +219,15 @@ impl<D: Extra> Core<D> {
     /// wait for a batch, or for maintenance that was asked to settle.
     #[inline]
     pub fn publish_now(&self) -> bool {
-        self.notify || self.publish_all.replace(false) || self.events.queued() >= RELEASE_BATCH
+        let now = self.would_publish();
+        self.publish_all.set(false);
+        now
+    }
+
+    /// What the next `publish_now` will answer, without answering it.
+    #[inline]
+    pub fn would_publish(&self) -> bool {
+        self.notify || self.publish_all.get() || self.events.queued() >= RELEASE_BATCH
     }
 
     /// Takes what the handle would hand to JS after a call, and drops it:

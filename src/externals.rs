@@ -112,6 +112,33 @@ impl<T: 'static> Externals<T> {
         self.not_one()
     }
 
+    /// The id of the object `value` (an `External` this table made) stands
+    /// for, unscrambled: for callers that cannot read the `External` (see
+    /// `fast`); `None` for anything else. Unscrambled ids are small (index
+    /// and generation) and only mean something to this table.
+    pub fn plain_id(&self, env: Env, value: napi_value) -> JsResult<Option<usize>> {
+        let mut id: *mut c_void = ptr::null_mut();
+        match napi_call!(status env, napi_get_value_external(value, &mut id)) {
+            sys::Status::napi_ok => {}
+            sys::Status::napi_invalid_arg => return Ok(None),
+            status => env.check(status, "napi_get_value_external")?,
+        }
+        Ok(self.find(id as usize).map(|_| id as usize ^ self.salt()))
+    }
+
+    /// The object of an id [`Externals::plain_id`] gave; `None` for any other.
+    ///
+    /// # Safety
+    /// No JS and no garbage collection runs until the returned reference is
+    /// dropped: an object leaves the table only when its `External` is
+    /// collected. (A stale id finds nothing, or the object now in its slot.)
+    #[inline(always)]
+    pub unsafe fn by_plain_id<'call>(&self, plain: usize) -> Option<&'call T> {
+        // SAFETY: see the function's contract.
+        self.find(plain ^ self.salt())
+            .map(|object| unsafe { &*object })
+    }
+
     /// What ids are scrambled with: this table's address, unique among live tables.
     #[inline]
     fn salt(&self) -> usize {

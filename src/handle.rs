@@ -85,12 +85,21 @@ impl<D: Extra> Handle<D> {
     /// every method. Inline: on most calls there is nothing to do.
     #[inline(always)]
     pub fn publish(&self, env: Env, core: &Core<D>) -> JsResult<()> {
-        let bytes = core.entry_count() as i64 * ENTRY_BYTES;
-        if core.events.pending() || (bytes - self.reported.get()).abs() > REPORT_STEP {
-            self.publish_now(env, core, bytes)
+        if self.needs_publish(core) {
+            self.publish_now(env, core, core.entry_count() as i64 * ENTRY_BYTES)
         } else {
             Ok(())
         }
+    }
+
+    /// Whether `publish` has anything to do: events to hand over now, or a
+    /// memory figure to report. Without side effects, for callers that
+    /// cannot publish themselves (the accelerator, `fast`).
+    #[inline(always)]
+    pub fn needs_publish(&self, core: &Core<D>) -> bool {
+        let bytes = core.entry_count() as i64 * ENTRY_BYTES;
+        (core.events.pending() && core.would_publish())
+            || (bytes - self.reported.get()).abs() > REPORT_STEP
     }
 
     #[inline(never)]

@@ -91,6 +91,30 @@ impl KeyBuf {
         ]);
     }
 
+    /// A string key from its code units, read without Node-API (`u8` for
+    /// V8's one-byte strings, which are Latin-1: each byte is the UTF-16
+    /// unit of the same value); false (and nothing read) when it does not
+    /// fit in the stack buffer.
+    #[inline(always)]
+    pub fn set_string<U: Copy + Into<u16>>(&mut self, units: &[U]) -> bool {
+        if units.len() >= INLINE {
+            return false;
+        }
+        self.inline[0].write(TAG_STRING);
+        for (slot, unit) in self.inline[1..].iter_mut().zip(units) {
+            slot.write((*unit).into());
+        }
+        self.len = 1 + units.len();
+        self.spilled = false;
+        true
+    }
+
+    /// A number key, read without Node-API.
+    #[inline]
+    pub fn set_number(&mut self, x: f64) {
+        self.set_f64(TAG_NUMBER, same_value_zero::number(x));
+    }
+
     /// Reads `value` (or `token`, when the JS layer passed one) as a key.
     ///
     /// `token` must be given for objects, functions and symbols; a primitive

@@ -14,6 +14,7 @@ pub mod core;
 mod events;
 mod expiry;
 mod externals;
+mod fast;
 mod ffi;
 mod handle;
 mod info;
@@ -43,10 +44,12 @@ pub fn init(mut exports: Object, env: Env) -> Result<()> {
         |e: ffi::JsError| Error::from_reason(format!("moka-js: cannot register the addon: {e:?}"));
     let (create, methods) = methods::export(ffi_env).map_err(fail)?;
     let protocol = protocol::export(ffi_env, &methods::method_names()).map_err(fail)?;
+    let fast_abi = fast::export(ffi_env).map_err(fail)?;
     for (name, value) in [
         ("createCache", create),
         ("cacheMethods", methods),
         ("protocol", protocol),
+        ("fastAbi", fast_abi),
     ] {
         // SAFETY: each value was just created in this env's current scope.
         exports.set_named_property(name, unsafe {

@@ -255,6 +255,10 @@ method!(flush, 0, |env, _args, core| {
     env.returns_undefined()
 });
 
+// settle(): what a method does after its operation (publish, adapt), for
+// calls the accelerator took and that left such work (see `fast`).
+method!(settle, 0, |env, _args, _core| { env.returns_undefined() });
+
 // dispose(): frees the native cache now; later calls throw. Twice is a no-op.
 native_fn!(dispose, |env, info| {
     // SAFETY: this function was made by `export`, and `info` is this call's.
@@ -268,7 +272,7 @@ native_fn!(dispose, |env, info| {
 });
 
 /// Names and callbacks of the cache methods, in the order of `METHODS`.
-const METHODS: [(&str, Callback); 16] = [
+const METHODS: [(&str, Callback); 18] = [
     ("get", get),
     ("has", has),
     ("set", set),
@@ -284,6 +288,8 @@ const METHODS: [(&str, Callback); 16] = [
     ("stats", stats),
     ("adaptiveInfo", adaptive_info),
     ("flush", flush),
+    ("settle", settle),
+    ("fastId", crate::fast::fast_id),
     ("dispose", dispose),
 ];
 
@@ -295,6 +301,7 @@ pub fn method_names() -> Vec<&'static str> {
 /// `createCache` and the object of cache methods, sharing one table of caches.
 pub fn export(env: Env) -> JsResult<(napi_value, napi_value)> {
     let caches = Caches::new("a native cache");
+    crate::fast::register(&caches);
     let create = env.owning_function("createCache", create, &caches)?;
     let methods = env.methods(&caches, &METHODS)?;
     Ok((create, methods))

@@ -39,7 +39,7 @@ pub use crate::expiry::MAX_DURATION_MS;
 /// The `protocol` object exported to JS.
 pub fn export(env: Env, methods: &[&str]) -> JsResult<napi_value> {
     let obj = env.object()?;
-    let numbers: [(&str, f64); 10] = [
+    let numbers: [(&str, f64); 11] = [
         ("KIND_BITS", KIND_BITS as f64),
         ("MAX_SLOT", MAX_SLOT as f64),
         ("STATE_COUNT", STATE_COUNT as f64),
@@ -50,6 +50,7 @@ pub fn export(env: Env, methods: &[&str]) -> JsResult<napi_value> {
         ("RELEASED", RELEASED as f64),
         ("EXPIRED", EXPIRED as f64),
         ("SIZE", SIZE as f64),
+        ("FAST_NOT_TAKEN", crate::fast::NOT_TAKEN as f64),
     ];
     for (name, x) in numbers {
         env.set_property(obj, name, env.double(x)?)?;

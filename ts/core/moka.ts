@@ -1,6 +1,7 @@
 import { inspect } from 'node:util'
 
 import { binding, KIND_BITS, KIND_MASK, MAX_SLOT, native, NativeCache, protocol, STATE_COUNT, STATE_HEADER, STATE_MORE } from './native'
+import { access, fastIdOf } from './fast'
 import { fetchThrough, FetchOptions, Loader } from './fetch'
 import { evictionChannel, hitChannel, missChannel, initialize, publishLookup } from './diagnostics'
 import { describe } from './duration'
@@ -154,6 +155,8 @@ export interface AdaptiveStats {
 export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   /** The native cache, the first argument of every `native` method (one function for all caches). */
   readonly #cache: NativeCache
+  /** The cache's name for the accelerator (`fast.ts`). */
+  readonly #fastId: number
   readonly #state: Uint32Array
   readonly #keys: (K | undefined)[] = []
   readonly #values: (V | undefined)[] = []
@@ -190,6 +193,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       o.adaptive,
     )
     this.#cache = created.cache
+    this.#fastId = fastIdOf(created.cache)
     this.#state = created.state
   }
 
@@ -199,7 +203,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   get(key: K, fallback?: V): V | undefined {
     const slot = this.#keying.needsToken(key)
       ? native.get(this.#cache, key, this.#keying.lookup(key))
-      : native.get(this.#cache, key)
+      : access.get(this.#cache, this.#fastId, key)
     const value = slot >= 0 ? this.#values[slot] : fallback
     if (slot >= 0 ? hitChannel.hasSubscribers : missChannel.hasSubscribers) publishLookup(this, key, slot >= 0)
     if (this.#state[STATE_COUNT] !== 0) this.#drain()
@@ -217,7 +221,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     entryExpiry(options, this.#perEntryExpiry, 'getWith')
     const slot = this.#keying.needsToken(key)
       ? native.get(this.#cache, key, this.#keying.lookup(key))
-      : native.get(this.#cache, key)
+      : access.get(this.#cache, this.#fastId, key)
     if (slot >= 0 ? hitChannel.hasSubscribers : missChannel.hasSubscribers) publishLookup(this, key, slot >= 0)
     if (slot >= 0) {
       const value = this.#values[slot] as V
@@ -246,7 +250,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
   has(key: K): boolean {
     const found = this.#keying.needsToken(key)
       ? native.has(this.#cache, key, this.#keying.lookup(key))
-      : native.has(this.#cache, key)
+      : access.has(this.#cache, this.#fastId, key)
     if (this.#state[STATE_COUNT] !== 0) this.#drain()
     return found
   }
@@ -264,7 +268,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     const slot = this.#allocate(key, value, rec)
     try {
       // Arguments left out cost the native side nothing to read.
-      if (token === undefined && weight === undefined && ttl === undefined && tti === undefined) native.set(this.#cache, key, slot)
+      if (token === undefined && weight === undefined && ttl === undefined && tti === undefined) access.set(this.#cache, this.#fastId, key, slot)
       else native.set(this.#cache, key, slot, token, weight, ttl, tti)
       this.#writes++
     } catch (error) {
@@ -567,7 +571,7 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     this.#writes++
     return this.#keying.needsToken(key)
       ? native.remove(this.#cache, key, this.#keying.lookup(key))
-      : native.remove(this.#cache, key)
+      : access.remove(this.#cache, this.#fastId, key)
   }
 
   #lookupTokens(keys: K[]): (number | undefined)[] | undefined {

@@ -41,6 +41,10 @@ export interface NativeMethods {
   adaptiveInfo(cache: NativeCache): Float64Array
   /** Publishes events that did not fit in `state` last time. */
   flush(cache: NativeCache): void
+  /** What every method does after its operation (publish events, report memory, adapt): for calls the accelerator took (`fast.ts`). */
+  settle(cache: NativeCache): void
+  /** The cache's fast id, the accelerator's name for it; -1 when it has none. */
+  fastId(cache: NativeCache): number
   /** Frees the native cache now; later calls throw. */
   dispose(cache: NativeCache): void
 }
@@ -59,6 +63,8 @@ export interface Protocol {
   readonly RELEASED: number
   readonly EXPIRED: number
   readonly SIZE: number
+  /** What an accelerator call returns when it did nothing (`fast.ts`). */
+  readonly FAST_NOT_TAKEN: number
   /** Cause names by event kind (`'released'`: no listener, cause unknown). */
   readonly CAUSES: readonly string[]
   /** Names of the figures `stats()` returns, in order. */
@@ -83,6 +89,8 @@ interface Binding {
   }
   cacheMethods: NativeMethods
   protocol: Protocol
+  /** Where the accelerator finds the addon's fast entry points (`fast.ts`). */
+  fastAbi: bigint
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,0 +1,125 @@
+// The accelerator (ts/core/fast.ts): loaded where a build for this Node
+// exists, off with MOKA_JS_FAST=0, and when loaded it takes the calls it can
+// and answers every one as the Node-API method would. `npm test` runs the
+// whole suite with it; `npm run test:node-api` runs it again without.
+import { spawnSync } from 'node:child_process'
+
+import test from 'ava'
+import fc from 'fast-check'
+
+import { Moka } from '../index.js'
+import { acceleratorInfo } from '../ts/core/fast'
+
+/** Node ABIs with an accelerator build (scripts/build-fast.mjs): Node 20, 22, 24 on Linux x64/arm64. */
+const BUILT_FOR = ['115', '127', '137']
+const builtHere = process.platform === 'linux' && ['x64', 'arm64'].includes(process.arch) && BUILT_FOR.includes(process.versions.modules)
+const expected = builtHere && process.env.MOKA_JS_FAST !== '0'
+
+test('the accelerator is loaded exactly where a build for this Node exists', (t) => {
+  const info = acceleratorInfo()
+  t.is(info.loaded, expected, info.reason ?? 'loaded')
+  if (process.env.MOKA_JS_FAST === '0') t.regex(info.reason ?? '', /MOKA_JS_FAST=0/)
+})
+
+test('MOKA_JS_FAST=0 turns it off in a new process', (t) => {
+  const script = `const { acceleratorInfo } = require('./lib/core/fast.js'); console.log(JSON.stringify(acceleratorInfo()))`
+  const run = (env: NodeJS.ProcessEnv) => JSON.parse(spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout)
+  t.false(run({ MOKA_JS_FAST: '0' }).loaded)
+  t.is(run({ MOKA_JS_FAST: '1' }).loaded, builtHere)
+})
+
+test('calls with short string and number keys go through the accelerator, hot ones through its fast path', (t) => {
+  const cache = new Moka<string | number, number>({ maxCapacity: 10_000 })
+  const before = acceleratorInfo()
+  const rounds = 50_000
+  let found = 0
+  for (let i = 0; i < rounds; i++) {
+    cache.set(`k${i % 100}`, i)
+    if (cache.get(`k${i % 100}`) === i) found++
+    if (cache.has(i % 7)) found++
+    cache.delete(`gone${i % 3}`)
+  }
+  t.is(found, rounds, 'every value read back, no number key found')
+  const after = acceleratorInfo()
+  if (!expected) {
+    t.is(after.calls, 0)
+    return
+  }
+  t.is(after.calls - before.calls, rounds * 4, 'each set, get, has and delete was taken')
+  // Fast calls come from optimized code: most of 200k calls in a hot loop.
+  t.true(after.fastCalls - before.fastCalls > rounds, `fast path taken ${after.fastCalls - before.fastCalls} times`)
+})
+
+test('calls it cannot take go to Node-API, with the same answers', (t) => {
+  const cache = new Moka<unknown, string>({ maxCapacity: 100 })
+  const long = 'x'.repeat(200)
+  const before = acceleratorInfo().calls
+  cache.set(long, 'long').set(1n, 'bigint').set(true, 'true').set({ a: 1 }, 'object')
+  t.is(acceleratorInfo().calls, before, 'long keys and other types are not taken')
+  t.is(cache.get(long), 'long')
+  t.is(cache.get(1n), 'bigint')
+  t.is(cache.get(true), 'true')
+  // Two-byte and Latin-1 strings are taken, read as Node-API reads them.
+  cache.set('ключ', 'two-byte').set('café', 'latin-1').set('😀', 'astral')
+  t.is(cache.get('ключ'), 'two-byte')
+  t.is(cache.get('café'), 'latin-1')
+  t.is(cache.get('😀'), 'astral')
+  t.is(cache.get(-0), undefined)
+  cache.set(-0, 'zero').set(NaN, 'nan')
+  t.is(cache.get(0), 'zero')
+  t.is(cache.get(Number('x')), 'nan')
+  cache.dispose()
+  t.throws(() => cache.get('café'), { message: /disposed/ })
+})
+
+test('evictions caused by accelerated calls reach the listener, and every slot is released', (t) => {
+  const seen = new Map<string, number>()
+  const cache = new Moka<string, number>({
+    maxCapacity: 50,
+    policy: 'lru',
+    evictionListener: (k, _v, cause) => seen.set(cause, (seen.get(cause) ?? 0) + 1),
+  })
+  for (let i = 0; i < 5_000; i++) {
+    cache.set(`k${i % 60}`, i)
+    cache.get(`k${(i * 7) % 60}`)
+  }
+  cache.runPendingTasks()
+  t.is(cache.size, 50)
+  t.is(cache.slotsInUse, 50, 'each entry holds one slot; the others were released')
+  t.true((seen.get('size') ?? 0) > 0)
+  t.true((seen.get('replaced') ?? 0) > 0)
+})
+
+test('an eviction-heavy cache without a listener releases its slots in batches, as through Node-API', (t) => {
+  const cache = new Moka<number, number>({ maxCapacity: 100 })
+  for (let i = 0; i < 100_000; i++) cache.set(i, i)
+  cache.runPendingTasks()
+  t.is(cache.size, 100)
+  t.is(cache.slotsInUse, 100)
+})
+
+test('accelerated calls agree with a Map (model-based)', (t) => {
+  const key = fc.oneof(fc.string({ maxLength: 70 }), fc.integer({ min: -5, max: 5 }), fc.constantFrom(-0, NaN, 0.5))
+  const op = fc.oneof(
+    fc.tuple(fc.constant('set' as const), key, fc.integer()),
+    fc.tuple(fc.constant('get' as const), key, fc.constant(0)),
+    fc.tuple(fc.constant('has' as const), key, fc.constant(0)),
+    fc.tuple(fc.constant('delete' as const), key, fc.constant(0)),
+  )
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+      const cache = new Moka<unknown, number>({ maxCapacity: 10_000 })
+      const model = new Map<unknown, number>()
+      for (const [name, k, v] of ops) {
+        if (name === 'set') {
+          cache.set(k, v)
+          model.set(k, v)
+        } else if (name === 'get') t.is(cache.get(k), model.get(k))
+        else if (name === 'has') t.is(cache.has(k), model.has(k))
+        else t.is(cache.delete(k), model.delete(k))
+      }
+      cache.dispose()
+    }),
+    { numRuns: 200 },
+  )
+})

@@ -1,0 +1,268 @@
+// The accelerator: moka-js's hot cache methods as V8 fast API calls.
+//
+// Built once per V8 major, against that Node's headers (scripts/build-fast.mjs).
+// It declares each method twice to V8: a fast function, which optimized code
+// calls directly with the key as a flat one-byte string (or a double), and a
+// callback for every other call (interpreted code, strings V8 does not hand
+// over flat). Both read the cache's fast id and the key, then call the
+// addon's table (src/fast/mod.rs), which runs the same core operation as the
+// Node-API method, or answers NOT_TAKEN having done nothing: the JS layer then
+// calls the Node-API method, which also throws whatever that call deserves.
+// Nothing here runs JS, allocates on the V8 heap or throws.
+//
+// The table is found through `binding.fastAbi`, its address as a BigInt;
+// `install` checks that this address is exactly the table's exported symbol
+// in a loaded object before reading it, so that no other value can make it
+// read memory. A cache is named by its fast id, a number (the addon's
+// `fastId(cache)`), which the table checks like any id.
+
+#include <dlfcn.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include <node.h>
+#include <v8.h>
+
+#include "v8-fast-call.h"
+
+namespace moka_js_fast {
+
+using v8::CFunction;
+using v8::CTypeInfo;
+using v8::FunctionCallbackInfo;
+using v8::Local;
+using v8::Value;
+
+// Mirrors `fast::KeyArg` and `fast::Abi` (repr(C)) in src/fast/mod.rs.
+struct KeyArg {
+  uint32_t kind;
+  uint32_t len;
+  const void* data;
+  double number;
+};
+constexpr uint32_t kKeyLatin1 = 0;
+constexpr uint32_t kKeyUtf16 = 1;
+constexpr uint32_t kKeyNumber = 2;
+
+using Op = int32_t (*)(double id, const KeyArg* key);
+using SetOp = int32_t (*)(double id, const KeyArg* key, double slot);
+
+struct Abi {
+  char magic[8];
+  uint32_t version;
+  int32_t not_taken;
+  Op get;
+  Op has;
+  Op remove;
+  SetOp set;
+  double (*taken)();
+};
+constexpr char kSymbol[] = "moka_js_fast_abi_v1";
+constexpr uint32_t kVersion = 1;
+constexpr int32_t kNotTaken = -2;
+// Keys longer than this go through Node-API (the table's stack buffer).
+constexpr int kMaxKeyUnits = 63;
+
+// The one table of this process (one addon per accelerator file).
+std::atomic<const Abi*> abi{nullptr};
+
+inline const Abi* Table() { return abi.load(std::memory_order_acquire); }
+
+// Calls V8 made through the fast functions on this thread, for the spec that
+// checks they are taken (`fastCalls()`).
+thread_local double fast_calls = 0;
+
+inline KeyArg Latin1(const v8::FastOneByteString& key) {
+  return KeyArg{kKeyLatin1, key.length, key.data, 0};
+}
+
+inline KeyArg Number(double key) { return KeyArg{kKeyNumber, 0, nullptr, key}; }
+
+// Fast functions: (receiver, cache's fast id, key[, slot]).
+template <Op Abi::*op>
+int32_t FastString(Local<Value>, double id, const v8::FastOneByteString& key) {
+  fast_calls++;
+  KeyArg arg = Latin1(key);
+  return (Table()->*op)(id, &arg);
+}
+
+template <Op Abi::*op>
+int32_t FastNumber(Local<Value>, double id, double key) {
+  fast_calls++;
+  KeyArg arg = Number(key);
+  return (Table()->*op)(id, &arg);
+}
+
+int32_t FastSetString(Local<Value>, double id, const v8::FastOneByteString& key, double slot) {
+  fast_calls++;
+  KeyArg arg = Latin1(key);
+  return Table()->set(id, &arg, slot);
+}
+
+int32_t FastSetNumber(Local<Value>, double id, double key, double slot) {
+  fast_calls++;
+  KeyArg arg = Number(key);
+  return Table()->set(id, &arg, slot);
+}
+
+// The other calls: the same, reading the arguments through the V8 API. A
+// string key is copied as UTF-16 (as Node-API reads it); a key of another
+// type, extra arguments or a missing one are not taken.
+template <typename Run>
+void Slow(const FunctionCallbackInfo<Value>& info, int argc, Run run) {
+  int32_t result = kNotTaken;
+  if (info.Length() == argc && info[0]->IsNumber()) {
+    double id = info[0].As<v8::Number>()->Value();
+    Local<Value> key = info[1];
+    uint16_t units[kMaxKeyUnits];
+    if (key->IsString()) {
+      Local<v8::String> s = key.As<v8::String>();
+      int len = s->Length();
+      if (len <= kMaxKeyUnits) {
+#if V8_MAJOR_VERSION >= 13
+        s->WriteV2(info.GetIsolate(), 0, len, units);
+#else
+        s->Write(info.GetIsolate(), units, 0, len, v8::String::NO_NULL_TERMINATION);
+#endif
+        KeyArg arg{kKeyUtf16, static_cast<uint32_t>(len), units, 0};
+        result = run(id, &arg);
+      }
+    } else if (key->IsNumber()) {
+      KeyArg arg = Number(key.As<v8::Number>()->Value());
+      result = run(id, &arg);
+    }
+  }
+  info.GetReturnValue().Set(result);
+}
+
+template <Op Abi::*op>
+void SlowOp(const FunctionCallbackInfo<Value>& info) {
+  Slow(info, 2, [](double id, const KeyArg* key) { return (Table()->*op)(id, key); });
+}
+
+void SlowSet(const FunctionCallbackInfo<Value>& info) {
+  if (info.Length() != 3 || !info[2]->IsNumber()) {
+    info.GetReturnValue().Set(kNotTaken);
+    return;
+  }
+  double slot = info[2].As<v8::Number>()->Value();
+  Slow(info, 3, [slot](double id, const KeyArg* key) { return Table()->set(id, key, slot); });
+}
+
+void Calls(const FunctionCallbackInfo<Value>& info) {
+  info.GetReturnValue().Set(Table()->taken());
+}
+
+void FastCalls(const FunctionCallbackInfo<Value>& info) { info.GetReturnValue().Set(fast_calls); }
+
+// Signatures, built once for the process (V8 keeps pointers to them).
+const CTypeInfo kInt32(CTypeInfo::Type::kInt32);
+constexpr CTypeInfo kReceiver(CTypeInfo::Type::kV8Value);
+constexpr CTypeInfo kDouble(CTypeInfo::Type::kFloat64);
+constexpr CTypeInfo kString(CTypeInfo::Type::kSeqOneByteString);
+const CTypeInfo kStringArgs[] = {kReceiver, kDouble, kString};
+const CTypeInfo kNumberArgs[] = {kReceiver, kDouble, kDouble};
+const CTypeInfo kSetStringArgs[] = {kReceiver, kDouble, kString, kDouble};
+const CTypeInfo kSetNumberArgs[] = {kReceiver, kDouble, kDouble, kDouble};
+
+struct Signatures {
+  const v8::CFunctionInfo* string = v8::MakeCFunctionInfo(kInt32, 3, kStringArgs);
+  const v8::CFunctionInfo* number = v8::MakeCFunctionInfo(kInt32, 3, kNumberArgs);
+  const v8::CFunctionInfo* set_string = v8::MakeCFunctionInfo(kInt32, 4, kSetStringArgs);
+  const v8::CFunctionInfo* set_number = v8::MakeCFunctionInfo(kInt32, 4, kSetNumberArgs);
+};
+
+const Signatures& Sigs() {
+  static const Signatures* sigs = new Signatures();  // never freed: V8 holds them
+  return *sigs;
+}
+
+bool Define(Local<v8::Context> context, Local<v8::Object> target, const char* name,
+            v8::FunctionCallback slow, const void* fast, const v8::CFunctionInfo* sig) {
+  v8::Isolate* isolate = context->GetIsolate();
+  Local<v8::FunctionTemplate> t;
+  if (fast == nullptr) {
+    t = v8::FunctionTemplate::New(isolate, slow, Local<Value>(), Local<v8::Signature>(), 0,
+                                  v8::ConstructorBehavior::kThrow);
+  } else {
+    CFunction c_function(fast, sig);
+    t = v8::FunctionTemplate::New(isolate, slow, Local<Value>(), Local<v8::Signature>(), 0,
+                                  v8::ConstructorBehavior::kThrow,
+                                  v8::SideEffectType::kHasSideEffect, &c_function);
+  }
+  Local<v8::Function> f;
+  Local<v8::String> key;
+  return t->GetFunction(context).ToLocal(&f) &&
+         v8::String::NewFromUtf8(isolate, name).ToLocal(&key) &&
+         target->Set(context, key, f).FromMaybe(false);
+}
+
+// Whether `p` is the start of the table symbol in a loaded object, found
+// without reading memory at `p`.
+bool IsTable(const void* p) {
+  Dl_info info;
+  if (p == nullptr || dladdr(p, &info) == 0) return false;
+  return info.dli_saddr == p && info.dli_sname != nullptr &&
+         std::strcmp(info.dli_sname, kSymbol) == 0;
+}
+
+// install(binding.fastAbi) -> { get, has, remove, set, getNumber, ..., calls } | undefined
+void Install(const FunctionCallbackInfo<Value>& info) {
+  Local<v8::Context> context = info.GetIsolate()->GetCurrentContext();
+  if (info.Length() < 1 || !info[0]->IsBigInt()) return;
+  bool lossless = false;
+  uint64_t address = info[0].As<v8::BigInt>()->Uint64Value(&lossless);
+  if (!lossless) return;
+  const void* p = reinterpret_cast<const void*>(static_cast<uintptr_t>(address));
+  if (!IsTable(p)) return;
+  const Abi* table = static_cast<const Abi*>(p);
+  if (std::memcmp(table->magic, "mokafast", 8) != 0 || table->version != kVersion ||
+      table->not_taken != kNotTaken)
+    return;
+  const Abi* expected = nullptr;
+  if (!abi.compare_exchange_strong(expected, table) && expected != table) return;
+  const Signatures& s = Sigs();
+  Local<v8::Object> methods = v8::Object::New(info.GetIsolate());
+  bool ok =
+      Define(context, methods, "get", SlowOp<&Abi::get>,
+             reinterpret_cast<const void*>(&FastString<&Abi::get>), s.string) &&
+      Define(context, methods, "has", SlowOp<&Abi::has>,
+             reinterpret_cast<const void*>(&FastString<&Abi::has>), s.string) &&
+      Define(context, methods, "remove", SlowOp<&Abi::remove>,
+             reinterpret_cast<const void*>(&FastString<&Abi::remove>), s.string) &&
+      Define(context, methods, "set", SlowSet, reinterpret_cast<const void*>(&FastSetString),
+             s.set_string) &&
+      Define(context, methods, "getNumber", SlowOp<&Abi::get>,
+             reinterpret_cast<const void*>(&FastNumber<&Abi::get>), s.number) &&
+      Define(context, methods, "hasNumber", SlowOp<&Abi::has>,
+             reinterpret_cast<const void*>(&FastNumber<&Abi::has>), s.number) &&
+      Define(context, methods, "removeNumber", SlowOp<&Abi::remove>,
+             reinterpret_cast<const void*>(&FastNumber<&Abi::remove>), s.number) &&
+      Define(context, methods, "setNumber", SlowSet,
+             reinterpret_cast<const void*>(&FastSetNumber), s.set_number) &&
+      Define(context, methods, "calls", Calls, nullptr, nullptr) &&
+      Define(context, methods, "fastCalls", FastCalls, nullptr, nullptr);
+  if (ok) info.GetReturnValue().Set(methods);
+}
+
+}  // namespace moka_js_fast
+
+#define MOKA_JS_STR(x) #x
+#define MOKA_JS_XSTR(x) MOKA_JS_STR(x)
+static constexpr char kV8Version[] = MOKA_JS_XSTR(V8_MAJOR_VERSION) "." MOKA_JS_XSTR(V8_MINOR_VERSION);
+
+// What the accelerator was built for, checked by the JS layer before
+// `install` is called: Node's ABI version and V8's major.minor.
+NODE_MODULE_INIT(/* exports, module, context */) {
+  v8::Isolate* isolate = context->GetIsolate();
+  auto set = [&](const char* name, v8::Local<v8::Value> value) {
+    v8::Local<v8::String> key;
+    if (v8::String::NewFromUtf8(isolate, name).ToLocal(&key)) exports->Set(context, key, value).IsJust();
+  };
+  set("modules", v8::Integer::New(isolate, NODE_MODULE_VERSION));
+  v8::Local<v8::String> v8_version;
+  if (v8::String::NewFromUtf8(isolate, kV8Version).ToLocal(&v8_version)) set("v8", v8_version);
+  moka_js_fast::Define(context, exports, "install", moka_js_fast::Install, nullptr, nullptr);
+}

@@ -1,0 +1,260 @@
+//! The accelerator's entry points: the hot cache methods as plain C
+//! functions, for V8 fast API calls.
+//!
+//! A Node-API call costs a few hundred instructions before the method runs
+//! (argument reading, handle scopes, the UTF-16 copy of the key). V8 can call
+//! a C function straight from optimized code instead, handing over a flat
+//! one-byte string as a pointer and a length, but only through its C++ API,
+//! which Node-API does not reach. The accelerator (`fast/`, one build per V8
+//! major) declares those fast functions and calls this table; it finds the
+//! table through `binding.fastAbi`, the address of [`moka_js_fast_abi_v1`]
+//! as a BigInt, which it checks to be that very exported symbol before
+//! reading it.
+//!
+//! The accelerator cannot read a cache's `External` (Node-API keeps its own
+//! record behind it), so a cache is named by its fast id instead: its
+//! unscrambled id in this thread's table (`fastId(cache)`, a number). A
+//! number names no memory: an id that is no live cache's finds nothing.
+//!
+//! Each function runs the same core operation as the Node-API method of the
+//! same name, and only when it can run it exactly as that method would:
+//! otherwise it returns [`NOT_TAKEN`] having done nothing, and the JS layer
+//! calls the Node-API method. No JS runs here and nothing is allocated on
+//! the V8 heap; nothing throws or unwinds. When the operation left work that
+//! needs Node-API (events to publish into the state array, memory to report,
+//! an adaptive switch), the result says so ([`settled`]) and the JS layer
+//! calls `settle`, which does exactly what the method would have done after
+//! the operation.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::{Rc, Weak};
+
+use napi::sys::{self, napi_value};
+
+use crate::core::{Core, Extra};
+use crate::externals::table_of;
+use crate::ffi::{napi_call, native_fn, type_error, Args, Env, JsResult};
+use crate::handle::Handle;
+use crate::key::KeyBuf;
+use crate::methods::{Caches, Native};
+use crate::protocol::MAX_SLOT;
+
+/// The call was not taken: nothing happened; call the Node-API method.
+pub const NOT_TAKEN: i32 = -2;
+/// Results at or below this carry a value and ask for `settle`.
+const SETTLE: i32 = -3;
+
+/// A result `value` (a slot, -1, or 0/1) whose call left work for `settle`.
+const fn settled(value: i32) -> i32 {
+    SETTLE - 1 - value
+}
+
+/// The key of a call, as the accelerator read it from V8.
+#[repr(C)]
+pub struct KeyArg {
+    /// `KEY_LATIN1`: `len` bytes at `data`; `KEY_UTF16`: `len` units; `KEY_NUMBER`: `number`.
+    pub kind: u32,
+    pub len: u32,
+    pub data: *const c_void,
+    pub number: f64,
+}
+
+pub const KEY_LATIN1: u32 = 0;
+pub const KEY_UTF16: u32 = 1;
+pub const KEY_NUMBER: u32 = 2;
+
+type Op = unsafe extern "C" fn(id: f64, key: *const KeyArg) -> i32;
+type SetOp = unsafe extern "C" fn(id: f64, key: *const KeyArg, slot: f64) -> i32;
+
+/// Fast ids are exact in a double: index (32 bits) and generation (below 2^21).
+const MAX_FAST_ID: f64 = 9_007_199_254_740_991.0;
+
+/// What the accelerator calls. `repr(C)`, versioned: the accelerator checks
+/// `magic` and `version` before reading further.
+#[repr(C)]
+pub struct Abi {
+    pub magic: [u8; 8],
+    pub version: u32,
+    pub not_taken: i32,
+    pub get: Op,
+    pub has: Op,
+    pub remove: Op,
+    pub set: SetOp,
+    /// Calls taken on the calling thread so far, for the spec that checks
+    /// the accelerator is in use.
+    pub taken: unsafe extern "C" fn() -> f64,
+}
+
+/// The table. Its address reaches the accelerator through `binding.fastAbi`.
+#[no_mangle]
+pub static moka_js_fast_abi_v1: Abi = Abi {
+    magic: *b"mokafast",
+    version: 1,
+    not_taken: NOT_TAKEN,
+    get,
+    has,
+    remove,
+    set,
+    taken,
+};
+
+thread_local! {
+    /// The caches of this thread's environment. Weak: the table belongs to
+    /// the environment's functions. (Should the addon be initialized twice
+    /// in one environment, the older table's ids read as none of this one's,
+    /// so its caches go through Node-API.)
+    static CACHES: RefCell<Weak<Caches>> = const { RefCell::new(Weak::new()) };
+    /// Calls taken on this thread, for `fastCalls()`.
+    static TAKEN: Cell<u64> = const { Cell::new(0) };
+}
+
+/// `binding.fastAbi`: the table's address, as a BigInt.
+pub fn export(env: Env) -> JsResult<napi_value> {
+    let mut value = std::ptr::null_mut();
+    let abi = &moka_js_fast_abi_v1 as *const Abi as u64;
+    napi_call!(env, napi_create_bigint_uint64(abi, &mut value))?;
+    Ok(value)
+}
+
+// fastId(cache) -> the cache's fast id, or -1 when it has none (its id does
+// not fit in a double).
+native_fn!(pub fast_id, |env, info| {
+    // SAFETY: this function was made by `methods::export` (data: the table), and `info` is this call's.
+    let (first, args) = unsafe { Args::<1>::read_after_first(env, info) }?;
+    // SAFETY: as above.
+    let table = unsafe { table_of::<Native>(args.data) };
+    let id = match first {
+        Some(v) => table.plain_id(env, v)?,
+        None => None,
+    };
+    match id {
+        Some(id) if id as f64 <= MAX_FAST_ID => env.double(id as f64),
+        Some(_) => env.int(-1),
+        None => type_error("the first argument must be a native cache (an object its create function returned)"),
+    }
+});
+
+/// Makes `caches` the table the accelerator reaches on this thread.
+pub fn register(caches: &Rc<Caches>) {
+    CACHES.with(|c| *c.borrow_mut() = Rc::downgrade(caches));
+}
+
+/// The key `arg` names, read into `buf`; false when it does not fit.
+///
+/// # Safety
+/// `arg` points to a live `KeyArg` whose `data` holds `len` units of its kind.
+#[inline(always)]
+unsafe fn read_key(buf: &mut KeyBuf, arg: *const KeyArg) -> bool {
+    // SAFETY: see the function's contract.
+    let arg = unsafe { &*arg };
+    match arg.kind {
+        KEY_LATIN1 => {
+            // SAFETY: `data` holds `len` bytes (the function's contract).
+            let bytes =
+                unsafe { std::slice::from_raw_parts(arg.data.cast::<u8>(), arg.len as usize) };
+            buf.set_string(bytes)
+        }
+        KEY_UTF16 => {
+            // SAFETY: `data` holds `len` aligned units (the function's contract).
+            let units =
+                unsafe { std::slice::from_raw_parts(arg.data.cast::<u16>(), arg.len as usize) };
+            buf.set_string(units)
+        }
+        KEY_NUMBER => {
+            buf.set_number(arg.number);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Defines one entry point: reads the key, finds the cache of `id` in this
+/// thread's table, and runs `$body` on its core as the Node-API method of
+/// the same name does (`methods::method!`), or returns [`NOT_TAKEN`].
+/// `$body` gives the value, or `None` to decline before changing anything.
+macro_rules! fast_op {
+    ($name:ident, |$core:ident, $key:ident $(, $extra:ident)?| $body:expr) => {
+        unsafe extern "C" fn $name(id: f64, arg: *const KeyArg $(, $extra: f64)?) -> i32 {
+            fn on<D: Extra>(handle: &Handle<D>, $key: &KeyBuf $(, $extra: f64)?) -> i32 {
+                let Ok(core) = handle.core() else {
+                    return NOT_TAKEN;
+                };
+                let $core: &Core<D> = &core;
+                let value: Option<i32> = $body;
+                let Some(value) = value else {
+                    return NOT_TAKEN;
+                };
+                if handle.needs_publish($core) || $core.wants_adapt() {
+                    settled(value)
+                } else {
+                    value
+                }
+            }
+            let taken = catch_unwind(AssertUnwindSafe(|| {
+                let mut $key = KeyBuf::new();
+                // SAFETY: the accelerator passes a live `KeyArg` (the ABI's contract).
+                if !unsafe { read_key(&mut $key, arg) } {
+                    return NOT_TAKEN;
+                }
+                if !((0.0..=MAX_FAST_ID).contains(&id) && id.fract() == 0.0) {
+                    return NOT_TAKEN;
+                }
+                let Some(caches) = CACHES.with(|c| c.borrow().upgrade()) else {
+                    return NOT_TAKEN;
+                };
+                // SAFETY: no JS and no garbage collection runs before this
+                // returns (a fast call runs neither).
+                let Some(native) = (unsafe { caches.by_plain_id(id as usize) }) else {
+                    return NOT_TAKEN;
+                };
+                match native {
+                    Native::Plain(h) => on(h, &$key $(, $extra)?),
+                    Native::PerEntry(h) => on(h, &$key $(, $extra)?),
+                }
+            }));
+            match taken {
+                Ok(NOT_TAKEN) | Err(_) => NOT_TAKEN,
+                Ok(result) => {
+                    TAKEN.with(|n| n.set(n.get() + 1));
+                    result
+                }
+            }
+        }
+    };
+}
+
+fn slot_or_miss(slot: Option<u32>) -> i32 {
+    slot.map_or(-1, |s| s as i32)
+}
+
+// get(key) -> slot | -1
+fast_op!(get, |core, key| Some(slot_or_miss(
+    core.get(key.as_slice())
+)));
+
+// has(key) -> 1 | 0
+fast_op!(has, |core, key| Some(core.contains(key.as_slice()) as i32));
+
+// remove(key) -> slot of the removed entry | -1
+fast_op!(remove, |core, key| Some(slot_or_miss(
+    core.remove(key.as_slice())
+)));
+
+// set(key, slot) -> 0: weight 1, no per-entry expiry. A slot that the
+// Node-API method would refuse is not taken, so that it throws there.
+fast_op!(set, |core, key, slot| {
+    if (0.0..=MAX_SLOT as f64).contains(&slot) && slot.fract() == 0.0 {
+        D::per_entry(None, None).ok().map(|extra| {
+            core.insert(key.to_key(), slot as u32, 1, extra);
+            0
+        })
+    } else {
+        None
+    }
+});
+
+unsafe extern "C" fn taken() -> f64 {
+    TAKEN.with(Cell::get) as f64
+}
