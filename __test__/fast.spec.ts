@@ -10,9 +10,10 @@ import fc from 'fast-check'
 import { Moka } from '../index.js'
 import { acceleratorInfo } from '../ts/core/fast'
 
-/** Node ABIs with an accelerator build (scripts/build-fast.mjs): Node 20, 22, 24 on Linux x64/arm64. */
+/** Node ABIs with an accelerator build (scripts/build-fast.mjs): Node 20, 22, 24 on Linux x64/arm64 with glibc. */
 const BUILT_FOR = ['115', '127', '137']
-const builtHere = process.platform === 'linux' && ['x64', 'arm64'].includes(process.arch) && BUILT_FOR.includes(process.versions.modules)
+const glibc = process.platform === 'linux' && Boolean((process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime)
+const builtHere = glibc && ['x64', 'arm64'].includes(process.arch) && BUILT_FOR.includes(process.versions.modules)
 const expected = builtHere && process.env.MOKA_JS_FAST !== '0'
 
 test('the accelerator is loaded exactly where a build for this Node exists', (t) => {

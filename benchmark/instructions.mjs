@@ -4,7 +4,10 @@
 // what else the machine is doing, which a timing on a shared machine does: it
 // shows what each binding asks of the CPU, not what cache misses cost.
 //
-//   node benchmark/instructions.mjs [--update] [--cases=get hit,set evicting] [--sides=moka-js,moka-py,moka-js adaptive] [--repeats=2] [--baseline=DIR]
+//   node benchmark/instructions.mjs [--update] [--cases=get hit,set evicting] [--sides=moka-js,moka-js Node-API,moka-py,moka-js adaptive] [--repeats=2] [--baseline=DIR]
+//
+// `moka-js` runs with the accelerator where one is built for this Node
+// (ts/core/fast.ts); `moka-js Node-API` is the same build with it off.
 //
 // Writes results/local/instructions.json, or with --update (every case, both
 // sides, no baseline) results/instructions.json, whose figures the moka-py
@@ -31,11 +34,16 @@ const baseline = option('baseline', undefined)
 /** The command of each side, given the case and the number of batches. */
 const allSides = {
   'moka-js': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT],
+  // The same build with the accelerator off (MOKA_JS_FAST=0, below): every call through Node-API.
+  'moka-js Node-API': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT],
   // policy: 'adaptive' on the same build: what watching the workload costs.
   'moka-js adaptive': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT, 'adaptive'],
   ...(baseline && { 'moka-js (baseline build)': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), baseline] }),
   'moka-py': (kase, reps) => [PYTHON, join(BENCH_DIR, 'instructions_worker.py'), kase, String(reps), String(CAPACITY), String(OPS), String(MAX_REPS), String(WARMUP)],
 }
+
+/** Environment of a side's runs, beside the machine's. */
+const sideEnv = { 'moka-js Node-API': { MOKA_JS_FAST: '0' } }
 
 const chosen = selection('sides', Object.keys(allSides)) ?? Object.keys(allSides)
 const sides = Object.fromEntries(chosen.map((name) => [name, allSides[name]]))
@@ -61,8 +69,8 @@ await runSuite(
       const figures = Object.fromEntries(names.map((n) => [n, []]))
       for (let r = 0; r < repeats; r++) {
         for (const name of names) {
-          const short = instructions(sides[name](kase, 1))
-          const long = instructions(sides[name](kase, MAX_REPS))
+          const short = instructions(sides[name](kase, 1), sideEnv[name])
+          const long = instructions(sides[name](kase, MAX_REPS), sideEnv[name])
           figures[name].push((long - short) / ((MAX_REPS - 1) * OPS))
         }
       }

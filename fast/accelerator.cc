@@ -18,6 +18,14 @@
 
 #include <dlfcn.h>
 
+// dladdr at its first version, so that the build runs on glibc older than
+// the build machine's (glibc 2.34 gave it a new default version).
+#if defined(__GLIBC__) && defined(__x86_64__)
+__asm__(".symver dladdr,dladdr@GLIBC_2.2.5");
+#elif defined(__GLIBC__) && defined(__aarch64__)
+__asm__(".symver dladdr,dladdr@GLIBC_2.17");
+#endif
+
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -167,17 +175,12 @@ const CTypeInfo kNumberArgs[] = {kReceiver, kDouble, kDouble};
 const CTypeInfo kSetStringArgs[] = {kReceiver, kDouble, kString, kDouble};
 const CTypeInfo kSetNumberArgs[] = {kReceiver, kDouble, kDouble, kDouble};
 
-struct Signatures {
-  const v8::CFunctionInfo* string = v8::MakeCFunctionInfo(kInt32, 3, kStringArgs);
-  const v8::CFunctionInfo* number = v8::MakeCFunctionInfo(kInt32, 3, kNumberArgs);
-  const v8::CFunctionInfo* set_string = v8::MakeCFunctionInfo(kInt32, 4, kSetStringArgs);
-  const v8::CFunctionInfo* set_number = v8::MakeCFunctionInfo(kInt32, 4, kSetNumberArgs);
-};
-
-const Signatures& Sigs() {
-  static const Signatures* sigs = new Signatures();  // never freed: V8 holds them
-  return *sigs;
-}
+// Built when the library loads (dlopen runs this once, before any install);
+// V8 keeps pointers to them.
+const v8::CFunctionInfo kStringSig = v8::MakeCFunctionInfo(kInt32, 3, kStringArgs);
+const v8::CFunctionInfo kNumberSig = v8::MakeCFunctionInfo(kInt32, 3, kNumberArgs);
+const v8::CFunctionInfo kSetStringSig = v8::MakeCFunctionInfo(kInt32, 4, kSetStringArgs);
+const v8::CFunctionInfo kSetNumberSig = v8::MakeCFunctionInfo(kInt32, 4, kSetNumberArgs);
 
 bool Define(Local<v8::Context> context, Local<v8::Object> target, const char* name,
             v8::FunctionCallback slow, const void* fast, const v8::CFunctionInfo* sig) {
@@ -223,25 +226,24 @@ void Install(const FunctionCallbackInfo<Value>& info) {
     return;
   const Abi* expected = nullptr;
   if (!abi.compare_exchange_strong(expected, table) && expected != table) return;
-  const Signatures& s = Sigs();
   Local<v8::Object> methods = v8::Object::New(info.GetIsolate());
   bool ok =
       Define(context, methods, "get", SlowOp<&Abi::get>,
-             reinterpret_cast<const void*>(&FastString<&Abi::get>), s.string) &&
+             reinterpret_cast<const void*>(&FastString<&Abi::get>), &kStringSig) &&
       Define(context, methods, "has", SlowOp<&Abi::has>,
-             reinterpret_cast<const void*>(&FastString<&Abi::has>), s.string) &&
+             reinterpret_cast<const void*>(&FastString<&Abi::has>), &kStringSig) &&
       Define(context, methods, "remove", SlowOp<&Abi::remove>,
-             reinterpret_cast<const void*>(&FastString<&Abi::remove>), s.string) &&
+             reinterpret_cast<const void*>(&FastString<&Abi::remove>), &kStringSig) &&
       Define(context, methods, "set", SlowSet, reinterpret_cast<const void*>(&FastSetString),
-             s.set_string) &&
+             &kSetStringSig) &&
       Define(context, methods, "getNumber", SlowOp<&Abi::get>,
-             reinterpret_cast<const void*>(&FastNumber<&Abi::get>), s.number) &&
+             reinterpret_cast<const void*>(&FastNumber<&Abi::get>), &kNumberSig) &&
       Define(context, methods, "hasNumber", SlowOp<&Abi::has>,
-             reinterpret_cast<const void*>(&FastNumber<&Abi::has>), s.number) &&
+             reinterpret_cast<const void*>(&FastNumber<&Abi::has>), &kNumberSig) &&
       Define(context, methods, "removeNumber", SlowOp<&Abi::remove>,
-             reinterpret_cast<const void*>(&FastNumber<&Abi::remove>), s.number) &&
+             reinterpret_cast<const void*>(&FastNumber<&Abi::remove>), &kNumberSig) &&
       Define(context, methods, "setNumber", SlowSet,
-             reinterpret_cast<const void*>(&FastSetNumber), s.set_number) &&
+             reinterpret_cast<const void*>(&FastSetNumber), &kSetNumberSig) &&
       Define(context, methods, "calls", Calls, nullptr, nullptr) &&
       Define(context, methods, "fastCalls", FastCalls, nullptr, nullptr);
   if (ok) info.GetReturnValue().Set(methods);

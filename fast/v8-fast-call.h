@@ -85,13 +85,13 @@ class V8_EXPORT CFunction {
 };
 static_assert(sizeof(CFunction) == 16, "CFunction is two pointers");
 
-// The signature in V8's form, built once (V8 keeps a pointer to it).
-inline const CFunctionInfo* MakeCFunctionInfo(const CTypeInfo& result, unsigned int count,
-                                              const CTypeInfo* args) {
+// A signature in V8's form (V8 keeps a pointer to it: give it static storage).
+inline CFunctionInfo MakeCFunctionInfo(const CTypeInfo& result, unsigned int count,
+                                       const CTypeInfo* args) {
 #if V8_MAJOR_VERSION >= 12
-  return new CFunctionInfo(result, count, args, CFunctionInfo::Int64Representation::kNumber);
+  return CFunctionInfo(result, count, args, CFunctionInfo::Int64Representation::kNumber);
 #else
-  return new CFunctionInfo(result, count, args);
+  return CFunctionInfo(result, count, args);
 #endif
 }
 

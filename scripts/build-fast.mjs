@@ -6,8 +6,8 @@
 //
 // The accelerator is optional: without a build for the running Node, moka-js
 // uses Node-API only. So this skips, saying why, on platforms without one
-// (other than Linux x64 and arm64) or without a C++ compiler ($CXX, g++ or
-// clang++). A build newer than its sources is kept.
+// (other than Linux x64 and arm64 with glibc) or without a C++ compiler ($CXX,
+// g++ or clang++). A build newer than its sources is kept.
 //
 // Usage: node scripts/build-fast.mjs [major...]   (default: the supported majors)
 
@@ -39,10 +39,11 @@ export function acceleratorFile(modules) {
   return join(repo, `moka-js-fast.abi${modules}.node`)
 }
 
-function main() {
-  const majors = process.argv.slice(2).length > 0 ? process.argv.slice(2) : SUPPORTED
-  if (process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch)) {
-    console.log(`build:fast: skipped, no accelerator for ${process.platform}-${process.arch} (Node-API only)`)
+/** Builds the accelerator for `majors` unless up to date; skips, saying why, where there is none. */
+export function buildFast(majors = SUPPORTED) {
+  const glibc = process.platform === 'linux' && Boolean(process.report.getReport().header.glibcVersionRuntime)
+  if (!glibc || !['x64', 'arm64'].includes(process.arch)) {
+    console.log(`build:fast: skipped, no accelerator for ${process.platform}-${process.arch}${process.platform === 'linux' && !glibc ? ' without glibc' : ''} (Node-API only)`)
     return
   }
   const cxx = compiler()
@@ -66,9 +67,12 @@ function main() {
       '-fPIC',
       '-shared',
       '-fvisibility=hidden',
-      // No dependency on the build machine's C++ runtime.
-      '-static-libstdc++',
-      '-static-libgcc',
+      // No C++ runtime: nothing here throws, and nothing needs libstdc++, so
+      // the build loads wherever Node's glibc does.
+      '-fno-exceptions',
+      '-fno-rtti',
+      '-fno-threadsafe-statics',
+      '-Wl,--as-needed',
       '-Wall',
       '-Wextra',
       '-Werror',
@@ -85,4 +89,4 @@ function main() {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main()
+if (import.meta.url === `file://${process.argv[1]}`) buildFast(process.argv.slice(2).length > 0 ? process.argv.slice(2) : SUPPORTED)

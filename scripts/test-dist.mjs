@@ -8,8 +8,10 @@
 // 2. Stages the package as the release job sees it (a clean copy of the
 //    repository, `lib/` compiled from `ts/`, the built binary as an artifact),
 //    runs the release job's `napi create-npm-dirs`, `napi artifacts` and
-//    `napi pre-publish` (without publishing), checks the committed npm/ against
-//    what create-npm-dirs generated, and packs the main and platform packages.
+//    `napi pre-publish` (without publishing), stages the accelerator builds
+//    into the platform package (scripts/stage-fast.mjs), checks the committed
+//    npm/ against what create-npm-dirs generated, and packs the main and
+//    platform packages.
 // 3. Installs both tarballs into a fresh project, on a PATH without cargo or
 //    rustc, and uses the package from CommonJS, ES modules and strict
 //    TypeScript, and `moka-js/tiered` without its optional peers (the error names
@@ -39,7 +41,9 @@ import { homedir, tmpdir } from 'node:os'
 import { basename, delimiter, dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { buildFast } from './build-fast.mjs'
 import { ensureCrossToolchain } from './napi-cross-toolchain.mjs'
+import { stageFast } from './stage-fast.mjs'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'))
@@ -138,6 +142,8 @@ if (process.platform !== 'linux' || !host || !process.report.getReport().header.
 }
 const binaryName = pkg.napi.binaryName
 const nodeFile = `${binaryName}.${host.suffix}.node`
+/** The accelerator builds the platform package carries (scripts/build-fast.mjs, scripts/stage-fast.mjs). */
+const acceleratorFiles = ['115', '127', '137'].map((abi) => `moka-js-fast.abi${abi}.node`)
 const platformPackage = `${pkg.name}-${host.suffix}`
 
 const work = mkdtempSync(join(tmpdir(), 'moka-js-dist-'))
@@ -184,8 +190,15 @@ check('the binary allocates with mimalloc', () => {
   return 'mimalloc linked in'
 })
 
-check(`the binary needs glibc ${GLIBC_BASELINE} at most`, () => {
-  const file = join(buildDir, nodeFile)
+check(`the binary needs glibc ${GLIBC_BASELINE} at most`, () => highestGlibc(join(buildDir, nodeFile)))
+
+check(`the accelerator builds need glibc ${GLIBC_BASELINE} at most`, () => {
+  buildFast()
+  return acceleratorFiles.map((file) => `${file}: ${highestGlibc(join(repo, file))}`).join('; ')
+})
+
+/** The highest glibc symbol version `file` needs, checked against the baseline. */
+function highestGlibc(file) {
   let text
   const objdump = run('objdump', ['-T', file], { allowFailure: true, quiet: true })
   if (objdump.status === 0) {
@@ -199,7 +212,7 @@ check(`the binary needs glibc ${GLIBC_BASELINE} at most`, () => {
   const highest = versions.at(-1)
   assert(compareVersions(highest, GLIBC_BASELINE) <= 0, `needs GLIBC_${highest} (symbol versions: ${versions.join(', ')})`)
   return `highest symbol version GLIBC_${highest} (${objdump.status === 0 ? 'objdump -T' : 'scanned'})`
-})
+}
 
 // ---------------------------------------------------------------------------
 // 2. Stage, run the release tooling, pack.
@@ -242,6 +255,12 @@ step('staged release: lib/ compiled, napi create-npm-dirs + artifacts + pre-publ
   }
   napi(['artifacts', '--output-dir', 'artifacts', '--npm-dir', 'npm'], stage)
   rmSync(artifacts, { recursive: true })
+  // The accelerator builds, as the release job's build job uploads them and its publish job stages them.
+  const fastArtifacts = join(stage, 'fast-artifacts')
+  mkdirSync(join(fastArtifacts, `fast-${host.triple}`), { recursive: true })
+  for (const file of acceleratorFiles) cpSync(join(repo, file), join(fastArtifacts, `fast-${host.triple}`, file))
+  stageFast(fastArtifacts, join(stage, 'npm'))
+  rmSync(fastArtifacts, { recursive: true })
   napi(['pre-publish', '-t', 'npm', '--no-gh-release', '--skip-optional-publish'], stage)
 
   const built = readFileSync(join(buildDir, nodeFile))
@@ -305,9 +324,9 @@ check('main tarball holds only what users need (no Rust sources, no build artefa
   return `${files.length} files, ${kib(mainPack.unpackedSize)}`
 })
 
-check('platform tarball: the binary only, with os/cpu/libc and the same version', () => {
+check('platform tarball: the binary and the accelerator builds only, with os/cpu/libc and the same version', () => {
   const files = platformPack.files.map((f) => f.path).sort()
-  assert(JSON.stringify(files) === JSON.stringify(['README.md', nodeFile, 'package.json'].sort()), `files: ${files.join(', ')}`)
+  assert(JSON.stringify(files) === JSON.stringify(['README.md', nodeFile, 'package.json', ...acceleratorFiles].sort()), `files: ${files.join(', ')}`)
   const m = platformPack.manifest
   assert(m.name === platformPackage, `name ${m.name}`)
   assert(m.version === pkg.version, `version ${m.version}, main package ${pkg.version}`)
@@ -374,8 +393,9 @@ step('npm install the two tarballs into a fresh project, on a PATH without cargo
 })
 
 const expectedBinary = `node_modules/${platformPackage}/${nodeFile}`
+const expectedAccelerator = `node_modules/${platformPackage}/moka-js-fast.abi${process.versions.modules}.node`
 
-check('CommonJS: require("moka-js") uses the prebuilt binary', () => {
+check('CommonJS: require("moka-js") uses the prebuilt binary and its accelerator', () => {
   writeFileSync(
     join(app, 'check.cjs'),
     `const assert = require('node:assert/strict')
@@ -389,8 +409,11 @@ assert.equal(cache.has('k'), true)
 assert.equal(cache.get('missing'), undefined)
 assert.equal(cache.size, 1)
 const natives = Object.keys(require.cache).filter((f) => f.endsWith('.node')).map((f) => path.relative(__dirname, f))
-assert.deepEqual(natives, [${JSON.stringify(expectedBinary)}])
-console.log(natives[0])
+assert.deepEqual(natives, [${JSON.stringify(expectedBinary)}, ${JSON.stringify(expectedAccelerator)}])
+const { acceleratorInfo } = require(path.join(__dirname, 'node_modules/moka-js/lib/core/fast.js'))
+for (let i = 0; i < 1000; i++) cache.get('k')
+assert.ok(acceleratorInfo().calls >= 1000, 'the accelerator takes calls')
+console.log(natives.join(', '))
 `,
   )
   return `loaded ${inApp('node', ['check.cjs']).stdout.trim()}`

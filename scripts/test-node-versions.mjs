@@ -23,13 +23,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
+import { buildFast, SUPPORTED } from './build-fast.mjs'
 import { cache, nodeRelease, repo, run } from './node-releases.mjs'
 const majors = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['22', '24']
 
 // The addon's boundary with V8 and libuv: values and callbacks crossing it,
 // finalizers and memory given back, the loader, threads (worker_threads,
-// SharedMoka, workers terminated mid-call, process exit) and which thread
-// loads the addon first. The rest of the suite exercises the JS layer, which
+// SharedMoka, workers terminated mid-call, process exit), which thread
+// loads the addon first, and the accelerator built for that major (fast). The rest of the suite exercises the JS layer, which
 // does not change with the Node version.
 const SPECS = [
   'basics',
@@ -48,6 +49,7 @@ const SPECS = [
   'shared-fetch',
   'shared-listener',
   'reliability-faults',
+  'fast',
 ].map((name) => `__test__/${name}.spec.ts`)
 
 if (process.platform !== 'linux') {
@@ -80,6 +82,8 @@ for (const major of majors) {
   let note = ''
   try {
     const node = nodeBinary(major)
+    // The accelerator for this major, which fast.spec expects where one is supported.
+    if (SUPPORTED.includes(major)) buildFast([major])
     const fetched = performance.now()
     try {
       version = run(node, ['-p', 'process.version']).trim()

@@ -9,13 +9,13 @@ import { machine as arch } from 'node:os'
  */
 export const NODE = ['node', '--single-threaded', '--hash-seed=1', '--random-seed=1']
 
-export function instructions(command) {
+export function instructions(command, env = {}) {
   // setarch -R: no address-space randomization, so that every run lays out memory alike.
   const run = spawnSync('setarch', [arch(), '-R', 'valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', ...command], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
     // Python's string hashing seeded too, for the moka-py side.
-    env: { ...process.env, PYTHONHASHSEED: '0' },
+    env: { ...process.env, PYTHONHASHSEED: '0', ...env },
   })
   const collected = run.stderr.match(/Collected : (\d+)/)
   if (run.status !== 0 || !collected) throw new Error(`${command.join(' ')} under callgrind failed (status ${run.status}):\n${run.stderr.split('\n').slice(-8).join('\n')}`)
