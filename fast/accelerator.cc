@@ -49,6 +49,7 @@ struct KeyArg {
   uint32_t len;
   const void* data;
   double number;
+  uint32_t fast;  // 1 from the fast functions
 };
 constexpr uint32_t kKeyLatin1 = 0;
 constexpr uint32_t kKeyUtf16 = 1;
@@ -65,10 +66,10 @@ struct Abi {
   Op has;
   Op remove;
   SetOp set;
-  double (*taken)();
+  double (*taken)(uint32_t which);
 };
 constexpr char kSymbol[] = "moka_js_fast_abi_v1";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr int32_t kNotTaken = -2;
 // Keys longer than this go through Node-API (the table's stack buffer).
 constexpr int kMaxKeyUnits = 63;
@@ -78,40 +79,33 @@ std::atomic<const Abi*> abi{nullptr};
 
 inline const Abi* Table() { return abi.load(std::memory_order_acquire); }
 
-// Calls V8 made through the fast functions on this thread, for the spec that
-// checks they are taken (`fastCalls()`).
-thread_local double fast_calls = 0;
 
 inline KeyArg Latin1(const v8::FastOneByteString& key) {
-  return KeyArg{kKeyLatin1, key.length, key.data, 0};
+  return KeyArg{kKeyLatin1, key.length, key.data, 0, 1};
 }
 
-inline KeyArg Number(double key) { return KeyArg{kKeyNumber, 0, nullptr, key}; }
+inline KeyArg Number(double key, uint32_t fast) { return KeyArg{kKeyNumber, 0, nullptr, key, fast}; }
 
 // Fast functions: (receiver, cache's fast id, key[, slot]).
 template <Op Abi::*op>
 int32_t FastString(Local<Value>, double id, const v8::FastOneByteString& key) {
-  fast_calls++;
   KeyArg arg = Latin1(key);
   return (Table()->*op)(id, &arg);
 }
 
 template <Op Abi::*op>
 int32_t FastNumber(Local<Value>, double id, double key) {
-  fast_calls++;
-  KeyArg arg = Number(key);
+  KeyArg arg = Number(key, 1);
   return (Table()->*op)(id, &arg);
 }
 
 int32_t FastSetString(Local<Value>, double id, const v8::FastOneByteString& key, double slot) {
-  fast_calls++;
   KeyArg arg = Latin1(key);
   return Table()->set(id, &arg, slot);
 }
 
 int32_t FastSetNumber(Local<Value>, double id, double key, double slot) {
-  fast_calls++;
-  KeyArg arg = Number(key);
+  KeyArg arg = Number(key, 1);
   return Table()->set(id, &arg, slot);
 }
 
@@ -134,11 +128,11 @@ void Slow(const FunctionCallbackInfo<Value>& info, int argc, Run run) {
 #else
         s->Write(info.GetIsolate(), units, 0, len, v8::String::NO_NULL_TERMINATION);
 #endif
-        KeyArg arg{kKeyUtf16, static_cast<uint32_t>(len), units, 0};
+        KeyArg arg{kKeyUtf16, static_cast<uint32_t>(len), units, 0, 0};
         result = run(id, &arg);
       }
     } else if (key->IsNumber()) {
-      KeyArg arg = Number(key.As<v8::Number>()->Value());
+      KeyArg arg = Number(key.As<v8::Number>()->Value(), 0);
       result = run(id, &arg);
     }
   }
@@ -160,10 +154,12 @@ void SlowSet(const FunctionCallbackInfo<Value>& info) {
 }
 
 void Calls(const FunctionCallbackInfo<Value>& info) {
-  info.GetReturnValue().Set(Table()->taken());
+  info.GetReturnValue().Set(Table()->taken(0));
 }
 
-void FastCalls(const FunctionCallbackInfo<Value>& info) { info.GetReturnValue().Set(fast_calls); }
+void FastCalls(const FunctionCallbackInfo<Value>& info) {
+  info.GetReturnValue().Set(Table()->taken(1));
+}
 
 // Signatures, built once for the process (V8 keeps pointers to them).
 const CTypeInfo kInt32(CTypeInfo::Type::kInt32);

@@ -59,6 +59,8 @@ pub struct KeyArg {
     pub len: u32,
     pub data: *const c_void,
     pub number: f64,
+    /// 1 when V8 called the fast function (optimized code), 0 from the ordinary callback.
+    pub fast: u32,
 }
 
 pub const KEY_LATIN1: u32 = 0;
@@ -82,16 +84,17 @@ pub struct Abi {
     pub has: Op,
     pub remove: Op,
     pub set: SetOp,
-    /// Calls taken on the calling thread so far, for the spec that checks
-    /// the accelerator is in use.
-    pub taken: unsafe extern "C" fn() -> f64,
+    /// Calls taken on the calling thread so far, all of them (`which` 0)
+    /// or through V8's fast path (1), for the spec that checks the
+    /// accelerator is in use.
+    pub taken: unsafe extern "C" fn(which: u32) -> f64,
 }
 
 /// The table. Its address reaches the accelerator through `binding.fastAbi`.
 #[no_mangle]
 pub static moka_js_fast_abi_v1: Abi = Abi {
     magic: *b"mokafast",
-    version: 1,
+    version: 2,
     not_taken: NOT_TAKEN,
     get,
     has,
@@ -105,9 +108,19 @@ thread_local! {
     /// the environment's functions. (Should the addon be initialized twice
     /// in one environment, the older table's ids read as none of this one's,
     /// so its caches go through Node-API.)
-    static CACHES: RefCell<Weak<Caches>> = const { RefCell::new(Weak::new()) };
-    /// Calls taken on this thread, for `fastCalls()`.
-    static TAKEN: Cell<u64> = const { Cell::new(0) };
+    static THREAD: Thread = const {
+        Thread {
+            caches: RefCell::new(Weak::new()),
+            taken: [Cell::new(0), Cell::new(0)],
+        }
+    };
+}
+
+/// What the accelerator's calls need of their thread, in one thread-local.
+struct Thread {
+    caches: RefCell<Weak<Caches>>,
+    /// Calls taken: all, and those through V8's fast path.
+    taken: [Cell<u64>; 2],
 }
 
 /// `binding.fastAbi`: the table's address, as a BigInt.
@@ -138,7 +151,7 @@ native_fn!(pub fast_id, |env, info| {
 
 /// Makes `caches` the table the accelerator reaches on this thread.
 pub fn register(caches: &Rc<Caches>) {
-    CACHES.with(|c| *c.borrow_mut() = Rc::downgrade(caches));
+    THREAD.with(|t| *t.caches.borrow_mut() = Rc::downgrade(caches));
 }
 
 /// The key `arg` names, read into `buf`; false when it does not fit.
@@ -192,6 +205,7 @@ macro_rules! fast_op {
                     value
                 }
             }
+            THREAD.with(|thread| {
             let taken = catch_unwind(AssertUnwindSafe(|| {
                 let mut $key = KeyBuf::new();
                 // SAFETY: the accelerator passes a live `KeyArg` (the ABI's contract).
@@ -201,7 +215,7 @@ macro_rules! fast_op {
                 if !((0.0..=MAX_FAST_ID).contains(&id) && id.fract() == 0.0) {
                     return NOT_TAKEN;
                 }
-                let Some(caches) = CACHES.with(|c| c.borrow().upgrade()) else {
+                let Some(caches) = thread.caches.borrow().upgrade() else {
                     return NOT_TAKEN;
                 };
                 // SAFETY: no JS and no garbage collection runs before this
@@ -217,10 +231,16 @@ macro_rules! fast_op {
             match taken {
                 Ok(NOT_TAKEN) | Err(_) => NOT_TAKEN,
                 Ok(result) => {
-                    TAKEN.with(|n| n.set(n.get() + 1));
+                    let [all, fast] = &thread.taken;
+                    all.set(all.get() + 1);
+                    // SAFETY: the accelerator passes a live `KeyArg` (the ABI's contract).
+                    if unsafe { (*arg).fast } == 1 {
+                        fast.set(fast.get() + 1);
+                    }
                     result
                 }
             }
+            })
         }
     };
 }
@@ -255,6 +275,6 @@ fast_op!(set, |core, key, slot| {
     }
 });
 
-unsafe extern "C" fn taken() -> f64 {
-    TAKEN.with(Cell::get) as f64
+unsafe extern "C" fn taken(which: u32) -> f64 {
+    THREAD.with(|t| t.taken.get(which as usize).map_or(0, Cell::get)) as f64
 }
