@@ -439,8 +439,9 @@ cache.set(1, 'one').set(-0, 'zero')
 assert.equal(cache.get(1), 'one')
 assert.equal(cache.get(0), 'zero')
 const natives = Object.keys(require.cache).filter((f) => f.endsWith('.node'))
-assert.equal(natives.length, 1)
+assert.equal(natives.length, 2)
 assert.ok(natives[0].endsWith(${JSON.stringify(expectedBinary)}), natives[0])
+assert.ok(natives[1].endsWith(${JSON.stringify(expectedAccelerator)}), natives[1])
 `,
   )
   return `named exports match require("moka-js"): ${inApp('node', ['check.mjs']).stdout.trim()}`

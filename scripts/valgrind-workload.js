@@ -152,9 +152,17 @@ function settle(rounds, done) {
   setImmediate(() => settle(rounds - 1, done))
 }
 
+// The accelerator (ts/core/fast.ts) takes the calls it can wherever it is built: so its
+// entry points run under memcheck too (through its ordinary callbacks: --jitless runs no
+// optimized code, so no V8 fast path).
+const { acceleratorInfo } = require(path.join(root, 'lib', 'core', 'fast.js'))
+const accelerated = require('node:fs').existsSync(path.join(root, `moka-js-fast.abi${process.versions.modules}.node`)) && process.env.MOKA_JS_FAST !== '0'
+
 function finish() {
   misuse.then(() => settle(6, () => {
-    console.log(`valgrind workload done: ${N} ops per cache, ${notified} notifications`)
+    const { calls } = acceleratorInfo()
+    if (accelerated) assert.ok(calls > N, `the accelerator took ${calls} calls`)
+    console.log(`valgrind workload done: ${N} ops per cache, ${notified} notifications, ${calls} calls through the accelerator`)
   }))
 }
 
