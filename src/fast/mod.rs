@@ -226,6 +226,7 @@ macro_rules! fast_op {
                 match native {
                     Native::Plain(h) => on(h, &$key $(, $extra)?),
                     Native::PerEntry(h) => on(h, &$key $(, $extra)?),
+                    Native::Carried(h) => on(h, &$key $(, $extra)?),
                 }
             }));
             match taken {
