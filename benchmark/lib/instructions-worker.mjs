@@ -10,14 +10,22 @@
 import { createRequire } from 'node:module'
 import { CAPACITY, MAX_REPS, OPS, WARMUP } from './instructions-cases.mjs'
 
+/** `gc()`, which `NODE` (lib/callgrind.mjs) exposes. */
+const collectGarbage = () => {
+  if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc (see NODE in benchmark/lib/callgrind.mjs)')
+  globalThis.gc()
+}
+
 const [kase, repsArg, dir = new URL('../..', import.meta.url).pathname, policy = 'tinyLfu', cachesArg = '1', capacityArg = String(CAPACITY)] = process.argv.slice(2)
 const reps = Number(repsArg)
 const n = Number(cachesArg)
 const capacity = Number(capacityArg)
 const { Moka } = createRequire(import.meta.url)(dir)
-const stored = Array.from({ length: capacity }, (_, i) => `key:${i}`)
-const absent = Array.from({ length: OPS }, (_, i) => `miss:${i}`)
-const fresh = Array.from({ length: OPS * (WARMUP + MAX_REPS) }, (_, i) => `new:${i}`)
+const keys = (length, prefix) => Array.from({ length }, (_, i) => `${prefix}:${i}`)
+const stored = keys(capacity, 'key')
+// Only the keys its case uses: what setup allocates decides when V8 collects.
+const absent = kase === 'get miss' ? keys(OPS, 'miss') : []
+const fresh = kase === 'set evicting' ? keys(OPS * (WARMUP + MAX_REPS), 'new') : []
 for (const [name, x] of [['caches', n], ['capacity', capacity]]) {
   if (!(Number.isInteger(x) && x >= 1)) throw new RangeError(`${name} must be a positive integer, got ${x}`)
 }
@@ -45,5 +53,9 @@ const batches = {
 const batch = batches[kase]
 if (batch === undefined || !(reps >= 1 && reps <= MAX_REPS)) throw new RangeError(`usage: <${Object.keys(batches).join('|')}> <reps 1..${MAX_REPS}>`)
 // Warm-up batches, the same in both runs, so that the measured ones run optimized code.
-for (let rep = 0; rep < WARMUP + reps; rep++) batch(rep)
+for (let rep = 0; rep < WARMUP; rep++) batch(rep)
+// A full collection at the same point of both runs: the garbage of setup and
+// warm-up is not collected in one run's measured batches and not the other's.
+collectGarbage()
+for (let rep = WARMUP; rep < WARMUP + reps; rep++) batch(rep)
 if (kase === 'get hit' && hits !== (WARMUP + reps) * OPS) throw new Error(`get hit: ${hits} hits of ${(WARMUP + reps) * OPS}`)
