@@ -9,6 +9,7 @@
 //! turns a Rust panic into a JS error instead of an abort across the boundary.
 
 use std::ffi::{c_void, CStr, CString};
+use std::mem::MaybeUninit;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::rc::Rc;
@@ -26,14 +27,17 @@ pub enum JsError {
     Pending,
 }
 
-pub type JsResult<T> = Result<T, JsError>;
+/// The error is boxed: a `JsResult<napi_value>` is then two words, returned
+/// in registers, where the error itself (32 bytes) made every callback pass
+/// its result through memory. Errors are rare; the allocation is theirs.
+pub type JsResult<T> = Result<T, Box<JsError>>;
 
 pub fn type_error<T>(msg: impl Into<String>) -> JsResult<T> {
-    Err(JsError::Type(msg.into()))
+    Err(JsError::Type(msg.into()).into())
 }
 
 pub fn range_error<T>(msg: impl Into<String>) -> JsResult<T> {
-    Err(JsError::Range(msg.into()))
+    Err(JsError::Range(msg.into()).into())
 }
 
 /// Reserves room for `additional` more elements, or a `RangeError` instead
@@ -108,7 +112,7 @@ impl Env {
         if status == sys::Status::napi_ok {
             Ok(())
         } else {
-            Err(self.failure(status, call))
+            Err(self.failure(status, call).into())
         }
     }
 
@@ -163,7 +167,7 @@ impl Env {
         match napi_call!(status self, napi_get_value_double(v, &mut x)) {
             sys::Status::napi_ok => Ok(Some(x)),
             sys::Status::napi_number_expected => Ok(None),
-            status => Err(self.failure(status, "napi_get_value_double")),
+            status => Err(self.failure(status, "napi_get_value_double").into()),
         }
     }
 
@@ -270,8 +274,8 @@ impl Env {
     }
 
     pub fn set_property(self, obj: napi_value, name: &str, value: napi_value) -> JsResult<()> {
-        let name =
-            CString::new(name).map_err(|_| JsError::Internal("property name has a NUL".into()))?;
+        let name = CString::new(name)
+            .map_err(|_| Box::new(JsError::Internal("property name has a NUL".into())))?;
         napi_call!(self, napi_set_named_property(obj, name.as_ptr(), value))
     }
 
@@ -466,7 +470,8 @@ pub type Callback = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_v
 
 /// Arguments of one call, read with a single `napi_get_cb_info`.
 pub struct Args<const N: usize> {
-    pub argv: [napi_value; N],
+    /// Not zeroed first: Node writes all `N` (`undefined` past those passed).
+    argv: [MaybeUninit<napi_value>; N],
     pub argc: usize,
     pub data: *mut c_void,
     /// How many leading arguments [`Args::get`] skips (see [`Args::read_after_first`]).
@@ -479,7 +484,7 @@ impl<const N: usize> Args<N> {
     /// with `env`.
     #[inline]
     pub unsafe fn read(env: Env, info: napi_callback_info) -> JsResult<Self> {
-        let mut argv = [ptr::null_mut(); N];
+        let mut argv = [MaybeUninit::uninit(); N];
         // SAFETY: as for this function.
         let (argc, data) = unsafe { cb_info(env, info, &mut argv) }?;
         Ok(Args {
@@ -513,7 +518,9 @@ impl<const N: usize> Args<N> {
     #[inline]
     pub fn get(&self, i: usize) -> Option<napi_value> {
         let i = i + self.skip;
-        (i < self.argc.min(N)).then(|| self.argv[i])
+        // SAFETY: `napi_get_cb_info` succeeded (`Args` exists only then) and
+        // wrote the first `min(argc, N)` elements: the arguments passed.
+        (i < self.argc.min(N)).then(|| unsafe { self.argv[i].assume_init() })
     }
 }
 
@@ -526,21 +533,22 @@ impl<const N: usize> Args<N> {
 unsafe fn cb_info(
     env: Env,
     info: napi_callback_info,
-    argv: &mut [napi_value],
+    argv: &mut [MaybeUninit<napi_value>],
 ) -> JsResult<(usize, *mut c_void)> {
     let mut argc = argv.len();
-    let mut data = ptr::null_mut();
+    let mut data = MaybeUninit::uninit();
     napi_call!(
         env,
         napi_get_cb_info(
             info,
             &mut argc,
-            argv.as_mut_ptr(),
+            argv.as_mut_ptr().cast(),
             ptr::null_mut(),
-            &mut data
+            data.as_mut_ptr()
         )
     )?;
-    Ok((argc, data))
+    // SAFETY: the call succeeded, so it wrote the data pointer.
+    Ok((argc, unsafe { data.assume_init() }))
 }
 
 /// Defines `$name`, a raw Node-API callback running `$body` under [`guard`]
@@ -566,7 +574,7 @@ pub fn guard(env: Env, body: impl FnOnce() -> JsResult<napi_value>) -> napi_valu
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
-            env.throw(e);
+            env.throw(*e);
             ptr::null_mut()
         }
         Err(panic) => {

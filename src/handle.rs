@@ -58,15 +58,15 @@ impl<D: Extra> Handle<D> {
         Ok((handle, array))
     }
 
-    /// The core, unless the cache was disposed.
-    #[inline]
+    /// The core, unless the cache was disposed. Inline: every method starts here.
+    #[inline(always)]
     pub fn core(&self) -> JsResult<Ref<'_, Core<D>>> {
-        let core = self
-            .core
-            .try_borrow()
-            .map_err(|_| JsError::Internal("moka-js: the cache is being disposed".into()))?;
-        Ref::filter_map(core, Option::as_ref)
-            .map_err(|_| JsError::Internal("moka-js: this cache was disposed".into()))
+        match self.core.try_borrow() {
+            Ok(core) => {
+                Ref::filter_map(core, Option::as_ref).map_err(|_| unavailable("was disposed"))
+            }
+            Err(_) => Err(unavailable("is being disposed")),
+        }
     }
 
     /// Frees the core now; a second call does nothing.
@@ -81,12 +81,12 @@ impl<D: Extra> Handle<D> {
         Ok(())
     }
 
-    /// Hands queued events to JS and updates the memory figure; called after
-    /// every method. Inline: on most calls there is nothing to do.
+    /// Hands queued events to JS; called after every method. Inline: on
+    /// most calls there is nothing to do.
     #[inline(always)]
     pub fn publish(&self, env: Env, core: &Core<D>) -> JsResult<()> {
-        if self.needs_publish(core) {
-            self.publish_now(env, core, core.entry_count() as i64 * ENTRY_BYTES)
+        if core.events.pending() {
+            self.publish_now(env, core)
         } else {
             Ok(())
         }
@@ -103,14 +103,22 @@ impl<D: Extra> Handle<D> {
     }
 
     #[inline(never)]
-    fn publish_now(&self, env: Env, core: &Core<D>, bytes: i64) -> JsResult<()> {
-        if core.events.pending() && core.publish_now() {
+    fn publish_now(&self, env: Env, core: &Core<D>) -> JsResult<()> {
+        if core.publish_now() {
             self.with_state(env, |state| core.events.publish(state))?;
         }
+        Ok(())
+    }
+
+    /// Updates the memory figure V8 is told; called after the methods that
+    /// write or run maintenance. Reads skip it: they add no entry, and the
+    /// entries their maintenance removes are reported by the next write.
+    #[inline(always)]
+    pub fn report_entries(&self, env: Env, core: &Core<D>) {
+        let bytes = core.entry_count() as i64 * ENTRY_BYTES;
         if (bytes - self.reported.get()).abs() > REPORT_STEP {
             self.report_memory(env, bytes);
         }
-        Ok(())
     }
 
     /// Lets the core replace a build (see `Core::adapt`); skipped while a
@@ -123,6 +131,7 @@ impl<D: Extra> Handle<D> {
         }
     }
 
+    #[inline(never)]
     fn report_memory(&self, env: Env, bytes: i64) {
         env.adjust_external_memory(bytes - self.reported.replace(bytes));
     }
@@ -141,7 +150,8 @@ impl<D: Extra> Handle<D> {
         else {
             return Err(JsError::Internal(
                 "moka-js: the cache's state is not a typed array".into(),
-            ));
+            )
+            .into());
         };
         let mut detached = false;
         napi_call!(env, napi_is_detached_arraybuffer(buffer, &mut detached))?;
@@ -153,7 +163,8 @@ impl<D: Extra> Handle<D> {
         {
             return Err(JsError::Internal(
                 "moka-js: the cache's state array was detached; events stay queued".into(),
-            ));
+            )
+            .into());
         }
         // SAFETY: `data` is the live backing store of the non-detached,
         // non-shared ArrayBuffer this handle created (Node-API cannot make it
@@ -163,6 +174,13 @@ impl<D: Extra> Handle<D> {
         f(state);
         Ok(())
     }
+}
+
+/// The error of a method called on a cache that `what` (kept out of line).
+#[cold]
+#[inline(never)]
+fn unavailable(what: &str) -> Box<JsError> {
+    JsError::Internal(format!("moka-js: this cache {what}")).into()
 }
 
 impl<D: Extra> Drop for Handle<D> {

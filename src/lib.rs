@@ -40,8 +40,9 @@ use napi_derive::napi;
 pub fn init(mut exports: Object, env: Env) -> Result<()> {
     // SAFETY: called by napi-rs on the module's thread during registration.
     let ffi_env = unsafe { ffi::Env::from_raw(env.raw()) };
-    let fail =
-        |e: ffi::JsError| Error::from_reason(format!("moka-js: cannot register the addon: {e:?}"));
+    let fail = |e: Box<ffi::JsError>| {
+        Error::from_reason(format!("moka-js: cannot register the addon: {e:?}"))
+    };
     let (create, methods) = methods::export(ffi_env).map_err(fail)?;
     let protocol = protocol::export(ffi_env, &methods::method_names()).map_err(fail)?;
     let fast_abi = fast::export(ffi_env).map_err(fail)?;

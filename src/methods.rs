@@ -32,8 +32,17 @@ pub enum Native {
 /// Every cache of one environment.
 pub type Caches = Externals<Native>;
 
+/// `method!(read name, argc, |env, args, core| body)` defines a cache method
+/// taking the cache and `argc` more arguments. A `read` adds no entry and
+/// leaves the memory figure to the next `write` (see `Handle::report_entries`).
 macro_rules! method {
-    ($name:ident, $argc:literal, |$env:ident, $args:ident, $core:ident| $body:block) => {
+    (@writes read) => {
+        false
+    };
+    (@writes write) => {
+        true
+    };
+    ($kind:ident $name:ident, $argc:literal, |$env:ident, $args:ident, $core:ident| $body:block) => {
         native_fn!($name, |env, info| {
             fn run<D: Extra>(
                 $env: Env,
@@ -45,6 +54,9 @@ macro_rules! method {
                 #[allow(clippy::redundant_closure_call)]
                 let result = (|| -> JsResult<napi_value> { $body })();
                 let published = handle.publish($env, $core);
+                if method!(@writes $kind) {
+                    handle.report_entries($env, $core);
+                }
                 let adapt = $core.wants_adapt();
                 drop(core);
                 if adapt {
@@ -105,14 +117,14 @@ fn weight_arg(env: Env, v: Option<napi_value>) -> JsResult<u32> {
 }
 
 // get(key, token?) -> slot | -1
-method!(get, 2, |env, args, core| {
+method!(read get, 2, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, 1, &mut key)?;
     env.int(slot_or_miss(core.get(key.as_slice())))
 });
 
 // has(key, token?) -> boolean; not a read: no popularity, no idle reset.
-method!(has, 2, |env, args, core| {
+method!(read has, 2, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, 1, &mut key)?;
     env.boolean(core.contains(key.as_slice()))
@@ -120,7 +132,7 @@ method!(has, 2, |env, args, core| {
 
 // set(key, slot, token?, weight?, ttlMs?, ttiMs?): the JS layer passes only
 // what the entry uses, and each absent argument costs no Node-API call.
-method!(set, 6, |env, args, core| {
+method!(write set, 6, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, 2, &mut key)?;
     let slot = slot_arg(env, args.get(1))?;
@@ -132,14 +144,14 @@ method!(set, 6, |env, args, core| {
 });
 
 // remove(key, token?) -> slot of the removed entry | -1
-method!(remove, 2, |env, args, core| {
+method!(write remove, 2, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, 1, &mut key)?;
     env.int(slot_or_miss(core.remove(key.as_slice())))
 });
 
 // removeSlot(key, token, slot) -> boolean: removes only that very entry.
-method!(remove_slot, 3, |env, args, core| {
+method!(write remove_slot, 3, |env, args, core| {
     let mut key = KeyBuf::new();
     key_arg(env, &args, 0, 1, &mut key)?;
     let slot = slot_arg(env, args.get(2))?;
@@ -152,7 +164,7 @@ fn element(env: Env, arr: Option<napi_value>, i: u32) -> JsResult<Option<napi_va
 }
 
 // getMany(keys, tokens?) -> Int32Array of slots (-1 for a miss)
-method!(get_many, 2, |env, args, core| {
+method!(read get_many, 2, |env, args, core| {
     let keys = args
         .get(0)
         .ok_or_else(|| JsError::Type("keys must be an array".into()))?;
@@ -169,7 +181,7 @@ method!(get_many, 2, |env, args, core| {
 
 // setMany(keys, tokens?, slots, weights?): all arguments are read and checked
 // before the first insert, so a bad element inserts nothing.
-method!(set_many, 4, |env, args, core| {
+method!(write set_many, 4, |env, args, core| {
     let keys = args
         .get(0)
         .ok_or_else(|| JsError::Type("keys must be an array".into()))?;
@@ -215,49 +227,50 @@ fn optional_array(
     }
 }
 
-method!(clear, 0, |env, _args, core| {
+method!(write clear, 0, |env, _args, core| {
     core.clear();
     env.returns_undefined()
 });
 
-method!(run_pending_tasks, 0, |env, _args, core| {
+method!(write run_pending_tasks, 0, |env, _args, core| {
     core.run_pending_tasks();
     env.returns_undefined()
 });
 
 // size() -> entry count after pending maintenance has run.
-method!(size, 0, |env, _args, core| {
+method!(write size, 0, |env, _args, core| {
     core.run_pending_tasks();
     env.double(core.entry_count() as f64)
 });
 
-method!(weighted_size, 0, |env, _args, core| {
+method!(write weighted_size, 0, |env, _args, core| {
     core.run_pending_tasks();
     env.double(core.weighted_size() as f64)
 });
 
-method!(slots, 0, |env, _args, core| {
+method!(read slots, 0, |env, _args, core| {
     env.int32_array(&core.slots())
 });
 
-method!(stats, 0, |env, _args, core| {
+method!(read stats, 0, |env, _args, core| {
     env.float64_array(&core.stats())
 });
 
 // adaptiveInfo() -> Float64Array: see `Core::adaptive_info` (empty unless adaptive).
-method!(adaptive_info, 0, |env, _args, core| {
+method!(read adaptive_info, 0, |env, _args, core| {
     env.float64_array(&core.adaptive_info())
 });
 
 // flush(): publishes events that did not fit in the state array last time.
-method!(flush, 0, |env, _args, core| {
+method!(read flush, 0, |env, _args, core| {
     core.publish_all_next();
     env.returns_undefined()
 });
 
 // settle(): what a method does after its operation (publish, adapt), for
-// calls the accelerator took and that left such work (see `fast`).
-method!(settle, 0, |env, _args, _core| { env.returns_undefined() });
+// calls the accelerator took and that left such work (see `fast`). A write:
+// `Handle::needs_publish` asks for it when the memory figure is due too.
+method!(write settle, 0, |env, _args, _core| { env.returns_undefined() });
 
 // dispose(): frees the native cache now; later calls throw. Twice is a no-op.
 native_fn!(dispose, |env, info| {

@@ -40,7 +40,7 @@ pub struct Handle {
 impl Handle {
     fn cache(&self) -> JsResult<Ref<'_, Arc<SharedCache>>> {
         Ref::filter_map(self.cache.borrow(), Option::as_ref)
-            .map_err(|_| JsError::Internal(format!("SharedMoka {:?} is closed", self.name)))
+            .map_err(|_| JsError::Internal(format!("SharedMoka {:?} is closed", self.name)).into())
     }
 
     fn close(&self) {

@@ -82,7 +82,7 @@ impl KeyBuf {
     fn reserve(&mut self, n: usize) -> JsResult<()> {
         self.bytes
             .try_reserve(n)
-            .map_err(|_| JsError::Range(format!("cannot allocate a key of {n} bytes")))
+            .map_err(|_| JsError::Range(format!("cannot allocate a key of {n} bytes")).into())
     }
 
     fn push_string(&mut self, units: &[u16]) -> JsResult<()> {
@@ -136,14 +136,14 @@ pub fn to_js(env: Env, key: &[u8]) -> JsResult<napi_value> {
         }
         TRUE => env.boolean(true),
         FALSE => env.boolean(false),
-        _ => Err(JsError::Internal(format!("unknown key tag {tag}"))),
+        _ => Err(JsError::Internal(format!("unknown key tag {tag}")).into()),
     }
 }
 
 fn eight(bytes: &[u8]) -> JsResult<[u8; 8]> {
     bytes
         .try_into()
-        .map_err(|_| JsError::Internal("malformed number key".into()))
+        .map_err(|_| JsError::Internal("malformed number key".into()).into())
 }
 
 pub fn type_name(t: sys::napi_valuetype) -> &'static str {

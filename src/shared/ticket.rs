@@ -91,9 +91,7 @@ impl Tickets {
         if table.len() as u64 > u64::from(self.last) {
             drop(table);
             drop(ticket);
-            return Err(JsError::Range(
-                "too many loads running on this thread".into(),
-            ));
+            return Err(JsError::Range("too many loads running on this thread".into()).into());
         }
         let after = |id: u32| if id == self.last { 0 } else { id + 1 };
         let mut id = self.next.get();
@@ -123,8 +121,8 @@ impl Tickets {
     }
 }
 
-fn unknown() -> JsError {
-    JsError::Internal("no such load: finished already, or its handle was closed".into())
+fn unknown() -> Box<JsError> {
+    JsError::Internal("no such load: finished already, or its handle was closed".into()).into()
 }
 
 #[cfg(test)]
@@ -154,7 +152,7 @@ mod tests {
         assert_eq!(start(&cache, &tickets, b"e").unwrap(), 1);
         // Every number in use: refused, and that load abandoned.
         assert!(matches!(
-            start(&cache, &tickets, b"f"),
+            start(&cache, &tickets, b"f").map_err(|e| *e),
             Err(JsError::Range(_))
         ));
         assert_eq!(cache.flights.len(), 4);
