@@ -15,6 +15,7 @@
 
 use std::cell::RefCell;
 use std::ffi::c_void;
+use std::mem::MaybeUninit;
 use std::ptr;
 use std::rc::Rc;
 
@@ -96,12 +97,14 @@ impl<T: 'static> Externals<T> {
     /// meanwhile.)
     #[inline(always)]
     pub unsafe fn get<'call>(&self, env: Env, value: Option<napi_value>) -> JsResult<&'call T> {
-        let mut id: *mut c_void = ptr::null_mut();
+        let mut id = MaybeUninit::<*mut c_void>::uninit();
         let status = match value {
-            Some(v) => napi_call!(status env, napi_get_value_external(v, &mut id)),
+            Some(v) => napi_call!(status env, napi_get_value_external(v, id.as_mut_ptr())),
             None => sys::Status::napi_invalid_arg,
         };
         if status == sys::Status::napi_ok {
+            // SAFETY: the call succeeded, so it wrote the id.
+            let id = unsafe { id.assume_init() };
             if let Some(object) = self.find(id as usize) {
                 // SAFETY: see the function's contract.
                 return Ok(unsafe { &*object });

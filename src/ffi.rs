@@ -225,9 +225,10 @@ impl Env {
 
     #[inline]
     pub fn int(self, x: i32) -> JsResult<napi_value> {
-        let mut v = ptr::null_mut();
-        napi_call!(self, napi_create_int32(x, &mut v))?;
-        Ok(v)
+        let mut v = MaybeUninit::uninit();
+        napi_call!(self, napi_create_int32(x, v.as_mut_ptr()))?;
+        // SAFETY: the call succeeded, so it wrote the value.
+        Ok(unsafe { v.assume_init() })
     }
 
     #[inline]

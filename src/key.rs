@@ -122,29 +122,14 @@ impl KeyBuf {
     #[inline(always)]
     pub fn read(&mut self, env: Env, value: napi_value, token: Option<napi_value>) -> JsResult<()> {
         // The common key, a short string without a token, is read inline.
-        if token.is_none() && self.read_short_string(env, value) {
-            return Ok(());
+        if token.is_none() {
+            if let Some(len) = read_short_string(env, value, &mut self.inline) {
+                self.len = len;
+                self.spilled = false;
+                return Ok(());
+            }
         }
         self.read_any(env, value, token)
-    }
-
-    /// Reads `value` if it is a string that fits in the stack buffer; false
-    /// (and nothing read) otherwise, whatever the reason.
-    #[inline(always)]
-    fn read_short_string(&mut self, env: Env, value: napi_value) -> bool {
-        self.inline[0].write(TAG_STRING);
-        let room = INLINE - 1;
-        let mut written = 0usize;
-        let units = self.inline[1..].as_mut_ptr().cast::<u16>();
-        // Node writes at most `bufsize - 1` units and a terminating NUL.
-        let status =
-            napi_call!(status env, napi_get_value_string_utf16(value, units, room, &mut written));
-        if status == sys::Status::napi_ok && written < room - 1 {
-            self.len = 1 + written;
-            self.spilled = false;
-            return true;
-        }
-        false
     }
 
     #[inline(never)]
@@ -246,6 +231,64 @@ impl KeyBuf {
         self.spilled = true;
         Ok(())
     }
+}
+
+/// Runs `f` on `value` (or `token`) read as a key (see [`KeyBuf::read`]).
+/// The common key, a short string without a token, is read into a buffer on
+/// the stack: no `KeyBuf` to set up and drop on the hot path.
+#[inline(always)]
+pub fn with_key<R>(
+    env: Env,
+    value: napi_value,
+    token: Option<napi_value>,
+    f: impl FnOnce(&[u16]) -> R,
+) -> JsResult<R> {
+    if token.is_none() {
+        let mut units = [MaybeUninit::uninit(); INLINE];
+        if let Some(len) = read_short_string(env, value, &mut units) {
+            // SAFETY: `read_short_string` wrote the first `len` units.
+            let key = unsafe { std::slice::from_raw_parts(units.as_ptr().cast::<u16>(), len) };
+            return Ok(f(key));
+        }
+    }
+    with_any_key(env, value, token, f)
+}
+
+#[inline(never)]
+fn with_any_key<R>(
+    env: Env,
+    value: napi_value,
+    token: Option<napi_value>,
+    f: impl FnOnce(&[u16]) -> R,
+) -> JsResult<R> {
+    let mut key = KeyBuf::new();
+    key.read_any(env, value, token)?;
+    Ok(f(key.as_slice()))
+}
+
+/// Reads `value` into `units` (tag first) if it is a string that fits; its
+/// length in units, tag included, or `None` (and nothing read) otherwise,
+/// whatever the reason.
+#[inline(always)]
+fn read_short_string(
+    env: Env,
+    value: napi_value,
+    units: &mut [MaybeUninit<u16>; INLINE],
+) -> Option<usize> {
+    units[0].write(TAG_STRING);
+    let room = INLINE - 1;
+    let mut written = MaybeUninit::<usize>::uninit();
+    // Node writes at most `bufsize - 1` units and a terminating NUL.
+    let status = napi_call!(
+        status env,
+        napi_get_value_string_utf16(value, units[1..].as_mut_ptr().cast(), room, written.as_mut_ptr())
+    );
+    if status != sys::Status::napi_ok {
+        return None;
+    }
+    // SAFETY: the call succeeded, so it wrote the count.
+    let written = unsafe { written.assume_init() };
+    (written < room - 1).then_some(1 + written)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::expiry::from_ms;
 use crate::externals::{object_of, table_of, Externals};
 use crate::ffi::{native_fn, push, range_error, Args, Callback, Env, JsError, JsResult};
 use crate::handle::Handle;
-use crate::key::KeyBuf;
+use crate::key::{with_key, Key, KeyBuf};
 use crate::protocol::MAX_SLOT;
 use crate::value::{Carried, Deadlines};
 
@@ -78,20 +78,20 @@ macro_rules! method {
     };
 }
 
-/// Reads the key at `args[key]` with the optional token at `args[token]`.
+/// Runs `f` on the key at `args[key]` with the optional token at `args[token]`.
 #[inline(always)]
-fn key_arg<const N: usize>(
+fn with_key_arg<const N: usize, R>(
     env: Env,
     args: &Args<N>,
     key: usize,
     token: usize,
-    buf: &mut KeyBuf,
-) -> JsResult<()> {
+    f: impl FnOnce(&[u16]) -> R,
+) -> JsResult<R> {
     let value = match args.get(key) {
         Some(k) => k,
         None => env.undefined()?,
     };
-    buf.read(env, value, args.get(token))
+    with_key(env, value, args.get(token), f)
 }
 
 fn slot_or_miss(slot: Option<u32>) -> i32 {
@@ -118,44 +118,40 @@ fn weight_arg(env: Env, v: Option<napi_value>) -> JsResult<u32> {
 
 // get(key, token?) -> slot | -1
 method!(read get, 2, |env, args, core| {
-    let mut key = KeyBuf::new();
-    key_arg(env, &args, 0, 1, &mut key)?;
-    env.int(slot_or_miss(core.get(key.as_slice())))
+    let slot = with_key_arg(env, &args, 0, 1, |key| core.get(key))?;
+    env.int(slot_or_miss(slot))
 });
 
 // has(key, token?) -> boolean; not a read: no popularity, no idle reset.
 method!(read has, 2, |env, args, core| {
-    let mut key = KeyBuf::new();
-    key_arg(env, &args, 0, 1, &mut key)?;
-    env.boolean(core.contains(key.as_slice()))
+    let found = with_key_arg(env, &args, 0, 1, |key| core.contains(key))?;
+    env.boolean(found)
 });
 
 // set(key, slot, token?, weight?, ttlMs?, ttiMs?): the JS layer passes only
 // what the entry uses, and each absent argument costs no Node-API call.
 method!(write set, 6, |env, args, core| {
-    let mut key = KeyBuf::new();
-    key_arg(env, &args, 0, 2, &mut key)?;
+    let key = with_key_arg(env, &args, 0, 2, Key::from_slice)?;
     let slot = slot_arg(env, args.get(1))?;
     let weight = weight_arg(env, args.get(3))?;
     let ttl = from_ms(env.get_opt_f64(args.get(4), "ttl")?, "ttl")?;
     let tti = from_ms(env.get_opt_f64(args.get(5), "tti")?, "tti")?;
-    core.insert(key.to_key(), slot, weight, D::per_entry(ttl, tti)?);
+    core.insert(key, slot, weight, D::per_entry(ttl, tti)?);
     env.returns_undefined()
 });
 
 // remove(key, token?) -> slot of the removed entry | -1
 method!(write remove, 2, |env, args, core| {
-    let mut key = KeyBuf::new();
-    key_arg(env, &args, 0, 1, &mut key)?;
-    env.int(slot_or_miss(core.remove(key.as_slice())))
+    let slot = with_key_arg(env, &args, 0, 1, |key| core.remove(key))?;
+    env.int(slot_or_miss(slot))
 });
 
 // removeSlot(key, token, slot) -> boolean: removes only that very entry.
 method!(write remove_slot, 3, |env, args, core| {
-    let mut key = KeyBuf::new();
-    key_arg(env, &args, 0, 1, &mut key)?;
-    let slot = slot_arg(env, args.get(2))?;
-    env.boolean(core.remove_slot(key.as_slice(), slot))
+    let removed = with_key_arg(env, &args, 0, 1, |key| -> JsResult<bool> {
+        Ok(core.remove_slot(key, slot_arg(env, args.get(2))?))
+    })??;
+    env.boolean(removed)
 });
 
 /// The `i`-th element of an optional array.
