@@ -4,7 +4,7 @@
 // what else the machine is doing, which a timing on a shared machine does: it
 // shows what each binding asks of the CPU, not what cache misses cost.
 //
-//   node benchmark/instructions.mjs [--update] [--cases=get hit,set evicting] [--sides=moka-js,moka-js Node-API,moka-py,moka-js adaptive] [--repeats=2] [--baseline=DIR]
+//   node benchmark/instructions.mjs [--update] [--cases=get hit,set evicting] [--sides=moka-js,moka-js Node-API,moka-py,lru-cache,moka-js adaptive] [--repeats=2] [--baseline=DIR]
 //
 // `moka-js` runs with the accelerator where one is built for this Node
 // (ts/core/fast.ts); `moka-js Node-API` is the same build with it off.
@@ -39,6 +39,8 @@ const allSides = {
   // policy: 'adaptive' on the same build: what watching the workload costs.
   'moka-js adaptive': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT, 'adaptive'],
   ...(baseline && { 'moka-js (baseline build)': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), baseline] }),
+  // A pure-JS cache through the same worker: what a call into JS alone costs.
+  'lru-cache': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT, 'lru-cache'],
   'moka-py': (kase, reps) => [PYTHON, join(BENCH_DIR, 'instructions_worker.py'), kase, String(reps), String(CAPACITY), String(OPS), String(MAX_REPS), String(WARMUP)],
 }
 
@@ -88,6 +90,7 @@ await runSuite(
           repeats,
           sides: names,
           mokaJs: 'new Moka({ maxCapacity }) (tinyLfu), node --single-threaded',
+          lruCache: 'new LRUCache({ max: capacity }), the same worker',
         },
         rows,
       },

@@ -6,6 +6,9 @@
 // caches: each cache does the same work whatever their number, so what
 // changes with it is what call sites that see several caches cost.
 //
+// Policy 'lru-cache' runs the same batches on lru-cache (the package in
+// node_modules) instead, for a pure-JS reference.
+//
 //   node benchmark/lib/instructions-worker.mjs <case> <reps> [addon directory] [policy] [caches] [capacity]
 import { createRequire } from 'node:module'
 import { CAPACITY, MAX_REPS, OPS, WARMUP } from './instructions-cases.mjs'
@@ -20,7 +23,9 @@ const [kase, repsArg, dir = new URL('../..', import.meta.url).pathname, policy =
 const reps = Number(repsArg)
 const n = Number(cachesArg)
 const capacity = Number(capacityArg)
-const { Moka } = createRequire(import.meta.url)(dir)
+const require = createRequire(import.meta.url)
+const { Moka } = require(dir)
+const { LRUCache } = require('lru-cache')
 const keys = (length, prefix) => Array.from({ length }, (_, i) => `${prefix}:${i}`)
 const stored = keys(capacity, 'key')
 // Only the keys its case uses: what setup allocates decides when V8 collects.
@@ -29,11 +34,12 @@ const fresh = kase === 'set evicting' ? keys(OPS * (WARMUP + MAX_REPS), 'new') :
 for (const [name, x] of [['caches', n], ['capacity', capacity]]) {
   if (!(Number.isInteger(x) && x >= 1)) throw new RangeError(`${name} must be a positive integer, got ${x}`)
 }
-const caches = Array.from({ length: n }, () => new Moka({ maxCapacity: capacity, policy }))
+const create = () => (policy === 'lru-cache' ? new LRUCache({ max: capacity }) : new Moka({ maxCapacity: capacity, policy }))
+const caches = Array.from({ length: n }, create)
 const cacheOf = (i) => caches[i % n]
 for (const c of caches) {
   for (const k of stored) c.set(k, k)
-  c.runPendingTasks()
+  c.runPendingTasks?.()
 }
 let hits = 0
 const batches = {
