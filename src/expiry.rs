@@ -34,6 +34,8 @@ pub fn check_ms(ms: f64, name: &str) -> JsResult<f64> {
 }
 
 /// `check_ms`, for an optional duration, as a `Duration`; `None` for "never".
+/// Inline: `set` calls it twice, and an absent duration should cost a test.
+#[inline]
 pub fn from_ms(ms: Option<f64>, name: &str) -> JsResult<Option<Duration>> {
     ms.map(|ms| Ok(Duration::from_secs_f64(check_ms(ms, name)? / 1000.0)))
         .transpose()

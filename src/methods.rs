@@ -17,7 +17,7 @@ use crate::expiry::from_ms;
 use crate::externals::{object_of, table_of, Externals};
 use crate::ffi::{native_fn, push, range_error, Args, Callback, Env, JsError, JsResult};
 use crate::handle::Handle;
-use crate::key::{with_key, Key, KeyBuf};
+use crate::key::{with_key, KeyBuf};
 use crate::protocol::MAX_SLOT;
 use crate::value::{Carried, Deadlines};
 
@@ -78,6 +78,15 @@ macro_rules! method {
     };
 }
 
+/// The key argument at `args[key]`: `undefined` when it was not passed.
+#[inline(always)]
+fn key_value<const N: usize>(env: Env, args: &Args<N>, key: usize) -> JsResult<napi_value> {
+    match args.get(key) {
+        Some(k) => Ok(k),
+        None => env.undefined(),
+    }
+}
+
 /// Runs `f` on the key at `args[key]` with the optional token at `args[token]`.
 #[inline(always)]
 fn with_key_arg<const N: usize, R>(
@@ -87,11 +96,7 @@ fn with_key_arg<const N: usize, R>(
     token: usize,
     f: impl FnOnce(&[u16]) -> R,
 ) -> JsResult<R> {
-    let value = match args.get(key) {
-        Some(k) => k,
-        None => env.undefined()?,
-    };
-    with_key(env, value, args.get(token), f)
+    with_key(env, key_value(env, args, key)?, args.get(token), f)
 }
 
 fn slot_or_miss(slot: Option<u32>) -> i32 {
@@ -131,12 +136,14 @@ method!(read has, 2, |env, args, core| {
 // set(key, slot, token?, weight?, ttlMs?, ttiMs?): the JS layer passes only
 // what the entry uses, and each absent argument costs no Node-API call.
 method!(write set, 6, |env, args, core| {
-    let key = with_key_arg(env, &args, 0, 2, Key::from_slice)?;
+    // Read into a `KeyBuf`, from which the owned key is built in place.
+    let mut key = KeyBuf::new();
+    key.read(env, key_value(env, &args, 0)?, args.get(2))?;
     let slot = slot_arg(env, args.get(1))?;
     let weight = weight_arg(env, args.get(3))?;
     let ttl = from_ms(env.get_opt_f64(args.get(4), "ttl")?, "ttl")?;
     let tti = from_ms(env.get_opt_f64(args.get(5), "tti")?, "tti")?;
-    core.insert(key, slot, weight, D::per_entry(ttl, tti)?);
+    core.insert(key.to_key(), slot, weight, D::per_entry(ttl, tti)?);
     env.returns_undefined()
 });
 
