@@ -211,23 +211,23 @@ test.serial('a cluster master killed mid-run: L1 and the loader answer, onError 
     t.is(await a.fetch(`new${i}`, loader), valueOf(`new${i}`), 'loaded while the slot has no master')
     slowest = Math.max(slowest, performance.now() - started)
   }
-  t.true(await until(() => errors.length > 0, 5000), 'the outage reached onError')
+  t.true(await until(() => errors.length > 0, 15_000), 'the outage reached onError')
   t.true(errors.every((error) => error instanceof TierError && ['redis', 'timeout', 'circuitOpen'].includes(error.kind)), errors.map((e) => `${e.kind} ${e.message}`).join('; '))
   // Recovery: a write reaches Redis again once the replica took over.
   let recovered = false
-  for (const end = Date.now() + 30_000; !recovered && Date.now() < end; await sleep(100)) {
+  for (const end = Date.now() + 60_000; !recovered && Date.now() < end; await sleep(100)) {
     await a.set('after', 'failover')
     recovered = (await b.get('after')) === 'failover' && a.stats().breaker === 'closed'
   }
   t.true(recovered, 'writes reach the new master')
   t.log(`a write reached the new master ${Date.now() - killedAt} ms after the kill (node timeout ${CLUSTER_NODE_TIMEOUT} ms); slowest call during the failover ${slowest.toFixed(0)} ms`)
   // The bus followed the slot to the new master, and b dropped the L1 it could not prove fresh.
-  t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 10_000), 'b resubscribed on the new master')
+  t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 30_000), 'b resubscribed on the new master')
   await b.get('k1')
   t.is(await b.get('k1'), 'v1')
   const received = b.stats().bus.received
   await a.set('k1', 'changed')
-  t.true(await until(() => b.stats().bus.received > received, 5000))
+  t.true(await until(() => b.stats().bus.received > received, 15_000))
   t.is(await b.get('k1'), 'changed', 'a write after the failover reaches b through the bus')
 })
 
@@ -255,12 +255,12 @@ test.serial('a manual failover moves the namespace’s slot while its old master
   for (const end = Date.now() + 20_000; now === master && Date.now() < end; await sleep(50)) now = await cluster.masterOf('{moved}:bus')
   t.is(now, replica, 'the replica took the slot over')
   // The old master, alive, unsubscribed the bus connection: it moved to the new master and resynced.
-  t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 10_000), 'b resubscribed on the new master')
+  t.true(await until(() => b.stats().bus.connected && b.stats().bus.resyncs > resyncs, 30_000), 'b resubscribed on the new master')
   t.is(await b.get('k'), 1)
   t.is(await b.get('k'), 1)
   const received = b.stats().bus.received
   await a.set('k', 2)
-  t.true(await until(() => b.stats().bus.received > received, 5000), 'a write after the failover reaches b through the bus')
+  t.true(await until(() => b.stats().bus.received > received, 15_000), 'a write after the failover reaches b through the bus')
   t.is(await b.get('k'), 2)
 })
 
