@@ -23,60 +23,49 @@ impl Hasher for Identity {
     }
 }
 
-const NIL: u32 = u32::MAX;
-
-/// An exact LRU of key hashes: a map to nodes of a doubly linked list kept
-/// in arrays.
+/// An exact LRU of key hashes: a map to nodes of a circular doubly linked
+/// list kept in arrays. Node `capacity` is the list's sentinel, so moving a
+/// node takes no test for an end of the list.
 pub struct Lru {
     index: HashMap<u64, u32, BuildHasherDefault<Identity>>,
     keys: Vec<u64>,
+    /// `capacity + 1` links each; the sentinel's `next` is the most recent
+    /// key, its `prev` the least recent: the next victim.
     prev: Vec<u32>,
     next: Vec<u32>,
-    /// Most recent.
-    head: u32,
-    /// Least recent: the next victim.
-    tail: u32,
     capacity: usize,
 }
 
 impl Lru {
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
+        let sentinel = capacity as u32;
         Lru {
             index: HashMap::with_capacity_and_hasher(capacity, Default::default()),
             keys: Vec::with_capacity(capacity),
-            prev: Vec::with_capacity(capacity),
-            next: Vec::with_capacity(capacity),
-            head: NIL,
-            tail: NIL,
+            prev: vec![sentinel; capacity + 1],
+            next: vec![sentinel; capacity + 1],
             capacity,
         }
     }
 
-    fn unlink(&mut self, n: u32) {
-        let (p, x) = (self.prev[n as usize], self.next[n as usize]);
-        if p == NIL {
-            self.head = x;
-        } else {
-            self.next[p as usize] = x;
-        }
-        if x == NIL {
-            self.tail = p;
-        } else {
-            self.prev[x as usize] = p;
-        }
+    fn sentinel(&self) -> usize {
+        self.capacity
     }
 
-    fn push_front(&mut self, n: u32) {
-        self.prev[n as usize] = NIL;
-        self.next[n as usize] = self.head;
-        if self.head != NIL {
-            self.prev[self.head as usize] = n;
-        }
-        self.head = n;
-        if self.tail == NIL {
-            self.tail = n;
-        }
+    fn unlink(&mut self, n: usize) {
+        let (p, x) = (self.prev[n], self.next[n]);
+        self.next[p as usize] = x;
+        self.prev[x as usize] = p;
+    }
+
+    fn push_front(&mut self, n: usize) {
+        let s = self.sentinel();
+        let first = self.next[s];
+        self.prev[n] = s as u32;
+        self.next[n] = first;
+        self.prev[first as usize] = n as u32;
+        self.next[s] = n as u32;
     }
 
     /// A hit moves the key to the front.
@@ -84,10 +73,8 @@ impl Lru {
     pub fn touch(&mut self, key: u64) -> bool {
         match self.index.get(&key) {
             Some(&n) => {
-                if n != self.head {
-                    self.unlink(n);
-                    self.push_front(n);
-                }
+                self.unlink(n as usize);
+                self.push_front(n as usize);
                 true
             }
             None => false,
@@ -96,24 +83,22 @@ impl Lru {
 
     /// The key that the next insert into a full LRU evicts.
     pub fn victim(&self) -> Option<u64> {
-        (self.keys.len() == self.capacity).then(|| self.keys[self.tail as usize])
+        (self.keys.len() == self.capacity).then(|| self.keys[self.prev[self.sentinel()] as usize])
     }
 
     /// Inserts an absent key at the front, evicting the least recent when full.
     pub fn insert(&mut self, key: u64) {
         let n = if self.keys.len() < self.capacity {
             self.keys.push(key);
-            self.prev.push(NIL);
-            self.next.push(NIL);
-            (self.keys.len() - 1) as u32
+            self.keys.len() - 1
         } else {
-            let n = self.tail;
+            let n = self.prev[self.sentinel()] as usize;
             self.unlink(n);
-            self.index.remove(&self.keys[n as usize]);
-            self.keys[n as usize] = key;
+            self.index.remove(&self.keys[n]);
+            self.keys[n] = key;
             n
         };
-        self.index.insert(key, n);
+        self.index.insert(key, n as u32);
         self.push_front(n);
     }
 
@@ -199,23 +184,23 @@ impl Sketch {
             .unwrap_or(0)
     }
 
+    /// Counts one read of `key`: each of its four counters below 15 grows,
+    /// without a branch per counter.
+    #[inline]
     pub fn increment(&mut self, key: u64) {
         if self.table.is_empty() {
             return;
         }
-        let mut grew = false;
+        let mut grew = 0;
         for (word, shift) in self.counters(key) {
             let word = &mut self.table[word];
-            if *word >> shift & 0xf != 0xf {
-                *word += 1 << shift;
-                grew = true;
-            }
+            let below_15 = (*word >> shift & 0xf != 0xf) as u64;
+            *word += below_15 << shift;
+            grew |= below_15;
         }
-        if grew {
-            self.size += 1;
-            if self.size >= self.sample {
-                self.halve();
-            }
+        self.size += grew as u32;
+        if self.size >= self.sample {
+            self.halve();
         }
     }
 
