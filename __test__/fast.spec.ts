@@ -3,6 +3,7 @@
 // and answers every one as the Node-API method would. `npm test` runs the
 // whole suite with it; `npm run test:node-api` runs it again without.
 import { spawnSync } from 'node:child_process'
+import { Worker } from 'node:worker_threads'
 
 import test from 'ava'
 import fc from 'fast-check'
@@ -49,6 +50,41 @@ test('calls with short string and number keys go through the accelerator, hot on
   t.is(after.calls - before.calls, rounds * 4, 'each set, get, has and delete was taken')
   // Fast calls come from optimized code: most of 200k calls in a hot loop.
   t.true(after.fastCalls - before.fastCalls > rounds, `fast path taken ${after.fastCalls - before.fastCalls} times`)
+})
+
+// Serial: it runs before the other tests of this file, not beside them.
+test.serial('each worker thread reaches its own caches, until its environment is torn down', async (t) => {
+  // Each worker's environment registers its table of caches with the
+  // accelerator and releases it when the worker ends (a cleanup hook).
+  const script = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { Moka } = require('./index.js')
+    const { acceleratorInfo } = require('./lib/core/fast.js')
+    const cache = new Moka({ maxCapacity: 100 })
+    let found = 0
+    for (let i = 0; i < 20000; i++) {
+      cache.set('w' + (i % 50), workerData + i)
+      if (cache.get('w' + (i % 50)) === workerData + i) found++
+    }
+    parentPort.postMessage({ found, calls: acceleratorInfo().calls })`
+  const run = (n: number) =>
+    new Promise<{ found: number; calls: number }>((resolve, reject) => {
+      const w = new Worker(script, { eval: true, workerData: n })
+      w.once('message', resolve)
+      w.once('error', reject)
+    })
+  const cache = new Moka<string, number>({ maxCapacity: 100 })
+  cache.set('main', 1)
+  for (let round = 0; round < 3; round++) {
+    const results = await Promise.all([run(round * 1e6), run(round * 1e6 + 5e5)])
+    for (const r of results) {
+      t.is(r.found, 20000)
+      t.is(r.calls, expected ? 40000 : 0, 'each worker counts its own calls')
+    }
+  }
+  const before = acceleratorInfo().calls
+  t.is(cache.get('main'), 1, 'the main thread keeps its caches')
+  t.is(acceleratorInfo().calls - before, expected ? 1 : 0)
 })
 
 test('calls it cannot take go to Node-API, with the same answers', (t) => {

@@ -109,6 +109,35 @@ impl KeyBuf {
         true
     }
 
+    /// [`KeyBuf::set_string`] of V8's one-byte (Latin-1) code units, widened
+    /// eight at a time (the last eight overlapping the eight before when
+    /// the length is no multiple of eight), which compiles to a few vector
+    /// instructions per eight instead of a loop step per unit.
+    #[inline(always)]
+    pub fn set_latin1(&mut self, bytes: &[u8]) -> bool {
+        let n = bytes.len();
+        if !(8..INLINE).contains(&n) {
+            return self.set_string(bytes);
+        }
+        self.inline[0].write(TAG_STRING);
+        let out = &mut self.inline[1..=n];
+        let widen = |out: &mut [MaybeUninit<u16>], at: usize| {
+            let eight: [u8; 8] = bytes[at..at + 8].try_into().unwrap_or([0; 8]);
+            for (slot, unit) in out[at..at + 8].iter_mut().zip(eight) {
+                slot.write(unit.into());
+            }
+        };
+        let mut at = 0;
+        while at + 8 < n {
+            widen(out, at);
+            at += 8;
+        }
+        widen(out, n - 8);
+        self.len = 1 + n;
+        self.spilled = false;
+        true
+    }
+
     /// A number key, read without Node-API.
     #[inline]
     pub fn set_number(&mut self, x: f64) {
@@ -305,6 +334,20 @@ mod tests {
         a.set_f64(TAG_NUMBER, 1.0);
         b.set_f64(TAG_TOKEN, 1.0);
         assert_ne!(a.as_slice(), b.as_slice(), "a token never equals a number");
+    }
+
+    #[test]
+    fn latin1_keys_are_their_utf16_keys() {
+        let bytes: Vec<u8> = (0..70).map(|i| (i * 37 + 200) as u8).collect();
+        for n in 0..=bytes.len() {
+            let wide: Vec<u16> = bytes[..n].iter().map(|&b| b.into()).collect();
+            let (mut a, mut b) = (KeyBuf::new(), KeyBuf::new());
+            let read = a.set_latin1(&bytes[..n]);
+            assert_eq!(read, b.set_string(&wide[..]), "length {n}");
+            if read {
+                assert_eq!(a.as_slice(), b.as_slice(), "length {n}");
+            }
+        }
     }
 
     #[test]

@@ -317,7 +317,7 @@ pub fn method_names() -> Vec<&'static str> {
 /// `createCache` and the object of cache methods, sharing one table of caches.
 pub fn export(env: Env) -> JsResult<(napi_value, napi_value)> {
     let caches = Caches::new("a native cache");
-    crate::fast::register(&caches);
+    crate::fast::register(env, &caches)?;
     let create = env.owning_function("createCache", create, &caches)?;
     let methods = env.methods(&caches, &METHODS)?;
     Ok((create, methods))

@@ -26,10 +26,11 @@
 //! calls `settle`, which does exactly what the method would have done after
 //! the operation.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::rc::{Rc, Weak};
+use std::ptr;
+use std::rc::Rc;
 
 use napi::sys::{self, napi_value};
 
@@ -104,13 +105,11 @@ pub static moka_js_fast_abi_v1: Abi = Abi {
 };
 
 thread_local! {
-    /// The caches of this thread's environment. Weak: the table belongs to
-    /// the environment's functions. (Should the addon be initialized twice
-    /// in one environment, the older table's ids read as none of this one's,
-    /// so its caches go through Node-API.)
+    /// What the accelerator's calls need of their thread. No destructor:
+    /// reachable until the thread ends.
     static THREAD: Thread = const {
         Thread {
-            caches: RefCell::new(Weak::new()),
+            caches: Cell::new(ptr::null()),
             taken: [Cell::new(0), Cell::new(0)],
         }
     };
@@ -118,7 +117,13 @@ thread_local! {
 
 /// What the accelerator's calls need of their thread, in one thread-local.
 struct Thread {
-    caches: RefCell<Weak<Caches>>,
+    /// The caches of this thread's environment, or null: a strong count of
+    /// the table that [`register`] took and the environment's cleanup hook
+    /// ([`release`]) gives back, so that a call reads it without counting.
+    /// (Should the addon be initialized twice in one environment, the older
+    /// table's ids read as none of this one's, so its caches go through
+    /// Node-API.)
+    caches: Cell<*const Caches>,
     /// Calls taken: all, and those through V8's fast path.
     taken: [Cell<u64>; 2],
 }
@@ -149,9 +154,49 @@ native_fn!(pub fast_id, |env, info| {
     }
 });
 
-/// Makes `caches` the table the accelerator reaches on this thread.
-pub fn register(caches: &Rc<Caches>) {
-    THREAD.with(|t| *t.caches.borrow_mut() = Rc::downgrade(caches));
+/// Makes `caches` the table the accelerator reaches on this thread, until
+/// the environment `env` is torn down.
+pub fn register(env: Env, caches: &Rc<Caches>) -> JsResult<()> {
+    let raw = Rc::into_raw(Rc::clone(caches));
+    let hooked = napi_call!(
+        env,
+        napi_add_env_cleanup_hook(Some(release), raw as *mut c_void)
+    );
+    if let Err(e) = hooked {
+        // SAFETY: `raw` came from `Rc::into_raw` above and was handed to no one.
+        drop(unsafe { Rc::from_raw(raw) });
+        return Err(e);
+    }
+    // An older table keeps its count until its own hook runs.
+    THREAD.with(|t| t.caches.set(raw));
+    Ok(())
+}
+
+/// The cleanup hook of [`register`]: the accelerator no longer reaches the
+/// table, whose count is given back.
+unsafe extern "C" fn release(arg: *mut c_void) {
+    let raw = arg as *const Caches;
+    THREAD.with(|t| {
+        if t.caches.get() == raw {
+            t.caches.set(ptr::null());
+        }
+    });
+    // SAFETY: `arg` is the count `register` took for this hook, which Node
+    // calls once, on the environment's thread.
+    let caches = unsafe { Rc::from_raw(raw) };
+    // Nothing here may unwind into Node.
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(caches)));
+}
+
+/// `x` when it is an integer from 0 to `max` (at most 2^53 - 1), without
+/// `f64::fract`, a call into libm on x86-64's baseline.
+#[inline(always)]
+fn whole(x: f64, max: f64) -> Option<u64> {
+    if !(0.0..=max).contains(&x) {
+        return None;
+    }
+    let i = x as i64;
+    (i as f64 == x).then_some(i as u64)
 }
 
 /// The key `arg` names, read into `buf`; false when it does not fit.
@@ -167,7 +212,7 @@ unsafe fn read_key(buf: &mut KeyBuf, arg: *const KeyArg) -> bool {
             // SAFETY: `data` holds `len` bytes (the function's contract).
             let bytes =
                 unsafe { std::slice::from_raw_parts(arg.data.cast::<u8>(), arg.len as usize) };
-            buf.set_string(bytes)
+            buf.set_latin1(bytes)
         }
         KEY_UTF16 => {
             // SAFETY: `data` holds `len` aligned units (the function's contract).
@@ -212,12 +257,17 @@ macro_rules! fast_op {
                 if !unsafe { read_key(&mut $key, arg) } {
                     return NOT_TAKEN;
                 }
-                if !((0.0..=MAX_FAST_ID).contains(&id) && id.fract() == 0.0) {
-                    return NOT_TAKEN;
-                }
-                let Some(caches) = thread.caches.borrow().upgrade() else {
+                let Some(id) = whole(id, MAX_FAST_ID) else {
                     return NOT_TAKEN;
                 };
+                let caches = thread.caches.get();
+                if caches.is_null() {
+                    return NOT_TAKEN;
+                }
+                // SAFETY: a table in `THREAD` holds the count `register`
+                // took, given back by the environment's cleanup hook, which
+                // does not run during a call.
+                let caches = unsafe { &*caches };
                 // SAFETY: no JS and no garbage collection runs before this
                 // returns (a fast call runs neither).
                 let Some(native) = (unsafe { caches.by_plain_id(id as usize) }) else {
@@ -266,14 +316,12 @@ fast_op!(remove, |core, key| Some(slot_or_miss(
 // set(key, slot) -> 0: weight 1, no per-entry expiry. A slot that the
 // Node-API method would refuse is not taken, so that it throws there.
 fast_op!(set, |core, key, slot| {
-    if (0.0..=MAX_SLOT as f64).contains(&slot) && slot.fract() == 0.0 {
+    whole(slot, MAX_SLOT as f64).and_then(|slot| {
         D::per_entry(None, None).ok().map(|extra| {
             core.insert(key.to_key(), slot as u32, 1, extra);
             0
         })
-    } else {
-        None
-    }
+    })
 });
 
 unsafe extern "C" fn taken(which: u32) -> f64 {
