@@ -111,7 +111,7 @@ impl KeyBuf {
 
     /// [`KeyBuf::set_string`] of V8's one-byte (Latin-1) code units, widened
     /// eight at a time (the last eight overlapping the eight before when
-    /// the length is no multiple of eight), which compiles to a few vector
+    /// the length is no multiple of eight): on x86-64, three SSE2
     /// instructions per eight instead of a loop step per unit.
     #[inline(always)]
     pub fn set_latin1(&mut self, bytes: &[u8]) -> bool {
@@ -123,7 +123,24 @@ impl KeyBuf {
         let out = &mut self.inline[1..=n];
         let widen = |out: &mut [MaybeUninit<u16>], at: usize| {
             let eight: [u8; 8] = bytes[at..at + 8].try_into().unwrap_or([0; 8]);
-            for (slot, unit) in out[at..at + 8].iter_mut().zip(eight) {
+            let out = &mut out[at..at + 8];
+            #[cfg(target_arch = "x86_64")]
+            {
+                use std::arch::x86_64::{
+                    __m128i, _mm_loadl_epi64, _mm_setzero_si128, _mm_storeu_si128,
+                    _mm_unpacklo_epi8,
+                };
+                // SAFETY: SSE2 is part of x86-64; the load reads the 8 bytes
+                // of `eight` and the store writes the 16 bytes of `out`'s 8
+                // units, both unaligned accesses.
+                unsafe {
+                    let v = _mm_loadl_epi64(eight.as_ptr().cast::<__m128i>());
+                    let wide = _mm_unpacklo_epi8(v, _mm_setzero_si128());
+                    _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), wide);
+                }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            for (slot, unit) in out.iter_mut().zip(eight) {
                 slot.write(unit.into());
             }
         };
