@@ -99,7 +99,9 @@ fn with_key_arg<const N: usize, R>(
     with_key(env, key_value(env, args, key)?, args.get(token), f)
 }
 
-fn slot_or_miss(slot: Option<u32>) -> i32 {
+/// A slot as the JS layer reads it: the slot, or -1 for a miss.
+#[inline]
+pub(crate) fn slot_or_miss(slot: Option<u32>) -> i32 {
     slot.map_or(-1, |s| s as i32)
 }
 

@@ -39,7 +39,7 @@ use crate::externals::table_of;
 use crate::ffi::{napi_call, native_fn, type_error, Args, Env, JsResult};
 use crate::handle::Handle;
 use crate::key::KeyBuf;
-use crate::methods::{Caches, Native};
+use crate::methods::{slot_or_miss, Caches, Native};
 use crate::protocol::MAX_SLOT;
 
 /// The call was not taken: nothing happened; call the Node-API method.
@@ -294,10 +294,6 @@ macro_rules! fast_op {
             })
         }
     };
-}
-
-fn slot_or_miss(slot: Option<u32>) -> i32 {
-    slot.map_or(-1, |s| s as i32)
 }
 
 // get(key) -> slot | -1
