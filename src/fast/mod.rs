@@ -44,8 +44,9 @@ use crate::protocol::MAX_SLOT;
 
 /// The call was not taken: nothing happened; call the Node-API method.
 pub const NOT_TAKEN: i32 = -2;
-/// Results at or below this carry a value and ask for `settle`.
-const SETTLE: i32 = -3;
+/// Results at or below this carry a value and ask for `settle` (the JS side
+/// derives it from `NOT_TAKEN` the same way).
+const SETTLE: i32 = NOT_TAKEN - 1;
 
 /// A result `value` (a slot, -1, or 0/1) whose call left work for `settle`.
 const fn settled(value: i32) -> i32 {
