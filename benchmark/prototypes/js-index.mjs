@@ -1,0 +1,185 @@
+// Measures the prototype of benchmark/prototypes/indexed-moka.mjs (get hits
+// answered from a JS Map, reads handed to moka in batches or sampled), not
+// part of the package or of `npm run bench`. Three parts:
+//
+//   speed      ns/op against moka-js and lru-cache, interleaved in rounds with
+//              core-speed's harness (lib/rounds.mjs, a loop compiled per
+//              case and contender by lib/loops.mjs), ratios taken per round
+//   memory     heap bytes per entry: the prototype against moka-js, and a bare Map
+//   hit-ratio  hit ratio on benchmark/traces/ (get; on a miss, set;
+//              runPendingTasks() after every request, as the hit-ratio suite
+//              replays moka-js TinyLFU), against moka-js TinyLFU; also counts
+//              index hits moka itself did not hold (`has`, not a read)
+//
+//   node --expose-gc benchmark/prototypes/js-index.mjs [--parts=speed,memory,hit-ratio]
+//     [--sizes=10000,100000] [--rounds=5] [--requests=100000|all] [--repeats=3] [--traces=oltp,gli]
+//
+// Writes benchmark/results/local/js-index.json.
+import { LRUCache } from 'lru-cache'
+import { Moka } from '../../index.mjs'
+import { environment, option, permutation, randomIndices, selection, writeResult } from '../lib/common.mjs'
+import { compileLoop } from '../lib/loops.mjs'
+import { describeProbe, probeMemory } from '../lib/probe.mjs'
+import { interleave, probeSummary, ratioSpread, sampler, spread } from '../lib/rounds.mjs'
+import { loadTrace, traceTable } from '../lib/workloads.mjs'
+import { IndexedMoka } from './indexed-moka.mjs'
+
+const PARTS = selection('parts', ['speed', 'memory', 'hit-ratio']) ?? ['speed', 'memory', 'hit-ratio']
+const SIZES = option('sizes', '10000,100000').split(',').map(Number)
+const ROUNDS = Number(option('rounds', '5'))
+const REQUESTS = option('requests', '100000')
+const REPEATS = Number(option('repeats', '3'))
+const OPS_PER_CALL = 1000
+const STREAM = 1 << 18
+
+/** The prototype's settings measured: reads handed over in batches, or one hit in N. */
+const VARIANTS = [
+  { name: 'index, exact', batch: 1, sample: 1 },
+  { name: 'index, batches of 64', batch: 64, sample: 1 },
+  { name: 'index, 1/4', batch: 1, sample: 4 },
+  { name: 'index, 1/16', batch: 1, sample: 16 },
+]
+const CONTENDERS = [
+  { name: 'moka', native: true, make: (n) => new Moka({ maxCapacity: n }) },
+  ...VARIANTS.map((v) => ({ name: v.name, native: true, make: (n) => new IndexedMoka({ maxCapacity: n, batch: v.batch, sample: v.sample }) })),
+  { name: 'lru-cache', native: false, make: (n) => new LRUCache({ max: n }) },
+]
+
+/** Loop bodies, core-speed's (benchmark/core-speed.mjs), plus a miss on keys never held. */
+const CASES = {
+  'get hit': 'if (cache.get(keys[pick[pos]]) === undefined) miss++; pos = (pos + 1) & MASK',
+  'get miss': 'if (cache.get(absent[pick[pos]]) !== undefined) miss++; pos = (pos + 1) & MASK',
+  'set update': 'cache.set(keys[pick[pos]], ++n); pos = (pos + 1) & MASK',
+  'set evicting': 'cache.set(fresh[pos], ++n); if (++pos === fresh.length) pos = 0',
+}
+const KEEPS_KEYS = new Set(['get hit', 'get miss', 'set update'])
+
+const { machine } = environment()
+const result = { suite: 'js-index', prototype: true, ...environment(['lru-cache']), parts: {} }
+console.log(`${machine.cpus} × ${machine.model}, load ${machine.loadavg.join(' ')}`)
+result.probe = { start: probeMemory({ lscpu: machine.lscpu }) }
+console.log(describeProbe(result.probe.start, 'start'))
+
+function fill(cache, c, keys) {
+  for (const k of keys) cache.set(k, k)
+  if (c.native) cache.runPendingTasks()
+}
+
+async function speed() {
+  const rows = []
+  const probes = []
+  for (const n of SIZES) {
+    const keys = Array.from({ length: n }, (_, i) => `key:${i}`)
+    const absent = Array.from({ length: n }, (_, i) => `absent:${i}`)
+    const pick = randomIndices(n, STREAM, 42 + n)
+    const fresh = Array.from(permutation(3 * n, 0xfeed + n), (i) => `new:${i}`)
+    const shared = new Map()
+    const filled = (c, caseName) => {
+      if (KEEPS_KEYS.has(caseName) && shared.has(c.name)) return shared.get(c.name)
+      const cache = c.make(n)
+      fill(cache, c, keys)
+      if (KEEPS_KEYS.has(caseName)) shared.set(c.name, cache)
+      return cache
+    }
+    for (const [caseName, body] of Object.entries(CASES)) {
+      const loops = CONTENDERS.map((c) => ({
+        name: c.name,
+        loop: compileLoop(body, { cache: filled(c, caseName), keys, absent, pick, fresh, MASK: STREAM - 1 }, OPS_PER_CALL, `${caseName} ${c.name}`),
+      }))
+      globalThis.gc?.()
+      const measured = await interleave(
+        loops.map(({ name, loop }) => ({ name, sample: sampler(() => loop.run(), { opsPerCall: OPS_PER_CALL }) })),
+        ROUNDS,
+      )
+      probes.push(...measured.probes)
+      const by = measured.perRound
+      for (const { name, loop } of loops) {
+        if (loop.misses() !== 0) throw new Error(`${caseName} ${name}: ${loop.misses()} wrong answers`)
+        const row = { keys: n, case: caseName, contender: name, ns: spread(by.get(name)), rounds: by.get(name), toLruCache: ratioSpread(by.get(name), by.get('lru-cache')), toMoka: ratioSpread(by.get(name), by.get('moka')) }
+        rows.push(row)
+        const r = (s) => `${s.median.toFixed(2)}× [${s.min.toFixed(2)}–${s.max.toFixed(2)}]`
+        console.log(`${n} | ${caseName} | ${name}: ${row.ns.median.toFixed(0)} ns [${row.ns.min.toFixed(0)}–${row.ns.max.toFixed(0)}], ÷ lru-cache ${r(row.toLruCache)}, ÷ moka ${r(row.toMoka)}`)
+      }
+      console.log(`  round probes (4 MiB load): ${JSON.stringify(probeSummary(measured.probes))}`)
+    }
+    for (const cache of shared.values()) cache.dispose?.()
+  }
+  return { rows, probes: probeSummary(probes), method: { rounds: ROUNDS, opsPerCall: OPS_PER_CALL } }
+}
+
+/** Heap bytes per entry of `make()` filled with `keys` (the keys themselves held apart, so not counted). */
+function heapPerEntry(make, keys) {
+  globalThis.gc()
+  const before = process.memoryUsage().heapUsed
+  const made = make()
+  globalThis.gc()
+  const bytes = (process.memoryUsage().heapUsed - before) / keys.length
+  made.dispose?.()
+  return Math.round(bytes * 10) / 10
+}
+
+function memory() {
+  if (!globalThis.gc) throw new Error('the memory part needs node --expose-gc')
+  const rows = []
+  for (const n of SIZES) {
+    const keys = Array.from({ length: n }, (_, i) => `key:${i}`)
+    const filledWith = (c) => () => {
+      const cache = c.make(n)
+      fill(cache, c, keys)
+      return cache
+    }
+    const row = { keys: n, bytesPerEntry: {} }
+    for (const c of [CONTENDERS[0], CONTENDERS[1], CONTENDERS.at(-1)]) row.bytesPerEntry[c.name] = spread([1, 2, 3].map(() => heapPerEntry(filledWith(c), keys))).median
+    row.bytesPerEntry['Map<key, slot> alone'] = spread([1, 2, 3].map(() => heapPerEntry(() => new Map(keys.map((k, i) => [k, i])), keys))).median
+    console.log(`${n} keys, V8 heap bytes per entry (median of 3): ${JSON.stringify(row.bytesPerEntry)}`)
+    rows.push(row)
+  }
+  return { rows, method: 'process.memoryUsage().heapUsed after gc(), filled cache minus empty heap, keys allocated beforehand; native memory not counted' }
+}
+
+/** Replays `trace` through `cache`: get; on a miss, set; maintenance after every request. */
+function replay(cache, trace) {
+  let hits = 0
+  let stale = 0
+  const checked = cache instanceof IndexedMoka
+  for (let i = 0; i < trace.length; i++) {
+    const k = trace[i]
+    if (cache.get(k) !== undefined) {
+      hits++
+      if (checked && !cache.presentNatively(k)) stale++
+    } else cache.set(k, 1)
+    cache.runPendingTasks()
+  }
+  cache.dispose()
+  return { hitRatio: Math.round((10000 * hits) / trace.length) / 100, stale }
+}
+
+function hitRatio() {
+  const only = selection('traces', traceTable().map((t) => t.name))
+  const rows = []
+  const policies = [{ name: 'moka tinyLfu', make: (cap) => new Moka({ maxCapacity: cap }) }, ...VARIANTS.map((v) => ({ name: v.name, make: (cap) => new IndexedMoka({ maxCapacity: cap, batch: v.batch, sample: v.sample }) }))]
+  for (const t of traceTable()) {
+    if (only && !only.includes(t.name)) continue
+    const full = loadTrace(t.name)
+    const trace = REQUESTS === 'all' ? full : full.subarray(0, Number(REQUESTS))
+    for (const cap of t.caps) {
+      const row = { trace: t.name, requests: trace.length, capacity: cap, hitRatio: {}, stale: {} }
+      for (const p of policies) {
+        const runs = Array.from({ length: REPEATS }, () => replay(p.make(cap), trace))
+        row.hitRatio[p.name] = { ...spread(runs.map((r) => r.hitRatio)), runs: runs.map((r) => r.hitRatio) }
+        if (p.name !== 'moka tinyLfu') row.stale[p.name] = runs.reduce((s, r) => s + r.stale, 0)
+      }
+      rows.push(row)
+      const cell = (s) => (s.min === s.max ? s.median.toFixed(2) : `${s.median.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`)
+      console.log(`${t.name} (${trace.length}) @ ${cap}: ${policies.map((p) => `${p.name} ${cell(row.hitRatio[p.name])}`).join(', ')}; stale index hits ${JSON.stringify(row.stale)}`)
+    }
+  }
+  return { rows, method: { requests: REQUESTS, repeats: REPEATS, replay: 'get; on a miss, set (value 1); runPendingTasks() after every request' } }
+}
+
+if (PARTS.includes('speed')) result.parts.speed = await speed()
+if (PARTS.includes('memory')) result.parts.memory = memory()
+if (PARTS.includes('hit-ratio')) result.parts.hitRatio = hitRatio()
+result.probe.end = probeMemory({ lscpu: machine.lscpu })
+console.log(describeProbe(result.probe.end, 'end'))
+writeResult('js-index', result, { local: true, partial: PARTS.length < 3 })
