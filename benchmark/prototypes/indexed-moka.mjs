@@ -34,22 +34,30 @@ export class IndexedMoka {
   #nextSlot = 0
   /** key → slot of its entry, for every entry whose slot is not released. */
   #index = new Map()
-  /** Hits that reach moka: one in `sample`. */
+  /** Reads that reach moka: one hit in `sample` (and one miss in `sample` with `sampleMisses`). */
   #sample
+  /**
+   * Whether misses are sampled like hits. The index is exact, so a key it
+   * lacks is not in moka: a miss needs no native call but for the policy's
+   * sake, and recording every miss but one hit in N counts newcomers N times
+   * as often as residents in the frequency sketch that admits them.
+   */
+  #sampleMisses
   #countdown
   /** Recorded hits replayed per native call (`getMany`); 1 reads each at once. */
   #batch
   #ring
   #ringLength = 0
 
-  /** `batch`: recorded reads per replay; `sample`: one hit in this many is recorded. */
-  constructor({ maxCapacity, batch = 1, sample = 1 }) {
+  /** `batch`: recorded reads per replay; `sample`: one hit (and with `sampleMisses`, one miss) in this many is recorded. */
+  constructor({ maxCapacity, batch = 1, sample = 1, sampleMisses = false }) {
     const created = binding.createCache(maxCapacity, undefined, undefined, false, false, false, false, false)
     this.#cache = created.cache
     this.#id = fastIdOf(created.cache)
     this.#state = created.state
     this.#batch = batch
     this.#sample = sample
+    this.#sampleMisses = sampleMisses
     this.#countdown = sample
     this.#ring = new Array(batch).fill(undefined)
   }
@@ -60,7 +68,11 @@ export class IndexedMoka {
       if (--this.#countdown === 0) this.#record(key)
       return this.#values[slot]
     }
-    // Not indexed, so not in moka: the native call records the miss for the policy.
+    // Not indexed, so not in moka: the native call only records the miss for the policy.
+    if (this.#sampleMisses) {
+      if (--this.#countdown === 0) this.#record(key)
+      return undefined
+    }
     const found = access.get(this.#cache, this.#id, key)
     const value = found >= 0 ? this.#values[found] : undefined
     if (this.#state[STATE_COUNT] !== 0) this.#drain()

@@ -8,11 +8,15 @@
 //   memory     heap bytes per entry: the prototype against moka-js, and a bare Map
 //   hit-ratio  hit ratio on benchmark/traces/ (get; on a miss, set;
 //              runPendingTasks() after every request, as the hit-ratio suite
-//              replays moka-js TinyLFU), against moka-js TinyLFU; also counts
-//              index hits moka itself did not hold (`has`, not a read)
+//              replays moka-js TinyLFU, or with --maintenance=moka when moka
+//              runs it), against moka-js TinyLFU; also counts index hits
+//              moka itself did not hold (`has`, not a read)
 //
 //   node --expose-gc benchmark/prototypes/js-index.mjs [--parts=speed,memory,hit-ratio]
-//     [--sizes=10000,100000] [--rounds=5] [--requests=100000|all] [--repeats=3] [--traces=oltp,gli]
+//     [--sizes=10000,100000] [--rounds=5] [--cases='get hit,get miss'] [--variants='index, 1/16']
+//     [--requests=100000|all] [--repeats=3] [--traces=oltp,gli] [--maintenance=each|moka]
+//
+// moka-js and lru-cache always run; --variants picks the prototype's settings.
 //
 // Writes benchmark/results/local/js-index.json.
 import { LRUCache } from 'lru-cache'
@@ -29,6 +33,8 @@ const SIZES = option('sizes', '10000,100000').split(',').map(Number)
 const ROUNDS = Number(option('rounds', '5'))
 const REQUESTS = option('requests', '100000')
 const REPEATS = Number(option('repeats', '3'))
+/** `each`: runPendingTasks() after every replayed request; `moka`: when moka runs it. */
+const MAINTENANCE = option('maintenance', 'each')
 const OPS_PER_CALL = 1000
 const STREAM = 1 << 18
 
@@ -37,11 +43,16 @@ const VARIANTS = [
   { name: 'index, exact', batch: 1, sample: 1 },
   { name: 'index, batches of 64', batch: 64, sample: 1 },
   { name: 'index, 1/4', batch: 1, sample: 4 },
+  { name: 'index, 1/8', batch: 1, sample: 8 },
   { name: 'index, 1/16', batch: 1, sample: 16 },
+  { name: 'index, 1/4 of all reads', batch: 1, sample: 4, sampleMisses: true },
+  { name: 'index, 1/16 of all reads', batch: 1, sample: 16, sampleMisses: true },
 ]
+const PICKED = selection('variants', VARIANTS.map((v) => v.name))
+const MEASURED = PICKED ? VARIANTS.filter((v) => PICKED.includes(v.name)) : VARIANTS
 const CONTENDERS = [
   { name: 'moka', native: true, make: (n) => new Moka({ maxCapacity: n }) },
-  ...VARIANTS.map((v) => ({ name: v.name, native: true, make: (n) => new IndexedMoka({ maxCapacity: n, batch: v.batch, sample: v.sample }) })),
+  ...MEASURED.map((v) => ({ name: v.name, native: true, make: (n) => new IndexedMoka({ maxCapacity: n, ...v }) })),
   { name: 'lru-cache', native: false, make: (n) => new LRUCache({ max: n }) },
 ]
 
@@ -52,6 +63,7 @@ const CASES = {
   'set update': 'cache.set(keys[pick[pos]], ++n); pos = (pos + 1) & MASK',
   'set evicting': 'cache.set(fresh[pos], ++n); if (++pos === fresh.length) pos = 0',
 }
+const CASES_RUN = selection('cases', Object.keys(CASES)) ?? Object.keys(CASES)
 const KEEPS_KEYS = new Set(['get hit', 'get miss', 'set update'])
 
 const { machine } = environment()
@@ -81,7 +93,8 @@ async function speed() {
       if (KEEPS_KEYS.has(caseName)) shared.set(c.name, cache)
       return cache
     }
-    for (const [caseName, body] of Object.entries(CASES)) {
+    for (const caseName of CASES_RUN) {
+      const body = CASES[caseName]
       const loops = CONTENDERS.map((c) => ({
         name: c.name,
         loop: compileLoop(body, { cache: filled(c, caseName), keys, absent, pick, fresh, MASK: STREAM - 1 }, OPS_PER_CALL, `${caseName} ${c.name}`),
@@ -137,7 +150,7 @@ function memory() {
   return { rows, method: 'process.memoryUsage().heapUsed after gc(), filled cache minus empty heap, keys allocated beforehand; native memory not counted' }
 }
 
-/** Replays `trace` through `cache`: get; on a miss, set; maintenance after every request. */
+/** Replays `trace` through `cache`: get; on a miss, set; maintenance after every request unless MAINTENANCE is `moka`. */
 function replay(cache, trace) {
   let hits = 0
   let stale = 0
@@ -148,7 +161,7 @@ function replay(cache, trace) {
       hits++
       if (checked && !cache.presentNatively(k)) stale++
     } else cache.set(k, 1)
-    cache.runPendingTasks()
+    if (MAINTENANCE === 'each') cache.runPendingTasks()
   }
   cache.dispose()
   return { hitRatio: Math.round((10000 * hits) / trace.length) / 100, stale }
@@ -157,7 +170,7 @@ function replay(cache, trace) {
 function hitRatio() {
   const only = selection('traces', traceTable().map((t) => t.name))
   const rows = []
-  const policies = [{ name: 'moka tinyLfu', make: (cap) => new Moka({ maxCapacity: cap }) }, ...VARIANTS.map((v) => ({ name: v.name, make: (cap) => new IndexedMoka({ maxCapacity: cap, batch: v.batch, sample: v.sample }) }))]
+  const policies = [{ name: 'moka tinyLfu', make: (cap) => new Moka({ maxCapacity: cap }) }, ...MEASURED.map((v) => ({ name: v.name, make: (cap) => new IndexedMoka({ maxCapacity: cap, ...v }) }))]
   for (const t of traceTable()) {
     if (only && !only.includes(t.name)) continue
     const full = loadTrace(t.name)
@@ -174,7 +187,7 @@ function hitRatio() {
       console.log(`${t.name} (${trace.length}) @ ${cap}: ${policies.map((p) => `${p.name} ${cell(row.hitRatio[p.name])}`).join(', ')}; stale index hits ${JSON.stringify(row.stale)}`)
     }
   }
-  return { rows, method: { requests: REQUESTS, repeats: REPEATS, replay: 'get; on a miss, set (value 1); runPendingTasks() after every request' } }
+  return { rows, method: { requests: REQUESTS, repeats: REPEATS, replay: `get; on a miss, set (value 1); ${MAINTENANCE === 'each' ? 'runPendingTasks() after every request' : 'maintenance when moka runs it'}` } }
 }
 
 if (PARTS.includes('speed')) result.parts.speed = await speed()
@@ -182,4 +195,4 @@ if (PARTS.includes('memory')) result.parts.memory = memory()
 if (PARTS.includes('hit-ratio')) result.parts.hitRatio = hitRatio()
 result.probe.end = probeMemory({ lscpu: machine.lscpu })
 console.log(describeProbe(result.probe.end, 'end'))
-writeResult('js-index', result, { local: true, partial: PARTS.length < 3 })
+writeResult('js-index', result, { local: true, partial: PARTS.length < 3 || PICKED !== undefined || CASES_RUN.length < Object.keys(CASES).length })
