@@ -7,7 +7,9 @@
 // changes with it is what call sites that see several caches cost.
 //
 // Policy 'lru-cache' runs the same batches on lru-cache (the package in
-// node_modules) instead, for a pure-JS reference.
+// node_modules) instead, for a pure-JS reference; 'index:BATCH:SAMPLE:misses|hits:notify|drops'
+// on the prototype of benchmark/prototypes/indexed-moka.mjs
+// with those settings (benchmark/prototypes/js-index.mjs counts it).
 //
 //   node benchmark/lib/instructions-worker.mjs <case> <reps> [addon directory] [policy] [caches] [capacity]
 import { createRequire } from 'node:module'
@@ -34,7 +36,14 @@ const fresh = kase === 'set evicting' ? keys(OPS * (WARMUP + MAX_REPS), 'new') :
 for (const [name, x] of [['caches', n], ['capacity', capacity]]) {
   if (!(Number.isInteger(x) && x >= 1)) throw new RangeError(`${name} must be a positive integer, got ${x}`)
 }
-const create = () => (policy === 'lru-cache' ? new LRUCache({ max: capacity }) : new Moka({ maxCapacity: capacity, policy }))
+/** The prototype's settings, for an `index:` policy. */
+const indexed = policy.startsWith('index:') ? policy.split(':') : undefined
+const IndexedMoka = indexed && (await import('../prototypes/indexed-moka.mjs')).IndexedMoka
+const create = () => {
+  if (policy === 'lru-cache') return new LRUCache({ max: capacity })
+  if (indexed) return new IndexedMoka({ maxCapacity: capacity, batch: Number(indexed[1]), sample: Number(indexed[2]), sampleMisses: indexed[3] === 'misses', notify: indexed[4] !== 'drops' })
+  return new Moka({ maxCapacity: capacity, policy })
+}
 const caches = Array.from({ length: n }, create)
 const cacheOf = (i) => caches[i % n]
 for (const c of caches) {

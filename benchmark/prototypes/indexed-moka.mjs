@@ -16,8 +16,15 @@
 // released slot removes its key only while the index still maps it to that
 // slot (a replacement has already moved the key to its new slot). No entry
 // leaves moka without its slot being released, so the index never answers
-// for a slot that was reused. It does not know of expiry: the prototype
-// takes no ttl/tti. Keys: strings and numbers (the accelerator's keys).
+// for a slot that was reused. How soon it hears depends on the native
+// configuration: with `notify` (moka's eviction listener installed, as for a
+// `Moka` with an `evictionListener`), each removal is published when moka
+// makes it, before the call returns; without, a removal is published when
+// moka drops the value, which its pending read records can delay until its
+// next maintenance, and the addon hands releases over in batches of 64, so
+// the index answers for entries moka has already evicted meanwhile. It does
+// not know of expiry: the prototype takes no ttl/tti. Keys: strings and
+// numbers (the accelerator's keys).
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
@@ -49,9 +56,13 @@ export class IndexedMoka {
   #ring
   #ringLength = 0
 
-  /** `batch`: recorded reads per replay; `sample`: one hit (and with `sampleMisses`, one miss) in this many is recorded. */
-  constructor({ maxCapacity, batch = 1, sample = 1, sampleMisses = false }) {
-    const created = binding.createCache(maxCapacity, undefined, undefined, false, false, false, false, false)
+  /**
+   * `batch`: recorded reads per replay; `sample`: one hit (and with
+   * `sampleMisses`, one miss) in this many is recorded; `notify`: removals
+   * published as moka makes them (see above).
+   */
+  constructor({ maxCapacity, batch = 1, sample = 1, sampleMisses = false, notify = true }) {
+    const created = binding.createCache(maxCapacity, undefined, undefined, false, false, notify, false, false)
     this.#cache = created.cache
     this.#id = fastIdOf(created.cache)
     this.#state = created.state
@@ -154,7 +165,7 @@ export class IndexedMoka {
     }
   }
 
-  /** Releases the slots native calls published (no listener: no causes, no user code). */
+  /** Releases the slots native calls published (their causes unused: no user code runs). */
   #drain() {
     const state = this.#state
     for (;;) {

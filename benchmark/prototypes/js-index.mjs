@@ -6,6 +6,8 @@
 //              core-speed's harness (lib/rounds.mjs, a loop compiled per
 //              case and contender by lib/loops.mjs), ratios taken per round
 //   memory     heap bytes per entry: the prototype against moka-js, and a bare Map
+//   instructions  instructions per get hit and miss under callgrind (benchmark/instructions.mjs's
+//              worker and counting, 2 runs), capacity 10,000: machine-independent
 //   hit-ratio  hit ratio on benchmark/traces/ (get; on a miss, set;
 //              runPendingTasks() after every request, as the hit-ratio suite
 //              replays moka-js TinyLFU, or with --maintenance=moka when moka
@@ -19,16 +21,20 @@
 // moka-js and lru-cache always run; --variants picks the prototype's settings.
 //
 // Writes benchmark/results/local/js-index.json.
+import { join } from 'node:path'
 import { LRUCache } from 'lru-cache'
 import { Moka } from '../../index.mjs'
-import { environment, option, permutation, randomIndices, selection, writeResult } from '../lib/common.mjs'
+import { instructions, NODE } from '../lib/callgrind.mjs'
+import { BENCH_DIR, ROOT, environment, option, permutation, randomIndices, selection, writeResult } from '../lib/common.mjs'
+import { MAX_REPS, OPS } from '../lib/instructions-cases.mjs'
 import { compileLoop } from '../lib/loops.mjs'
 import { describeProbe, probeMemory } from '../lib/probe.mjs'
 import { interleave, probeSummary, ratioSpread, sampler, spread } from '../lib/rounds.mjs'
 import { loadTrace, traceTable } from '../lib/workloads.mjs'
 import { IndexedMoka } from './indexed-moka.mjs'
 
-const PARTS = selection('parts', ['speed', 'memory', 'hit-ratio']) ?? ['speed', 'memory', 'hit-ratio']
+const ALL_PARTS = ['speed', 'memory', 'instructions', 'hit-ratio']
+const PARTS = selection('parts', ALL_PARTS) ?? ALL_PARTS
 const SIZES = option('sizes', '10000,100000').split(',').map(Number)
 const ROUNDS = Number(option('rounds', '5'))
 const REQUESTS = option('requests', '100000')
@@ -38,7 +44,7 @@ const MAINTENANCE = option('maintenance', 'each')
 const OPS_PER_CALL = 1000
 const STREAM = 1 << 18
 
-/** The prototype's settings measured: reads handed over in batches, or one hit in N. */
+/** The prototype's settings measured: reads handed over in batches, or one hit in N; removals published as moka makes them unless `notify: false`. */
 const VARIANTS = [
   { name: 'index, exact', batch: 1, sample: 1 },
   { name: 'index, batches of 64', batch: 64, sample: 1 },
@@ -47,11 +53,14 @@ const VARIANTS = [
   { name: 'index, 1/16', batch: 1, sample: 16 },
   { name: 'index, 1/4 of all reads', batch: 1, sample: 4, sampleMisses: true },
   { name: 'index, 1/16 of all reads', batch: 1, sample: 16, sampleMisses: true },
+  // Removals published when moka drops the value, releases in batches of 64: the index lags moka.
+  { name: 'index, exact, releases as values drop', batch: 1, sample: 1, notify: false },
 ]
 const PICKED = selection('variants', VARIANTS.map((v) => v.name))
 const MEASURED = PICKED ? VARIANTS.filter((v) => PICKED.includes(v.name)) : VARIANTS
 const CONTENDERS = [
   { name: 'moka', native: true, make: (n) => new Moka({ maxCapacity: n }) },
+  { name: 'moka+listener', native: true, make: (n) => new Moka({ maxCapacity: n, evictionListener: () => {} }) },
   ...MEASURED.map((v) => ({ name: v.name, native: true, make: (n) => new IndexedMoka({ maxCapacity: n, ...v }) })),
   { name: 'lru-cache', native: false, make: (n) => new LRUCache({ max: n }) },
 ]
@@ -142,12 +151,33 @@ function memory() {
       return cache
     }
     const row = { keys: n, bytesPerEntry: {} }
-    for (const c of [CONTENDERS[0], CONTENDERS[1], CONTENDERS.at(-1)]) row.bytesPerEntry[c.name] = spread([1, 2, 3].map(() => heapPerEntry(filledWith(c), keys))).median
+    for (const c of CONTENDERS.filter((c) => ['moka', 'index, exact', 'lru-cache'].includes(c.name))) row.bytesPerEntry[c.name] = spread([1, 2, 3].map(() => heapPerEntry(filledWith(c), keys))).median
     row.bytesPerEntry['Map<key, slot> alone'] = spread([1, 2, 3].map(() => heapPerEntry(() => new Map(keys.map((k, i) => [k, i])), keys))).median
     console.log(`${n} keys, V8 heap bytes per entry (median of 3): ${JSON.stringify(row.bytesPerEntry)}`)
     rows.push(row)
   }
   return { rows, method: 'process.memoryUsage().heapUsed after gc(), filled cache minus empty heap, keys allocated beforehand; native memory not counted' }
+}
+
+/** Instructions per operation of `policy` (the worker's: 'tinyLfu', 'lru-cache', 'index:BATCH:SAMPLE:misses|hits:notify|drops'), per run. */
+function counted(kase, policy, runs) {
+  const run = (reps) => instructions([...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT, policy])
+  return Array.from({ length: runs }, () => (run(MAX_REPS) - run(1)) / ((MAX_REPS - 1) * OPS))
+}
+
+function instructionCounts() {
+  const policies = { moka: 'tinyLfu', 'lru-cache': 'lru-cache', ...Object.fromEntries(MEASURED.map((v) => [v.name, `index:${v.batch}:${v.sample}:${v.sampleMisses ? 'misses' : 'hits'}:${v.notify === false ? 'drops' : 'notify'}`])) }
+  const rows = []
+  for (const kase of CASES_RUN.filter((c) => c.startsWith('get'))) {
+    const row = { case: kase, perOperation: {} }
+    for (const [name, policy] of Object.entries(policies)) {
+      const runs = counted(kase, policy, 2)
+      row.perOperation[name] = { ...spread(runs), runs }
+      console.log(`${kase} | ${name}: ${runs.map((x) => Math.round(x).toLocaleString('en-US')).join(', ')} instructions`)
+    }
+    rows.push(row)
+  }
+  return { rows, method: 'benchmark/instructions.mjs counting (setarch -R valgrind --tool=callgrind), its worker at capacity 10,000, 2 runs' }
 }
 
 /** Replays `trace` through `cache`: get; on a miss, set; maintenance after every request unless MAINTENANCE is `moka`. */
@@ -192,7 +222,8 @@ function hitRatio() {
 
 if (PARTS.includes('speed')) result.parts.speed = await speed()
 if (PARTS.includes('memory')) result.parts.memory = memory()
+if (PARTS.includes('instructions')) result.parts.instructions = instructionCounts()
 if (PARTS.includes('hit-ratio')) result.parts.hitRatio = hitRatio()
 result.probe.end = probeMemory({ lscpu: machine.lscpu })
 console.log(describeProbe(result.probe.end, 'end'))
-writeResult('js-index', result, { local: true, partial: PARTS.length < 3 || PICKED !== undefined || CASES_RUN.length < Object.keys(CASES).length })
+writeResult('js-index', result, { local: true, partial: PARTS.length < ALL_PARTS.length || PICKED !== undefined || CASES_RUN.length < Object.keys(CASES).length })
