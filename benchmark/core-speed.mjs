@@ -23,7 +23,7 @@
 // collected was the rest of it.
 import { execFileSync } from 'node:child_process'
 import { environment, option, permutation, randomIndices, writeResult } from './lib/common.mjs'
-import { coreCaches, fillCore } from './lib/core-caches.mjs'
+import { coreCaches, filledCaches } from './lib/core-caches.mjs'
 import { compileLoop } from './lib/loops.mjs'
 import { describeProbe, probeMemory, probeVerdict } from './lib/probe.mjs'
 import { TIMING, interleave, probeSummary, ratioSpread, sampler, spread } from './lib/rounds.mjs'
@@ -104,14 +104,7 @@ for (const n of SIZES) {
   const pick = randomIndices(n, STREAM, 42 + n)
   const fresh = Array.from(permutation(3 * n, 0xfeed + n), (i) => `new:${i}`)
   const batches = Array.from({ length: Math.ceil(fresh.length / BATCH) }, (_, b) => fresh.slice(b * BATCH, (b + 1) * BATCH).map((k, j) => [k, j]))
-  const shared = new Map()
-  const filled = (c, caseName) => {
-    if (KEEPS_KEYS.has(caseName) && shared.has(c.name)) return shared.get(c.name)
-    const cache = c.make(n)
-    fillCore(cache, c, keys)
-    if (KEEPS_KEYS.has(caseName)) shared.set(c.name, cache)
-    return cache
-  }
+  const { filled, dispose } = filledCaches(n, keys, KEEPS_KEYS)
   for (const [i, [caseName, body]] of Object.entries(CASES).entries()) {
     const loops = CONTENDERS.map((c) => ({
       name: c.name,
@@ -131,7 +124,7 @@ for (const n of SIZES) {
       ;(results[`${n}|${caseName}`] ??= {})[name] = measured.perRound.get(name)
     }
   }
-  for (const cache of shared.values()) cache.dispose?.()
+  dispose()
 }
 if (missed) throw new Error(`get hit missed in ${missed} loops`)
 

@@ -26,3 +26,25 @@ export function fillCore(cache, c, keys) {
   for (const k of keys) cache.set(k, k)
   if (c.native) cache.runPendingTasks()
 }
+
+/**
+ * Caches of `n` entries filled with `keys`, for the cases of a size:
+ * `filled(c, caseName)` gives contender `c` one cache shared by the cases in
+ * `keepsKeys` (they leave its keys in place) and a fresh one for each other
+ * case; `dispose()` frees the shared ones.
+ */
+export function filledCaches(n, keys, keepsKeys) {
+  const shared = new Map()
+  return {
+    filled(c, caseName) {
+      if (keepsKeys.has(caseName) && shared.has(c.name)) return shared.get(c.name)
+      const cache = c.make(n)
+      fillCore(cache, c, keys)
+      if (keepsKeys.has(caseName)) shared.set(c.name, cache)
+      return cache
+    },
+    dispose() {
+      for (const cache of shared.values()) cache.dispose?.()
+    },
+  }
+}

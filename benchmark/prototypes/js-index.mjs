@@ -15,7 +15,7 @@
 //              moka itself did not hold (`has`, not a read)
 //
 //   node --expose-gc benchmark/prototypes/js-index.mjs [--parts=speed,memory,hit-ratio]
-//     [--sizes=10000,100000] [--rounds=5] [--cases='get hit,get miss'] [--variants='index, 1/16']
+//     [--sizes=10000,100000] [--rounds=5] [--cases='get hit,get miss'] [--variants='index 1/16,index exact']
 //     [--requests=100000|all] [--repeats=3] [--traces=oltp,gli] [--maintenance=each|moka]
 //
 // moka-js and lru-cache always run; --variants picks the prototype's settings.
@@ -27,6 +27,7 @@ import { Moka } from '../../index.mjs'
 import { instructions, NODE } from '../lib/callgrind.mjs'
 import { BENCH_DIR, ROOT, environment, option, permutation, randomIndices, selection, writeResult } from '../lib/common.mjs'
 import { MAX_REPS, OPS } from '../lib/instructions-cases.mjs'
+import { filledCaches, fillCore } from '../lib/core-caches.mjs'
 import { compileLoop } from '../lib/loops.mjs'
 import { describeProbe, probeMemory } from '../lib/probe.mjs'
 import { interleave, probeSummary, ratioSpread, sampler, spread } from '../lib/rounds.mjs'
@@ -44,17 +45,21 @@ const MAINTENANCE = option('maintenance', 'each')
 const OPS_PER_CALL = 1000
 const STREAM = 1 << 18
 
-/** The prototype's settings measured: reads handed over in batches, or one hit in N; removals published as moka makes them unless `notify: false`. */
+/**
+ * The prototype's settings measured: reads handed over in batches (`batch
+ * 64`), or one hit in N (`1/N`; `all reads`: one miss in N too); removals
+ * published as moka makes them, or (`drops`) as moka drops the values.
+ */
 const VARIANTS = [
-  { name: 'index, exact', batch: 1, sample: 1 },
-  { name: 'index, batches of 64', batch: 64, sample: 1 },
-  { name: 'index, 1/4', batch: 1, sample: 4 },
-  { name: 'index, 1/8', batch: 1, sample: 8 },
-  { name: 'index, 1/16', batch: 1, sample: 16 },
-  { name: 'index, 1/4 of all reads', batch: 1, sample: 4, sampleMisses: true },
-  { name: 'index, 1/16 of all reads', batch: 1, sample: 16, sampleMisses: true },
+  { name: 'index exact', batch: 1, sample: 1 },
+  { name: 'index batch 64', batch: 64, sample: 1 },
+  { name: 'index 1/4', batch: 1, sample: 4 },
+  { name: 'index 1/8', batch: 1, sample: 8 },
+  { name: 'index 1/16', batch: 1, sample: 16 },
+  { name: 'index 1/4 all reads', batch: 1, sample: 4, sampleMisses: true },
+  { name: 'index 1/16 all reads', batch: 1, sample: 16, sampleMisses: true },
   // Removals published when moka drops the value, releases in batches of 64: the index lags moka.
-  { name: 'index, exact, releases as values drop', batch: 1, sample: 1, notify: false },
+  { name: 'index exact drops', batch: 1, sample: 1, notify: false },
 ]
 const PICKED = selection('variants', VARIANTS.map((v) => v.name))
 const MEASURED = PICKED ? VARIANTS.filter((v) => PICKED.includes(v.name)) : VARIANTS
@@ -81,11 +86,6 @@ console.log(`${machine.cpus} × ${machine.model}, load ${machine.loadavg.join(' 
 result.probe = { start: probeMemory({ lscpu: machine.lscpu }) }
 console.log(describeProbe(result.probe.start, 'start'))
 
-function fill(cache, c, keys) {
-  for (const k of keys) cache.set(k, k)
-  if (c.native) cache.runPendingTasks()
-}
-
 async function speed() {
   const rows = []
   const probes = []
@@ -94,14 +94,7 @@ async function speed() {
     const absent = Array.from({ length: n }, (_, i) => `absent:${i}`)
     const pick = randomIndices(n, STREAM, 42 + n)
     const fresh = Array.from(permutation(3 * n, 0xfeed + n), (i) => `new:${i}`)
-    const shared = new Map()
-    const filled = (c, caseName) => {
-      if (KEEPS_KEYS.has(caseName) && shared.has(c.name)) return shared.get(c.name)
-      const cache = c.make(n)
-      fill(cache, c, keys)
-      if (KEEPS_KEYS.has(caseName)) shared.set(c.name, cache)
-      return cache
-    }
+    const { filled, dispose } = filledCaches(n, keys, KEEPS_KEYS)
     for (const caseName of CASES_RUN) {
       const body = CASES[caseName]
       const loops = CONTENDERS.map((c) => ({
@@ -124,7 +117,7 @@ async function speed() {
       }
       console.log(`  round probes (4 MiB load): ${JSON.stringify(probeSummary(measured.probes))}`)
     }
-    for (const cache of shared.values()) cache.dispose?.()
+    dispose()
   }
   return { rows, probes: probeSummary(probes), method: { rounds: ROUNDS, opsPerCall: OPS_PER_CALL } }
 }
@@ -147,11 +140,11 @@ function memory() {
     const keys = Array.from({ length: n }, (_, i) => `key:${i}`)
     const filledWith = (c) => () => {
       const cache = c.make(n)
-      fill(cache, c, keys)
+      fillCore(cache, c, keys)
       return cache
     }
     const row = { keys: n, bytesPerEntry: {} }
-    for (const c of CONTENDERS.filter((c) => ['moka', 'index, exact', 'lru-cache'].includes(c.name))) row.bytesPerEntry[c.name] = spread([1, 2, 3].map(() => heapPerEntry(filledWith(c), keys))).median
+    for (const c of CONTENDERS.filter((c) => ['moka', 'index exact', 'lru-cache'].includes(c.name))) row.bytesPerEntry[c.name] = spread([1, 2, 3].map(() => heapPerEntry(filledWith(c), keys))).median
     row.bytesPerEntry['Map<key, slot> alone'] = spread([1, 2, 3].map(() => heapPerEntry(() => new Map(keys.map((k, i) => [k, i])), keys))).median
     console.log(`${n} keys, V8 heap bytes per entry (median of 3): ${JSON.stringify(row.bytesPerEntry)}`)
     rows.push(row)
