@@ -9,8 +9,7 @@
 // and lib/core/fast.js: the native cache, the accelerator, the state array
 // through which native calls publish the slots they release) rather than on
 // `Moka`: the index has to hear of each released slot, which `Moka` handles
-// privately, and hearing of it through an `evictionListener` would run moka's
-// listener configuration, a different (slower) native path on every write.
+// privately (an `evictionListener` is told a key and value, not which slot).
 //
 // The index is kept exact by the release path: a set records key → slot; a
 // released slot removes its key only while the index still maps it to that

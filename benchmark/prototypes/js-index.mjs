@@ -7,7 +7,7 @@
 //              case and contender by lib/loops.mjs), ratios taken per round
 //   memory     heap bytes per entry: the prototype against moka-js, and a bare Map
 //   instructions  instructions per get hit and miss under callgrind (benchmark/instructions.mjs's
-//              worker and counting, 2 runs), capacity 10,000: machine-independent
+//              worker and counting, --counts runs), capacity 10,000: machine-independent
 //   hit-ratio  hit ratio on benchmark/traces/ (get; on a miss, set;
 //              runPendingTasks() after every request, as the hit-ratio suite
 //              replays moka-js TinyLFU, or with --maintenance=moka when moka
@@ -16,7 +16,7 @@
 //
 //   node --expose-gc benchmark/prototypes/js-index.mjs [--parts=speed,memory,hit-ratio]
 //     [--sizes=10000,100000] [--rounds=5] [--cases='get hit,get miss'] [--variants='index 1/16,index exact']
-//     [--requests=100000|all] [--repeats=3] [--traces=oltp,gli] [--maintenance=each|moka]
+//     [--requests=100000|all] [--repeats=3] [--traces=oltp,gli] [--maintenance=each|moka] [--counts=2]
 //
 // moka-js and lru-cache always run; --variants picks the prototype's settings.
 //
@@ -42,6 +42,8 @@ const REQUESTS = option('requests', '100000')
 const REPEATS = Number(option('repeats', '3'))
 /** `each`: runPendingTasks() after every replayed request; `moka`: when moka runs it. */
 const MAINTENANCE = option('maintenance', 'each')
+/** Callgrind runs per instruction count. */
+const COUNTS = Number(option('counts', '2'))
 const OPS_PER_CALL = 1000
 const STREAM = 1 << 18
 
@@ -164,13 +166,13 @@ function instructionCounts() {
   for (const kase of CASES_RUN.filter((c) => c.startsWith('get'))) {
     const row = { case: kase, perOperation: {} }
     for (const [name, policy] of Object.entries(policies)) {
-      const runs = counted(kase, policy, 2)
+      const runs = counted(kase, policy, COUNTS)
       row.perOperation[name] = { ...spread(runs), runs }
       console.log(`${kase} | ${name}: ${runs.map((x) => Math.round(x).toLocaleString('en-US')).join(', ')} instructions`)
     }
     rows.push(row)
   }
-  return { rows, method: 'benchmark/instructions.mjs counting (setarch -R valgrind --tool=callgrind), its worker at capacity 10,000, 2 runs' }
+  return { rows, method: `benchmark/instructions.mjs counting (setarch -R valgrind --tool=callgrind), its worker at capacity 10,000, ${COUNTS} runs` }
 }
 
 /** Replays `trace` through `cache`: get; on a miss, set; maintenance after every request unless MAINTENANCE is `moka`. */
