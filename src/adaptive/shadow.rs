@@ -24,33 +24,59 @@ impl Hasher for Identity {
 }
 
 /// An exact LRU of key hashes: a map to nodes of a circular doubly linked
-/// list kept in arrays. Node `capacity` is the list's sentinel, so moving a
+/// list kept in arrays. Node `room` is the list's sentinel, so moving a
 /// node takes no test for an end of the list.
 pub struct Lru {
     index: HashMap<u64, u32, BuildHasherDefault<Identity>>,
     keys: Vec<u64>,
-    /// `capacity + 1` links each; the sentinel's `next` is the most recent
+    /// `room + 1` links each; the sentinel's `next` is the most recent
     /// key, its `prev` the least recent: the next victim.
     prev: Vec<u32>,
     next: Vec<u32>,
+    /// Nodes allocated.
+    room: usize,
+    /// Keys held at most, up to `room`: the watch resizes its shadows.
     capacity: usize,
+    /// Nodes a shrink emptied, taken before new ones.
+    free: Vec<u32>,
 }
 
 impl Lru {
-    pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
-        let sentinel = capacity as u32;
+    /// An LRU of `capacity` keys that can grow to `room`.
+    pub fn new(capacity: usize, room: usize) -> Self {
+        let room = room.max(capacity).max(1);
+        let sentinel = room as u32;
         Lru {
-            index: HashMap::with_capacity_and_hasher(capacity, Default::default()),
-            keys: Vec::with_capacity(capacity),
-            prev: vec![sentinel; capacity + 1],
-            next: vec![sentinel; capacity + 1],
-            capacity,
+            index: HashMap::with_capacity_and_hasher(room, Default::default()),
+            keys: Vec::with_capacity(room),
+            prev: vec![sentinel; room + 1],
+            next: vec![sentinel; room + 1],
+            room,
+            capacity: capacity.clamp(1, room),
+            free: Vec::new(),
         }
     }
 
     fn sentinel(&self) -> usize {
-        self.capacity
+        self.room
+    }
+
+    /// Holds at most `capacity` keys (at most the room), evicting the least
+    /// recent ones over it.
+    pub fn resize(&mut self, capacity: usize) {
+        self.capacity = capacity.clamp(1, self.room);
+        while self.index.len() > self.capacity {
+            let n = self.evict();
+            self.free.push(n as u32);
+        }
+    }
+
+    /// Unlinks the least recent key and returns its node.
+    fn evict(&mut self) -> usize {
+        let n = self.prev[self.sentinel()] as usize;
+        self.unlink(n);
+        self.index.remove(&self.keys[n]);
+        n
     }
 
     fn unlink(&mut self, n: usize) {
@@ -83,21 +109,20 @@ impl Lru {
 
     /// The key that the next insert into a full LRU evicts.
     pub fn victim(&self) -> Option<u64> {
-        (self.keys.len() == self.capacity).then(|| self.keys[self.prev[self.sentinel()] as usize])
+        (self.index.len() >= self.capacity).then(|| self.keys[self.prev[self.sentinel()] as usize])
     }
 
     /// Inserts an absent key at the front, evicting the least recent when full.
     pub fn insert(&mut self, key: u64) {
-        let n = if self.keys.len() < self.capacity {
+        let n = if self.index.len() >= self.capacity {
+            self.evict()
+        } else if let Some(n) = self.free.pop() {
+            n as usize
+        } else {
             self.keys.push(key);
             self.keys.len() - 1
-        } else {
-            let n = self.prev[self.sentinel()] as usize;
-            self.unlink(n);
-            self.index.remove(&self.keys[n]);
-            self.keys[n] = key;
-            n
         };
+        self.keys[n] = key;
         self.index.insert(key, n as u32);
         self.push_front(n);
     }
@@ -223,16 +248,22 @@ pub struct TinyLfu {
 }
 
 impl TinyLfu {
-    pub fn new(capacity: usize) -> Self {
+    /// A TinyLFU of `capacity` keys whose LRU can grow to `room`; the
+    /// sketch keeps the size it was built with.
+    pub fn new(capacity: usize, room: usize) -> Self {
         TinyLfu {
-            lru: Lru::new(capacity),
+            lru: Lru::new(capacity, room),
             sketch: Sketch::new(capacity),
         }
     }
 
+    pub fn resize(&mut self, capacity: usize) {
+        self.lru.resize(capacity);
+    }
+
     #[inline]
     pub fn request(&mut self, key: u64) -> bool {
-        if !self.sketch.enabled() && self.lru.keys.len() * 2 >= self.lru.capacity {
+        if !self.sketch.enabled() && self.lru.index.len() * 2 >= self.lru.capacity {
             self.sketch.enable();
         }
         self.sketch.increment(key);
@@ -256,7 +287,7 @@ mod tests {
 
     #[test]
     fn lru_is_exact() {
-        let mut lru = Lru::new(2);
+        let mut lru = Lru::new(2, 2);
         assert!(!lru.request(1));
         assert!(!lru.request(2));
         assert!(lru.request(1));
@@ -267,9 +298,26 @@ mod tests {
     }
 
     #[test]
+    fn a_resized_lru_keeps_the_most_recent_keys() {
+        let mut lru = Lru::new(4, 6);
+        for k in 1..=4 {
+            lru.request(k);
+        }
+        lru.resize(2);
+        assert!(!lru.touch(1) && !lru.touch(2), "the least recent left");
+        assert!(lru.touch(3) && lru.touch(4));
+        lru.resize(9);
+        for k in 5..=8 {
+            lru.request(k);
+        }
+        assert_eq!(lru.victim(), Some(3), "grown to its room, 6, and full");
+        assert!((3..=8).all(|k| lru.touch(k)));
+    }
+
+    #[test]
     fn a_loop_one_larger_than_the_lru_never_hits() {
-        let mut lru = Lru::new(100);
-        let mut tiny = TinyLfu::new(100);
+        let mut lru = Lru::new(100, 100);
+        let mut tiny = TinyLfu::new(100, 100);
         let (mut lru_hits, mut tiny_hits) = (0, 0);
         for _ in 0..50 {
             for k in 0..101u64 {

@@ -25,6 +25,21 @@ impl Policy {
 const SHADOW_MIN: u64 = 256;
 const SHADOW_MAX: u64 = 2048;
 const SHADOW_SHARE: u64 = 32;
+/// Small caches sample at most a 4th of their keys, in shadows of at least
+/// 64 entries: a sampled read costs about 190 instructions, so sampling
+/// every read cost a 256-entry cache 12 % of a `get` from JS.
+const SMALL_SHARE: u64 = 4;
+const SMALL_MIN: u64 = 64;
+
+/// How far the shadows' size may follow the share of reads sampled, in
+/// standard deviations of the share of keys the sampling keeps: a shadow of
+/// `s` entries at rate `r` stands for `s / r` keys of the cache, of which
+/// it samples `s` give or take `sqrt(s (1 - r))`.
+const SIZE_SPREAD: f64 = 3.0;
+/// The share is measured over about this many shadow capacities of sampled
+/// reads: a few times the keys the shadows hold, so that it is the share of
+/// about as many keys as the cache holds, not of a window's few.
+const SIZE_MEMORY: f64 = 8.0;
 
 /// Sampled reads between two updates of the hit ratios `stats()` reports.
 const REPORT_SAMPLES: u32 = 500;
@@ -110,11 +125,62 @@ impl Rule {
     }
 }
 
+/// The shadows' size, from the share of reads actually sampled (SHARDS's
+/// adjustment, Waldspurger et al., FAST 2015, applied to the size). Keys are
+/// sampled by hash, so the keys of a workload the shadows see are the
+/// rate's share of them only on average: a loop over 550 keys may have
+/// 130 of them sampled or 145. A shadow of the rate's share of the
+/// capacity then holds a loop that the cache cannot (or misses one that
+/// it holds), and the shadows' comparison turns at the wrong size, where
+/// it matters most. The share of reads sampled measures the share of the
+/// workload's keys sampled, exactly so on a loop; hot keys skew it, so the
+/// size follows it only as far as the sampling itself could have erred.
+struct Scale {
+    /// Shadow entries at the nominal rate, and that rate.
+    entries: f64,
+    rate: f64,
+    /// The relative error allowed either way.
+    spread: f64,
+    /// Reads, and sampled reads, over the last `SIZE_MEMORY` shadow
+    /// capacities of sampled reads or so (the older, the less they weigh).
+    reads: f64,
+    sampled: f64,
+}
+
+impl Scale {
+    fn new(entries: u64, rate: f64) -> Self {
+        Scale {
+            entries: entries as f64,
+            rate,
+            spread: SIZE_SPREAD * ((1.0 - rate) / entries as f64).sqrt(),
+            reads: 0.0,
+            sampled: 0.0,
+        }
+    }
+
+    /// The most entries the shadows may need.
+    fn room(&self) -> usize {
+        (self.entries * (1.0 + self.spread)).ceil() as usize
+    }
+
+    /// The shadows' size after `reads` reads, `sampled` of them sampled.
+    fn entries(&mut self, reads: u64, sampled: u32) -> usize {
+        let keep = (1.0 - sampled as f64 / (SIZE_MEMORY * self.entries)).max(0.0);
+        self.reads = self.reads * keep + reads as f64;
+        self.sampled = self.sampled * keep + sampled as f64;
+        let share = self.sampled / self.reads / self.rate;
+        (self.entries * share.clamp(1.0 - self.spread, 1.0 + self.spread)).round() as usize
+    }
+}
+
 pub struct Watch {
     sampler: Sampler,
     lru: Lru,
     tiny_lfu: TinyLfu,
     rule: Rule,
+    scale: Scale,
+    /// Reads since the last report, sampled or not.
+    reads: u64,
     /// Sampled reads and each shadow's hits since the last report.
     samples: u32,
     lru_hits: u32,
@@ -131,12 +197,17 @@ impl Watch {
         let capacity = capacity.max(1);
         let shadow = (capacity / SHADOW_SHARE)
             .clamp(SHADOW_MIN, SHADOW_MAX)
+            .min(capacity.div_ceil(SMALL_SHARE).max(SMALL_MIN))
             .min(capacity);
+        let rate = shadow as f64 / capacity as f64;
+        let scale = Scale::new(shadow, rate);
         Watch {
-            sampler: Sampler::new(shadow as f64 / capacity as f64),
-            lru: Lru::new(shadow as usize),
-            tiny_lfu: TinyLfu::new(shadow as usize),
+            sampler: Sampler::new(rate),
+            lru: Lru::new(shadow as usize, scale.room()),
+            tiny_lfu: TinyLfu::new(shadow as usize, scale.room()),
             rule: Rule::new(shadow),
+            scale,
+            reads: 0,
             samples: 0,
             lru_hits: 0,
             tiny_lfu_hits: 0,
@@ -151,6 +222,7 @@ impl Watch {
     /// `can_switch` false while a switch is still migrating.
     #[inline(always)]
     pub fn observe(&mut self, key: &[u16], in_force: Policy, can_switch: bool) -> Option<Policy> {
+        self.reads += 1;
         let h = self.sampler.sampled(key)?;
         self.observe_sampled(h, in_force, can_switch)
     }
@@ -190,7 +262,10 @@ impl Watch {
         self.lru_ratio = blend(self.lru_ratio, self.lru_hits);
         self.tiny_lfu_ratio = blend(self.tiny_lfu_ratio, self.tiny_lfu_hits);
         self.sampled_total += self.samples as u64;
-        (self.samples, self.lru_hits, self.tiny_lfu_hits) = (0, 0, 0);
+        let entries = self.scale.entries(self.reads, self.samples);
+        self.lru.resize(entries);
+        self.tiny_lfu.resize(entries);
+        (self.reads, self.samples, self.lru_hits, self.tiny_lfu_hits) = (0, 0, 0, 0);
     }
 }
 
@@ -228,6 +303,34 @@ mod tests {
             first_switch(1000, Policy::Lru, looping),
             Some((_, Policy::TinyLfu))
         ));
+    }
+
+    #[test]
+    fn a_loop_whose_sampled_keys_fit_the_shadow_still_asks_for_tiny_lfu() {
+        // Capacities where a loop over 1.1 × the capacity has no more keys
+        // sampled than the shadow has entries at the nominal rate: a shadow
+        // of that size would hold the whole sampled loop and hit it every
+        // time, as LRU and TinyLFU alike.
+        let fitting: Vec<u64> = (128..2048)
+            .filter(|&capacity| {
+                let w = Watch::new(capacity);
+                let sampled = (0..capacity + capacity / 10)
+                    .filter(|&k| w.sampler.sampled(&key(k)).is_some())
+                    .count();
+                sampled as f64 <= w.scale.entries
+            })
+            .collect();
+        assert!(fitting.len() >= 3, "{fitting:?}");
+        for &capacity in &fitting {
+            let looping = (0..100 * capacity).map(|i| i % (capacity + capacity / 10));
+            assert!(
+                matches!(
+                    first_switch(capacity, Policy::Lru, looping),
+                    Some((_, Policy::TinyLfu))
+                ),
+                "capacity {capacity}"
+            );
+        }
     }
 
     #[test]
