@@ -168,8 +168,8 @@ impl Scale {
         (self.entries * (1.0 + self.spread)).ceil() as usize
     }
 
-    /// The shadows' size after `reads` reads, `sampled` of them sampled.
-    fn entries(&mut self, reads: u64, sampled: u32) -> usize {
+    /// The shadows' size after `reads` more reads, `sampled` of them sampled.
+    fn size_after(&mut self, reads: u64, sampled: u32) -> usize {
         let keep = (1.0 - sampled as f64 / (SIZE_MEMORY * self.entries)).max(0.0);
         self.reads = self.reads * keep + reads as f64;
         self.sampled = self.sampled * keep + sampled as f64;
@@ -267,7 +267,7 @@ impl Watch {
         self.lru_ratio = blend(self.lru_ratio, self.lru_hits);
         self.tiny_lfu_ratio = blend(self.tiny_lfu_ratio, self.tiny_lfu_hits);
         self.sampled_total += self.samples as u64;
-        let entries = self.scale.entries(self.reads, self.samples);
+        let entries = self.scale.size_after(self.reads, self.samples);
         self.lru.resize(entries);
         self.tiny_lfu.resize(entries);
         (self.reads, self.samples, self.lru_hits, self.tiny_lfu_hits) = (0, 0, 0, 0);
