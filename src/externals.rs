@@ -96,12 +96,9 @@ impl<T: 'static> Externals<T> {
     /// until the call returns; the object is boxed, so the table may grow
     /// meanwhile.)
     #[inline(always)]
-    pub unsafe fn get<'call>(&self, env: Env, value: Option<napi_value>) -> JsResult<&'call T> {
+    pub unsafe fn get<'call>(&self, env: Env, value: napi_value) -> JsResult<&'call T> {
         let mut id = MaybeUninit::<*mut c_void>::uninit();
-        let status = match value {
-            Some(v) => napi_call!(status env, napi_get_value_external(v, id.as_mut_ptr())),
-            None => sys::Status::napi_invalid_arg,
-        };
+        let status = napi_call!(status env, napi_get_value_external(value, id.as_mut_ptr()));
         if status == sys::Status::napi_ok {
             // SAFETY: the call succeeded, so it wrote the id.
             let id = unsafe { id.assume_init() };

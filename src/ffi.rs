@@ -496,10 +496,10 @@ impl<const N: usize> Args<N> {
         })
     }
 
-    /// Reads the first argument apart, and the others (up to `N - 1`) as
-    /// the call's arguments: `get(0)` is the second one. For functions
-    /// shared by many native objects, whose first argument says which (see
-    /// `externals`).
+    /// Reads the first argument apart (`undefined` when none was passed),
+    /// and the others (up to `N - 1`) as the call's arguments: `get(0)` is
+    /// the second one. For functions shared by many native objects, whose
+    /// first argument says which (see `externals`).
     ///
     /// # Safety
     /// As for [`Args::read`].
@@ -507,10 +507,10 @@ impl<const N: usize> Args<N> {
     pub unsafe fn read_after_first(
         env: Env,
         info: napi_callback_info,
-    ) -> JsResult<(Option<napi_value>, Self)> {
+    ) -> JsResult<(napi_value, Self)> {
         // SAFETY: as for this function.
         let mut args = unsafe { Self::read(env, info) }?;
-        let first = args.get(0);
+        let first = args.value(0);
         args.skip = 1;
         Ok((first, args))
     }
@@ -518,10 +518,16 @@ impl<const N: usize> Args<N> {
     /// The `i`-th argument, or `None` when it was not passed.
     #[inline]
     pub fn get(&self, i: usize) -> Option<napi_value> {
-        let i = i + self.skip;
+        (i + self.skip < self.argc).then(|| self.value(i))
+    }
+
+    /// The `i`-th argument, `undefined` when it was not passed: no test of
+    /// the count, for arguments where absence and `undefined` mean the same.
+    #[inline]
+    pub fn value(&self, i: usize) -> napi_value {
         // SAFETY: `napi_get_cb_info` succeeded (`Args` exists only then) and
-        // wrote the first `min(argc, N)` elements: the arguments passed.
-        (i < self.argc.min(N)).then(|| unsafe { self.argv[i].assume_init() })
+        // wrote all `N` elements: the arguments passed, then `undefined`.
+        unsafe { self.argv[i + self.skip].assume_init() }
     }
 }
 

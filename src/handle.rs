@@ -81,10 +81,51 @@ impl<D: Extra> Handle<D> {
         Ok(())
     }
 
-    /// Hands queued events to JS; called after every method. Inline: on
-    /// most calls there is nothing to do.
+    /// What every method does after its operation, whose outcome is
+    /// `result`: hands queued events to JS, updates the memory figure
+    /// after a write (`writes`), releases the core and lets it adapt.
+    /// Inline and one test on most calls, where there is nothing to do.
     #[inline(always)]
-    pub fn publish(&self, env: Env, core: &Core<D>) -> JsResult<()> {
+    pub fn finish(
+        &self,
+        env: Env,
+        core: Ref<'_, Core<D>>,
+        writes: bool,
+        result: JsResult<napi_value>,
+    ) -> JsResult<napi_value> {
+        if core.events.pending() || core.wants_adapt() || writes && self.report_due(&core) {
+            return self.finish_now(env, core, writes, result);
+        }
+        result
+    }
+
+    /// [`Handle::finish`] when there is something to do.
+    #[cold]
+    #[inline(never)]
+    fn finish_now(
+        &self,
+        env: Env,
+        core: Ref<'_, Core<D>>,
+        writes: bool,
+        result: JsResult<napi_value>,
+    ) -> JsResult<napi_value> {
+        let published = self.publish(env, &core);
+        if writes {
+            self.report_entries(env, &core);
+        }
+        let adapt = core.wants_adapt();
+        drop(core);
+        if adapt {
+            self.adapt();
+        }
+        let value = result?;
+        published?;
+        Ok(value)
+    }
+
+    /// Hands queued events to JS.
+    #[inline]
+    fn publish(&self, env: Env, core: &Core<D>) -> JsResult<()> {
         if core.events.pending() {
             self.publish_now(env, core)
         } else {
@@ -97,9 +138,7 @@ impl<D: Extra> Handle<D> {
     /// cannot publish themselves (the accelerator, `fast`).
     #[inline(always)]
     pub fn needs_publish(&self, core: &Core<D>) -> bool {
-        let bytes = core.entry_count() as i64 * ENTRY_BYTES;
-        (core.events.pending() && core.would_publish())
-            || (bytes - self.reported.get()).abs() > REPORT_STEP
+        (core.events.pending() && core.would_publish()) || self.report_due(core)
     }
 
     #[inline(never)]
@@ -114,11 +153,17 @@ impl<D: Extra> Handle<D> {
     /// write or run maintenance. Reads skip it: they add no entry, and the
     /// entries their maintenance removes are reported by the next write.
     #[inline(always)]
-    pub fn report_entries(&self, env: Env, core: &Core<D>) {
-        let bytes = core.entry_count() as i64 * ENTRY_BYTES;
-        if (bytes - self.reported.get()).abs() > REPORT_STEP {
-            self.report_memory(env, bytes);
+    fn report_entries(&self, env: Env, core: &Core<D>) {
+        if self.report_due(core) {
+            self.report_memory(env, core.entry_count() as i64 * ENTRY_BYTES);
         }
+    }
+
+    /// Whether the memory figure V8 was told is off by more than a step.
+    #[inline(always)]
+    fn report_due(&self, core: &Core<D>) -> bool {
+        let bytes = core.entry_count() as i64 * ENTRY_BYTES;
+        (bytes - self.reported.get()).abs() > REPORT_STEP
     }
 
     /// Lets the core replace a build (see `Core::adapt`); skipped while a

@@ -53,18 +53,7 @@ macro_rules! method {
                 let $core: &Core<D> = &core;
                 #[allow(clippy::redundant_closure_call)]
                 let result = (|| -> JsResult<napi_value> { $body })();
-                let published = handle.publish($env, $core);
-                if method!(@writes $kind) {
-                    handle.report_entries($env, $core);
-                }
-                let adapt = $core.wants_adapt();
-                drop(core);
-                if adapt {
-                    handle.adapt();
-                }
-                let value = result?;
-                published?;
-                Ok(value)
+                handle.finish($env, core, method!(@writes $kind), result)
             }
             // SAFETY: this function was made by `export`, and `info` is this call's.
             let found = unsafe { object_of::<Native, { $argc + 1 }>(env, info) };
@@ -78,15 +67,6 @@ macro_rules! method {
     };
 }
 
-/// The key argument at `args[key]`: `undefined` when it was not passed.
-#[inline(always)]
-fn key_value<const N: usize>(env: Env, args: &Args<N>, key: usize) -> JsResult<napi_value> {
-    match args.get(key) {
-        Some(k) => Ok(k),
-        None => env.undefined(),
-    }
-}
-
 /// Runs `f` on the key at `args[key]` with the optional token at `args[token]`.
 #[inline(always)]
 fn with_key_arg<const N: usize, R>(
@@ -96,7 +76,7 @@ fn with_key_arg<const N: usize, R>(
     token: usize,
     f: impl FnOnce(&[u16]) -> R,
 ) -> JsResult<R> {
-    with_key(env, key_value(env, args, key)?, args.get(token), f)
+    with_key(env, args.value(key), args.get(token), f)
 }
 
 /// A slot as the JS layer reads it: the slot, or -1 for a miss.
@@ -140,7 +120,7 @@ method!(read has, 2, |env, args, core| {
 method!(write set, 6, |env, args, core| {
     // Read into a `KeyBuf`, from which the owned key is built in place.
     let mut key = KeyBuf::new();
-    key.read(env, key_value(env, &args, 0)?, args.get(2))?;
+    key.read(env, args.value(0), args.get(2))?;
     let slot = slot_arg(env, args.get(1))?;
     let weight = weight_arg(env, args.get(3))?;
     let ttl = from_ms(env.get_opt_f64(args.get(4), "ttl")?, "ttl")?;

@@ -144,10 +144,7 @@ native_fn!(pub fast_id, |env, info| {
     let (first, args) = unsafe { Args::<1>::read_after_first(env, info) }?;
     // SAFETY: as above.
     let table = unsafe { table_of::<Native>(args.data) };
-    let id = match first {
-        Some(v) => table.plain_id(env, v)?,
-        None => None,
-    };
+    let id = table.plain_id(env, first)?;
     match id {
         Some(id) if id as f64 <= MAX_FAST_ID => env.double(id as f64),
         Some(_) => env.int(-1),
