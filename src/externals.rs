@@ -149,8 +149,12 @@ impl<T: 'static> Externals<T> {
     fn find(&self, id: usize) -> Option<*const T> {
         let id = id ^ self.salt();
         // SAFETY: the reference does not outlive this function, which runs
-        // nothing that could borrow the table mutably.
-        let slots = unsafe { self.slots.try_borrow_unguarded() }.ok()?;
+        // nothing that could borrow the table mutably; and no mutable borrow
+        // is held now: `external` and `remove` hold theirs without running
+        // JS or a garbage collection (so no native call or finalizer, the
+        // only callers of this, can start meanwhile), and drop it before
+        // returning. (Unchecked: the test of the borrow flag was on every call.)
+        let slots = unsafe { &*self.slots.as_ptr() };
         let slot = slots.get(id & ((1 << INDEX_BITS) - 1))?;
         if slot.generation != id >> INDEX_BITS {
             return None;
@@ -217,13 +221,25 @@ pub unsafe fn object_of<'call, T: 'static, const N: usize>(
 ) -> JsResult<(&'call T, Args<N>)> {
     // SAFETY: `info` is this call's.
     let (first, args) = unsafe { Args::<N>::read_after_first(env, info) }?;
-    // SAFETY: the function owns the `Rc` its data points to, and it is
-    // alive while it runs.
-    let table = unsafe { &*(args.data as *const Externals<T>) };
+    // SAFETY: as for this function.
+    let table = unsafe { table_in::<T, N>(&args) };
     // SAFETY: `first` is an argument of this call, which the caller's
     // `'call` does not outlive.
     let object = unsafe { table.get(env, first) }?;
     Ok((object, args))
+}
+
+/// The table whose objects the first argument of `args` stands for. (Not
+/// returned with the arguments in one `Result`: its test would then be
+/// of the reference, whose null is the error's niche.)
+///
+/// # Safety
+/// As for [`object_of`]; `args` are the call's.
+#[inline(always)]
+pub unsafe fn table_in<'call, T: 'static, const N: usize>(args: &Args<N>) -> &'call Externals<T> {
+    // SAFETY: the function owns the `Rc` its data points to, and it is
+    // alive while it runs, which the caller's `'call` does not outlive.
+    unsafe { &*(args.data as *const Externals<T>) }
 }
 
 /// Borrows the `Rc<Externals<T>>` a function owns as its data pointer.
