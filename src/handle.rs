@@ -8,8 +8,9 @@
 //! strong reference; it is looked up on each publish, so a detached buffer
 //! is an error, never a dangling pointer.
 
-use std::cell::{Cell, Ref, RefCell};
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
+use std::ops::Deref;
 use std::ptr;
 
 use napi::sys::{self, napi_env, napi_ref, napi_value};
@@ -27,7 +28,7 @@ const REPORT_STEP: i64 = 256 << 10;
 
 pub struct Handle<D: Extra> {
     env: napi_env,
-    core: RefCell<Option<Core<D>>>,
+    core: CoreCell<D>,
     state: napi_ref,
     reported: Cell<i64>,
 }
@@ -51,7 +52,7 @@ impl<D: Extra> Handle<D> {
         napi_call!(env, napi_create_reference(array, 1, &mut state))?;
         let handle = Handle {
             env: env.raw(),
-            core: RefCell::new(Some(core)),
+            core: CoreCell::new(core),
             state,
             reported: Cell::new(0),
         };
@@ -60,22 +61,16 @@ impl<D: Extra> Handle<D> {
 
     /// The core, unless the cache was disposed. Inline: every method starts here.
     #[inline(always)]
-    pub fn core(&self) -> JsResult<Ref<'_, Core<D>>> {
-        match self.core.try_borrow() {
-            Ok(core) => {
-                Ref::filter_map(core, Option::as_ref).map_err(|_| unavailable("was disposed"))
-            }
-            Err(_) => Err(unavailable("is being disposed")),
-        }
+    pub fn core(&self) -> JsResult<CoreRef<'_, D>> {
+        self.core.borrow()
     }
 
     /// Frees the core now; a second call does nothing.
     pub fn dispose(&self, env: Env) -> JsResult<()> {
         let core = self
             .core
-            .try_borrow_mut()
-            .map_err(|_| JsError::Internal("moka-js: the cache is in use".into()))?
-            .take();
+            .close()
+            .ok_or_else(|| JsError::Internal("moka-js: the cache is in use".into()))?;
         drop(core);
         self.report_memory(env, 0);
         Ok(())
@@ -89,7 +84,7 @@ impl<D: Extra> Handle<D> {
     pub fn finish(
         &self,
         env: Env,
-        core: Ref<'_, Core<D>>,
+        core: CoreRef<'_, D>,
         writes: bool,
         result: JsResult<napi_value>,
     ) -> JsResult<napi_value> {
@@ -105,7 +100,7 @@ impl<D: Extra> Handle<D> {
     fn finish_now(
         &self,
         env: Env,
-        core: Ref<'_, Core<D>>,
+        core: CoreRef<'_, D>,
         writes: bool,
         result: JsResult<napi_value>,
     ) -> JsResult<napi_value> {
@@ -169,11 +164,7 @@ impl<D: Extra> Handle<D> {
     /// Lets the core replace a build (see `Core::adapt`); skipped while a
     /// re-entrant call still borrows the core: the next call retries.
     pub fn adapt(&self) {
-        if let Ok(mut core) = self.core.try_borrow_mut() {
-            if let Some(core) = core.as_mut() {
-                core.adapt();
-            }
-        }
+        self.core.with_mut(Core::adapt);
     }
 
     #[inline(never)]
@@ -221,6 +212,119 @@ impl<D: Extra> Handle<D> {
     }
 }
 
+/// The core and the calls using it: a `RefCell<Option<Core>>` made for
+/// this use, whose shared borrow is one test of a counter (a disposed core
+/// is a state of the counter, not a second test of the `Option`) and whose
+/// guard is one pointer.
+///
+/// `repr(C)`, the core first: a borrow's address is the core's, one
+/// register where a call kept two.
+#[repr(C)]
+struct CoreCell<D: Extra> {
+    /// `None` only once `uses` is `CLOSED`.
+    core: UnsafeCell<Option<Core<D>>>,
+    /// How many calls use the core now (below `BUSY`), or `BUSY` while one
+    /// has it exclusively, or `CLOSED` once disposed.
+    uses: Cell<usize>,
+}
+
+const BUSY: usize = usize::MAX - 1;
+const CLOSED: usize = usize::MAX;
+
+/// A call's shared borrow of the core (see [`CoreCell`]).
+pub struct CoreRef<'a, D: Extra> {
+    cell: &'a CoreCell<D>,
+}
+
+impl<D: Extra> CoreCell<D> {
+    fn new(core: Core<D>) -> Self {
+        CoreCell {
+            uses: Cell::new(0),
+            core: UnsafeCell::new(Some(core)),
+        }
+    }
+
+    #[inline(always)]
+    fn borrow(&self) -> JsResult<CoreRef<'_, D>> {
+        let uses = self.uses.get();
+        // `BUSY - 1`: a count never reaches `BUSY`.
+        if uses >= BUSY - 1 {
+            return Err(unavailable(if uses == CLOSED {
+                "was disposed"
+            } else {
+                "is being disposed"
+            }));
+        }
+        self.uses.set(uses + 1);
+        Ok(CoreRef { cell: self })
+    }
+
+    /// Runs `f` on the core when no call uses it; else nothing (the core
+    /// is disposed, or a re-entrant call still uses it).
+    fn with_mut(&self, f: impl FnOnce(&mut Core<D>)) {
+        if self.uses.get() != 0 {
+            return;
+        }
+        let _busy = Exclusive::new(&self.uses);
+        // SAFETY: no `CoreRef` is alive (`uses` was 0) and none can be
+        // made while `uses` is `BUSY`, until `_busy` is dropped; the core
+        // is `Some` unless `uses` is `CLOSED`.
+        if let Some(core) = unsafe { &mut *self.core.get() } {
+            f(core);
+        }
+    }
+
+    /// Takes the core out for good: `None` when a call uses it now, else
+    /// the core (itself `None` when it was taken already).
+    fn close(&self) -> Option<Option<Core<D>>> {
+        match self.uses.get() {
+            CLOSED => Some(None),
+            0 => {
+                self.uses.set(CLOSED);
+                // SAFETY: no `CoreRef` is alive (`uses` was 0), no `with_mut`
+                // runs (its `uses` is `BUSY`), and none can start once
+                // `uses` is `CLOSED`.
+                Some(unsafe { &mut *self.core.get() }.take())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `uses` is `BUSY` while this lives, and 0 again after, even on a panic.
+struct Exclusive<'a>(&'a Cell<usize>);
+
+impl<'a> Exclusive<'a> {
+    fn new(uses: &'a Cell<usize>) -> Self {
+        uses.set(BUSY);
+        Exclusive(uses)
+    }
+}
+
+impl Drop for Exclusive<'_> {
+    fn drop(&mut self) {
+        self.0.set(0);
+    }
+}
+
+impl<D: Extra> Deref for CoreRef<'_, D> {
+    type Target = Core<D>;
+
+    #[inline(always)]
+    fn deref(&self) -> &Core<D> {
+        // SAFETY: while a `CoreRef` is alive, `uses` is neither `BUSY` nor
+        // `CLOSED`: nothing has the core mutably, and it is `Some`.
+        unsafe { (*self.cell.core.get()).as_ref().unwrap_unchecked() }
+    }
+}
+
+impl<D: Extra> Drop for CoreRef<'_, D> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.cell.uses.set(self.cell.uses.get() - 1);
+    }
+}
+
 /// The error of a method called on a cache that `what` (kept out of line).
 #[cold]
 #[inline(never)]
@@ -234,7 +338,7 @@ impl<D: Extra> Drop for Handle<D> {
         // `env`, which is still alive (finalizers run before the environment
         // is torn down).
         let env = unsafe { Env::from_raw(self.env) };
-        drop(self.core.get_mut().take());
+        drop(self.core.core.get_mut().take());
         self.report_memory(env, 0);
         // SAFETY: `state` was created by this handle and is deleted once.
         unsafe { sys::napi_delete_reference(self.env, self.state) };
