@@ -344,3 +344,74 @@ impl<D: Extra> Drop for Handle<D> {
         unsafe { sys::napi_delete_reference(self.env, self.state) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use super::*;
+    use crate::core::Options;
+
+    fn cell() -> CoreCell<()> {
+        CoreCell::new(Core::new(&Options::entries(10)))
+    }
+
+    /// The message of the error `borrow` gave, or `None` when it lent the core.
+    fn refused(cell: &CoreCell<()>) -> Option<String> {
+        match cell.borrow() {
+            Ok(_) => None,
+            Err(e) => match *e {
+                JsError::Internal(m) => Some(m),
+                other => panic!("not an Error: {other:?}"),
+            },
+        }
+    }
+
+    #[test]
+    fn calls_share_the_core_and_close_waits_for_them() {
+        let cell = cell();
+        let outer = cell.borrow().ok();
+        let inner = cell.borrow().ok();
+        assert!(outer.is_some() && inner.is_some());
+        assert!(cell.close().is_none(), "closed while calls use it");
+        let mut adapted = false;
+        cell.with_mut(|_| adapted = true);
+        assert!(!adapted, "changed while calls use it");
+        drop(inner);
+        cell.with_mut(|_| adapted = true);
+        assert!(!adapted, "changed while the outer call uses it");
+        drop(outer);
+        cell.with_mut(|_| adapted = true);
+        assert!(adapted);
+        assert_eq!(refused(&cell), None);
+        assert!(matches!(cell.close(), Some(Some(_))));
+        assert!(
+            matches!(cell.close(), Some(None)),
+            "a second close takes nothing"
+        );
+        assert_eq!(
+            refused(&cell).as_deref(),
+            Some("moka-js: this cache was disposed")
+        );
+        cell.with_mut(|_| panic!("a closed core is not lent"));
+    }
+
+    #[test]
+    fn no_call_borrows_the_core_while_it_changes_even_after_a_panic() {
+        let cell = cell();
+        let mut during = None;
+        cell.with_mut(|_| during = Some(refused(&cell)));
+        assert_eq!(
+            during.flatten().as_deref(),
+            Some("moka-js: this cache is being disposed")
+        );
+        let panicked = catch_unwind(AssertUnwindSafe(|| cell.with_mut(|_| panic!("inside"))));
+        assert!(panicked.is_err());
+        assert_eq!(
+            refused(&cell),
+            None,
+            "the core is lent again after the panic"
+        );
+        assert!(cell.close().is_some());
+    }
+}
