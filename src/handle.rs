@@ -88,7 +88,15 @@ impl<D: Extra> Handle<D> {
         writes: bool,
         result: JsResult<napi_value>,
     ) -> JsResult<napi_value> {
-        if core.events.pending() || core.wants_adapt() || writes && self.report_due(&core) {
+        // A write queues a release on most calls (of the value it replaced),
+        // which waits for a batch: it asks whether the queue would be handed
+        // over. A read seldom queues anything: it asks only whether it did.
+        let publish = if writes {
+            self.publish_due(&core)
+        } else {
+            core.events.pending()
+        };
+        if publish || core.wants_adapt() || writes && self.report_due(&core) {
             return self.finish_now(env, core, writes, result);
         }
         result
@@ -128,12 +136,21 @@ impl<D: Extra> Handle<D> {
         }
     }
 
+    /// Whether [`Handle::publish`] would hand anything over now: events are
+    /// queued, and the core would publish them (releases wait for a batch
+    /// when nobody listens; see `Core::would_publish`, which `publish_now`
+    /// answers too, resetting only what is already reset when it is false).
+    #[inline(always)]
+    fn publish_due(&self, core: &Core<D>) -> bool {
+        core.events.pending() && core.would_publish()
+    }
+
     /// Whether `publish` has anything to do: events to hand over now, or a
     /// memory figure to report. Without side effects, for callers that
     /// cannot publish themselves (the accelerator, `fast`).
     #[inline(always)]
     pub fn needs_publish(&self, core: &Core<D>) -> bool {
-        (core.events.pending() && core.would_publish()) || self.report_due(core)
+        self.publish_due(core) || self.report_due(core)
     }
 
     #[inline(never)]
