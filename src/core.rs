@@ -120,6 +120,9 @@ pub struct Core<D: Extra> {
     /// moka reports removals to a listener: values are `notified`, never
     /// `released_on_drop`.
     listener: Option<Arc<Relay>>,
+    /// References to `events` held by other than stored values (the core's,
+    /// an adaptive cache's relay's): see `settle_releases`.
+    own_event_refs: usize,
     adaptive: Option<Box<Adaptive<D>>>,
     opts: Options,
     /// The next publish hands over every queued release, not only a full batch.
@@ -134,15 +137,16 @@ const RELEASE_BATCH: usize = 64;
 impl<D: Extra> Core<D> {
     pub fn new(opts: &Options) -> Core<D> {
         let events = Arc::new(Events::default());
-        // An adaptive cache moves entries between builds: its values must
-        // not release their slots when moka drops them, so it always listens.
-        let listener = (opts.notify || opts.adaptive)
+        // An adaptive cache moves entries between builds without moka's
+        // listener unless the user has one (`relay`).
+        let relay = (opts.notify || opts.adaptive)
             .then(|| Arc::new(Relay::new(Arc::clone(&events), opts.notify)));
-        let adaptive = opts.adaptive.then(|| {
-            let relay = listener.clone().expect("an adaptive cache listens");
-            Box::new(Adaptive::new(relay, opts.max_capacity))
-        });
+        let listener = relay.clone().filter(|_| opts.notify);
+        let adaptive = relay
+            .filter(|_| opts.adaptive)
+            .map(|relay| Box::new(Adaptive::new(relay, opts.max_capacity)));
         Core {
+            own_event_refs: Arc::strong_count(&events),
             cache: build(opts, Policy::from_lru(opts.lru), listener.as_ref()),
             events,
             hits: Cell::new(0),
@@ -336,10 +340,10 @@ impl<D: Extra> Core<D> {
     }
 
     fn settle_releases(&self) {
-        // Each stored value holds one reference to `events`; the core holds one.
-        let held = || Arc::strong_count(&self.events) as u64 - 1;
+        // Each stored value holds one reference to `events`.
+        let held = || (Arc::strong_count(&self.events) - self.own_event_refs) as u64;
         let mut idle_flushes = 0;
-        while held() > self.cache.entry_count() && idle_flushes < 4 {
+        while held() > self.entry_count() && idle_flushes < 4 {
             let before = self.events.released_total();
             crossbeam_epoch::pin().flush();
             idle_flushes = if self.events.released_total() == before {

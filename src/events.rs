@@ -7,6 +7,7 @@
 //! listener and releases the slot once the native call has returned. Every
 //! removal, whatever its cause, is one event: a slot is released exactly once.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -18,7 +19,7 @@ use crate::protocol::{
 
 #[derive(Default)]
 pub struct Events {
-    queue: Mutex<Vec<u32>>,
+    queue: Mutex<Queue>,
     /// `queue.len()`, kept beside it so that a method can tell how much is
     /// waiting without taking the lock.
     queued: AtomicUsize,
@@ -26,17 +27,43 @@ pub struct Events {
     removals: [AtomicU64; 5],
 }
 
+#[derive(Default)]
+struct Queue {
+    events: Vec<u32>,
+    /// Slots whose value was handed over to another value that releases
+    /// them (`hand_over`), with the number of such hand-overs: that many
+    /// drops of a value of the slot release nothing.
+    handed_over: HashMap<u32, u32>,
+}
+
+impl Queue {
+    /// Consumes one hand-over of `slot`; false when it has none.
+    fn take_hand_over(&mut self, slot: u32) -> bool {
+        let Some(count) = self.handed_over.get_mut(&slot) else {
+            return false;
+        };
+        *count -= 1;
+        if *count == 0 {
+            self.handed_over.remove(&slot);
+        }
+        true
+    }
+}
+
 impl Events {
-    fn lock(&self) -> MutexGuard<'_, Vec<u32>> {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
         // A poisoned queue is still a valid Vec; never panic under moka's locks.
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn push(&self, slot: u32, kind: u32) {
+        self.push_to(&mut self.lock(), slot, kind);
+    }
+
+    fn push_to(&self, queue: &mut Queue, slot: u32, kind: u32) {
         self.removals[kind as usize].fetch_add(1, Ordering::Relaxed);
-        let mut queue = self.lock();
-        queue.push(slot << KIND_BITS | kind);
-        self.queued.store(queue.len(), Ordering::Release);
+        queue.events.push(slot << KIND_BITS | kind);
+        self.queued.store(queue.events.len(), Ordering::Release);
     }
 
     /// A removal moka's eviction listener reported.
@@ -50,9 +77,28 @@ impl Events {
         self.push(slot, kind);
     }
 
-    /// A stored value moka dropped, cause unknown (no listener).
+    /// A stored value moka dropped, cause unknown (no listener). After a
+    /// `hand_over` of the slot, the first of its two values dropped
+    /// releases nothing; the second releases it.
     pub fn released(&self, slot: u32) {
-        self.push(slot, RELEASED);
+        let mut queue = self.lock();
+        if queue.handed_over.is_empty() || !queue.take_hand_over(slot) {
+            self.push_to(&mut queue, slot, RELEASED);
+        }
+    }
+
+    /// A second value now releases `slot` when dropped, besides the one
+    /// that does (an entry moved between builds of an adaptive cache
+    /// without a listener): the slot is released once both are dropped,
+    /// in whichever order moka drops them. Called before the first value
+    /// can be dropped, that is before its entry is removed.
+    pub fn hand_over(&self, slot: u32) {
+        *self.lock().handed_over.entry(slot).or_insert(0) += 1;
+    }
+
+    /// Undoes a `hand_over` whose second value was never made.
+    pub fn take_back(&self, slot: u32) {
+        self.lock().take_hand_over(slot);
     }
 
     pub fn removals(&self, kind: u32) -> u64 {
@@ -89,6 +135,7 @@ impl Events {
         let room_total = state.len() - STATE_HEADER;
         let used = (state[STATE_COUNT] as usize).min(room_total);
         let mut queue = self.lock();
+        let queue = &mut queue.events;
         let n = (room_total - used).min(queue.len());
         state[STATE_HEADER + used..STATE_HEADER + used + n].copy_from_slice(&queue[..n]);
         queue.drain(..n);
@@ -138,6 +185,24 @@ mod tests {
             &state[..STATE_HEADER + 1],
             &[1, 0, 9 << KIND_BITS | RELEASED]
         );
+    }
+
+    #[test]
+    fn a_handed_over_slot_is_released_by_the_last_of_its_values() {
+        let events = Events::default();
+        events.hand_over(4);
+        events.released(4);
+        assert_eq!(events.released_total(), 0, "the first value dropped");
+        events.released(4);
+        assert_eq!(events.released_total(), 1, "the second");
+        events.released(4);
+        assert_eq!(events.released_total(), 2, "the hand-over was used up");
+        events.hand_over(5);
+        events.hand_over(5);
+        events.take_back(5);
+        events.released(5);
+        events.released(5);
+        assert_eq!(events.released_total(), 3, "one hand-over left, then none");
     }
 
     #[test]

@@ -61,6 +61,15 @@ impl<D> Value<D> {
         }
     }
 
+    /// A value that releases the slot of `self`, a copy, once moka drops it
+    /// (a move between builds of an adaptive cache without a listener).
+    pub fn released_on_drop_as(&self, events: &Arc<Events>) -> Self
+    where
+        D: Clone,
+    {
+        Value::released_on_drop(self.slot(), self.weight, self.extra.clone(), events)
+    }
+
     #[inline]
     pub fn slot(&self) -> u32 {
         self.bits.load(Ordering::Relaxed) & SLOT

@@ -52,13 +52,10 @@ impl<D: Extra> Draining<D> {
         self.written.set(self.written.get() + weight as u64);
     }
 
-    /// Takes the live entry of `key` out without a notification; `None`
-    /// when it is absent or expired (then reported as expired).
+    /// Takes the live entry of `key` out to move it (see `Relay::take`).
     pub fn take(&self, relay: &Relay, key: &[u16]) -> Option<Value<D>> {
         let slot = self.build.get(key)?.slot();
-        let mut value = None;
-        let expired = relay.quietly(slot, || value = self.build.remove(key));
-        value.filter(|_| !expired)
+        relay.take(&self.build, key, slot)
     }
 
     /// Moves or evicts up to `n` entries, once the new build has taken a
@@ -87,16 +84,10 @@ impl<D: Extra> Draining<D> {
                 self.build.run_pending_tasks();
                 return self.build.entry_count() == 0;
             };
-            let room = active.weighted_size() + value.weight as u64 <= self.capacity;
-            let mut taken = None;
-            if relay.quietly(value.slot(), || taken = self.build.remove(&*key)) {
-                continue;
-            }
-            let Some(taken) = taken else { continue };
-            if room {
+            if active.weighted_size() + value.weight as u64 > self.capacity {
+                relay.evict(&self.build, &key, Some(value.slot()), RemovalCause::Size);
+            } else if let Some(taken) = relay.take(&self.build, &key, value.slot()) {
                 move_to(active, (*key).clone(), taken);
-            } else {
-                relay.emit(taken.slot(), RemovalCause::Size);
             }
         }
         false

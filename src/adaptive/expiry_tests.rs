@@ -10,10 +10,10 @@
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::core::tests::{drain, drain_until};
+use crate::core::tests::drain_until;
 use crate::core::{Core, Extra, Options};
 use crate::key::Key;
-use crate::protocol::{EXPIRED, EXPLICIT, KIND_BITS, REPLACED};
+use crate::protocol::{EXPIRED, EXPLICIT, KIND_BITS, RELEASED, REPLACED};
 use crate::value::Carried;
 
 const LIFE: Duration = Duration::from_millis(1500);
@@ -35,11 +35,19 @@ enum Clock {
 }
 
 /// Writes `ENTRIES` entries, switches, moves them over both ways, and checks
-/// when they expire and how they are reported.
+/// when they expire and how they are reported: with a user listener, and
+/// without one (then every build is without moka's listener too, and the
+/// slots are only released).
 fn across_a_switch(opts: Options, extra: Carried, clock: Clock) {
+    for notify in [true, false] {
+        across_a_switch_reported(opts.clone(), extra.clone(), clock, notify);
+    }
+}
+
+fn across_a_switch_reported(opts: Options, extra: Carried, clock: Clock, notify: bool) {
     let mut core = Core::<Carried>::new(&Options {
         max_capacity: 100,
-        notify: true,
+        notify,
         adaptive: true,
         ..opts
     });
@@ -104,8 +112,15 @@ fn across_a_switch(opts: Options, extra: Carried, clock: Clock) {
     // expired or with `clear`; nothing else.
     let mut events = drain_until(&core, |e| e.len() >= (ENTRIES + 99) as usize);
     core.clear();
-    events.extend(drain(&core));
+    events.extend(drain_until(&core, |e| e.len() >= (ENTRIES + 100) as usize));
     events.sort_unstable();
+    if !notify {
+        // Every slot released once, the moved ones included.
+        let mut expected: Vec<u32> = (0..ENTRIES).map(|s| s << KIND_BITS | RELEASED).collect();
+        expected.extend((FILLER_SLOT..FILLER_SLOT + 100).map(|s| s << KIND_BITS | RELEASED));
+        assert_eq!(events, expected);
+        return;
+    }
     let last = events.pop().expect("the filler's last write");
     assert!([EXPIRED, EXPLICIT].contains(&(last & ((1 << KIND_BITS) - 1))));
     assert_eq!(last >> KIND_BITS, FILLER_SLOT + 99);

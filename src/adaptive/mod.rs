@@ -5,8 +5,9 @@
 //!   (an exact LRU and a TinyLFU), and an epoch rule says when to switch.
 //! - `drain`: a switch builds the other policy; the old build answers the
 //!   new one's misses and is then emptied in bounded slices.
-//! - `relay`: every build's eviction listener, which keeps back the removals
-//!   that are moves.
+//! - `relay`: how entries leave the old build: a move is neither reported
+//!   nor releases its slot, with moka's eviction listener (a user listener)
+//!   or without it.
 //!
 //! `Core` owns the builds and calls in here from its methods; a switch and
 //! the end of a migration replace builds, which needs `&mut Core`, so they
@@ -109,9 +110,8 @@ impl<D: Extra> Adaptive<D> {
         let Some(draining) = &self.draining else {
             return;
         };
-        if let Some(old) = draining.take(&self.relay, key) {
-            self.relay.emit(old.slot(), RemovalCause::Replaced);
-        }
+        self.relay
+            .evict(draining.build(), key, None, RemovalCause::Replaced);
         draining.wrote(weight);
         self.step(active, STEP);
     }
