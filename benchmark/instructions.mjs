@@ -4,7 +4,7 @@
 // what else the machine is doing, which a timing on a shared machine does: it
 // shows what each binding asks of the CPU, not what cache misses cost.
 //
-//   node benchmark/instructions.mjs [--update] [--cases=get hit,set evicting] [--sides=moka-js,moka-js Node-API,moka-py,lru-cache,moka-js adaptive] [--repeats=2] [--baseline=DIR]
+//   node benchmark/instructions.mjs [--update] [--cases=get hit,set evicting] [--sides=moka-js,moka-js Node-API,moka-py,lru-cache,moka-js adaptive,moka-js adaptive Node-API,moka-js listener Node-API,moka-js adaptive listener Node-API] [--repeats=2] [--baseline=DIR]
 //
 // `moka-js` runs with the accelerator where one is built for this Node
 // (ts/core/fast.ts); `moka-js Node-API` is the same build with it off.
@@ -38,6 +38,11 @@ const allSides = {
   'moka-js Node-API': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT],
   // policy: 'adaptive' on the same build: what watching the workload costs.
   'moka-js adaptive': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT, 'adaptive'],
+  // The same with the accelerator off, beside `moka-js Node-API`.
+  'moka-js adaptive Node-API': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT, 'adaptive'],
+  // Both with an `evictionListener` (moka's listener, and its per-key lock on writes), accelerator off.
+  'moka-js listener Node-API': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT, 'tinyLfu+listener'],
+  'moka-js adaptive listener Node-API': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT, 'adaptive+listener'],
   ...(baseline && { 'moka-js (baseline build)': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), baseline] }),
   // A pure-JS cache through the same worker: what a call into JS alone costs.
   'lru-cache': (kase, reps) => [...NODE, join(BENCH_DIR, 'lib', 'instructions-worker.mjs'), kase, String(reps), ROOT, 'lru-cache'],
@@ -45,7 +50,8 @@ const allSides = {
 }
 
 /** Environment of a side's runs, beside the machine's. */
-const sideEnv = { 'moka-js Node-API': { MOKA_JS_FAST: '0' } }
+const nodeApi = { MOKA_JS_FAST: '0' }
+const sideEnv = Object.fromEntries(['moka-js Node-API', 'moka-js adaptive Node-API', 'moka-js listener Node-API', 'moka-js adaptive listener Node-API'].map((side) => [side, nodeApi]))
 
 const chosen = selection('sides', Object.keys(allSides)) ?? Object.keys(allSides)
 const sides = Object.fromEntries(chosen.map((name) => [name, allSides[name]]))

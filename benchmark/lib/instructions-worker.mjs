@@ -10,6 +10,9 @@
 // node_modules) instead, for a pure-JS reference; 'index:BATCH:SAMPLE:misses|hits:notify|drops'
 // on the prototype of benchmark/prototypes/indexed-moka.mjs
 // with those settings (benchmark/prototypes/js-index.mjs counts it).
+// A policy ending in '+listener' ('tinyLfu+listener', 'adaptive+listener')
+// gives the cache an `evictionListener` that does nothing: what moka's
+// listener costs.
 //
 //   node benchmark/lib/instructions-worker.mjs <case> <reps> [addon directory] [policy] [caches] [capacity]
 import { createRequire } from 'node:module'
@@ -36,13 +39,15 @@ const fresh = kase === 'set evicting' ? keys(OPS * (WARMUP + MAX_REPS), 'new') :
 for (const [name, x] of [['caches', n], ['capacity', capacity]]) {
   if (!(Number.isInteger(x) && x >= 1)) throw new RangeError(`${name} must be a positive integer, got ${x}`)
 }
+const [mokaPolicy, listening] = policy.split('+')
+const listener = listening === 'listener' ? { evictionListener: () => {} } : {}
 /** The prototype's settings, for an `index:` policy. */
 const indexed = policy.startsWith('index:') ? policy.split(':') : undefined
 const IndexedMoka = indexed && (await import('../prototypes/indexed-moka.mjs')).IndexedMoka
 const create = () => {
   if (policy === 'lru-cache') return new LRUCache({ max: capacity })
   if (indexed) return new IndexedMoka({ maxCapacity: capacity, batch: Number(indexed[1]), sample: Number(indexed[2]), sampleMisses: indexed[3] === 'misses', notify: indexed[4] !== 'drops' })
-  return new Moka({ maxCapacity: capacity, policy })
+  return new Moka({ maxCapacity: capacity, policy: mokaPolicy, ...listener })
 }
 const caches = Array.from({ length: n }, create)
 const cacheOf = (i) => caches[i % n]
