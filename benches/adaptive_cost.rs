@@ -17,7 +17,7 @@
 //!
 //! `ADAPTIVE_TTL_MS` gives the cache a `ttl`: an adaptive cache's entries
 //! then carry their clocks (`Carried`), the cost of keeping expiry across a
-//! switch; the baseline is `ADAPTIVE=0 NOTIFY=1` with the same ttl, and
+//! switch; the baseline is `ADAPTIVE=0` with the same ttl, and
 //! `PER_ENTRY=1` adds moka's per-entry expiry to it (`perEntryExpiry`).
 //!
 //! The watch's own share (docs/adaptive.md): build with debug info
@@ -42,8 +42,8 @@ fn env(name: &str, fallback: u64) -> u64 {
 fn main() {
     let capacity = env("ADAPTIVE_CAPACITY", 10_000);
     let opts = Options {
-        // NOTIFY=1: a fixed policy with moka's eviction listener, which an
-        // adaptive cache always has: the baseline without the watch.
+        // NOTIFY=1: moka's eviction listener (a user `evictionListener`);
+        // an adaptive cache has it only then.
         notify: env("NOTIFY", 0) == 1,
         adaptive: env("ADAPTIVE", 1) == 1,
         ttl: std::env::var("ADAPTIVE_TTL_MS")
