@@ -146,6 +146,11 @@ const scenarios = {
     assert.throws(() => native.createCache(10, undefined, undefined, 'yes'), { name: 'TypeError', message: /lru must be a boolean/ })
     assert.throws(() => native.createCache(-1), { name: 'RangeError', message: /maxCapacity/ })
     assert.throws(() => cache.set('k', 1, undefined, 1, 5), { name: 'TypeError', message: /perEntryExpiry/ })
+    // An adaptive cache with only a cache-wide ttl keeps clocks per entry, not durations.
+    const adaptiveTtl = bound(native.createCache(10, 60_000, undefined, false, false, false, false, true))
+    assert.throws(() => adaptiveTtl.set('k', 1, undefined, 1, 5), { name: 'TypeError', message: /perEntryExpiry/ })
+    assert.throws(() => adaptiveTtl.set('k', 1, undefined, 1, undefined, 5), { name: 'TypeError', message: /perEntryExpiry/ })
+    assert.strictEqual(adaptiveTtl.has('k'), false)
     const perEntry = bound(native.createCache(10, undefined, undefined, false, false, false, true))
     assert.throws(() => perEntry.set('k', 1, undefined, 1, 1e300), { name: 'RangeError', message: /ttl must be a duration/ })
     assert.throws(() => cache.getMany({ length: 1 }), { name: 'TypeError', message: /keys must be an array/ })

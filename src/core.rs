@@ -35,6 +35,8 @@ pub struct Options {
     /// `policy: 'adaptive'`: start on TinyLFU, switch builds when the other
     /// policy would serve the reads better (`adaptive`).
     pub adaptive: bool,
+    /// `perEntryExpiry: true`: a write may carry its own `ttl`/`tti`.
+    pub per_entry_expiry: bool,
 }
 
 impl Options {
@@ -48,6 +50,7 @@ impl Options {
             weighted: false,
             notify: false,
             adaptive: false,
+            per_entry_expiry: false,
         }
     }
 }
@@ -62,7 +65,8 @@ type Builder<D> = CacheBuilder<Key, Value<D>, Cache<Key, Value<D>>>;
 /// those and the clocks an entry carries from build to build.
 pub trait Extra: Clone + Send + Sync + 'static {
     fn configure(builder: Builder<Self>, opts: &Options) -> Builder<Self>;
-    /// What to store for an entry written with these per-entry options.
+    /// What to store for an entry written with these per-entry options
+    /// (allowed or not: `Core::entry_extra` decides).
     fn per_entry(ttl: Option<Duration>, tti: Option<Duration>) -> JsResult<Self>;
     /// The entry moves to another build (`policy: 'adaptive'`).
     fn moved(&mut self) {}
@@ -73,10 +77,7 @@ impl Extra for () {
         builder
     }
 
-    fn per_entry(ttl: Option<Duration>, tti: Option<Duration>) -> JsResult<Self> {
-        if ttl.is_some() || tti.is_some() {
-            return type_error("per-entry ttl/tti need a cache created with perEntryExpiry: true");
-        }
+    fn per_entry(_: Option<Duration>, _: Option<Duration>) -> JsResult<Self> {
         Ok(())
     }
 }
@@ -270,6 +271,17 @@ impl<D: Extra> Core<D> {
         };
         counter.set(counter.get() + 1);
         slot
+    }
+
+    /// What an entry written with these per-entry durations keeps, refused
+    /// unless the cache was created with `perEntryExpiry` (an adaptive cache
+    /// with only a cache-wide `ttl`/`tti` keeps clocks per entry, but no
+    /// durations of its own).
+    pub fn entry_extra(&self, ttl: Option<Duration>, tti: Option<Duration>) -> JsResult<D> {
+        if (ttl.is_some() || tti.is_some()) && !self.opts.per_entry_expiry {
+            return type_error("per-entry ttl/tti need a cache created with perEntryExpiry: true");
+        }
+        D::per_entry(ttl, tti)
     }
 
     #[inline]

@@ -180,7 +180,7 @@ method!(write set, 6, |env, args, core| {
     let weight = weight_arg(env, args.get(3))?;
     let ttl = from_ms(env.get_opt_f64(args.get(4), "ttl")?, "ttl")?;
     let tti = from_ms(env.get_opt_f64(args.get(5), "tti")?, "tti")?;
-    core.insert(key.to_key(), slot, weight, D::per_entry(ttl, tti)?);
+    core.insert(key.to_key(), slot, weight, core.entry_extra(ttl, tti)?);
     env.returns_undefined()
 });
 
@@ -380,8 +380,9 @@ native_fn!(create, |env, info| {
         weighted: env.get_bool(args.get(4), "weighted")?,
         notify: env.get_bool(args.get(5), "notify")?,
         adaptive: env.get_bool(args.get(7), "adaptive")?,
+        per_entry_expiry: env.get_bool(args.get(6), "perEntryExpiry")?,
     };
-    let per_entry = env.get_bool(args.get(6), "perEntryExpiry")?;
+    let per_entry = opts.per_entry_expiry;
     let expiring = per_entry || opts.ttl.is_some() || opts.tti.is_some();
     let (native, state) = if opts.adaptive && expiring {
         let (handle, state) = Handle::new(env, Core::new(&opts))?;

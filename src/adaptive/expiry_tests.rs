@@ -158,3 +158,25 @@ fn a_moved_entry_keeps_its_own_tti_from_its_last_read() {
     let own = Carried::per_entry(None, Some(LIFE)).unwrap();
     across_a_switch(Options::entries(0), own, Clock::Read);
 }
+
+#[test]
+fn per_entry_durations_are_refused_without_per_entry_expiry() {
+    // An adaptive cache with a cache-wide ttl keeps `Carried` per entry, as
+    // one with `perEntryExpiry` does, but takes no durations of its own.
+    let cache_wide = Core::<Carried>::new(&Options {
+        ttl: Some(LIFE),
+        adaptive: true,
+        ..Options::entries(10)
+    });
+    assert!(cache_wide.entry_extra(Some(LIFE), None).is_err());
+    assert!(cache_wide.entry_extra(None, Some(LIFE)).is_err());
+    assert!(cache_wide.entry_extra(None, None).is_ok());
+    let per_entry = Core::<Carried>::new(&Options {
+        adaptive: true,
+        per_entry_expiry: true,
+        ..Options::entries(10)
+    });
+    assert!(per_entry.entry_extra(Some(LIFE), Some(LIFE)).is_ok());
+    let plain = Core::<()>::new(&Options::entries(10));
+    assert!(plain.entry_extra(Some(LIFE), None).is_err());
+}
