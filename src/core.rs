@@ -258,7 +258,7 @@ impl<D: Extra> Core<D> {
     }
 
     /// The slot of a live, unexpired entry; counts a hit or a miss.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, key: &[u16]) -> Option<u32> {
         let mut slot = self.cache.get(key).map(|v| v.slot());
         if let Some(adaptive) = &self.adaptive {

@@ -140,8 +140,10 @@ impl<D: Extra> Handle<D> {
     /// queued, and the core would publish them (releases wait for a batch
     /// when nobody listens; see `Core::would_publish`, which `publish_now`
     /// answers too, resetting only what is already reset when it is false).
+    /// The accelerator's reads ask for `settle` on this alone: like their
+    /// methods, they leave the memory figure to the next write.
     #[inline(always)]
-    fn publish_due(&self, core: &Core<D>) -> bool {
+    pub fn publish_due(&self, core: &Core<D>) -> bool {
         core.events.pending() && core.would_publish()
     }
 
