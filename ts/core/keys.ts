@@ -18,8 +18,12 @@ const registeredSymbolTokens = new Map<symbol, number>()
 
 /** True for keys that need a token: objects, functions and symbols. */
 export function isReference(key: unknown): boolean {
-  const t = typeof key
-  return t === 'object' ? key !== null : t === 'function' || t === 'symbol'
+  // Strings and numbers, the common keys, first: in optimized code one type
+  // check each, where the three below take about 30 instructions to say no.
+  // Each `typeof` is compared in place: one kept in a variable calls V8's
+  // Typeof builtin.
+  if (typeof key === 'string' || typeof key === 'number') return false
+  return typeof key === 'object' ? key !== null : typeof key === 'function' || typeof key === 'symbol'
 }
 
 function isValueObject(key: unknown): key is { equals(o: unknown): boolean; hashCode(): unknown } {

@@ -587,7 +587,9 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
       throw new RangeError(`too many entries: at most ${MAX_SLOT + 1} can be held at once`)
     }
     // Like Map, a key of -0 is stored (and iterated) as 0.
-    this.#keys[slot] = (key === 0 ? 0 : key) as K
+    // (`Object.is` against -0 compiles to a check of the number; `key === 0`
+    // on a string key called V8's generic equality.)
+    this.#keys[slot] = (Object.is(key, -0) ? 0 : key) as K
     this.#values[slot] = value
     this.#retain(slot, rec)
     return slot
