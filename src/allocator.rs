@@ -55,6 +55,27 @@ mod chosen {
     /// Every mimalloc block is aligned to at least a word.
     const WORD: usize = std::mem::size_of::<usize>();
 
+    /// A block of `layout` from `plain` when a word's alignment will do,
+    /// else from `aligned`.
+    ///
+    /// # Safety
+    /// `layout`'s size is not zero; the functions are mimalloc's.
+    #[inline(always)]
+    unsafe fn by_alignment(
+        layout: Layout,
+        plain: unsafe extern "C" fn(usize) -> *mut c_void,
+        aligned: unsafe extern "C" fn(usize, usize) -> *mut c_void,
+    ) -> *mut u8 {
+        // SAFETY: see the function's contract.
+        unsafe {
+            if layout.align() <= WORD {
+                plain(layout.size()) as *mut u8
+            } else {
+                aligned(layout.size(), layout.align()) as *mut u8
+            }
+        }
+    }
+
     /// mimalloc, through its plain entry points for the word-aligned blocks
     /// that nearly every allocation asks for. The `mimalloc` crate's
     /// allocator calls the aligned ones for all: four calls deep, and about
@@ -69,25 +90,13 @@ mod chosen {
         #[inline]
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             // SAFETY: as above; `layout`'s size is not zero (GlobalAlloc's contract).
-            unsafe {
-                if layout.align() <= WORD {
-                    mi_malloc(layout.size()) as *mut u8
-                } else {
-                    mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
-                }
-            }
+            unsafe { by_alignment(layout, mi_malloc, mi_malloc_aligned) }
         }
 
         #[inline]
         unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
             // SAFETY: as in `alloc`.
-            unsafe {
-                if layout.align() <= WORD {
-                    mi_zalloc(layout.size()) as *mut u8
-                } else {
-                    mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
-                }
-            }
+            unsafe { by_alignment(layout, mi_zalloc, mi_zalloc_aligned) }
         }
 
         #[inline]
