@@ -23,29 +23,12 @@
 //! on `CLOCK_MONOTONIC`, to find its samples in a `perf record -k
 //! CLOCK_MONOTONIC` profile (docs/adaptive.md).
 
+#[path = "common/pause.rs"]
+mod pause;
+
 use std::time::{Duration, Instant};
 
-/// The time on a clock of `clock_gettime`.
-fn clock(id: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the ids used here are
-    // constants every Linux kernel provides.
-    let rc = unsafe { libc::clock_gettime(id, &mut ts) };
-    assert_eq!(rc, 0, "clock {id} unavailable");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-/// The calling thread's CPU time so far.
-fn thread_cpu() -> Duration {
-    clock(libc::CLOCK_THREAD_CPUTIME_ID)
-}
-
-fn monotonic() -> Duration {
-    clock(libc::CLOCK_MONOTONIC)
-}
+use pause::{faults, monotonic, no_huge_pages_if_asked, thread_cpu};
 
 /// Wall and CPU time of one timed step, which request of its phase it was,
 /// and when it started on `CLOCK_MONOTONIC` (the clock `perf record -k
@@ -58,16 +41,6 @@ struct Took {
     faults: i64,
     at: u64,
     started: Duration,
-}
-
-/// The calling thread's page faults so far.
-fn faults() -> i64 {
-    // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `usage` is valid and writable; RUSAGE_THREAD is Linux's.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
-    assert_eq!(rc, 0, "no per-thread rusage");
-    usage.ru_minflt + usage.ru_majflt
 }
 
 /// Times `f` on both clocks.
@@ -244,11 +217,7 @@ fn print(label: &str, p: &Pauses) {
 }
 
 fn main() {
-    if std::env::var_os("ADAPTIVE_NO_THP").is_some() {
-        // SAFETY: PR_SET_THP_DISABLE takes plain integers and affects this process only.
-        let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
-        assert_eq!(rc, 0, "PR_SET_THP_DISABLE");
-    }
+    no_huge_pages_if_asked();
     let capacity: u64 = std::env::var("ADAPTIVE_CAPACITY")
         .ok()
         .and_then(|v| v.parse().ok())
