@@ -33,6 +33,7 @@ use crate::core::{Build, Extra};
 
 use drain::Draining;
 use relay::Relay;
+use sample::Sampler;
 pub use watch::Policy;
 use watch::Watch;
 
@@ -50,6 +51,10 @@ pub enum Change {
 }
 
 pub struct Adaptive<D: Extra> {
+    /// The watch's sampling test, and the reads it left out since the last
+    /// one sampled: a read not sampled touches nothing else.
+    sampler: Sampler,
+    unsampled: Cell<u64>,
     watch: RefCell<Watch>,
     pub relay: Arc<Relay>,
     in_force: Policy,
@@ -61,8 +66,11 @@ pub struct Adaptive<D: Extra> {
 
 impl<D: Extra> Adaptive<D> {
     pub fn new(relay: Arc<Relay>, capacity: u64) -> Self {
+        let watch = Watch::new(capacity);
         Adaptive {
-            watch: RefCell::new(Watch::new(capacity)),
+            sampler: watch.sampler(),
+            unsampled: Cell::new(0),
+            watch: RefCell::new(watch),
             relay,
             in_force: Policy::TinyLfu,
             switches: 0,
@@ -82,12 +90,9 @@ impl<D: Extra> Adaptive<D> {
     /// hit in the old build, which moves the entry over.
     #[inline]
     pub fn get(&self, active: &Build<D>, key: &[u16], found: Option<u32>) -> Option<u32> {
-        let wants = self
-            .watch
-            .borrow_mut()
-            .observe(key, self.in_force, self.draining.is_none());
-        if let Some(policy) = wants {
-            self.change.set(Some(Change::Switch(policy)));
+        match self.sampler.sampled(key) {
+            Some(h) => self.observe_sampled(h),
+            None => self.unsampled.set(self.unsampled.get() + 1),
         }
         let Some(draining) = &self.draining else {
             return found;
@@ -101,6 +106,16 @@ impl<D: Extra> Adaptive<D> {
         });
         self.step(active, STEP);
         found
+    }
+
+    /// A sampled read: to the watch, with the reads left out before it.
+    #[inline(never)]
+    fn observe_sampled(&self, h: u64) {
+        let mut watch = self.watch.borrow_mut();
+        watch.counted(self.unsampled.take());
+        if let Some(policy) = watch.observe_sampled(h, self.in_force, self.draining.is_none()) {
+            self.change.set(Some(Change::Switch(policy)));
+        }
     }
 
     /// A write of `key` to the active build: its entry in the old build, if

@@ -225,18 +225,38 @@ impl Watch {
     /// One read of `key`. Returns the policy to switch to when the rule says
     /// so; `in_force` is the policy of the build answering now, and
     /// `can_switch` false while a switch is still migrating.
-    #[inline(always)]
+    #[cfg(test)]
     pub fn observe(&mut self, key: &[u16], in_force: Policy, can_switch: bool) -> Option<Policy> {
-        self.reads += 1;
-        let h = self.sampler.sampled(key)?;
+        let Some(h) = self.sampler.sampled(key) else {
+            self.reads += 1;
+            return None;
+        };
         self.observe_sampled(h, in_force, can_switch)
     }
 
-    /// A sampled read, out of line: the reads not sampled (all but a few
-    /// percent on large caches) pay the hash and the test alone, without
-    /// the registers the shadows need saved around them.
+    /// Which keys are watched: a cache tests its reads itself and calls
+    /// `observe_sampled` for those sampled, after `counted` for the others.
+    pub fn sampler(&self) -> Sampler {
+        self.sampler
+    }
+
+    /// Reads not sampled, counted by the caller since its last sampled read.
+    #[inline]
+    pub fn counted(&mut self, reads: u64) {
+        self.reads += reads;
+    }
+
+    /// A sampled read (`h` from `sampler()`), out of line: the reads not
+    /// sampled (all but a few percent on large caches) pay the hash and the
+    /// test alone, without the registers the shadows need saved around them.
     #[inline(never)]
-    fn observe_sampled(&mut self, h: u64, in_force: Policy, can_switch: bool) -> Option<Policy> {
+    pub fn observe_sampled(
+        &mut self,
+        h: u64,
+        in_force: Policy,
+        can_switch: bool,
+    ) -> Option<Policy> {
+        self.reads += 1;
         let lru = self.lru.request(h);
         let tiny = self.tiny_lfu.request(h);
         self.lru_hits += lru as u32;
