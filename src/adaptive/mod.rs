@@ -94,9 +94,22 @@ impl<D: Extra> Adaptive<D> {
             Some(h) => self.observe_sampled(h),
             None => self.unsampled.set(self.unsampled.get() + 1),
         }
-        let Some(draining) = &self.draining else {
-            return found;
-        };
+        match &self.draining {
+            None => found,
+            Some(draining) => self.get_draining(draining, active, key, found),
+        }
+    }
+
+    /// A read while the old build drains, out of line: most reads come
+    /// when nothing drains, and `Core::get` is inlined into each method.
+    #[inline(never)]
+    fn get_draining(
+        &self,
+        draining: &Draining<D>,
+        active: &Build<D>,
+        key: &[u16],
+        found: Option<u32>,
+    ) -> Option<u32> {
         let found = found.or_else(|| {
             let value = draining.take(&self.relay, key)?;
             let slot = value.slot();
