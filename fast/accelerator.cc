@@ -28,6 +28,7 @@ __asm__(".symver dladdr,dladdr@GLIBC_2.17");
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 #include <node.h>
@@ -71,8 +72,9 @@ struct Abi {
 constexpr char kSymbol[] = "moka_js_fast_abi_v1";
 constexpr uint32_t kVersion = 2;
 constexpr int32_t kNotTaken = -2;
-// Keys longer than this go through Node-API (the table's stack buffer).
-constexpr int kMaxKeyUnits = 63;
+// Keys up to this many units are copied onto the stack; longer ones into a
+// malloc'd buffer (libc's: the accelerator links no C++ runtime).
+constexpr int kStackKeyUnits = 63;
 
 // The one table of this process (one addon per accelerator file).
 std::atomic<const Abi*> abi{nullptr};
@@ -118,11 +120,14 @@ void Slow(const FunctionCallbackInfo<Value>& info, int argc, Run run) {
   if (info.Length() == argc && info[0]->IsNumber()) {
     double id = info[0].As<v8::Number>()->Value();
     Local<Value> key = info[1];
-    uint16_t units[kMaxKeyUnits];
+    uint16_t stack_units[kStackKeyUnits];
     if (key->IsString()) {
       Local<v8::String> s = key.As<v8::String>();
       int len = s->Length();
-      if (len <= kMaxKeyUnits) {
+      uint16_t* units = len <= kStackKeyUnits
+                            ? stack_units
+                            : static_cast<uint16_t*>(malloc(sizeof(uint16_t) * static_cast<size_t>(len)));
+      if (units != nullptr) {
 #if V8_MAJOR_VERSION >= 13
         s->WriteV2(info.GetIsolate(), 0, len, units);
 #else
@@ -130,6 +135,7 @@ void Slow(const FunctionCallbackInfo<Value>& info, int argc, Run run) {
 #endif
         KeyArg arg{kKeyUtf16, static_cast<uint32_t>(len), units, 0, 0};
         result = run(id, &arg);
+        if (units != stack_units) free(units);
       }
     } else if (key->IsNumber()) {
       KeyArg arg = Number(key.As<v8::Number>()->Value(), 0);

@@ -93,12 +93,11 @@ impl KeyBuf {
 
     /// A string key from its code units, read without Node-API (`u8` for
     /// V8's one-byte strings, which are Latin-1: each byte is the UTF-16
-    /// unit of the same value); false (and nothing read) when it does not
-    /// fit in the stack buffer.
+    /// unit of the same value): on the stack when it fits, else on the heap.
     #[inline(always)]
-    pub fn set_string<U: Copy + Into<u16>>(&mut self, units: &[U]) -> bool {
+    pub fn set_string<U: Copy + Into<u16>>(&mut self, units: &[U]) {
         if units.len() >= INLINE {
-            return false;
+            return self.spill_string(units);
         }
         self.inline[0].write(TAG_STRING);
         for (slot, unit) in self.inline[1..].iter_mut().zip(units) {
@@ -106,7 +105,16 @@ impl KeyBuf {
         }
         self.len = 1 + units.len();
         self.spilled = false;
-        true
+    }
+
+    /// A long string key, on the heap (as `read_string` spills one).
+    #[inline(never)]
+    fn spill_string<U: Copy + Into<u16>>(&mut self, units: &[U]) {
+        self.heap.clear();
+        self.heap.reserve(1 + units.len());
+        self.heap.push(TAG_STRING);
+        self.heap.extend(units.iter().map(|&u| u.into()));
+        self.spilled = true;
     }
 
     /// [`KeyBuf::set_string`] of V8's one-byte (Latin-1) code units, widened
@@ -114,7 +122,7 @@ impl KeyBuf {
     /// the length is no multiple of eight): on x86-64, three SSE2
     /// instructions per eight instead of a loop step per unit.
     #[inline(always)]
-    pub fn set_latin1(&mut self, bytes: &[u8]) -> bool {
+    pub fn set_latin1(&mut self, bytes: &[u8]) {
         let n = bytes.len();
         if !(8..INLINE).contains(&n) {
             return self.set_string(bytes);
@@ -152,7 +160,6 @@ impl KeyBuf {
         widen(out, n - 8);
         self.len = 1 + n;
         self.spilled = false;
-        true
     }
 
     /// A number key, read without Node-API.
@@ -355,15 +362,18 @@ mod tests {
 
     #[test]
     fn latin1_keys_are_their_utf16_keys() {
-        let bytes: Vec<u8> = (0..70).map(|i| (i * 37 + 200) as u8).collect();
-        for n in 0..=bytes.len() {
+        let bytes: Vec<u8> = (0..200).map(|i| (i * 37 + 200) as u8).collect();
+        // One buffer for every length, as a call reuses none: a long key
+        // spilled to the heap must not leave it marked spilled for the next.
+        let mut a = KeyBuf::new();
+        for n in (0..=bytes.len()).chain((0..=bytes.len()).rev()) {
             let wide: Vec<u16> = bytes[..n].iter().map(|&b| b.into()).collect();
-            let (mut a, mut b) = (KeyBuf::new(), KeyBuf::new());
-            let read = a.set_latin1(&bytes[..n]);
-            assert_eq!(read, b.set_string(&wide[..]), "length {n}");
-            if read {
-                assert_eq!(a.as_slice(), b.as_slice(), "length {n}");
-            }
+            let mut b = KeyBuf::new();
+            a.set_latin1(&bytes[..n]);
+            b.set_string(&wide[..]);
+            assert_eq!(a.as_slice(), b.as_slice(), "length {n}");
+            assert_eq!(a.as_slice().len(), 1 + n, "length {n}");
+            assert_eq!(&a.as_slice()[1..], &wide[..], "length {n}");
         }
     }
 

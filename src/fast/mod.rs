@@ -201,7 +201,8 @@ fn whole(x: f64, max: f64) -> Option<u64> {
     (i as f64 == x).then_some(i as u64)
 }
 
-/// The key `arg` names, read into `buf`; false when it does not fit.
+/// The key `arg` names, read into `buf` (on the heap when long); false for
+/// a kind of key the table does not know.
 ///
 /// # Safety
 /// `arg` points to a live `KeyArg` whose `data` holds `len` units of its kind.
@@ -214,13 +215,15 @@ unsafe fn read_key(buf: &mut KeyBuf, arg: *const KeyArg) -> bool {
             // SAFETY: `data` holds `len` bytes (the function's contract).
             let bytes =
                 unsafe { std::slice::from_raw_parts(arg.data.cast::<u8>(), arg.len as usize) };
-            buf.set_latin1(bytes)
+            buf.set_latin1(bytes);
+            true
         }
         KEY_UTF16 => {
             // SAFETY: `data` holds `len` aligned units (the function's contract).
             let units =
                 unsafe { std::slice::from_raw_parts(arg.data.cast::<u16>(), arg.len as usize) };
-            buf.set_string(units)
+            buf.set_string(units);
+            true
         }
         KEY_NUMBER => {
             buf.set_number(arg.number);
