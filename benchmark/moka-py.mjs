@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline'
 import { Moka } from '../index.mjs'
 import { BENCH_DIR, QUICK, fmt } from './lib/common.mjs'
 import { PYTHON, preparePython } from './lib/python.mjs'
+import { compileLoop } from './lib/loops.mjs'
 import { ROUNDS, TIMING, interleave, probeSummary, ratioFigures, sampler, spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
@@ -34,8 +35,6 @@ const POLICIES = [
   { js: 'lru', py: 'lru', policy: { js: 'lru', py: 'lru' }, listener: false },
   ...(QUICK ? [] : [{ js: 'tinyLfu + listener', py: 'tiny_lfu + listener', policy: { js: 'tinyLfu', py: 'tiny_lfu' }, listener: true }]),
 ]
-
-let sink = 0
 
 /** The Python worker: its versions, and request(case, variant) → ns/op of one round. */
 async function startPython() {
@@ -70,111 +69,68 @@ const prefilled = (keys, variant) => {
   return cache
 }
 
-// Node counterparts of moka_py_bench.py's cases: each returns a function
-// doing OPS operations. Needles are equal to the stored keys but separate
-// string objects, like the Python side's; long keys are built by
-// concatenation, as application code builds them.
-function makeCases(variant) {
-  const kinds = {
-    int: (i) => i,
-    short_str: (i) => `k${i}`,
-    long_str: (i) => `${LONG_PREFIX}${i}`,
-  }
-  const cases = {}
-  for (const [name, make] of Object.entries(kinds)) {
-    const stored = Array.from({ length: CAPACITY }, (_, i) => make(i))
-    for (const [kind, start] of [['hit', 5000], ['miss', 999_000]]) {
-      cases[`get_${kind}_${name}`] = () => {
-        const cache = prefilled(stored, variant)
-        const needles = needlePool(make, start)
-        let p = 0
-        const expectHit = kind === 'hit'
-        let wrong = 0
-        const run = () => {
-          for (let i = 0; i < OPS; i++) {
-            if ((cache.get(needles[p]) !== undefined) !== expectHit) wrong++
-            if (++p === NEEDLE_POOL) p = 0
-          }
-        }
-        run.check = () => (wrong === 0 ? 'ok' : `UNEXPECTED ${wrong}`)
-        return run
-      }
-    }
-  }
-  const setCycling = (keys) => () => {
-    const cache = newMoka(variant)
-    let p = 0
-    return () => {
-      for (let i = 0; i < OPS; i++) {
-        const k = keys[p]
-        cache.set(k, k)
-        if (++p === keys.length) p = 0
-      }
-    }
-  }
-  cases.set_int = setCycling(Array.from({ length: 100_000 }, (_, i) => i))
-  cases.set_str = setCycling(Array.from({ length: 100_000 }, (_, i) => String(i)))
-  cases.set_replace = () => {
-    const cache = newMoka(variant)
-    cache.set('hot', 'value')
-    return () => {
-      for (let i = 0; i < OPS; i++) cache.set('hot', 'value')
-    }
-  }
-  const init = () => 5
-  cases.get_with_hit = () => {
-    const cache = newMoka(variant)
-    cache.getWith('hello', init)
-    return () => {
-      for (let i = 0; i < OPS; i++) cache.getWith('hello', init)
-    }
-  }
-  cases.get_with_miss = () => {
-    const cache = newMoka(variant)
-    let key = 0
-    return () => {
-      for (let i = 0; i < OPS; i++) cache.getWith(key++, init)
-    }
-  }
-  cases.remove_hit = () => {
-    const cache = newMoka(variant)
-    return () => {
-      for (let i = 0; i < OPS; i++) {
-        cache.set(1, 1)
-        cache.remove(1)
-      }
-    }
-  }
-  cases.remove_miss = () => {
-    const cache = newMoka(variant)
-    const needle = fresh(999_999)
-    return () => {
-      for (let i = 0; i < OPS; i++) cache.remove(needle)
-    }
-  }
-  return cases
+// Node counterparts of moka_py_bench.py's cases: each makes, for one
+// configuration, a loop doing OPS operations per call. Each loop is compiled
+// from its own source (lib/loops.mjs), so that its call sites see only its
+// own cache and key type: one function literal shared by the cases and the
+// policies would share its type feedback and optimized code between them.
+// Needles are equal to the stored keys but separate string objects, like the
+// Python side's; long keys are built by concatenation, as application code
+// builds them.
+const KINDS = {
+  int: (i) => i,
+  short_str: (i) => `k${i}`,
+  long_str: (i) => `${LONG_PREFIX}${i}`,
 }
-
-/** The loop's own cost, beside the Python loop's. */
-function emptyLoop() {
-  const pool = needlePool((i) => i, 0)
-  let p = 0
-  const run = () => {
-    for (let i = 0; i < OPS; i++) {
-      sink += pool[p]
-      if (++p === NEEDLE_POOL) p = 0
-    }
+const SET_KEYS = 100_000
+const init = () => 5
+/** name → (variant) → { body, ctx, check? }: a case's loop body (lib/loops.mjs) and what it sees. */
+const CASES = {}
+for (const [name, make] of Object.entries(KINDS)) {
+  const stored = Array.from({ length: CAPACITY }, (_, i) => make(i))
+  for (const [kind, start] of [['hit', 5000], ['miss', 999_000]]) {
+    // `miss` counts the unexpected results: a miss in a hit case, a hit in a miss case.
+    CASES[`get_${kind}_${name}`] = (variant) => ({
+      body: `if ((cache.get(needles[pos]) !== undefined) !== ${kind === 'hit'}) miss++; if (++pos === ${NEEDLE_POOL}) pos = 0`,
+      ctx: { cache: prefilled(stored, variant), needles: needlePool(make, start) },
+      check: true,
+    })
   }
-  return run
+}
+for (const [name, make] of [['set_int', (i) => i], ['set_str', String]]) {
+  const keys = Array.from({ length: SET_KEYS }, (_, i) => make(i))
+  CASES[name] = (variant) => ({ body: `const k = keys[pos]; cache.set(k, k); if (++pos === ${SET_KEYS}) pos = 0`, ctx: { cache: newMoka(variant), keys } })
+}
+CASES.set_replace = (variant) => {
+  const cache = newMoka(variant)
+  cache.set('hot', 'value')
+  return { body: `cache.set('hot', 'value')`, ctx: { cache } }
+}
+CASES.get_with_hit = (variant) => {
+  const cache = newMoka(variant)
+  cache.getWith('hello', init)
+  return { body: `cache.getWith('hello', init)`, ctx: { cache, init } }
+}
+CASES.get_with_miss = (variant) => ({ body: 'cache.getWith(n++, init)', ctx: { cache: newMoka(variant), init } })
+CASES.remove_hit = (variant) => ({ body: 'cache.set(1, 1); cache.remove(1)', ctx: { cache: newMoka(variant) } })
+CASES.remove_miss = (variant) => ({ body: 'cache.remove(needle)', ctx: { cache: newMoka(variant), needle: fresh(999_999) } })
+/** The loop's own cost, beside the Python loop's: a read of the needle pool, no cache. */
+const LOOP = () => ({ body: `n += pool[pos]; if (++pos === ${NEEDLE_POOL}) pos = 0`, ctx: { pool: needlePool((i) => i, 0) } })
+
+/** The case's loop for one configuration, compiled for it alone: run(), and check(), which says whether its results were as expected. */
+function compiledCase(name, variant) {
+  const { body, ctx, check } = (name === 'loop' ? LOOP : CASES[name])(variant)
+  const loop = compileLoop(body, ctx, OPS, `${name} ${variant.js}`)
+  return { run: loop.run, check: check ? () => (loop.misses() === 0 ? 'ok' : `UNEXPECTED ${loop.misses()}`) : undefined }
 }
 
 /** One case: moka-py and moka-js for each configuration, interleaved; js/py within each round. */
-async function measureCase(name, python, byPolicy) {
+async function measureCase(name, python) {
   const contenders = []
   const checks = {}
   for (const p of POLICIES) {
-    const run = name === 'loop' ? emptyLoop() : byPolicy[p.js][name]()
-    checks[p.js] = run.check
+    const { run, check } = compiledCase(name, p)
+    checks[p.js] = check
     contenders.push({ name: `py ${p.js}`, sample: () => python.request(name, p) })
     contenders.push({ name: `js ${p.js}`, sample: sampler(run, { opsPerCall: OPS }) })
     if (name === 'loop') break // the loop has no policy
@@ -204,10 +160,9 @@ async function main() {
       const python = await startPython()
       console.log(`moka-py ${python.versions.moka_py} on ${python.versions.implementation} ${python.versions.python}`)
       try {
-        const byPolicy = Object.fromEntries(POLICIES.map((p) => [p.js, makeCases(p)]))
         const cases = []
-        for (const name of Object.keys(byPolicy.tinyLfu)) cases.push({ case: name, ...(await measureCase(name, python, byPolicy)) })
-        const loop = (await measureCase('loop', python, byPolicy)).policies.tinyLfu
+        for (const name of Object.keys(CASES)) cases.push({ case: name, ...(await measureCase(name, python)) })
+        const loop = (await measureCase('loop', python)).policies.tinyLfu
         const problems = cases.flatMap((c) => Object.entries(c.policies).filter(([, m]) => m.check?.startsWith('UNEXPECTED')).map(([p, m]) => `${c.case} ${p}: ${m.check}`))
         return {
           problems,
@@ -222,7 +177,6 @@ async function main() {
             },
             cases,
             loop: { py: loop.py, js: loop.js },
-            sink: sink & 0,
           },
         }
       } finally {
