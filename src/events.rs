@@ -61,7 +61,10 @@ impl Events {
     }
 
     fn push_to(&self, queue: &mut Queue, slot: u32, kind: u32) {
-        self.removals[kind as usize].fetch_add(1, Ordering::Relaxed);
+        // Every writer holds the queue's lock (`queue` is its guard's), so a
+        // load and a store count exactly, without a locked add.
+        let removals = &self.removals[kind as usize];
+        removals.store(removals.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         queue.events.push(slot << KIND_BITS | kind);
         self.queued.store(queue.events.len(), Ordering::Release);
     }

@@ -11,7 +11,8 @@
 //!   clone is a plain copy. moka may drop the stored value late (epoch-based
 //!   reclamation) and on another thread, hence the shared, locked queue.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,23 +20,25 @@ use crate::events::Events;
 use crate::expiry::{Clocks, EntryDeadlines};
 use crate::protocol::MAX_SLOT;
 
-/// The slot number and, in its three spare high bits, the value's role:
-/// 16 bytes in all for a value without per-entry data, where an enum of roles
-/// would take 24 (moka's entry then needs a larger allocation class).
+/// The slot number and, in its spare high bits, the value's role: 16 bytes
+/// in all for a value without per-entry data, where an enum of roles would
+/// take 24 (moka's entry then needs a larger allocation class).
 const SEED: u32 = 1 << 31;
-/// Set on the seed once a clone took ownership.
-const CLAIMED: u32 = 1 << 30;
 /// The stored value: releases the slot when dropped.
 const OWNER: u32 = 1 << 29;
 const SLOT: u32 = MAX_SLOT;
 
 pub struct Value<D> {
-    bits: AtomicU32,
+    bits: u32,
     pub weight: u32,
     /// Per-entry data: `()`, [`Deadlines`] or [`Carried`].
     pub extra: D,
-    /// Where the seed and the owner release to; `None` for copies.
-    events: Option<Arc<Events>>,
+    /// Where the seed and the owner release to: one count of an
+    /// `Arc<Events>` (`Arc::into_raw`), which the seed's first clone takes
+    /// over (an exchange, where a counted copy took an increment, a claim and
+    /// a decrement: atomic operations on every insert); null for copies, for
+    /// a seed once cloned, and for values a listener reports.
+    events: AtomicPtr<Events>,
 }
 
 impl<D> Value<D> {
@@ -43,10 +46,10 @@ impl<D> Value<D> {
     pub fn notified(slot: u32, weight: u32, extra: D) -> Self {
         debug_assert!(slot <= SLOT);
         Value {
-            bits: AtomicU32::new(slot & SLOT),
+            bits: slot & SLOT,
             weight,
             extra,
-            events: None,
+            events: AtomicPtr::new(ptr::null_mut()),
         }
     }
 
@@ -54,10 +57,10 @@ impl<D> Value<D> {
     pub fn released_on_drop(slot: u32, weight: u32, extra: D, events: &Arc<Events>) -> Self {
         debug_assert!(slot <= SLOT);
         Value {
-            bits: AtomicU32::new(slot & SLOT | SEED),
+            bits: slot & SLOT | SEED,
             weight,
             extra,
-            events: Some(Arc::clone(events)),
+            events: AtomicPtr::new(Arc::into_raw(Arc::clone(events)).cast_mut()),
         }
     }
 
@@ -72,32 +75,41 @@ impl<D> Value<D> {
 
     #[inline]
     pub fn slot(&self) -> u32 {
-        self.bits.load(Ordering::Relaxed) & SLOT
+        self.bits & SLOT
     }
 }
 
 impl<D: Clone> Clone for Value<D> {
     fn clone(&self) -> Self {
-        let bits = self.bits.load(Ordering::Relaxed);
-        // Only one clone may own the slot, whatever moka does with others.
-        let owner =
-            bits & SEED != 0 && self.bits.fetch_or(CLAIMED, Ordering::Relaxed) & CLAIMED == 0;
+        // Only one clone may own the slot, whatever moka does with others:
+        // the one that takes the seed's count of `events`.
+        let events = if self.bits & SEED != 0 {
+            self.events.swap(ptr::null_mut(), Ordering::AcqRel)
+        } else {
+            ptr::null_mut()
+        };
         Value {
-            bits: AtomicU32::new(bits & SLOT | if owner { OWNER } else { 0 }),
+            bits: self.bits & SLOT | if events.is_null() { 0 } else { OWNER },
             weight: self.weight,
             extra: self.extra.clone(),
-            events: if owner { self.events.clone() } else { None },
+            events: AtomicPtr::new(events),
         }
     }
 }
 
 impl<D> Drop for Value<D> {
     fn drop(&mut self) {
-        let bits = *self.bits.get_mut();
-        if bits & OWNER != 0 {
-            if let Some(events) = &self.events {
-                events.released(bits & SLOT);
-            }
+        let events = *self.events.get_mut();
+        if events.is_null() {
+            return;
+        }
+        // SAFETY: a non-null `events` is a count of an `Arc<Events>` that
+        // `released_on_drop` made with `Arc::into_raw` and that only this value
+        // holds (a clone that takes it leaves null behind); it is given back
+        // once, here.
+        let events = unsafe { Arc::from_raw(events) };
+        if self.bits & OWNER != 0 {
+            events.released(self.bits & SLOT);
         }
     }
 }
