@@ -11,7 +11,9 @@
 //
 // Writes results/local/instructions.json, or with --update (every case, both
 // sides, no baseline) results/instructions.json, whose figures the moka-py
-// tables publish.
+// tables publish. `--cases=remove hit` (lib/instructions-cases.mjs ON_REQUEST)
+// counts a remove hit and the set that puts the key back; such a run is
+// partial: it never replaces the published result.
 //
 // Each figure is (I(long) − I(short)) / (ops of the long run − ops of the
 // short one): two runs of one process, 1 and MAX_REPS batches after the same
@@ -22,12 +24,12 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { instructions, NODE } from './lib/callgrind.mjs'
 import { BENCH_DIR, ROOT, option, selection } from './lib/common.mjs'
-import { CAPACITY, CASES, MAX_REPS, OPS, WARMUP } from './lib/instructions-cases.mjs'
+import { CAPACITY, CASES, MAX_REPS, ON_REQUEST, OPS, WARMUP } from './lib/instructions-cases.mjs'
 import { PYTHON, preparePython } from './lib/python.mjs'
 import { spread } from './lib/rounds.mjs'
 import { runSuite } from './lib/suite.mjs'
 
-const cases = selection('cases', CASES) ?? CASES
+const cases = selection('cases', [...CASES, ...ON_REQUEST]) ?? CASES
 const repeats = Number(option('repeats', '2'))
 const baseline = option('baseline', undefined)
 
@@ -69,7 +71,7 @@ await runSuite(
   {
     title: 'instructions per operation (callgrind)',
     describe: [`capacity ${CAPACITY.toLocaleString('en-US')}, string keys; (${MAX_REPS} − 1) × ${OPS.toLocaleString('en-US')} operations per figure, ${repeats} runs`],
-    partial: cases.length < CASES.length || names.length < Object.keys(allSides).length || baseline !== undefined,
+    partial: !CASES.every((c) => cases.includes(c)) || cases.some((c) => ON_REQUEST.includes(c)) || names.length < Object.keys(allSides).length || baseline !== undefined,
   },
   async () => {
     const rows = []

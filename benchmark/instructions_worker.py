@@ -18,7 +18,7 @@ def main():
     cache = moka_py.Moka(capacity)
     for k in stored:
         cache.set(k, k)
-    get, set_ = cache.get, cache.set
+    get, set_, remove = cache.get, cache.set, cache.remove
     picks = [stored[(i * 7919) % capacity] for i in range(ops)]
     hits = 0
 
@@ -42,11 +42,18 @@ def main():
         for i in range(rep * ops, (rep + 1) * ops):
             set_(fresh[i], i)
 
-    batch = {"get hit": get_hit, "get miss": get_miss, "set update": set_update, "set evicting": set_evicting}[case]
+    def remove_hit(rep):
+        nonlocal hits
+        for i, k in enumerate(picks):
+            if remove(k) is not None:
+                hits += 1
+            set_(k, i)
+
+    batch = {"get hit": get_hit, "get miss": get_miss, "set update": set_update, "set evicting": set_evicting, "remove hit": remove_hit}[case]
     for rep in range(warmup + reps):
         batch(rep)
-    if case == "get hit" and hits != (warmup + reps) * ops:
-        raise SystemExit(f"get hit: {hits} hits of {(warmup + reps) * ops}")
+    if case in ("get hit", "remove hit") and hits != (warmup + reps) * ops:
+        raise SystemExit(f"{case}: {hits} hits of {(warmup + reps) * ops}")
 
 
 if __name__ == "__main__":

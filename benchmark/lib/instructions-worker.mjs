@@ -16,7 +16,7 @@
 //
 //   node benchmark/lib/instructions-worker.mjs <case> <reps> [addon directory] [policy] [caches] [capacity]
 import { createRequire } from 'node:module'
-import { CAPACITY, MAX_REPS, OPS, WARMUP } from './instructions-cases.mjs'
+import { CAPACITY, HITTING, MAX_REPS, OPS, WARMUP } from './instructions-cases.mjs'
 
 /** `gc()`, which `NODE` (lib/callgrind.mjs) exposes. */
 const collectGarbage = () => {
@@ -49,6 +49,7 @@ const create = () => {
   if (indexed) return new IndexedMoka({ maxCapacity: capacity, batch: Number(indexed[1]), sample: Number(indexed[2]), sampleMisses: indexed[3] === 'misses', notify: indexed[4] !== 'drops' })
   return new Moka({ maxCapacity: capacity, policy: mokaPolicy, ...listener })
 }
+if (kase === 'remove hit' && (policy === 'lru-cache' || indexed)) throw new RangeError('remove hit: moka-js and moka-py sides only')
 const caches = Array.from({ length: n }, create)
 const cacheOf = (i) => caches[i % n]
 for (const c of caches) {
@@ -69,6 +70,13 @@ const batches = {
   'set evicting': (rep) => {
     for (let i = 0; i < OPS; i++) cacheOf(i).set(fresh[rep * OPS + i], i)
   },
+  'remove hit': () => {
+    for (let i = 0; i < OPS; i++) {
+      const key = stored[(i * 7919) % capacity]
+      if (cacheOf(i).remove(key) !== undefined) hits++
+      cacheOf(i).set(key, i)
+    }
+  },
 }
 const batch = batches[kase]
 if (batch === undefined || !(reps >= 1 && reps <= MAX_REPS)) throw new RangeError(`usage: <${Object.keys(batches).join('|')}> <reps 1..${MAX_REPS}>`)
@@ -78,4 +86,4 @@ for (let rep = 0; rep < WARMUP; rep++) batch(rep)
 // warm-up is not collected in one run's measured batches and not the other's.
 collectGarbage()
 for (let rep = WARMUP; rep < WARMUP + reps; rep++) batch(rep)
-if (kase === 'get hit' && hits !== (WARMUP + reps) * OPS) throw new Error(`get hit: ${hits} hits of ${(WARMUP + reps) * OPS}`)
+if (HITTING.includes(kase) && hits !== (WARMUP + reps) * OPS) throw new Error(`${kase}: ${hits} hits of ${(WARMUP + reps) * OPS}`)
