@@ -546,7 +546,7 @@ fn time_feed(capacity: u64, target_entries: u64, trace_keys: &[Key]) -> (f64, f6
     let mut sampled = 0u64;
     let t = Instant::now();
     for k in trace_keys {
-        sampled += black_box(shadows.observe(k.as_slice(), Key::from_slice)) as u64;
+        sampled += black_box(shadows.observe(k, Key::clone)) as u64;
     }
     let ns = t.elapsed().as_nanos() as f64 / trace_keys.len() as f64;
     (ns, sampled as f64 / trace_keys.len() as f64)

@@ -14,7 +14,7 @@ use crate::adaptive::{Adaptive, Change, Policy};
 use crate::events::Events;
 use crate::expiry::{Clocks, PerEntry};
 use crate::ffi::{type_error, JsResult};
-use crate::key::Key;
+use crate::key::{Key, KeyRef, StoredHash};
 use crate::maintenance::until_settled;
 use crate::protocol::{
     EXPIRED, EXPLICIT, RELEASED, REPLACED, SIZE, STATE_COUNT, STATE_LENGTH, STATE_MORE,
@@ -56,7 +56,7 @@ impl Options {
 }
 
 /// One moka build of the cache.
-pub type Build<D> = Cache<Key, Value<D>, ahash::RandomState>;
+pub type Build<D> = Cache<Key, Value<D>, StoredHash>;
 
 type Builder<D> = CacheBuilder<Key, Value<D>, Cache<Key, Value<D>>>;
 
@@ -221,7 +221,8 @@ impl<D: Extra> Core<D> {
 
     /// Whether a live entry has `key`; not a read.
     pub fn contains(&self, key: &[u16]) -> bool {
-        self.cache.contains_key(key) || self.old().is_some_and(|old| old.contains_key(key))
+        let key = KeyRef::new(key);
+        self.cache.contains_key(&key) || self.old().is_some_and(|old| old.contains_key(&key))
     }
 
     /// The build a switch left behind, while it still holds entries.
@@ -270,7 +271,8 @@ impl<D: Extra> Core<D> {
     /// The slot of a live, unexpired entry; counts a hit or a miss.
     #[inline(always)]
     pub fn get(&self, key: &[u16]) -> Option<u32> {
-        let mut slot = self.cache.get(key).map(|v| v.slot());
+        let key = KeyRef::new(key);
+        let mut slot = self.cache.get(&key).map(|v| v.slot());
         if let Some(adaptive) = &self.adaptive {
             slot = adaptive.get(&self.cache, key, slot);
         }
@@ -307,13 +309,14 @@ impl<D: Extra> Core<D> {
             Value::released_on_drop(slot, weight, extra, &self.events)
         };
         if let Some(adaptive) = &self.adaptive {
-            adaptive.inserted(&self.cache, &key, weight);
+            adaptive.inserted(&self.cache, key.key_ref(), weight);
         }
         self.cache.insert(key, value);
     }
 
     /// Removes `key` only while it still maps to `slot`.
     pub fn remove_slot(&self, key: &[u16], slot: u32) -> bool {
+        let key = KeyRef::new(key);
         remove_slot(&self.cache, key, slot)
             || self.old().is_some_and(|old| remove_slot(old, key, slot))
     }
@@ -322,6 +325,7 @@ impl<D: Extra> Core<D> {
     /// maintenance, which reports it as expired (moka's `remove` would return
     /// its value).
     pub fn remove(&self, key: &[u16]) -> Option<u32> {
+        let key = KeyRef::new(key);
         remove(&self.cache, key, self.expires)
             .or_else(|| self.old().and_then(|old| remove(old, key, self.expires)))
     }
@@ -434,14 +438,14 @@ fn build<D: Extra>(opts: &Options, policy: Policy, listener: Option<&Arc<Relay>>
     if opts.weighted {
         builder = builder.weigher(|_key, value: &Value<D>| value.weight);
     }
-    builder.build_with_hasher(ahash::RandomState::new())
+    builder.build_with_hasher(StoredHash)
 }
 
 /// Removes `key` from `build` only while it still maps to `slot`.
-fn remove_slot<D: Extra>(build: &Build<D>, key: &[u16], slot: u32) -> bool {
+fn remove_slot<D: Extra>(build: &Build<D>, key: KeyRef<'_>, slot: u32) -> bool {
     use moka::ops::compute::{CompResult, Op};
     let result = build
-        .entry(key.into())
+        .entry(key.to_key())
         .and_compute_with(|current| match current {
             Some(e) if e.value().slot() == slot => Op::Remove,
             _ => Op::Nop,
@@ -453,11 +457,11 @@ fn remove_slot<D: Extra>(build: &Build<D>, key: &[u16], slot: u32) -> bool {
 /// can expire can moka's table hold one that is not live (`clear` leaves
 /// none of those `invalidate_all` hides), so elsewhere a hit costs one lookup
 /// and one clock read, not two.
-fn remove<D: Extra>(build: &Build<D>, key: &[u16], expires: bool) -> Option<u32> {
-    if expires && !build.contains_key(key) {
+fn remove<D: Extra>(build: &Build<D>, key: KeyRef<'_>, expires: bool) -> Option<u32> {
+    if expires && !build.contains_key(&key) {
         return None;
     }
-    build.remove(key).map(|v| v.slot())
+    build.remove(&key).map(|v| v.slot())
 }
 
 #[cfg(test)]

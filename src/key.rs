@@ -6,8 +6,12 @@
 //! symbols cannot be hashed from Rust (V8 moves them), so the JS layer hands
 //! over a numeric token for them (identity id, or an interned value-object id).
 
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::mem::MaybeUninit;
 use std::ptr;
+use std::sync::OnceLock;
+
+use equivalent::Equivalent;
 
 use napi::sys::{self, napi_value};
 
@@ -23,12 +27,176 @@ const TAG_NULL: u16 = 6;
 const TAG_UNDEFINED: u16 = 7;
 const TAG_TOKEN: u16 = 8;
 
-/// The owned key stored in moka. Short keys (a tag and up to 14 UTF-16
-/// units, e.g. `user:123456789`) live inline, inside the `Arc` moka allocates
-/// per key: one pointer less to chase on every lookup. 15 units make the key
-/// 40 bytes and moka's `Arc` of it 56, which fits glibc's 64-byte chunk (a
-/// larger inline buffer costs 16 more bytes on every entry).
-pub type Key = smallvec::SmallVec<[u16; 15]>;
+/// The units of a stored key. Short keys (a tag and up to 14 UTF-16 units,
+/// e.g. `user:123456789`) live inline, inside the `Arc` moka allocates per
+/// key: one pointer less to chase on every lookup. With its hash the key is
+/// 48 bytes and moka's `Arc` of it 64, mimalloc's 64-byte block, which the
+/// 56 bytes without the hash took as well (benches/entry_bytes.rs).
+type Units = smallvec::SmallVec<[u16; 15]>;
+
+/// The owned key stored in moka: its units and their hash.
+///
+/// The hash is computed once, when the key is made, and moka reads it
+/// wherever it hashes the key again (its table rehashes every key it moves
+/// when it grows or sweeps removed entries; an evicting cache sweeps
+/// constantly). moka's hasher ([`StoredHash`]) hands it on unchanged.
+#[derive(Clone, Debug)]
+pub struct Key {
+    hash: u64,
+    units: Units,
+}
+
+impl Key {
+    #[inline]
+    pub fn from_slice(units: &[u16]) -> Key {
+        Key {
+            hash: units_hash(units),
+            units: Units::from_slice(units),
+        }
+    }
+
+    #[inline]
+    pub fn as_slice(&self) -> &[u16] {
+        &self.units
+    }
+
+    /// The key to look this one up by, with its stored hash.
+    #[inline]
+    pub fn key_ref(&self) -> KeyRef<'_> {
+        KeyRef {
+            hash: self.hash,
+            units: &self.units,
+        }
+    }
+}
+
+/// A key from its units (tag first).
+impl FromIterator<u16> for Key {
+    fn from_iter<I: IntoIterator<Item = u16>>(units: I) -> Key {
+        let units: Units = units.into_iter().collect();
+        Key {
+            hash: units_hash(&units),
+            units,
+        }
+    }
+}
+
+/// A key reads as its units.
+impl std::ops::Deref for Key {
+    type Target = [u16];
+
+    #[inline]
+    fn deref(&self) -> &[u16] {
+        &self.units
+    }
+}
+
+impl PartialEq for Key {
+    #[inline]
+    fn eq(&self, other: &Key) -> bool {
+        self.hash == other.hash && self.units == other.units
+    }
+}
+
+impl Eq for Key {}
+
+impl Hash for Key {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// A key to look up in moka: borrowed units and their hash, computed once
+/// per call however many lookups the call makes.
+#[derive(Clone, Copy)]
+pub struct KeyRef<'a> {
+    hash: u64,
+    units: &'a [u16],
+}
+
+impl<'a> KeyRef<'a> {
+    #[inline]
+    pub fn new(units: &'a [u16]) -> KeyRef<'a> {
+        KeyRef {
+            hash: units_hash(units),
+            units,
+        }
+    }
+
+    #[inline]
+    pub fn units(&self) -> &'a [u16] {
+        self.units
+    }
+
+    /// The owned key, its hash reused.
+    #[inline]
+    pub fn to_key(self) -> Key {
+        Key {
+            hash: self.hash,
+            units: Units::from_slice(self.units),
+        }
+    }
+}
+
+impl Hash for KeyRef<'_> {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl Equivalent<Key> for KeyRef<'_> {
+    #[inline]
+    fn equivalent(&self, key: &Key) -> bool {
+        self.hash == key.hash && self.units == key.as_slice()
+    }
+}
+
+/// The hash of a key's units: ahash, seeded at random once per process, so
+/// that keys chosen to collide cannot be computed without the seeds.
+#[inline]
+fn units_hash(units: &[u16]) -> u64 {
+    static SEEDS: OnceLock<ahash::RandomState> = OnceLock::new();
+    SEEDS.get_or_init(ahash::RandomState::new).hash_one(units)
+}
+
+/// moka's hasher: a key's hash is its stored one ([`Key`], [`KeyRef`]).
+#[derive(Clone, Copy, Default)]
+pub struct StoredHash;
+
+impl BuildHasher for StoredHash {
+    type Hasher = StoredHasher;
+
+    #[inline]
+    fn build_hasher(&self) -> StoredHasher {
+        StoredHasher(0)
+    }
+}
+
+pub struct StoredHasher(u64);
+
+impl Hasher for StoredHasher {
+    #[inline]
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+
+    /// Only keys' stored hashes reach this hasher; anything else is mixed
+    /// in rather than lost, should it ever.
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64)
+                .wrapping_mul(0x0100_0000_01b3)
+                .rotate_left(5);
+        }
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// Keys up to this many code units (tag included) are read without allocating.
 const INLINE: usize = 64;
@@ -379,7 +547,37 @@ mod tests {
 
     #[test]
     fn a_key_fits_in_its_allocation_class() {
-        assert_eq!(std::mem::size_of::<Key>(), 40);
+        assert_eq!(std::mem::size_of::<Key>(), 48);
+    }
+
+    #[test]
+    fn a_key_hashes_as_its_lookups_do() {
+        use std::hash::BuildHasher;
+        let units: Vec<u16> = "\u{1}user:123456789".encode_utf16().collect();
+        let stored = Key::from_slice(&units);
+        let collected: Key = units.iter().copied().collect();
+        let looked_up = KeyRef::new(&units);
+        let hash = |k: &dyn Fn(&mut StoredHasher)| {
+            let mut h = StoredHash.build_hasher();
+            k(&mut h);
+            h.finish()
+        };
+        let of_stored = hash(&|h| stored.hash(h));
+        assert_eq!(of_stored, hash(&|h| collected.hash(h)));
+        assert_eq!(of_stored, hash(&|h| looked_up.hash(h)));
+        assert_eq!(of_stored, hash(&|h| looked_up.to_key().hash(h)));
+        assert_eq!(of_stored, hash(&|h| stored.key_ref().hash(h)));
+        assert!(looked_up.equivalent(&stored));
+        assert_eq!(stored, collected);
+        // One unit more or less, or another unit, is another key.
+        for other in [&units[..units.len() - 1], &[&units[..], &[0]].concat()[..]] {
+            assert!(!KeyRef::new(other).equivalent(&stored));
+            assert_ne!(units_hash(other), of_stored);
+        }
+        let mut changed = units.clone();
+        changed[3] ^= 1;
+        assert!(!KeyRef::new(&changed).equivalent(&stored));
+        assert_ne!(units_hash(&changed), of_stored);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use moka::sync::Iter;
 
 use super::relay::Relay;
 use crate::core::{Build, Extra};
-use crate::key::Key;
+use crate::key::{Key, KeyRef};
 use crate::value::Value;
 
 pub struct Draining<D: Extra> {
@@ -53,8 +53,8 @@ impl<D: Extra> Draining<D> {
     }
 
     /// Takes the live entry of `key` out to move it (see `Relay::take`).
-    pub fn take(&self, relay: &Relay, key: &[u16]) -> Option<Value<D>> {
-        let slot = self.build.get(key)?.slot();
+    pub fn take(&self, relay: &Relay, key: KeyRef<'_>) -> Option<Value<D>> {
+        let slot = self.build.get(&key)?.slot();
         relay.take(&self.build, key, slot)
     }
 
@@ -85,8 +85,13 @@ impl<D: Extra> Draining<D> {
                 return self.build.entry_count() == 0;
             };
             if active.weighted_size() + value.weight as u64 > self.capacity {
-                relay.evict(&self.build, &key, Some(value.slot()), RemovalCause::Size);
-            } else if let Some(taken) = relay.take(&self.build, &key, value.slot()) {
+                relay.evict(
+                    &self.build,
+                    key.key_ref(),
+                    Some(value.slot()),
+                    RemovalCause::Size,
+                );
+            } else if let Some(taken) = relay.take(&self.build, key.key_ref(), value.slot()) {
                 move_to(active, (*key).clone(), taken);
             }
         }

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use moka::notification::RemovalCause;
 
 use crate::core::{Build, Extra};
+use crate::key::KeyRef;
 
 use drain::Draining;
 use relay::Relay;
@@ -89,8 +90,8 @@ impl<D: Extra> Adaptive<D> {
     /// A read: `found` is the active build's answer. A miss there may be a
     /// hit in the old build, which moves the entry over.
     #[inline]
-    pub fn get(&self, active: &Build<D>, key: &[u16], found: Option<u32>) -> Option<u32> {
-        match self.sampler.sampled(key) {
+    pub fn get(&self, active: &Build<D>, key: KeyRef<'_>, found: Option<u32>) -> Option<u32> {
+        match self.sampler.sampled(key.units()) {
             Some(h) => self.observe_sampled(h),
             None => self.unsampled.set(self.unsampled.get() + 1),
         }
@@ -107,14 +108,14 @@ impl<D: Extra> Adaptive<D> {
         &self,
         draining: &Draining<D>,
         active: &Build<D>,
-        key: &[u16],
+        key: KeyRef<'_>,
         found: Option<u32>,
     ) -> Option<u32> {
         let found = found.or_else(|| {
             let value = draining.take(&self.relay, key)?;
             let slot = value.slot();
             draining.wrote(value.weight);
-            drain::move_to(active, key.into(), value);
+            drain::move_to(active, key.to_key(), value);
             Some(slot)
         });
         self.step(active, STEP);
@@ -134,7 +135,7 @@ impl<D: Extra> Adaptive<D> {
     /// A write of `key` to the active build: its entry in the old build, if
     /// any, was replaced.
     #[inline]
-    pub fn inserted(&self, active: &Build<D>, key: &[u16], weight: u32) {
+    pub fn inserted(&self, active: &Build<D>, key: KeyRef<'_>, weight: u32) {
         let Some(draining) = &self.draining else {
             return;
         };

@@ -17,6 +17,7 @@ use moka::notification::RemovalCause;
 
 use crate::core::{Build, Extra};
 use crate::events::Events;
+use crate::key::KeyRef;
 use crate::value::Value;
 
 pub struct Relay {
@@ -62,15 +63,15 @@ impl Relay {
     /// move it: the value returned goes into the new build and takes the
     /// slot over. `None` when moka reported it expired on the way out (then
     /// reported as such): it must not move.
-    pub fn take<D: Extra>(&self, build: &Build<D>, key: &[u16], slot: u32) -> Option<Value<D>> {
+    pub fn take<D: Extra>(&self, build: &Build<D>, key: KeyRef<'_>, slot: u32) -> Option<Value<D>> {
         if self.notify {
             let mut value = None;
-            let expired = self.quietly(slot, || value = build.remove(key));
+            let expired = self.quietly(slot, || value = build.remove(&key));
             return value.filter(|_| !expired);
         }
         // Before the removal, after which moka may drop the old value at any time.
         self.events.hand_over(slot);
-        let Some(copy) = build.remove(key) else {
+        let Some(copy) = build.remove(&key) else {
             self.events.take_back(slot);
             return None;
         };
@@ -83,21 +84,21 @@ impl Relay {
     pub fn evict<D: Extra>(
         &self,
         build: &Build<D>,
-        key: &[u16],
+        key: KeyRef<'_>,
         slot: Option<u32>,
         cause: RemovalCause,
     ) {
         if !self.notify {
             // Its value releases the slot when moka drops it.
-            build.invalidate(key);
+            build.invalidate(&key);
             return;
         }
-        let Some(slot) = slot.or_else(|| build.get(key).map(|v| v.slot())) else {
+        let Some(slot) = slot.or_else(|| build.get(&key).map(|v| v.slot())) else {
             // Absent, or expired: moka reports that at maintenance.
             return;
         };
         let mut taken = None;
-        if !self.quietly(slot, || taken = build.remove(key)) && taken.is_some() {
+        if !self.quietly(slot, || taken = build.remove(&key)) && taken.is_some() {
             self.events.removed(slot, cause);
         }
     }
