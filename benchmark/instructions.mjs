@@ -12,8 +12,9 @@
 // Writes results/local/instructions.json, or with --update (every case, both
 // sides, no baseline) results/instructions.json, whose figures the moka-py
 // tables publish. `--cases=remove hit` (lib/instructions-cases.mjs ON_REQUEST)
-// counts a remove hit and the set that puts the key back; such a run is
-// partial: it never replaces the published result.
+// counts a remove hit and the set that puts the key back, `--cases=get hit
+// long,get miss long` reads with long string keys; such a run is partial: it
+// never replaces the published result.
 //
 // Each figure is (I(long) − I(short)) / (ops of the long run − ops of the
 // short one): two runs of one process, 1 and MAX_REPS batches after the same

@@ -4,11 +4,15 @@ export const CASES = ['get hit', 'get miss', 'set update', 'set evicting']
 /**
  * Cases run only when named (`--cases`), and kept out of the published table:
  * `remove hit` removes a stored key and sets it back, the pair counted as one
- * operation, as moka-py's own `remove_hit` (benchmark/moka-py.mjs) counts it.
+ * operation, as moka-py's own `remove_hit` (benchmark/moka-py.mjs) counts it;
+ * `get hit long` and `get miss long` read long string keys,
+ * `${LONG_PREFIX}${i}`, the needles built by concatenation apart from the
+ * stored keys, as benchmark/moka-py.mjs builds its long keys.
  */
-export const ON_REQUEST = ['remove hit']
+export const ON_REQUEST = ['remove hit', 'get hit long', 'get miss long']
 /** The cases whose every operation must hit. */
-export const HITTING = ['get hit', 'remove hit']
+export const HITTING = ['get hit', 'remove hit', 'get hit long']
+export const LONG_PREFIX = 'x'.repeat(64)
 /** Entries held; string keys `key:${i}`. */
 export const CAPACITY = 10_000
 /** Operations per batch. */

@@ -16,7 +16,7 @@
 //
 //   node benchmark/lib/instructions-worker.mjs <case> <reps> [addon directory] [policy] [caches] [capacity]
 import { createRequire } from 'node:module'
-import { CAPACITY, HITTING, MAX_REPS, OPS, WARMUP } from './instructions-cases.mjs'
+import { CAPACITY, HITTING, LONG_PREFIX, MAX_REPS, OPS, WARMUP } from './instructions-cases.mjs'
 
 /** `gc()`, which `NODE` (lib/callgrind.mjs) exposes. */
 const collectGarbage = () => {
@@ -32,9 +32,19 @@ const require = createRequire(import.meta.url)
 const { Moka } = require(dir)
 const { LRUCache } = require('lru-cache')
 const keys = (length, prefix) => Array.from({ length }, (_, i) => `${prefix}:${i}`)
-const stored = keys(capacity, 'key')
+const long = kase.endsWith(' long')
+/** A long key, built by concatenation (a V8 cons string), as application code builds one. */
+const longKey = (i) => `${LONG_PREFIX}${i}`
+const stored = long ? Array.from({ length: capacity }, (_, i) => longKey(i)) : keys(capacity, 'key')
 // Only the keys its case uses: what setup allocates decides when V8 collects.
-const absent = kase === 'get miss' ? keys(OPS, 'miss') : []
+const absent = kase === 'get miss' ? keys(OPS, 'miss') : kase === 'get miss long' ? Array.from({ length: OPS }, (_, i) => longKey(capacity + i)) : []
+// Long needles equal to the stored keys but other strings, each read once per batch.
+const needles = kase === 'get hit long' ? Array.from({ length: OPS }, (_, i) => longKey((i * 7919) % capacity)) : []
+// Moved to the old generation before their first read, which flattens them in
+// place: a scavenge would replace a flattened cons string by its flat content,
+// which V8's fast path takes, and leave the callback to the needles it missed.
+// So every long-key read below goes through the accelerator's callback.
+if (long) for (let i = 0; i < 2; i++) collectGarbage()
 const fresh = kase === 'set evicting' ? keys(OPS * (WARMUP + MAX_REPS), 'new') : []
 for (const [name, x] of [['caches', n], ['capacity', capacity]]) {
   if (!(Number.isInteger(x) && x >= 1)) throw new RangeError(`${name} must be a positive integer, got ${x}`)
@@ -62,6 +72,12 @@ const batches = {
     for (let i = 0; i < OPS; i++) if (cacheOf(i).get(stored[(i * 7919) % capacity]) !== undefined) hits++
   },
   'get miss': () => {
+    for (let i = 0; i < OPS; i++) if (cacheOf(i).get(absent[i]) !== undefined) hits++
+  },
+  'get hit long': () => {
+    for (let i = 0; i < OPS; i++) if (cacheOf(i).get(needles[i]) !== undefined) hits++
+  },
+  'get miss long': () => {
     for (let i = 0; i < OPS; i++) if (cacheOf(i).get(absent[i]) !== undefined) hits++
   },
   'set update': () => {
