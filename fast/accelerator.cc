@@ -72,9 +72,10 @@ struct Abi {
 constexpr char kSymbol[] = "moka_js_fast_abi_v1";
 constexpr uint32_t kVersion = 2;
 constexpr int32_t kNotTaken = -2;
-// Keys up to this many units are copied onto the stack; longer ones into a
-// malloc'd buffer (libc's: the accelerator links no C++ runtime).
-constexpr int kStackKeyUnits = 63;
+// String keys up to this many units are copied onto the stack (the addon
+// reads as many without allocating, src/key.rs); longer ones into a malloc'd
+// buffer (libc's: the accelerator links no C++ runtime).
+constexpr int kStackKeyUnits = 255;
 
 // The one table of this process (one addon per accelerator file).
 std::atomic<const Abi*> abi{nullptr};
@@ -111,32 +112,46 @@ int32_t FastSetNumber(Local<Value>, double id, double key, double slot) {
   return Table()->set(id, &arg, slot);
 }
 
+// A string key as the callback reads it: a one-byte string (as V8 marks it,
+// not reading it) copied as its Latin-1 bytes, which the addon widens to the
+// UTF-16 units they are, as it does a fast call's; any other as UTF-16 (as
+// Node-API reads it). Copied without a terminating NUL, onto the stack up to
+// kStackKeyUnits, else into a malloc'd buffer; NOT_TAKEN if that fails.
+template <typename Run>
+int32_t WithString(v8::Isolate* isolate, Local<v8::String> s, Run run) {
+  uint16_t stack[kStackKeyUnits];
+  const int len = s->Length();
+  const bool one_byte = s->IsOneByte();
+  const size_t bytes = static_cast<size_t>(len) * (one_byte ? 1 : sizeof(uint16_t));
+  void* buffer = len <= kStackKeyUnits ? stack : malloc(bytes);
+  if (buffer == nullptr) return kNotTaken;
+#if V8_MAJOR_VERSION >= 13
+  if (one_byte)
+    s->WriteOneByteV2(isolate, 0, len, static_cast<uint8_t*>(buffer));
+  else
+    s->WriteV2(isolate, 0, len, static_cast<uint16_t*>(buffer));
+#else
+  if (one_byte)
+    s->WriteOneByte(isolate, static_cast<uint8_t*>(buffer), 0, len, v8::String::NO_NULL_TERMINATION);
+  else
+    s->Write(isolate, static_cast<uint16_t*>(buffer), 0, len, v8::String::NO_NULL_TERMINATION);
+#endif
+  KeyArg arg{one_byte ? kKeyLatin1 : kKeyUtf16, static_cast<uint32_t>(len), buffer, 0, 0};
+  int32_t result = run(&arg);
+  if (buffer != stack) free(buffer);
+  return result;
+}
+
 // The other calls: the same, reading the arguments through the V8 API. A
-// string key is copied as UTF-16 (as Node-API reads it); a key of another
-// type, extra arguments or a missing one are not taken.
+// key of another type, extra arguments or a missing one are not taken.
 template <typename Run>
 void Slow(const FunctionCallbackInfo<Value>& info, int argc, Run run) {
   int32_t result = kNotTaken;
   if (info.Length() == argc && info[0]->IsNumber()) {
     double id = info[0].As<v8::Number>()->Value();
     Local<Value> key = info[1];
-    uint16_t stack_units[kStackKeyUnits];
     if (key->IsString()) {
-      Local<v8::String> s = key.As<v8::String>();
-      int len = s->Length();
-      uint16_t* units = len <= kStackKeyUnits
-                            ? stack_units
-                            : static_cast<uint16_t*>(malloc(sizeof(uint16_t) * static_cast<size_t>(len)));
-      if (units != nullptr) {
-#if V8_MAJOR_VERSION >= 13
-        s->WriteV2(info.GetIsolate(), 0, len, units);
-#else
-        s->Write(info.GetIsolate(), units, 0, len, v8::String::NO_NULL_TERMINATION);
-#endif
-        KeyArg arg{kKeyUtf16, static_cast<uint32_t>(len), units, 0, 0};
-        result = run(id, &arg);
-        if (units != stack_units) free(units);
-      }
+      result = WithString(info.GetIsolate(), key.As<v8::String>(), [&](const KeyArg* arg) { return run(id, arg); });
     } else if (key->IsNumber()) {
       KeyArg arg = Number(key.As<v8::Number>()->Value(), 0);
       result = run(id, &arg);

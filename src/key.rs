@@ -198,8 +198,11 @@ impl Hasher for StoredHasher {
     }
 }
 
-/// Keys up to this many code units (tag included) are read without allocating.
-const INLINE: usize = 64;
+/// Keys up to this many code units (tag included) are read without
+/// allocating: string keys of up to 255 units (long keys such as paths and
+/// URLs among them) cost a read no `malloc` and `free`. 512 bytes of stack,
+/// written only as far as the key goes.
+const INLINE: usize = 256;
 
 /// A key being read: on the stack when short, on the heap when long.
 pub struct KeyBuf {
@@ -530,7 +533,8 @@ mod tests {
 
     #[test]
     fn latin1_keys_are_their_utf16_keys() {
-        let bytes: Vec<u8> = (0..200).map(|i| (i * 37 + 200) as u8).collect();
+        // Past `INLINE`, where a key is read onto the heap.
+        let bytes: Vec<u8> = (0..2 * INLINE + 3).map(|i| (i * 37 + 200) as u8).collect();
         // One buffer for every length, as a call reuses none: a long key
         // spilled to the heap must not leave it marked spilled for the next.
         let mut a = KeyBuf::new();
@@ -583,9 +587,18 @@ mod tests {
     #[test]
     fn long_keys_spill_to_the_heap() {
         let mut k = KeyBuf::new();
-        k.heap = vec![TAG_STRING; 200];
-        k.spilled = true;
-        assert_eq!(k.to_key().len(), 200);
+        let units: Vec<u16> = (0..INLINE as u16 + 10).map(|u| u * 3 + 0x100).collect();
+        k.set_string(&units[..]);
+        assert!(
+            k.spilled,
+            "{} units and the tag do not fit inline",
+            units.len()
+        );
+        assert_eq!(&k.to_key()[1..], &units[..]);
+        k.set_string(&units[..INLINE - 1]);
+        assert!(!k.spilled, "{} units and the tag fit inline", INLINE - 1);
+        assert_eq!(&k.as_slice()[1..], &units[..INLINE - 1]);
+        k.set_string(&units[..]);
         k.set_inline(&[TAG_NULL]);
         assert_eq!(k.as_slice(), &[TAG_NULL]);
     }
