@@ -72,9 +72,9 @@ struct Abi {
 constexpr char kSymbol[] = "moka_js_fast_abi_v1";
 constexpr uint32_t kVersion = 2;
 constexpr int32_t kNotTaken = -2;
-// String keys up to this many units are copied onto the stack (the addon
-// reads as many without allocating, src/key.rs); longer ones into a malloc'd
-// buffer (libc's: the accelerator links no C++ runtime).
+// Before V8 13, string keys up to this many units are copied onto the stack
+// (the addon reads as many without allocating, src/key.rs); longer ones into
+// a malloc'd buffer (libc's: the accelerator links no C++ runtime).
 constexpr int kStackKeyUnits = 255;
 
 // The one table of this process (one addon per accelerator file).
@@ -112,6 +112,24 @@ int32_t FastSetNumber(Local<Value>, double id, double key, double slot) {
   return Table()->set(id, &arg, slot);
 }
 
+#if V8_MAJOR_VERSION >= 13
+// A string key as the callback reads it: in place, flattened, through
+// String::ValueView (V8 13), as Latin-1 bytes when V8 stores it one byte a
+// unit (the addon widens them to the UTF-16 units they are, as it does a fast
+// call's), else as UTF-16. The view is valid while no collection runs:
+// nothing here allocates on the V8 heap or runs JS.
+template <typename Run>
+int32_t WithString(v8::Isolate* isolate, Local<v8::String> s, Run run) {
+  v8::String::ValueView view(isolate, s);
+  // A pointer that is not null for the empty string, whatever the view holds.
+  static constexpr uint16_t kEmpty = 0;
+  const void* data = view.length() == 0   ? &kEmpty
+                     : view.is_one_byte() ? static_cast<const void*>(view.data8())
+                                          : static_cast<const void*>(view.data16());
+  KeyArg arg{view.is_one_byte() ? kKeyLatin1 : kKeyUtf16, view.length(), data, 0, 0};
+  return run(&arg);
+}
+#else
 // A string key as the callback reads it: a one-byte string (as V8 marks it,
 // not reading it) copied as its Latin-1 bytes, which the addon widens to the
 // UTF-16 units they are, as it does a fast call's; any other as UTF-16 (as
@@ -125,22 +143,16 @@ int32_t WithString(v8::Isolate* isolate, Local<v8::String> s, Run run) {
   const size_t bytes = static_cast<size_t>(len) * (one_byte ? 1 : sizeof(uint16_t));
   void* buffer = len <= kStackKeyUnits ? stack : malloc(bytes);
   if (buffer == nullptr) return kNotTaken;
-#if V8_MAJOR_VERSION >= 13
-  if (one_byte)
-    s->WriteOneByteV2(isolate, 0, len, static_cast<uint8_t*>(buffer));
-  else
-    s->WriteV2(isolate, 0, len, static_cast<uint16_t*>(buffer));
-#else
   if (one_byte)
     s->WriteOneByte(isolate, static_cast<uint8_t*>(buffer), 0, len, v8::String::NO_NULL_TERMINATION);
   else
     s->Write(isolate, static_cast<uint16_t*>(buffer), 0, len, v8::String::NO_NULL_TERMINATION);
-#endif
   KeyArg arg{one_byte ? kKeyLatin1 : kKeyUtf16, static_cast<uint32_t>(len), buffer, 0, 0};
   int32_t result = run(&arg);
   if (buffer != stack) free(buffer);
   return result;
 }
+#endif
 
 // The other calls: the same, reading the arguments through the V8 API. A
 // key of another type, extra arguments or a missing one are not taken.
