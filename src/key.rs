@@ -49,10 +49,7 @@ pub struct Key {
 impl Key {
     #[inline]
     pub fn from_slice(units: &[u16]) -> Key {
-        Key {
-            hash: units_hash(units),
-            units: Units::from_slice(units),
-        }
+        KeyRef::new(units).to_key()
     }
 
     #[inline]
