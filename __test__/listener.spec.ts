@@ -136,6 +136,39 @@ test('a listener that clears the cache during a large clear', (t) => {
   t.is(cache.slotsInUse, 0)
 })
 
+test('a batch is delivered whole when its listener delivers other batches meanwhile', (t) => {
+  // Each drain copies its batch out before the listener runs: a nested
+  // drain (this cache's or another's) must copy into memory of its own.
+  const log: string[] = []
+  const other: Moka<string, string> = new Moka<string, string>({
+    maxCapacity: 100,
+    evictionListener: (key, _value, cause) => log.push(`other ${key}:${cause}`),
+  })
+  const cache: Moka<string, string> = new Moka<string, string>({
+    maxCapacity: 100,
+    evictionListener: (key, _value, cause) => {
+      log.push(`${key}:${cause}`)
+      if (key === 'a0') {
+        other.clear()
+        for (let i = 0; i < 5; i++) cache.set(`n${i}`, 'new')
+        cache.clear()
+      }
+    },
+  })
+  for (let i = 0; i < 5; i++) {
+    cache.set(`a${i}`, 'a')
+    other.set(`b${i}`, 'b')
+  }
+  cache.clear()
+  t.deepEqual(log.filter((e) => e.startsWith('other')).sort(), ['b0', 'b1', 'b2', 'b3', 'b4'].map((k) => `other ${k}:explicit`))
+  const own = log.filter((e) => !e.startsWith('other'))
+  t.deepEqual(own.filter((e) => e.startsWith('a')).sort(), ['a0', 'a1', 'a2', 'a3', 'a4'].map((k) => `${k}:explicit`))
+  t.deepEqual(own.filter((e) => e.startsWith('n')).sort(), ['n0', 'n1', 'n2', 'n3', 'n4'].map((k) => `${k}:explicit`))
+  t.is(own.length, 10, 'each entry notified once')
+  t.is(cache.slotsInUse, 0)
+  t.is(other.slotsInUse, 0)
+})
+
 // --- throwing listeners -------------------------------------------------------
 
 function throwingOn(keys: Set<string>, log: string[]) {

@@ -2,7 +2,7 @@
 // moka-py's own benchmark matrix, measured interleaved: each round takes one
 // figure from moka-py and moka-js, for both policies, in rotating order.
 //
-//   node benchmark/moka-py.mjs [--quick] [--venv=DIR]
+//   node benchmark/moka-py.mjs [--quick] [--venv=DIR] [--cases=set_replace,remove_hit]
 //
 // The Python side is benchmark/moka_py_bench.py, a worker driven over a pipe,
 // run in a local virtualenv (benchmark/.venv, or --venv=DIR) created on first
@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Moka } from '../index.mjs'
-import { BENCH_DIR, QUICK, fmt } from './lib/common.mjs'
+import { BENCH_DIR, QUICK, fmt, selection } from './lib/common.mjs'
 import { PYTHON, preparePython } from './lib/python.mjs'
 import { compileLoop } from './lib/loops.mjs'
 import { ROUNDS, TIMING, interleave, probeSummary, ratioFigures, sampler, spread } from './lib/rounds.mjs'
@@ -150,10 +150,13 @@ async function measureCase(name, python) {
 }
 
 async function main() {
+  /** `--cases`: some cases only (a partial run, never the reference). */
+  const chosen = selection('cases', Object.keys(CASES))
   await runSuite(
     'moka-py',
     {
       title: 'moka-js vs moka-py',
+      partial: chosen !== undefined,
       describe: [`moka-py's matrix, capacity ${CAPACITY.toLocaleString('en-US')}, each policy with no listener${QUICK ? '' : ', and tinyLfu with a no-op eviction listener'} on both sides; ns/op: median over ${ROUNDS} interleaved rounds (min–max); js/py taken within each round`],
     },
     async () => {
@@ -161,7 +164,7 @@ async function main() {
       console.log(`moka-py ${python.versions.moka_py} on ${python.versions.implementation} ${python.versions.python}`)
       try {
         const cases = []
-        for (const name of Object.keys(CASES)) cases.push({ case: name, ...(await measureCase(name, python)) })
+        for (const name of chosen ?? Object.keys(CASES)) cases.push({ case: name, ...(await measureCase(name, python)) })
         const loop = (await measureCase('loop', python)).policies.tinyLfu
         const problems = cases.flatMap((c) => Object.entries(c.policies).filter(([, m]) => m.check?.startsWith('UNEXPECTED')).map(([p, m]) => `${c.case} ${p}: ${m.check}`))
         return {

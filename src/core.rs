@@ -16,9 +16,7 @@ use crate::expiry::{Clocks, PerEntry};
 use crate::ffi::{type_error, JsResult};
 use crate::key::{Key, KeyRef, StoredHash};
 use crate::maintenance::until_settled;
-use crate::protocol::{
-    EXPIRED, EXPLICIT, RELEASED, REPLACED, SIZE, STATE_COUNT, STATE_LENGTH, STATE_MORE,
-};
+use crate::protocol::{EXPIRED, EXPLICIT, RELEASED, REPLACED, SIZE};
 use crate::value::{Carried, Deadlines, Value};
 
 /// Options as the JS layer validated and normalised them.
@@ -252,14 +250,7 @@ impl<D: Extra> Core<D> {
     #[doc(hidden)]
     pub fn discard_published(&self) {
         if self.events.pending() && self.publish_now() {
-            let mut state = [0u32; STATE_LENGTH];
-            loop {
-                state[STATE_COUNT] = 0;
-                self.events.publish(&mut state);
-                if state[STATE_MORE] == 0 {
-                    return;
-                }
-            }
+            self.events.discard();
         }
     }
 
@@ -467,7 +458,7 @@ fn remove<D: Extra>(build: &Build<D>, key: KeyRef<'_>, expires: bool) -> Option<
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::protocol::{KIND_BITS, STATE_COUNT, STATE_HEADER, STATE_MORE};
+    use crate::protocol::KIND_BITS;
 
     fn core<D: Extra>(max_capacity: u64, ttl: Option<Duration>, notify: bool) -> Core<D> {
         Core::new(&Options {
@@ -483,17 +474,7 @@ pub(crate) mod tests {
 
     /// Takes every published event, as the JS layer's drain does.
     pub fn drain<D: Extra>(core: &Core<D>) -> Vec<u32> {
-        let mut state = vec![0u32; STATE_HEADER + 64];
-        let mut events = Vec::new();
-        loop {
-            core.events.publish(&mut state);
-            let n = state[STATE_COUNT] as usize;
-            events.extend_from_slice(&state[STATE_HEADER..STATE_HEADER + n]);
-            state[STATE_COUNT] = 0;
-            if n == 0 && state[STATE_MORE] == 0 {
-                return events;
-            }
-        }
+        core.events.take_all()
     }
 
     /// Drains events, running maintenance between drains, until `done` holds

@@ -16,6 +16,7 @@ use moka::notification::RemovalCause;
 use crate::protocol::{
     EXPIRED, EXPLICIT, KIND_BITS, RELEASED, REPLACED, SIZE, STATE_COUNT, STATE_HEADER, STATE_MORE,
 };
+use crate::state::StateArray;
 
 #[derive(Default)]
 pub struct Events {
@@ -128,22 +129,44 @@ impl Events {
         self.queued() > 0
     }
 
+    /// Drops every queued event unpublished: for the benches, whose queue
+    /// would otherwise grow without end.
+    pub fn discard(&self) {
+        let mut queue = self.lock();
+        queue.events.clear();
+        self.queued.store(0, Ordering::Release);
+    }
+
+    /// Publishes and takes every queued event, as the JS layer's drain does.
+    #[cfg(test)]
+    pub fn take_all(&self) -> Vec<u32> {
+        let state = StateArray::new(crate::protocol::STATE_LENGTH);
+        let mut all = Vec::new();
+        loop {
+            self.publish(&state);
+            let (events, more) = state.take();
+            all.extend(events);
+            if !more {
+                return all;
+            }
+        }
+    }
+
     /// Moves queued events into `state` (`[count, more, events...]`), as many
     /// as fit after the `count` already there. `count` is written by JS, so it
     /// is clamped, never trusted.
-    pub fn publish(&self, state: &mut [u32]) {
-        if state.len() <= STATE_HEADER {
-            return;
-        }
+    pub fn publish(&self, state: &StateArray) {
         let room_total = state.len() - STATE_HEADER;
-        let used = (state[STATE_COUNT] as usize).min(room_total);
+        let used = (state.get(STATE_COUNT) as usize).min(room_total);
         let mut queue = self.lock();
         let queue = &mut queue.events;
         let n = (room_total - used).min(queue.len());
-        state[STATE_HEADER + used..STATE_HEADER + used + n].copy_from_slice(&queue[..n]);
+        for (at, &event) in (STATE_HEADER + used..).zip(&queue[..n]) {
+            state.set(at, event);
+        }
         queue.drain(..n);
-        state[STATE_COUNT] = (used + n) as u32;
-        state[STATE_MORE] = !queue.is_empty() as u32;
+        state.set(STATE_COUNT, (used + n) as u32);
+        state.set(STATE_MORE, !queue.is_empty() as u32);
         self.queued.store(queue.len(), Ordering::Release);
     }
 }
@@ -158,36 +181,35 @@ mod tests {
         for slot in 0..5 {
             events.removed(slot, RemovalCause::Expired);
         }
-        let mut state = [0u32; STATE_HEADER + 3];
-        events.publish(&mut state);
-        assert_eq!(state[STATE_COUNT], 3);
-        assert_eq!(state[STATE_MORE], 1);
+        let state = StateArray::new(STATE_HEADER + 3);
+        events.publish(&state);
         assert_eq!(
-            &state[STATE_HEADER..],
-            &[EXPIRED, 1 << KIND_BITS | EXPIRED, 2 << KIND_BITS | EXPIRED]
+            state.take(),
+            (
+                vec![EXPIRED, 1 << KIND_BITS | EXPIRED, 2 << KIND_BITS | EXPIRED],
+                true
+            )
         );
-        state[STATE_COUNT] = 0;
-        events.publish(&mut state);
-        assert_eq!(state[STATE_COUNT], 2);
-        assert_eq!(state[STATE_MORE], 0);
-        assert_eq!(state[STATE_HEADER], 3 << KIND_BITS | EXPIRED);
+        events.publish(&state);
+        assert_eq!(state.get(STATE_MORE), 0);
+        assert_eq!(
+            state.published(),
+            [3 << KIND_BITS | EXPIRED, 4 << KIND_BITS | EXPIRED]
+        );
     }
 
     #[test]
     fn a_count_from_js_is_clamped() {
         let events = Events::default();
         events.released(9);
-        let mut state = [0u32; STATE_HEADER + 3];
-        state[STATE_COUNT] = 5000;
-        events.publish(&mut state);
-        assert_eq!(state[STATE_COUNT], 3, "treated as full");
-        assert_eq!(state[STATE_MORE], 1, "the event waits for room");
-        state[STATE_COUNT] = 0;
-        events.publish(&mut state);
-        assert_eq!(
-            &state[..STATE_HEADER + 1],
-            &[1, 0, 9 << KIND_BITS | RELEASED]
-        );
+        let state = StateArray::new(STATE_HEADER + 3);
+        state.set(STATE_COUNT, 5000);
+        events.publish(&state);
+        assert_eq!(state.get(STATE_COUNT), 3, "treated as full");
+        assert_eq!(state.get(STATE_MORE), 1, "the event waits for room");
+        state.set(STATE_COUNT, 0);
+        events.publish(&state);
+        assert_eq!(state.take(), (vec![9 << KIND_BITS | RELEASED], false));
     }
 
     #[test]

@@ -4,20 +4,19 @@
 //! The thread's table of caches (`externals`) owns the handle until the
 //! cache's `External` is collected, so the core lives as long as JS can
 //! pass the cache to a method. `dispose()` frees the core at once; later
-//! calls get an `Error`. The state array is created here and held by a
-//! strong reference; it is looked up on each publish, so a detached buffer
-//! is an error, never a dangling pointer.
+//! calls get an `Error`. The state array is created here; the handle holds
+//! a count of its memory and publishes through it (see `state`).
 
 use std::cell::{Cell, UnsafeCell};
-use std::ffi::c_void;
 use std::ops::Deref;
-use std::ptr;
+use std::sync::Arc;
 
-use napi::sys::{self, napi_env, napi_ref, napi_value};
+use napi::sys::{napi_env, napi_value};
 
 use crate::core::{Core, Extra};
-use crate::ffi::{napi_call, Env, JsError, JsResult, TypedArrayInfo};
-use crate::protocol::{STATE_HEADER, STATE_LENGTH};
+use crate::ffi::{Env, JsError, JsResult};
+use crate::protocol::STATE_LENGTH;
+use crate::state::StateArray;
 
 /// Native bytes per entry reported to V8: moka's entry, key and value and
 /// their share of moka's tables, in glibc chunks (`cargo bench --bench
@@ -29,27 +28,15 @@ const REPORT_STEP: i64 = 256 << 10;
 pub struct Handle<D: Extra> {
     env: napi_env,
     core: CoreCell<D>,
-    state: napi_ref,
+    state: Arc<StateArray>,
     reported: Cell<i64>,
 }
 
 impl<D: Extra> Handle<D> {
     /// A handle on `core` with a new state array; returns the array too.
     pub fn new(env: Env, core: Core<D>) -> JsResult<(Handle<D>, napi_value)> {
-        let mut data: *mut c_void = ptr::null_mut();
-        let mut buffer = ptr::null_mut();
-        napi_call!(
-            env,
-            napi_create_arraybuffer(STATE_LENGTH * 4, &mut data, &mut buffer)
-        )?;
-        let mut array = ptr::null_mut();
-        let kind = sys::TypedarrayType::uint32_array;
-        napi_call!(
-            env,
-            napi_create_typedarray(kind, STATE_LENGTH, buffer, 0, &mut array)
-        )?;
-        let mut state = ptr::null_mut();
-        napi_call!(env, napi_create_reference(array, 1, &mut state))?;
+        let state = StateArray::new(STATE_LENGTH);
+        let array = state.expose(env)?;
         let handle = Handle {
             env: env.raw(),
             core: CoreCell::new(core),
@@ -112,7 +99,7 @@ impl<D: Extra> Handle<D> {
         writes: bool,
         result: JsResult<napi_value>,
     ) -> JsResult<napi_value> {
-        let published = self.publish(env, &core);
+        self.publish(&core);
         if writes {
             self.report_entries(env, &core);
         }
@@ -121,18 +108,15 @@ impl<D: Extra> Handle<D> {
         if adapt {
             self.adapt();
         }
-        let value = result?;
-        published?;
-        Ok(value)
+        result
     }
 
-    /// Hands queued events to JS.
+    /// Hands the events due to JS, into the state array: memory writes, no
+    /// Node-API call, so the accelerator's calls do it too.
     #[inline]
-    fn publish(&self, env: Env, core: &Core<D>) -> JsResult<()> {
-        if core.events.pending() {
-            self.publish_now(env, core)
-        } else {
-            Ok(())
+    pub fn publish(&self, core: &Core<D>) {
+        if core.events.pending() && core.publish_now() {
+            core.events.publish(&self.state);
         }
     }
 
@@ -140,27 +124,9 @@ impl<D: Extra> Handle<D> {
     /// queued, and the core would publish them (releases wait for a batch
     /// when nobody listens; see `Core::would_publish`, which `publish_now`
     /// answers too, resetting only what is already reset when it is false).
-    /// The accelerator's reads ask for `settle` on this alone: like their
-    /// methods, they leave the memory figure to the next write.
     #[inline(always)]
     pub fn publish_due(&self, core: &Core<D>) -> bool {
         core.events.pending() && core.would_publish()
-    }
-
-    /// Whether `publish` has anything to do: events to hand over now, or a
-    /// memory figure to report. Without side effects, for callers that
-    /// cannot publish themselves (the accelerator, `fast`).
-    #[inline(always)]
-    pub fn needs_publish(&self, core: &Core<D>) -> bool {
-        self.publish_due(core) || self.report_due(core)
-    }
-
-    #[inline(never)]
-    fn publish_now(&self, env: Env, core: &Core<D>) -> JsResult<()> {
-        if core.publish_now() {
-            self.with_state(env, |state| core.events.publish(state))?;
-        }
-        Ok(())
     }
 
     /// Updates the memory figure V8 is told; called after the methods that
@@ -175,7 +141,7 @@ impl<D: Extra> Handle<D> {
 
     /// Whether the memory figure V8 was told is off by more than a step.
     #[inline(always)]
-    fn report_due(&self, core: &Core<D>) -> bool {
+    pub fn report_due(&self, core: &Core<D>) -> bool {
         let bytes = core.entry_count() as i64 * ENTRY_BYTES;
         (bytes - self.reported.get()).abs() > REPORT_STEP
     }
@@ -189,45 +155,6 @@ impl<D: Extra> Handle<D> {
     #[inline(never)]
     fn report_memory(&self, env: Env, bytes: i64) {
         env.adjust_external_memory(bytes - self.reported.replace(bytes));
-    }
-
-    /// Runs `f` on the state array's memory, checked to be what `new` made.
-    fn with_state(&self, env: Env, f: impl FnOnce(&mut [u32])) -> JsResult<()> {
-        let mut array = ptr::null_mut();
-        napi_call!(env, napi_get_reference_value(self.state, &mut array))?;
-        let info = env.typed_array_info(array)?;
-        let Some(TypedArrayInfo {
-            kind,
-            len,
-            data,
-            buffer,
-        }) = info
-        else {
-            return Err(JsError::Internal(
-                "moka-js: the cache's state is not a typed array".into(),
-            )
-            .into());
-        };
-        let mut detached = false;
-        napi_call!(env, napi_is_detached_arraybuffer(buffer, &mut detached))?;
-        if detached
-            || data.is_null()
-            || kind != sys::TypedarrayType::uint32_array
-            || len <= STATE_HEADER
-            || len > STATE_LENGTH
-        {
-            return Err(JsError::Internal(
-                "moka-js: the cache's state array was detached; events stay queued".into(),
-            )
-            .into());
-        }
-        // SAFETY: `data` is the live backing store of the non-detached,
-        // non-shared ArrayBuffer this handle created (Node-API cannot make it
-        // shared or resizable), holding `len` aligned `u32`s. No JS runs while
-        // the slice is alive, so nothing else can touch or detach it.
-        let state = unsafe { std::slice::from_raw_parts_mut(data.cast::<u32>(), len) };
-        f(state);
-        Ok(())
     }
 }
 
@@ -359,8 +286,6 @@ impl<D: Extra> Drop for Handle<D> {
         let env = unsafe { Env::from_raw(self.env) };
         drop(self.core.core.get_mut().take());
         self.report_memory(env, 0);
-        // SAFETY: `state` was created by this handle and is deleted once.
-        unsafe { sys::napi_delete_reference(self.env, self.state) };
     }
 }
 

@@ -25,6 +25,7 @@ mod protocol;
 mod same_value_zero;
 #[doc(hidden)]
 pub mod shared;
+mod state;
 #[doc(hidden)]
 pub mod value;
 

@@ -304,9 +304,9 @@ method!(read flush, 0, |env, _args, core| {
     env.returns_undefined()
 });
 
-// settle(): what a method does after its operation (publish, adapt), for
-// calls the accelerator took and that left such work (see `fast`). A write:
-// `Handle::needs_publish` asks for it when the memory figure is due too.
+// settle(): what a method does after its operation (report the memory
+// figure, adapt), for calls the accelerator took and that left such work
+// (see `fast`). A write, so that it reports the memory figure.
 method!(write settle, 0, |env, _args, _core| { env.returns_undefined() });
 
 // dispose(): frees the native cache now; later calls throw. Twice is a no-op.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::core::{Core, Options};
 use crate::key::Key;
-use crate::protocol::{KIND_BITS, RELEASED, REPLACED, SIZE, STATE_COUNT, STATE_HEADER, STATE_MORE};
+use crate::protocol::{KIND_BITS, RELEASED, REPLACED, SIZE};
 
 fn adaptive(max_capacity: u64, notify: bool) -> Core<()> {
     Core::new(&Options {
@@ -46,19 +46,11 @@ impl Replay {
         if self.core.wants_adapt() {
             self.core.adapt();
         }
-        let mut state = vec![0u32; STATE_HEADER + 256];
-        loop {
-            state[STATE_COUNT] = 0;
-            self.core.events.publish(&mut state);
-            for &e in &state[STATE_HEADER..STATE_HEADER + state[STATE_COUNT] as usize] {
-                let slot = e >> KIND_BITS;
-                assert!(slot < self.next_slot, "slot {slot} was never written");
-                let earlier = self.released.insert(slot, e & ((1 << KIND_BITS) - 1));
-                assert_eq!(earlier, None, "slot {slot} released twice");
-            }
-            if state[STATE_MORE] == 0 {
-                return;
-            }
+        for e in self.core.events.take_all() {
+            let slot = e >> KIND_BITS;
+            assert!(slot < self.next_slot, "slot {slot} was never written");
+            let earlier = self.released.insert(slot, e & ((1 << KIND_BITS) - 1));
+            assert_eq!(earlier, None, "slot {slot} released twice");
         }
     }
 
@@ -260,12 +252,7 @@ fn without_a_listener_a_moved_slot_is_released_once_when_its_entry_goes() {
         crossbeam_epoch::pin().flush();
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    let mut state = vec![0u32; STATE_HEADER + 4096];
-    events.publish(&mut state);
-    let mut dropped: Vec<u32> = state[STATE_HEADER..STATE_HEADER + state[STATE_COUNT] as usize]
-        .iter()
-        .map(|e| e >> KIND_BITS)
-        .collect();
+    let mut dropped: Vec<u32> = events.take_all().iter().map(|e| e >> KIND_BITS).collect();
     dropped.sort_unstable();
     let mut expected: Vec<u32> = in_use.iter().map(|&s| s as u32).collect();
     expected.sort_unstable();

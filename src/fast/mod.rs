@@ -20,11 +20,12 @@
 //! same name, and only when it can run it exactly as that method would:
 //! otherwise it returns [`NOT_TAKEN`] having done nothing, and the JS layer
 //! calls the Node-API method. No JS runs here and nothing is allocated on
-//! the V8 heap; nothing throws or unwinds. When the operation left work that
-//! needs Node-API (events to publish into the state array, memory to report,
-//! an adaptive switch), the result says so ([`settled`]) and the JS layer
-//! calls `settle`, which does exactly what the method would have done after
-//! the operation.
+//! the V8 heap; nothing throws or unwinds. Events due are published into
+//! the state array here, as the method publishes them (memory writes). When
+//! the operation left work that needs Node-API or may replace the core (a
+//! memory figure to report, an adaptive switch), the result says so
+//! ([`settled`]) and the JS layer calls `settle`, which does exactly what the
+//! method would have done after the operation.
 
 use std::cell::Cell;
 use std::ffi::c_void;
@@ -237,14 +238,15 @@ unsafe fn read_key(buf: &mut KeyBuf, arg: *const KeyArg) -> bool {
 /// thread's table, and runs `$body` on its core as the Node-API method of
 /// the same name does (`methods::method!`), or returns [`NOT_TAKEN`].
 /// `$body` gives the value, or `None` to decline before changing anything.
-/// A `read` asks for `settle` only for events, as its method publishes
-/// them but leaves the memory figure to the next write; a `write` for both.
+/// Events due are published as the method publishes them. A `write` asks
+/// for `settle` when the memory figure is due, which a `read`'s method
+/// leaves to the next write; either when the core wants to adapt.
 macro_rules! fast_op {
     (@due read, $handle:ident, $core:ident) => {
-        $handle.publish_due($core)
+        false
     };
     (@due write, $handle:ident, $core:ident) => {
-        $handle.needs_publish($core)
+        $handle.report_due($core)
     };
     ($kind:ident $name:ident, |$core:ident, $key:ident $(, $extra:ident)?| $body:expr) => {
         unsafe extern "C" fn $name(id: f64, arg: *const KeyArg $(, $extra: f64)?) -> i32 {
@@ -257,6 +259,7 @@ macro_rules! fast_op {
                 let Some(value) = value else {
                     return NOT_TAKEN;
                 };
+                handle.publish($core);
                 if fast_op!(@due $kind, handle, $core) || $core.wants_adapt() {
                     settled(value)
                 } else {
