@@ -7,6 +7,7 @@ import { getHeapStatistics } from 'node:v8'
 import test from 'ava'
 
 import { Moka } from '../index.js'
+import { binding, protocol } from '../ts/core/native'
 import { collectGarbage, Point, tally } from './_helpers'
 
 const MB = 1024 * 1024
@@ -184,4 +185,19 @@ test.serial('dropping many caches returns their memory', async (t) => {
   t.true(after.native - before.native < 20 * MB, 'native memory flat')
   t.true(after.rss - before.rss < 40 * MB, 'RSS flat')
   t.true(collected >= created - 10, `${collected} of ${created} caches collected`)
+})
+
+test.serial('dropped caches give back their state arrays', async (t) => {
+  // Each state array is 4 KiB of the addon's memory, freed once both the
+  // cache and the array's buffer are collected: 100,000 kept would be 400 MB.
+  const { STATE_LENGTH } = protocol
+  const before = await sample()
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 5_000; i++) binding.createCache(10, undefined, undefined, false, false, true, false, false)
+    await collectGarbage(2)
+  }
+  const after = await sample()
+  const kept = 100_000 * STATE_LENGTH * 4
+  t.log(`100,000 caches created and dropped: native ${mb(before.native)} -> ${mb(after.native)}, rss ${mb(before.rss)} -> ${mb(after.rss)}`)
+  t.true(after.rss - before.rss < kept / 4, `RSS grew ${mb(after.rss - before.rss)}, a quarter of what keeping the arrays would take (${mb(kept)})`)
 })

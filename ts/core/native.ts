@@ -41,7 +41,7 @@ export interface NativeMethods {
   adaptiveInfo(cache: NativeCache): Float64Array
   /** Publishes events that did not fit in `state` last time. */
   flush(cache: NativeCache): void
-  /** What every method does after its operation (publish events, report memory, adapt): for calls the accelerator took (`fast.ts`). */
+  /** What every method does after its operation that the accelerator leaves (report memory, adapt): for calls it took (`fast.ts`). */
   settle(cache: NativeCache): void
   /** The cache's fast id, the accelerator's name for it; -1 when it has none. */
   fastId(cache: NativeCache): number
