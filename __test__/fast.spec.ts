@@ -3,6 +3,7 @@
 // and answers every one as the Node-API method would. `npm test` runs the
 // whole suite with it; `npm run test:node-api` runs it again without.
 import { spawnSync } from 'node:child_process'
+import { serialize } from 'node:v8'
 import { Worker } from 'node:worker_threads'
 
 import test from 'ava'
@@ -149,6 +150,71 @@ test('long string keys, Latin-1 and two-byte, flat or concatenated, are taken an
     t.true(cache.delete(flat))
     t.false(cache.has(cons))
   }
+  cache.dispose()
+})
+
+/** Whether V8 holds `s` two bytes a unit: its serializer writes the flat content's encoding. */
+function isTwoByte(s: string): boolean {
+  const bytes = serialize(s)
+  let at = 2 // after the version header
+  while (bytes[at] === 0) at++ // padding before a two-byte string
+  return bytes[at] === 0x63 // 'c': two-byte; '"': one-byte
+}
+
+/**
+ * One Latin-1 key of `n` units (above ASCII too), made in each way V8 can
+ * hold it: one-byte flat and concatenated, from char codes, and two-byte (a
+ * slice of a string that held a non-Latin-1 unit, flat or concatenated; V8
+ * holds a single Latin-1 character one byte a unit whatever it came from).
+ */
+function latin1Producers(n: number): { name: string; key: string; twoByte: boolean }[] {
+  const codes = Array.from({ length: n }, (_, i) => 0x20 + ((i * 37 + n) % 0xe0))
+  const text = codes.map((c) => String.fromCharCode(c)).join('')
+  const wide = `\u0416${text}`
+  const half = n >> 1
+  return [
+    { name: 'one-byte', key: text, twoByte: false },
+    { name: 'one-byte concatenated', key: `${text.slice(0, half)}${text.slice(half)}`, twoByte: false },
+    { name: 'fromCharCode', key: String.fromCharCode(...codes), twoByte: false },
+    { name: 'two-byte slice', key: wide.slice(1), twoByte: n > 1 },
+    { name: 'two-byte concatenated', key: `${wide.slice(1, 1 + half)}${text.slice(half)}`, twoByte: half > 1 },
+  ]
+}
+
+test('a Latin-1 key stored through any producer and path is found through every other', (t) => {
+  // Around the units read on the stack (255) and the bytes hashed at a time (256).
+  const lengths = [0, 1, 7, 8, 13, 64, 253, 254, 255, 256, 257, 300, 600]
+  const cache = new Moka<string, number>({ maxCapacity: 100_000 })
+  const before = acceleratorInfo()
+  let wrong: string[] = []
+  for (const n of lengths) {
+    const producers = latin1Producers(n)
+    for (const p of producers) t.is(isTwoByte(p.key), p.twoByte, `${p.name} of ${n} units is held as intended`)
+    // Hot, so that optimized code takes V8's fast path with the flat one-byte keys.
+    for (let round = 0; round < 20; round++) {
+      for (const [i, stored] of producers.entries()) {
+        const value = n * 100 + round * 10 + i
+        // Through the accelerator (set), or through Node-API (setMany).
+        if (round % 2 === 0) cache.set(stored.key, value)
+        else cache.setMany([[stored.key, value]])
+        for (const needle of producers) {
+          const through = `${n} units stored ${stored.name}, read ${needle.name}`
+          if (cache.get(needle.key) !== value) wrong.push(`get: ${through}`)
+          if (!cache.has(needle.key)) wrong.push(`has: ${through}`)
+          if (cache.getMany([needle.key])[0] !== value) wrong.push(`getMany: ${through}`)
+        }
+        // One unit past Latin-1 is another key, whatever the path.
+        if (n > 0) {
+          const off = `${stored.key.slice(0, -1)}${String.fromCharCode(stored.key.charCodeAt(n - 1) | 0x100)}`
+          if (cache.has(off) || cache.getMany([off])[0] !== undefined) wrong.push(`found with a wide unit: ${n}`)
+        }
+      }
+    }
+    t.is(cache.size, lengths.indexOf(n) + 1, `one entry for every key of ${n} units`)
+  }
+  wrong = [...new Set(wrong)]
+  t.deepEqual(wrong.slice(0, 10), [], `${wrong.length} wrong`)
+  if (expected) t.true(acceleratorInfo().fastCalls > before.fastCalls, 'flat one-byte keys took V8 fast path')
   cache.dispose()
 })
 

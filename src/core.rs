@@ -218,8 +218,8 @@ impl<D: Extra> Core<D> {
     }
 
     /// Whether a live entry has `key`; not a read.
-    pub fn contains(&self, key: &[u16]) -> bool {
-        let key = KeyRef::new(key);
+    pub fn contains<'k>(&self, key: impl Into<KeyRef<'k>>) -> bool {
+        let key = key.into();
         self.cache.contains_key(&key) || self.old().is_some_and(|old| old.contains_key(&key))
     }
 
@@ -261,8 +261,8 @@ impl<D: Extra> Core<D> {
 
     /// The slot of a live, unexpired entry; counts a hit or a miss.
     #[inline(always)]
-    pub fn get(&self, key: &[u16]) -> Option<u32> {
-        let key = KeyRef::new(key);
+    pub fn get<'k>(&self, key: impl Into<KeyRef<'k>>) -> Option<u32> {
+        let key = key.into();
         let mut slot = self.cache.get(&key).map(|v| v.slot());
         if let Some(adaptive) = &self.adaptive {
             slot = adaptive.get(&self.cache, key, slot);
@@ -306,8 +306,8 @@ impl<D: Extra> Core<D> {
     }
 
     /// Removes `key` only while it still maps to `slot`.
-    pub fn remove_slot(&self, key: &[u16], slot: u32) -> bool {
-        let key = KeyRef::new(key);
+    pub fn remove_slot<'k>(&self, key: impl Into<KeyRef<'k>>, slot: u32) -> bool {
+        let key = key.into();
         remove_slot(&self.cache, key, slot)
             || self.old().is_some_and(|old| remove_slot(old, key, slot))
     }
@@ -315,8 +315,8 @@ impl<D: Extra> Core<D> {
     /// Removes a live entry and returns its slot. An expired entry is left to
     /// maintenance, which reports it as expired (moka's `remove` would return
     /// its value).
-    pub fn remove(&self, key: &[u16]) -> Option<u32> {
-        let key = KeyRef::new(key);
+    pub fn remove<'k>(&self, key: impl Into<KeyRef<'k>>) -> Option<u32> {
+        let key = key.into();
         remove(&self.cache, key, self.expires)
             .or_else(|| self.old().and_then(|old| remove(old, key, self.expires)))
     }

@@ -136,6 +136,14 @@ impl<'a> KeyRef<'a> {
     }
 }
 
+/// A stored key, to look up by.
+impl<'a> From<&'a Key> for KeyRef<'a> {
+    #[inline]
+    fn from(key: &'a Key) -> KeyRef<'a> {
+        key.key_ref()
+    }
+}
+
 impl Hash for KeyRef<'_> {
     #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -150,12 +158,105 @@ impl Equivalent<Key> for KeyRef<'_> {
     }
 }
 
-/// The hash of a key's units: ahash, seeded at random once per process, so
-/// that keys chosen to collide cannot be computed without the seeds.
+/// The hash of a key's units (tag first), the one rule every producer of a
+/// key follows: ahash, seeded at random once per process, so that keys
+/// chosen to collide cannot be computed without the seeds, over the units
+/// narrowed to bytes when every unit is below 256 (Latin-1 strings, most
+/// keys: half the bytes to hash), else over the units as they are.
+///
+/// Producers that know their units are narrow (V8's one-byte strings) hash
+/// the bytes they have with [`latin1_hash`]; others ask this function, which
+/// decides from the units.
 #[inline]
-fn units_hash(units: &[u16]) -> u64 {
+pub fn units_hash(units: &[u16]) -> u64 {
+    match units.split_first() {
+        Some((&tag, rest)) => tagged_hash(tag, rest),
+        None => Narrow::new(0).finish(),
+    }
+}
+
+/// [`units_hash`] of the key `tag` then `rest`.
+#[inline]
+fn tagged_hash(tag: u16, rest: &[u16]) -> u64 {
+    narrow_units_hash(tag, rest).unwrap_or_else(|| wide_hash(tag, rest))
+}
+
+/// The hash of the key `tag` then `bytes` (Latin-1: each byte is the
+/// unit of the same value), as [`units_hash`] computes it from the units.
+#[inline]
+pub fn latin1_hash(tag: u16, bytes: &[u8]) -> u64 {
+    let mut h = Narrow::new(tag);
+    for chunk in bytes.chunks(CHUNK) {
+        h.write(chunk);
+    }
+    h.finish()
+}
+
+/// Narrow units are hashed this many bytes at a time: a producer holding
+/// UTF-16 units narrows them into a buffer of this size on the stack.
+const CHUNK: usize = 256;
+
+/// The hash of the key `tag` then `rest` when every unit is below 256 (the
+/// hash of [`latin1_hash`]), else `None`.
+#[inline]
+fn narrow_units_hash(tag: u16, rest: &[u16]) -> Option<u64> {
+    if tag >= 256 {
+        return None;
+    }
+    let mut h = Narrow::new(tag);
+    let mut bytes = [MaybeUninit::<u8>::uninit(); CHUNK];
+    for chunk in rest.chunks(CHUNK) {
+        // One pass that narrows and checks, which the compiler vectorizes.
+        let mut high = 0;
+        for (byte, &unit) in bytes.iter_mut().zip(chunk) {
+            byte.write(unit as u8);
+            high |= unit;
+        }
+        if high >= 256 {
+            return None;
+        }
+        // SAFETY: the loop above wrote the first `chunk.len()` bytes.
+        h.write(unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<u8>(), chunk.len()) });
+    }
+    Some(h.finish())
+}
+
+/// The hash of a key with a unit of 256 or more: over the units as they are,
+/// the tag marked so that no narrow key's input is the same.
+fn wide_hash(tag: u16, rest: &[u16]) -> u64 {
+    let mut h = seeds().build_hasher();
+    h.write_u32(WIDE | tag as u32);
+    rest.hash(&mut h);
+    h.finish()
+}
+
+const WIDE: u32 = 1 << 16;
+
+fn seeds() -> &'static ahash::RandomState {
     static SEEDS: OnceLock<ahash::RandomState> = OnceLock::new();
-    SEEDS.get_or_init(ahash::RandomState::new).hash_one(units)
+    SEEDS.get_or_init(ahash::RandomState::new)
+}
+
+/// The hasher of a narrow key: its tag, then its bytes a [`CHUNK`] at a time.
+struct Narrow(ahash::AHasher);
+
+impl Narrow {
+    #[inline]
+    fn new(tag: u16) -> Narrow {
+        let mut h = seeds().build_hasher();
+        h.write_u32(tag as u32);
+        Narrow(h)
+    }
+
+    #[inline]
+    fn write(&mut self, chunk: &[u8]) {
+        self.0.write(chunk);
+    }
+
+    #[inline]
+    fn finish(self) -> u64 {
+        self.0.finish()
+    }
 }
 
 /// moka's hasher: a key's hash is its stored one ([`Key`], [`KeyRef`]).
@@ -209,6 +310,9 @@ pub struct KeyBuf {
     heap: Vec<u16>,
     len: usize,
     spilled: bool,
+    /// The hash of the key read ([`units_hash`]), computed by the read, which
+    /// knows whether it read narrow units.
+    hash: u64,
 }
 
 impl KeyBuf {
@@ -219,6 +323,7 @@ impl KeyBuf {
             heap: Vec::new(),
             len: 0,
             spilled: false,
+            hash: 0,
         }
     }
 
@@ -233,9 +338,24 @@ impl KeyBuf {
         }
     }
 
+    /// The key read, with its hash.
+    #[inline]
+    pub fn key_ref(&self) -> KeyRef<'_> {
+        KeyRef {
+            hash: self.hash,
+            units: self.as_slice(),
+        }
+    }
+
     #[inline]
     pub fn to_key(&self) -> Key {
-        Key::from_slice(self.as_slice())
+        self.key_ref().to_key()
+    }
+
+    /// Hashes the key read, from its units.
+    #[inline]
+    fn hash_units(&mut self) {
+        self.hash = units_hash(self.as_slice());
     }
 
     #[inline]
@@ -245,6 +365,7 @@ impl KeyBuf {
         }
         self.len = units.len();
         self.spilled = false;
+        self.hash_units();
     }
 
     #[inline]
@@ -263,7 +384,7 @@ impl KeyBuf {
     /// V8's one-byte strings, which are Latin-1: each byte is the UTF-16
     /// unit of the same value): on the stack when it fits, else on the heap.
     #[inline(always)]
-    pub fn set_string<U: Copy + Into<u16>>(&mut self, units: &[U]) {
+    pub fn set_string<U: StringUnit>(&mut self, units: &[U]) {
         if units.len() >= INLINE {
             return self.spill_string(units);
         }
@@ -273,16 +394,18 @@ impl KeyBuf {
         }
         self.len = 1 + units.len();
         self.spilled = false;
+        self.hash = U::string_hash(units);
     }
 
     /// A long string key, on the heap (as `read_string` spills one).
     #[inline(never)]
-    fn spill_string<U: Copy + Into<u16>>(&mut self, units: &[U]) {
+    fn spill_string<U: StringUnit>(&mut self, units: &[U]) {
         self.heap.clear();
         self.heap.reserve(1 + units.len());
         self.heap.push(TAG_STRING);
         self.heap.extend(units.iter().map(|&u| u.into()));
         self.spilled = true;
+        self.hash = U::string_hash(units);
     }
 
     /// [`KeyBuf::set_string`] of V8's one-byte (Latin-1) code units, widened
@@ -328,6 +451,7 @@ impl KeyBuf {
         widen(out, n - 8);
         self.len = 1 + n;
         self.spilled = false;
+        self.hash = latin1_hash(TAG_STRING, bytes);
     }
 
     /// A number key, read without Node-API.
@@ -347,6 +471,7 @@ impl KeyBuf {
             if let Some(len) = read_short_string(env, value, &mut self.inline) {
                 self.len = len;
                 self.spilled = false;
+                self.hash_units();
                 return Ok(());
             }
         }
@@ -407,6 +532,7 @@ impl KeyBuf {
         if written < room - 1 {
             self.len = 1 + written;
             self.spilled = false;
+            self.hash_units();
             return Ok(true);
         }
         let mut total = 0usize;
@@ -417,6 +543,7 @@ impl KeyBuf {
         if total == written {
             self.len = 1 + written;
             self.spilled = false;
+            self.hash_units();
             return Ok(true);
         }
         self.heap.clear();
@@ -433,6 +560,7 @@ impl KeyBuf {
         )?;
         self.heap.truncate(1 + written);
         self.spilled = true;
+        self.hash_units();
         Ok(true)
     }
 
@@ -450,7 +578,29 @@ impl KeyBuf {
             ]);
         }
         self.spilled = true;
+        self.hash_units();
         Ok(())
+    }
+}
+
+/// A code unit of a string key as V8 holds it: a byte of a one-byte
+/// (Latin-1) string, or a UTF-16 unit.
+pub trait StringUnit: Copy + Into<u16> {
+    /// The hash of the string key of these units ([`units_hash`]).
+    fn string_hash(units: &[Self]) -> u64;
+}
+
+impl StringUnit for u8 {
+    #[inline]
+    fn string_hash(bytes: &[u8]) -> u64 {
+        latin1_hash(TAG_STRING, bytes)
+    }
+}
+
+impl StringUnit for u16 {
+    #[inline]
+    fn string_hash(units: &[u16]) -> u64 {
+        tagged_hash(TAG_STRING, units)
     }
 }
 
@@ -462,14 +612,14 @@ pub fn with_key<R>(
     env: Env,
     value: napi_value,
     token: Option<napi_value>,
-    f: impl FnOnce(&[u16]) -> R,
+    f: impl FnOnce(KeyRef<'_>) -> R,
 ) -> JsResult<R> {
     if token.is_none() {
         let mut units = [MaybeUninit::uninit(); INLINE];
         if let Some(len) = read_short_string(env, value, &mut units) {
             // SAFETY: `read_short_string` wrote the first `len` units.
             let key = unsafe { std::slice::from_raw_parts(units.as_ptr().cast::<u16>(), len) };
-            return Ok(f(key));
+            return Ok(f(KeyRef::new(key)));
         }
     }
     with_any_key(env, value, token, f)
@@ -480,11 +630,11 @@ fn with_any_key<R>(
     env: Env,
     value: napi_value,
     token: Option<napi_value>,
-    f: impl FnOnce(&[u16]) -> R,
+    f: impl FnOnce(KeyRef<'_>) -> R,
 ) -> JsResult<R> {
     let mut key = KeyBuf::new();
     key.read_any(env, value, token)?;
-    Ok(f(key.as_slice()))
+    Ok(f(key.key_ref()))
 }
 
 /// Reads `value` into `units` (tag first) if it is a string that fits; its
@@ -543,7 +693,73 @@ mod tests {
             assert_eq!(a.as_slice(), b.as_slice(), "length {n}");
             assert_eq!(a.as_slice().len(), 1 + n, "length {n}");
             assert_eq!(&a.as_slice()[1..], &wide[..], "length {n}");
+            assert_eq!(a.hash, b.hash, "length {n}");
+            assert_eq!(a.hash, units_hash(a.as_slice()), "length {n}");
         }
+    }
+
+    /// Every producer of a key hashes the same units alike: the Latin-1
+    /// bytes of a one-byte string, the UTF-16 units of a two-byte string
+    /// with Latin-1 content, units read back from a stored key, around the
+    /// lengths where a read spills to the heap and where narrow units are
+    /// hashed a chunk at a time.
+    #[test]
+    fn a_key_hashes_alike_from_every_producer() {
+        let lengths = (0..20)
+            .chain(CHUNK - 4..CHUNK + 4)
+            .chain([2 * CHUNK, 2 * CHUNK + 1, 1000]);
+        let mut buf = KeyBuf::new();
+        for n in lengths {
+            // Every byte value, 0 and 255 among them.
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 251 + 7) as u8).collect();
+            let units: Vec<u16> = std::iter::once(TAG_STRING)
+                .chain(bytes.iter().map(|&b| b.into()))
+                .collect();
+            let hash = units_hash(&units);
+            assert_eq!(latin1_hash(TAG_STRING, &bytes), hash, "length {n}");
+            buf.set_latin1(&bytes);
+            assert_eq!(buf.key_ref().hash, hash, "Latin-1, length {n}");
+            buf.set_string(&bytes[..]);
+            assert_eq!(buf.key_ref().hash, hash, "bytes, length {n}");
+            buf.set_string(&units[1..]);
+            assert_eq!(buf.key_ref().hash, hash, "UTF-16, length {n}");
+            let stored: Key = units.iter().copied().collect();
+            assert_eq!(stored.key_ref().hash, hash, "collected, length {n}");
+            assert_eq!(buf.to_key(), stored, "length {n}");
+            assert!(KeyRef::new(&units).equivalent(&stored));
+
+            // One unit past Latin-1, wherever it is, makes another key, hashed
+            // over its units as they are, alike from UTF-16 and from units.
+            for at in [0, n / 2, n.saturating_sub(1)]
+                .into_iter()
+                .filter(|_| n > 0)
+            {
+                let mut wide = units.clone();
+                wide[1 + at] |= 0x100;
+                let wide_hash = units_hash(&wide);
+                assert_ne!(wide_hash, hash, "length {n}, wide at {at}");
+                buf.set_string(&wide[1..]);
+                assert_eq!(buf.key_ref().hash, wide_hash, "length {n}, wide at {at}");
+                assert!(!buf.key_ref().equivalent(&stored));
+            }
+        }
+    }
+
+    #[test]
+    fn other_producers_hash_their_units() {
+        let mut buf = KeyBuf::new();
+        for x in [0.0, -0.0, 1.0, 1234.0, f64::NAN, 2.5e300] {
+            buf.set_number(x);
+            assert_eq!(buf.key_ref().hash, units_hash(buf.as_slice()), "{x}");
+            buf.set_f64(TAG_TOKEN, x);
+            assert_eq!(buf.key_ref().hash, units_hash(buf.as_slice()), "token {x}");
+        }
+        buf.set_inline(&[TAG_NULL]);
+        assert_eq!(buf.key_ref().hash, units_hash(&[TAG_NULL]));
+        assert_ne!(units_hash(&[TAG_NULL]), units_hash(&[TAG_UNDEFINED]));
+        // The number 0 has narrow units, 1 does not: both hash as their units.
+        buf.set_number(0.0);
+        assert_eq!(buf.key_ref().hash, latin1_hash(TAG_NUMBER, &[0; 4]));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::expiry::from_ms;
 use crate::externals::{object_of, table_in, table_of, Externals};
 use crate::ffi::{native_fn, push, range_error, Args, Callback, Env, JsError, JsResult};
 use crate::handle::Handle;
-use crate::key::{with_key, KeyBuf};
+use crate::key::{with_key, KeyBuf, KeyRef};
 use crate::protocol::MAX_SLOT;
 use crate::value::{Carried, Deadlines};
 
@@ -135,7 +135,7 @@ fn with_key_arg<const N: usize, R>(
     args: &Args<N>,
     key: usize,
     token: usize,
-    f: impl FnOnce(&[u16]) -> R,
+    f: impl FnOnce(KeyRef<'_>) -> R,
 ) -> JsResult<R> {
     with_key(env, args.value(key), args.get(token), f)
 }
@@ -211,7 +211,7 @@ method!(read get_many, 2, |env, args, core| {
     let mut out = Vec::new();
     for i in 0..n {
         key.read(env, env.array_get(keys, i)?, element(env, tokens, i)?)?;
-        push(&mut out, slot_or_miss(core.get(key.as_slice())))?;
+        push(&mut out, slot_or_miss(core.get(key.key_ref())))?;
     }
     env.int32_array(&out)
 });

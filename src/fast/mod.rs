@@ -311,15 +311,15 @@ macro_rules! fast_op {
 
 // get(key) -> slot | -1
 fast_op!(read get, |core, key| Some(slot_or_miss(
-    core.get(key.as_slice())
+    core.get(key.key_ref())
 )));
 
 // has(key) -> 1 | 0
-fast_op!(read has, |core, key| Some(core.contains(key.as_slice()) as i32));
+fast_op!(read has, |core, key| Some(core.contains(key.key_ref()) as i32));
 
 // remove(key) -> slot of the removed entry | -1
 fast_op!(write remove, |core, key| Some(slot_or_miss(
-    core.remove(key.as_slice())
+    core.remove(key.key_ref())
 )));
 
 // set(key, slot) -> 0: weight 1, no per-entry expiry. A slot that the
