@@ -62,7 +62,7 @@ impl Key {
     pub fn key_ref(&self) -> KeyRef<'_> {
         KeyRef {
             hash: self.hash,
-            units: &self.units,
+            units: Borrowed::Units(&self.units),
         }
     }
 }
@@ -109,7 +109,19 @@ impl Hash for Key {
 #[derive(Clone, Copy)]
 pub struct KeyRef<'a> {
     hash: u64,
-    units: &'a [u16],
+    units: Borrowed<'a>,
+}
+
+/// The units of a key looked up.
+#[derive(Clone, Copy)]
+enum Borrowed<'a> {
+    /// Its units, tag first.
+    Units(&'a [u16]),
+    /// A string key's Latin-1 bytes, as V8 holds a one-byte string: each
+    /// byte is the unit of the same value. A lookup compares them with the
+    /// stored units only when the hashes match, so that a read (a miss
+    /// above all) widens nothing.
+    Latin1(&'a [u8]),
 }
 
 impl<'a> KeyRef<'a> {
@@ -117,21 +129,45 @@ impl<'a> KeyRef<'a> {
     pub fn new(units: &'a [u16]) -> KeyRef<'a> {
         KeyRef {
             hash: units_hash(units),
-            units,
+            units: Borrowed::Units(units),
         }
     }
 
+    /// The string key of these Latin-1 bytes (a V8 one-byte string's).
     #[inline]
-    pub fn units(&self) -> &'a [u16] {
-        self.units
+    pub fn latin1(bytes: &'a [u8]) -> KeyRef<'a> {
+        KeyRef {
+            hash: latin1_hash(TAG_STRING, bytes),
+            units: Borrowed::Latin1(bytes),
+        }
+    }
+
+    /// Runs `f` on the key's units, tag first (widened on the stack, or on
+    /// the heap when long, from Latin-1 bytes).
+    #[inline]
+    pub fn with_units<R>(&self, f: impl FnOnce(&[u16]) -> R) -> R {
+        match self.units {
+            Borrowed::Units(units) => f(units),
+            Borrowed::Latin1(bytes) => {
+                let mut buf = KeyBuf::new();
+                buf.set_latin1(bytes);
+                f(buf.as_slice())
+            }
+        }
     }
 
     /// The owned key, its hash reused.
     #[inline]
     pub fn to_key(self) -> Key {
+        let units = match self.units {
+            Borrowed::Units(units) => Units::from_slice(units),
+            Borrowed::Latin1(bytes) => std::iter::once(TAG_STRING)
+                .chain(bytes.iter().map(|&b| u16::from(b)))
+                .collect(),
+        };
         Key {
             hash: self.hash,
-            units: Units::from_slice(self.units),
+            units,
         }
     }
 }
@@ -154,8 +190,25 @@ impl Hash for KeyRef<'_> {
 impl Equivalent<Key> for KeyRef<'_> {
     #[inline]
     fn equivalent(&self, key: &Key) -> bool {
-        self.hash == key.hash && self.units == key.as_slice()
+        self.hash == key.hash
+            && match self.units {
+                Borrowed::Units(units) => units == key.as_slice(),
+                Borrowed::Latin1(bytes) => is_latin1_string(bytes, key.as_slice()),
+            }
     }
+}
+
+/// Whether `units` are the string key of the Latin-1 `bytes`. Without an
+/// early exit, which lets the compiler compare many units at a time.
+#[inline]
+fn is_latin1_string(bytes: &[u8], units: &[u16]) -> bool {
+    let Some((&TAG_STRING, rest)) = units.split_first() else {
+        return false;
+    };
+    rest.len() == bytes.len()
+        && rest.iter().zip(bytes).fold(0, |differ, (&unit, &byte)| {
+            differ | (unit ^ u16::from(byte))
+        }) == 0
 }
 
 /// The hash of a key's units (tag first), the one rule every producer of a
@@ -183,7 +236,8 @@ fn tagged_hash(tag: u16, rest: &[u16]) -> u64 {
 
 /// The hash of the key `tag` then `bytes` (Latin-1: each byte is the
 /// unit of the same value), as [`units_hash`] computes it from the units.
-#[inline]
+/// Inlined: a read of a short key costs a few dozen instructions here.
+#[inline(always)]
 pub fn latin1_hash(tag: u16, bytes: &[u8]) -> u64 {
     let mut h = Narrow::new(tag);
     for chunk in bytes.chunks(CHUNK) {
@@ -224,7 +278,7 @@ fn narrow_units_hash(tag: u16, rest: &[u16]) -> Option<u64> {
 /// The hash of a key with a unit of 256 or more: over the units as they are,
 /// the tag marked so that no narrow key's input is the same.
 fn wide_hash(tag: u16, rest: &[u16]) -> u64 {
-    let mut h = seeds().build_hasher();
+    let mut h = seeds().state.build_hasher();
     h.write_u32(WIDE | tag as u32);
     rest.hash(&mut h);
     h.finish()
@@ -232,28 +286,48 @@ fn wide_hash(tag: u16, rest: &[u16]) -> u64 {
 
 const WIDE: u32 = 1 << 16;
 
-fn seeds() -> &'static ahash::RandomState {
-    static SEEDS: OnceLock<ahash::RandomState> = OnceLock::new();
-    SEEDS.get_or_init(ahash::RandomState::new)
+/// The process's hash seeds, and the hasher of a narrow string key after its
+/// tag, which string keys, the common ones, start from.
+struct Seeds {
+    state: ahash::RandomState,
+    narrow_string: ahash::AHasher,
+}
+
+#[inline(always)]
+fn seeds() -> &'static Seeds {
+    static SEEDS: OnceLock<Seeds> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let state = ahash::RandomState::new();
+        let mut narrow_string = state.build_hasher();
+        narrow_string.write_u32(TAG_STRING as u32);
+        Seeds {
+            state,
+            narrow_string,
+        }
+    })
 }
 
 /// The hasher of a narrow key: its tag, then its bytes a [`CHUNK`] at a time.
 struct Narrow(ahash::AHasher);
 
 impl Narrow {
-    #[inline]
+    #[inline(always)]
     fn new(tag: u16) -> Narrow {
-        let mut h = seeds().build_hasher();
+        let seeds = seeds();
+        if tag == TAG_STRING {
+            return Narrow(seeds.narrow_string.clone());
+        }
+        let mut h = seeds.state.build_hasher();
         h.write_u32(tag as u32);
         Narrow(h)
     }
 
-    #[inline]
+    #[inline(always)]
     fn write(&mut self, chunk: &[u8]) {
         self.0.write(chunk);
     }
 
-    #[inline]
+    #[inline(always)]
     fn finish(self) -> u64 {
         self.0.finish()
     }
@@ -343,7 +417,7 @@ impl KeyBuf {
     pub fn key_ref(&self) -> KeyRef<'_> {
         KeyRef {
             hash: self.hash,
-            units: self.as_slice(),
+            units: Borrowed::Units(self.as_slice()),
         }
     }
 
@@ -727,6 +801,12 @@ mod tests {
             assert_eq!(stored.key_ref().hash, hash, "collected, length {n}");
             assert_eq!(buf.to_key(), stored, "length {n}");
             assert!(KeyRef::new(&units).equivalent(&stored));
+            // Looked up by its bytes, without widening them.
+            let borrowed = KeyRef::latin1(&bytes);
+            assert_eq!(borrowed.hash, hash, "borrowed, length {n}");
+            assert!(borrowed.equivalent(&stored), "length {n}");
+            assert_eq!(borrowed.to_key(), stored, "length {n}");
+            assert_eq!(borrowed.with_units(|u| u.to_vec()), units, "length {n}");
 
             // One unit past Latin-1, wherever it is, makes another key, hashed
             // over its units as they are, alike from UTF-16 and from units.
@@ -741,8 +821,43 @@ mod tests {
                 buf.set_string(&wide[1..]);
                 assert_eq!(buf.key_ref().hash, wide_hash, "length {n}, wide at {at}");
                 assert!(!buf.key_ref().equivalent(&stored));
+                assert!(!borrowed.equivalent(&buf.to_key()));
             }
         }
+    }
+
+    #[test]
+    fn string_keys_start_from_their_tag_hashed() {
+        let mut h = seeds().state.build_hasher();
+        h.write_u32(TAG_STRING as u32);
+        h.write(b"key:1");
+        let mut from_tag = Narrow::new(TAG_STRING);
+        from_tag.write(b"key:1");
+        assert_eq!(from_tag.finish(), h.finish());
+        let mut other = Narrow::new(TAG_NUMBER);
+        other.write(b"key:1");
+        assert_ne!(other.finish(), h.finish());
+    }
+
+    #[test]
+    fn latin1_bytes_are_only_their_string_key() {
+        let key = |units: &[u16]| units.iter().copied().collect::<Key>();
+        assert!(is_latin1_string(b"ab", &key(&[TAG_STRING, 97, 98])));
+        assert!(is_latin1_string(b"", &key(&[TAG_STRING])));
+        assert!(
+            !is_latin1_string(b"ab", &key(&[TAG_NUMBER, 97, 98])),
+            "another tag"
+        );
+        assert!(!is_latin1_string(b"ab", &key(&[TAG_STRING, 97])), "shorter");
+        assert!(
+            !is_latin1_string(b"ab", &key(&[TAG_STRING, 97, 98, 0])),
+            "longer"
+        );
+        assert!(
+            !is_latin1_string(b"ab", &key(&[TAG_STRING, 97, 98 | 0x100])),
+            "wide"
+        );
+        assert!(!is_latin1_string(b"", &key(&[])));
     }
 
     #[test]

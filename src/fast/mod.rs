@@ -39,7 +39,7 @@ use crate::core::{Core, Extra};
 use crate::externals::table_of;
 use crate::ffi::{napi_call, native_fn, type_error, Args, Env, JsResult};
 use crate::handle::Handle;
-use crate::key::KeyBuf;
+use crate::key::{KeyBuf, KeyRef};
 use crate::methods::{slot_or_miss, Caches, Native};
 use crate::protocol::MAX_SLOT;
 
@@ -202,36 +202,39 @@ fn whole(x: f64, max: f64) -> Option<u64> {
     (i as f64 == x).then_some(i as u64)
 }
 
-/// The key `arg` names, read into `buf` (on the heap when long); false for
-/// a kind of key the table does not know.
+/// The key `arg` names, or `None` for a kind of key the table does not
+/// know. Latin-1 bytes are looked up as they are (`KeyRef::latin1`) unless
+/// `widen`; every other key is read into `buf`, as Latin-1 bytes are with
+/// `widen` (a stored key copies the units read whole).
 ///
 /// # Safety
-/// `arg` points to a live `KeyArg` whose `data` holds `len` units of its kind.
+/// `arg.data` holds `arg.len` units of its kind.
 #[inline(always)]
-unsafe fn read_key(buf: &mut KeyBuf, arg: *const KeyArg) -> bool {
-    // SAFETY: see the function's contract.
-    let arg = unsafe { &*arg };
+unsafe fn read_key<'a>(
+    arg: &'a KeyArg,
+    widen: bool,
+    buf: &'a mut Option<KeyBuf>,
+) -> Option<KeyRef<'a>> {
+    let latin1 = || {
+        // SAFETY: `data` holds `len` bytes (the function's contract).
+        unsafe { std::slice::from_raw_parts(arg.data.cast::<u8>(), arg.len as usize) }
+    };
+    if arg.kind == KEY_LATIN1 && !widen {
+        return Some(KeyRef::latin1(latin1()));
+    }
+    let buf = buf.insert(KeyBuf::new());
     match arg.kind {
-        KEY_LATIN1 => {
-            // SAFETY: `data` holds `len` bytes (the function's contract).
-            let bytes =
-                unsafe { std::slice::from_raw_parts(arg.data.cast::<u8>(), arg.len as usize) };
-            buf.set_latin1(bytes);
-            true
-        }
+        KEY_LATIN1 => buf.set_latin1(latin1()),
         KEY_UTF16 => {
             // SAFETY: `data` holds `len` aligned units (the function's contract).
             let units =
                 unsafe { std::slice::from_raw_parts(arg.data.cast::<u16>(), arg.len as usize) };
             buf.set_string(units);
-            true
         }
-        KEY_NUMBER => {
-            buf.set_number(arg.number);
-            true
-        }
-        _ => false,
+        KEY_NUMBER => buf.set_number(arg.number),
+        _ => return None,
     }
+    Some(buf.key_ref())
 }
 
 /// Defines one entry point: reads the key, finds the cache of `id` in this
@@ -248,9 +251,9 @@ macro_rules! fast_op {
     (@due write, $handle:ident, $core:ident) => {
         $handle.report_due($core)
     };
-    ($kind:ident $name:ident, |$core:ident, $key:ident $(, $extra:ident)?| $body:expr) => {
+    ($kind:ident $name:ident, widen: $widen:expr, |$core:ident, $key:ident $(, $extra:ident)?| $body:expr) => {
         unsafe extern "C" fn $name(id: f64, arg: *const KeyArg $(, $extra: f64)?) -> i32 {
-            fn on<D: Extra>(handle: &Handle<D>, $key: &KeyBuf $(, $extra: f64)?) -> i32 {
+            fn on<D: Extra>(handle: &Handle<D>, $key: KeyRef<'_> $(, $extra: f64)?) -> i32 {
                 let Ok(core) = handle.core() else {
                     return NOT_TAKEN;
                 };
@@ -268,11 +271,6 @@ macro_rules! fast_op {
             }
             THREAD.with(|thread| {
             let taken = catch_unwind(AssertUnwindSafe(|| {
-                let mut $key = KeyBuf::new();
-                // SAFETY: the accelerator passes a live `KeyArg` (the ABI's contract).
-                if !unsafe { read_key(&mut $key, arg) } {
-                    return NOT_TAKEN;
-                }
                 let Some(id) = whole(id, MAX_FAST_ID) else {
                     return NOT_TAKEN;
                 };
@@ -289,10 +287,15 @@ macro_rules! fast_op {
                 let Some(native) = (unsafe { caches.by_plain_id(id as usize) }) else {
                     return NOT_TAKEN;
                 };
+                let mut buf = None;
+                // SAFETY: the accelerator passes a live `KeyArg` (the ABI's contract).
+                let Some($key) = (unsafe { read_key(&*arg, $widen, &mut buf) }) else {
+                    return NOT_TAKEN;
+                };
                 match native {
-                    Native::Plain(h) => on(h, &$key $(, $extra)?),
-                    Native::PerEntry(h) => on(h, &$key $(, $extra)?),
-                    Native::Carried(h) => on(h, &$key $(, $extra)?),
+                    Native::Plain(h) => on(h, $key $(, $extra)?),
+                    Native::PerEntry(h) => on(h, $key $(, $extra)?),
+                    Native::Carried(h) => on(h, $key $(, $extra)?),
                 }
             }));
             match taken {
@@ -310,21 +313,18 @@ macro_rules! fast_op {
 }
 
 // get(key) -> slot | -1
-fast_op!(read get, |core, key| Some(slot_or_miss(
-    core.get(key.key_ref())
-)));
+fast_op!(read get, widen: false, |core, key| Some(slot_or_miss(core.get(key))));
 
 // has(key) -> 1 | 0
-fast_op!(read has, |core, key| Some(core.contains(key.key_ref()) as i32));
+fast_op!(read has, widen: false, |core, key| Some(core.contains(key) as i32));
 
 // remove(key) -> slot of the removed entry | -1
-fast_op!(write remove, |core, key| Some(slot_or_miss(
-    core.remove(key.key_ref())
-)));
+fast_op!(write remove, widen: false, |core, key| Some(slot_or_miss(core.remove(key))));
 
 // set(key, slot) -> 0: weight 1, no per-entry expiry. A slot that the
 // Node-API method would refuse is not taken, so that it throws there.
-fast_op!(write set, |core, key, slot| {
+// The key is widened as it is read: the stored key copies its units whole.
+fast_op!(write set, widen: true, |core, key, slot| {
     whole(slot, MAX_SLOT as f64).and_then(|slot| {
         D::per_entry(None, None).ok().map(|extra| {
             core.insert(key.to_key(), slot as u32, 1, extra);
