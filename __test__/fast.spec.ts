@@ -182,7 +182,7 @@ function latin1Producers(n: number): { name: string; key: string; twoByte: boole
 }
 
 test('a Latin-1 key stored through any producer and path is found through every other', (t) => {
-  // Around the units read on the stack (255) and the bytes hashed at a time (256).
+  // Around the units read, and narrowed to be hashed, on the stack (255 and 256).
   const lengths = [0, 1, 7, 8, 13, 64, 253, 254, 255, 256, 257, 300, 600]
   const cache = new Moka<string, number>({ maxCapacity: 100_000 })
   const before = acceleratorInfo()

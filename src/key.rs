@@ -16,6 +16,7 @@ use equivalent::Equivalent;
 use napi::sys::{self, napi_value};
 
 use crate::ffi::{napi_call, type_error, Env, JsResult};
+use crate::latin1;
 use crate::same_value_zero;
 
 const TAG_STRING: u16 = 1;
@@ -198,17 +199,13 @@ impl Equivalent<Key> for KeyRef<'_> {
     }
 }
 
-/// Whether `units` are the string key of the Latin-1 `bytes`. Without an
-/// early exit, which lets the compiler compare many units at a time.
+/// Whether `units` are the string key of the Latin-1 `bytes`.
 #[inline]
 fn is_latin1_string(bytes: &[u8], units: &[u16]) -> bool {
-    let Some((&TAG_STRING, rest)) = units.split_first() else {
-        return false;
-    };
-    rest.len() == bytes.len()
-        && rest.iter().zip(bytes).fold(0, |differ, (&unit, &byte)| {
-            differ | (unit ^ u16::from(byte))
-        }) == 0
+    match units.split_first() {
+        Some((&TAG_STRING, rest)) => latin1::equals(bytes, rest),
+        _ => false,
+    }
 }
 
 /// The hash of a key's units (tag first), the one rule every producer of a
@@ -240,15 +237,12 @@ fn tagged_hash(tag: u16, rest: &[u16]) -> u64 {
 #[inline(always)]
 pub fn latin1_hash(tag: u16, bytes: &[u8]) -> u64 {
     let mut h = Narrow::new(tag);
-    for chunk in bytes.chunks(CHUNK) {
-        h.write(chunk);
-    }
+    h.write(bytes);
     h.finish()
 }
 
-/// Narrow units are hashed this many bytes at a time: a producer holding
-/// UTF-16 units narrows them into a buffer of this size on the stack.
-const CHUNK: usize = 256;
+/// Units narrowed on the stack, up to this many; more on the heap.
+const NARROW_INLINE: usize = 256;
 
 /// The hash of the key `tag` then `rest` when every unit is below 256 (the
 /// hash of [`latin1_hash`]), else `None`.
@@ -257,22 +251,27 @@ fn narrow_units_hash(tag: u16, rest: &[u16]) -> Option<u64> {
     if tag >= 256 {
         return None;
     }
-    let mut h = Narrow::new(tag);
-    let mut bytes = [MaybeUninit::<u8>::uninit(); CHUNK];
-    for chunk in rest.chunks(CHUNK) {
-        // One pass that narrows and checks, which the compiler vectorizes.
-        let mut high = 0;
-        for (byte, &unit) in bytes.iter_mut().zip(chunk) {
-            byte.write(unit as u8);
-            high |= unit;
-        }
-        if high >= 256 {
-            return None;
-        }
-        // SAFETY: the loop above wrote the first `chunk.len()` bytes.
-        h.write(unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<u8>(), chunk.len()) });
+    if rest.len() > NARROW_INLINE {
+        return narrow_long_units_hash(tag, rest);
     }
-    Some(h.finish())
+    let mut bytes = [MaybeUninit::<u8>::uninit(); NARROW_INLINE];
+    if !latin1::narrow(rest, &mut bytes) {
+        return None;
+    }
+    // SAFETY: `narrow` wrote the first `rest.len()` bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<u8>(), rest.len()) };
+    Some(latin1_hash(tag, bytes))
+}
+
+#[cold]
+fn narrow_long_units_hash(tag: u16, rest: &[u16]) -> Option<u64> {
+    let mut bytes = Vec::with_capacity(rest.len());
+    if !latin1::narrow(rest, bytes.spare_capacity_mut()) {
+        return None;
+    }
+    // SAFETY: `narrow` wrote the first `rest.len()` bytes, within the capacity.
+    unsafe { bytes.set_len(rest.len()) };
+    Some(latin1_hash(tag, &bytes))
 }
 
 /// The hash of a key with a unit of 256 or more: over the units as they are,
@@ -307,7 +306,7 @@ fn seeds() -> &'static Seeds {
     })
 }
 
-/// The hasher of a narrow key: its tag, then its bytes a [`CHUNK`] at a time.
+/// The hasher of a narrow key: its tag, then its bytes.
 struct Narrow(ahash::AHasher);
 
 impl Narrow {
@@ -483,9 +482,7 @@ impl KeyBuf {
     }
 
     /// [`KeyBuf::set_string`] of V8's one-byte (Latin-1) code units, widened
-    /// eight at a time (the last eight overlapping the eight before when
-    /// the length is no multiple of eight): on x86-64, three SSE2
-    /// instructions per eight instead of a loop step per unit.
+    /// eight at a time (`latin1::widen`).
     #[inline(always)]
     pub fn set_latin1(&mut self, bytes: &[u8]) {
         let n = bytes.len();
@@ -493,36 +490,7 @@ impl KeyBuf {
             return self.set_string(bytes);
         }
         self.inline[0].write(TAG_STRING);
-        let out = &mut self.inline[1..=n];
-        let widen = |out: &mut [MaybeUninit<u16>], at: usize| {
-            let eight: [u8; 8] = bytes[at..at + 8].try_into().unwrap_or([0; 8]);
-            let out = &mut out[at..at + 8];
-            #[cfg(target_arch = "x86_64")]
-            {
-                use std::arch::x86_64::{
-                    __m128i, _mm_loadl_epi64, _mm_setzero_si128, _mm_storeu_si128,
-                    _mm_unpacklo_epi8,
-                };
-                // SAFETY: SSE2 is part of x86-64; the load reads the 8 bytes
-                // of `eight` and the store writes the 16 bytes of `out`'s 8
-                // units, both unaligned accesses.
-                unsafe {
-                    let v = _mm_loadl_epi64(eight.as_ptr().cast::<__m128i>());
-                    let wide = _mm_unpacklo_epi8(v, _mm_setzero_si128());
-                    _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), wide);
-                }
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            for (slot, unit) in out.iter_mut().zip(eight) {
-                slot.write(unit.into());
-            }
-        };
-        let mut at = 0;
-        while at + 8 < n {
-            widen(out, at);
-            at += 8;
-        }
-        widen(out, n - 8);
+        latin1::widen(bytes, &mut self.inline[1..]);
         self.len = 1 + n;
         self.spilled = false;
         self.hash = latin1_hash(TAG_STRING, bytes);
@@ -775,13 +743,15 @@ mod tests {
     /// Every producer of a key hashes the same units alike: the Latin-1
     /// bytes of a one-byte string, the UTF-16 units of a two-byte string
     /// with Latin-1 content, units read back from a stored key, around the
-    /// lengths where a read spills to the heap and where narrow units are
-    /// hashed a chunk at a time.
+    /// lengths where a read spills to the heap and where units are narrowed
+    /// on the heap to be hashed.
     #[test]
     fn a_key_hashes_alike_from_every_producer() {
-        let lengths = (0..20)
-            .chain(CHUNK - 4..CHUNK + 4)
-            .chain([2 * CHUNK, 2 * CHUNK + 1, 1000]);
+        let lengths = (0..20).chain(NARROW_INLINE - 4..NARROW_INLINE + 4).chain([
+            2 * NARROW_INLINE,
+            2 * NARROW_INLINE + 1,
+            1000,
+        ]);
         let mut buf = KeyBuf::new();
         for n in lengths {
             // Every byte value, 0 and 255 among them.

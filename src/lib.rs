@@ -19,6 +19,7 @@ mod ffi;
 mod handle;
 mod info;
 mod key;
+mod latin1;
 mod maintenance;
 mod methods;
 mod protocol;
