@@ -162,15 +162,23 @@ impl<'a> KeyRef<'a> {
     pub fn to_key(self) -> Key {
         let units = match self.units {
             Borrowed::Units(units) => Units::from_slice(units),
-            Borrowed::Latin1(bytes) => std::iter::once(TAG_STRING)
-                .chain(bytes.iter().map(|&b| u16::from(b)))
-                .collect(),
+            Borrowed::Latin1(bytes) => widened_string(bytes),
         };
         Key {
             hash: self.hash,
             units,
         }
     }
+}
+
+/// The units of the string key of these Latin-1 bytes, out of line: stored
+/// keys are made from units read (`KeyBuf`), these only when an adaptive
+/// cache moves an entry a read found.
+#[inline(never)]
+fn widened_string(bytes: &[u8]) -> Units {
+    std::iter::once(TAG_STRING)
+        .chain(bytes.iter().map(|&b| u16::from(b)))
+        .collect()
 }
 
 /// A stored key, to look up by.

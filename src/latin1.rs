@@ -10,14 +10,18 @@ use std::mem::MaybeUninit;
 
 /// Calls `f` with the start of each eight of `n` (at least 8): 0, 8, …,
 /// and `n - 8` last.
+/// One call site for `f`, which is then inlined.
 #[inline(always)]
 fn eights(n: usize, mut f: impl FnMut(usize)) {
     let mut at = 0;
-    while at + 8 < n {
-        f(at);
+    loop {
+        let last = at + 8 >= n;
+        f(if last { n - 8 } else { at });
+        if last {
+            return;
+        }
         at += 8;
     }
-    f(n - 8);
 }
 
 #[cfg(target_arch = "x86_64")]

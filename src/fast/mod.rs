@@ -210,11 +210,7 @@ fn whole(x: f64, max: f64) -> Option<u64> {
 /// # Safety
 /// `arg.data` holds `arg.len` units of its kind.
 #[inline(always)]
-unsafe fn read_key<'a>(
-    arg: &'a KeyArg,
-    widen: bool,
-    buf: &'a mut Option<KeyBuf>,
-) -> Option<KeyRef<'a>> {
+unsafe fn read_key<'a>(arg: &'a KeyArg, widen: bool, buf: &'a mut KeyBuf) -> Option<KeyRef<'a>> {
     let latin1 = || {
         // SAFETY: `data` holds `len` bytes (the function's contract).
         unsafe { std::slice::from_raw_parts(arg.data.cast::<u8>(), arg.len as usize) }
@@ -222,7 +218,6 @@ unsafe fn read_key<'a>(
     if arg.kind == KEY_LATIN1 && !widen {
         return Some(KeyRef::latin1(latin1()));
     }
-    let buf = buf.insert(KeyBuf::new());
     match arg.kind {
         KEY_LATIN1 => buf.set_latin1(latin1()),
         KEY_UTF16 => {
@@ -287,7 +282,10 @@ macro_rules! fast_op {
                 let Some(native) = (unsafe { caches.by_plain_id(id as usize) }) else {
                     return NOT_TAKEN;
                 };
-                let mut buf = None;
+                // Made in place whether used or not: moved into an
+                // `Option` when needed, it was zeroed by a `memset` of its
+                // 512 bytes of units.
+                let mut buf = KeyBuf::new();
                 // SAFETY: the accelerator passes a live `KeyArg` (the ABI's contract).
                 let Some($key) = (unsafe { read_key(&*arg, $widen, &mut buf) }) else {
                     return NOT_TAKEN;
