@@ -330,8 +330,8 @@ impl Narrow {
     }
 
     #[inline(always)]
-    fn write(&mut self, chunk: &[u8]) {
-        self.0.write(chunk);
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
     }
 
     #[inline(always)]
