@@ -115,7 +115,7 @@ pub struct KeyRef<'a> {
 
 /// The units of a key looked up.
 #[derive(Clone, Copy)]
-enum Borrowed<'a> {
+pub enum Borrowed<'a> {
     /// Its units, tag first.
     Units(&'a [u16]),
     /// A string key's Latin-1 bytes, as V8 holds a one-byte string: each
@@ -123,6 +123,61 @@ enum Borrowed<'a> {
     /// stored units only when the hashes match, so that a read (a miss
     /// above all) widens nothing.
     Latin1(&'a [u8]),
+}
+
+impl<'a> From<&'a [u16]> for Borrowed<'a> {
+    fn from(units: &'a [u16]) -> Self {
+        Borrowed::Units(units)
+    }
+}
+
+impl Borrowed<'_> {
+    /// The number of units, tag included.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        match self {
+            Borrowed::Units(units) => units.len(),
+            Borrowed::Latin1(bytes) => 1 + bytes.len(),
+        }
+    }
+
+    /// Unit `i` (below `len`).
+    #[inline(always)]
+    pub fn unit(&self, i: usize) -> u16 {
+        match self {
+            Borrowed::Units(units) => units[i],
+            Borrowed::Latin1(_) if i == 0 => TAG_STRING,
+            Borrowed::Latin1(bytes) => bytes[i - 1].into(),
+        }
+    }
+
+    /// Units `i..i + 4` (within `len`) as one little-endian word, read
+    /// in place: from Latin-1 bytes, four bytes spread to 16-bit lanes.
+    #[inline(always)]
+    pub fn word(&self, i: usize) -> u64 {
+        match self {
+            Borrowed::Units(units) => {
+                let c = &units[i..i + 4];
+                c[0] as u64 | (c[1] as u64) << 16 | (c[2] as u64) << 32 | (c[3] as u64) << 48
+            }
+            Borrowed::Latin1(bytes) if i == 0 => {
+                let b = &bytes[..3];
+                TAG_STRING as u64 | spread(u32::from_le_bytes([b[0], b[1], b[2], 0])) << 16
+            }
+            Borrowed::Latin1(bytes) => {
+                let b = &bytes[i - 1..i + 3];
+                spread(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            }
+        }
+    }
+}
+
+/// The four bytes of `x` (little-endian), each in the low half of a 16-bit lane.
+#[inline(always)]
+fn spread(x: u32) -> u64 {
+    let x = x as u64;
+    let x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+    (x | x << 8) & 0x00ff_00ff_00ff_00ff
 }
 
 impl<'a> KeyRef<'a> {
@@ -143,9 +198,15 @@ impl<'a> KeyRef<'a> {
         }
     }
 
+    /// The key's units as borrowed, read in place (see [`Borrowed::word`]).
+    #[inline]
+    pub fn borrowed(&self) -> Borrowed<'a> {
+        self.units
+    }
+
     /// Runs `f` on the key's units, tag first (widened on the stack, or on
     /// the heap when long, from Latin-1 bytes).
-    #[inline]
+    #[cfg(test)]
     pub fn with_units<R>(&self, f: impl FnOnce(&[u16]) -> R) -> R {
         match self.units {
             Borrowed::Units(units) => f(units),

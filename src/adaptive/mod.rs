@@ -91,7 +91,7 @@ impl<D: Extra> Adaptive<D> {
     /// hit in the old build, which moves the entry over.
     #[inline]
     pub fn get(&self, active: &Build<D>, key: KeyRef<'_>, found: Option<u32>) -> Option<u32> {
-        match key.with_units(|units| self.sampler.sampled(units)) {
+        match self.sampler.sampled(key.borrowed()) {
             Some(h) => self.observe_sampled(h),
             None => self.unsampled.set(self.unsampled.get() + 1),
         }

@@ -3,6 +3,8 @@
 //! USENIX ATC 2017). A key is in or out for the cache's whole life, so the
 //! sampled keys keep their reuse distances, scaled by the rate.
 
+use crate::key::Borrowed;
+
 /// Constants of the folded multiply (wyhash's primes).
 const K0: u64 = 0xa076_1d64_78bd_642f;
 const K1: u64 = 0xe703_7ed1_a0b4_28db;
@@ -15,12 +17,6 @@ fn fold(a: u64, b: u64) -> u64 {
     p as u64 ^ (p >> 64) as u64
 }
 
-/// Four units as one little-endian word: one 8-byte load.
-#[inline(always)]
-fn word(c: &[u16; 4]) -> u64 {
-    c[0] as u64 | (c[1] as u64) << 16 | (c[2] as u64) << 32 | (c[3] as u64) << 48
-}
-
 /// A 64-bit hash of all of a key's `u16` units, four units per multiply.
 /// A key of four units or more ends with the word of its last four units,
 /// overlapping the one before when the length is not a multiple of four
@@ -28,22 +24,26 @@ fn word(c: &[u16; 4]) -> u64 {
 /// word of its first, middle and last unit. No per-unit loop, and the last
 /// multiply is the final mix. Not DoS-resistant: it only picks which keys
 /// feed the shadows, and a key chosen to be sampled costs its sender
-/// nothing more than any other.
+/// nothing more than any other. The units are read where they are: a
+/// Latin-1 key's bytes are not widened first.
 #[inline]
-pub fn key_hash(units: &[u16]) -> u64 {
+pub fn key_hash(units: Borrowed<'_>) -> u64 {
     let n = units.len();
     let h = K1 ^ n as u64;
-    let Some(last) = units.last_chunk::<4>() else {
+    if n < 4 {
         let w = match n {
             0 => 0,
-            _ => units[0] as u64 | (units[n / 2] as u64) << 16 | (units[n - 1] as u64) << 32,
+            _ => {
+                units.unit(0) as u64
+                    | (units.unit(n / 2) as u64) << 16
+                    | (units.unit(n - 1) as u64) << 32
+            }
         };
         return fold(h ^ w, K1);
-    };
+    }
     // The words before the last: the first (n - 1) / 4 of them.
-    let (before, _) = units[..n - 1].as_chunks::<4>();
-    let h = before.iter().fold(h, |h, c| fold(h ^ word(c), K0));
-    fold(h ^ word(last), K1)
+    let h = (0..(n - 1) / 4).fold(h, |h, c| fold(h ^ units.word(4 * c), K0));
+    fold(h ^ units.word(n - 4), K1)
 }
 
 /// The sampling test: `hash < threshold` keeps `threshold / 2^64` of the keys.
@@ -66,8 +66,8 @@ impl Sampler {
     /// The key's hash when it is sampled. The hash is then mixed once more,
     /// so that the shadows' tables do not see only small values.
     #[inline]
-    pub fn sampled(&self, units: &[u16]) -> Option<u64> {
-        let h = key_hash(units);
+    pub fn sampled<'a>(&self, units: impl Into<Borrowed<'a>>) -> Option<u64> {
+        let h = key_hash(units.into());
         (h <= self.threshold).then(|| fold(h, K0))
     }
 }
@@ -76,6 +76,37 @@ impl Sampler {
 mod tests {
     use super::*;
 
+    fn hash(units: &[u16]) -> u64 {
+        key_hash(Borrowed::Units(units))
+    }
+
+    #[test]
+    fn a_latin1_key_hashes_as_its_units_do() {
+        // Bytes of every value, at every length around the word boundaries
+        // and beyond: read in place, they give the hash of their units.
+        let mut x = 0x9e37_79b9_u32;
+        for len in (0..40).chain([63, 64, 65, 127, 128, 129, 255, 256, 257, 1000]) {
+            for _ in 0..20 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        x as u8
+                    })
+                    .collect();
+                let units: Vec<u16> = std::iter::once(1)
+                    .chain(bytes.iter().map(|&b| b.into()))
+                    .collect();
+                assert_eq!(
+                    key_hash(Borrowed::Latin1(&bytes)),
+                    hash(&units),
+                    "length {len}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn samples_about_the_rate_asked() {
         let s = Sampler::new(0.1);
@@ -83,13 +114,13 @@ mod tests {
         let hits = (0..n)
             .filter(|i| {
                 let key = [1u16, 0x75, *i as u16, (*i >> 16) as u16, 0x3a];
-                s.sampled(&key).is_some()
+                s.sampled(&key[..]).is_some()
             })
             .count() as f64;
         let rate = hits / n as f64;
         assert!((0.09..0.11).contains(&rate), "sampled {rate}");
-        assert!(Sampler::new(1.0).sampled(&[1, 2]).is_some());
-        assert!(Sampler::new(0.0).sampled(&[1, 2]).is_none() || key_hash(&[1, 2]) == 0);
+        assert!(Sampler::new(1.0).sampled(&[1u16, 2][..]).is_some());
+        assert!(Sampler::new(0.0).sampled(&[1u16, 2][..]).is_none() || hash(&[1, 2]) == 0);
     }
 
     /// A string key as the addon reads it: a tag, then the UTF-16 units.
@@ -103,13 +134,13 @@ mod tests {
         let keys: Vec<Vec<u16>> = (0..100_000u32)
             .flat_map(|i| [string_key(&i.to_string()), string_key(&format!("key:{i}"))])
             .collect();
-        let mut hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
+        let mut hashes: Vec<u64> = keys.iter().map(|k| hash(k)).collect();
         hashes.sort_unstable();
         hashes.dedup();
         assert_eq!(hashes.len(), keys.len());
         let s = Sampler::new(0.1);
         let rate =
-            keys.iter().filter(|k| s.sampled(k).is_some()).count() as f64 / keys.len() as f64;
+            keys.iter().filter(|k| s.sampled(&k[..]).is_some()).count() as f64 / keys.len() as f64;
         assert!((0.095..0.105).contains(&rate), "sampled {rate}");
     }
 
@@ -117,11 +148,11 @@ mod tests {
     fn every_unit_of_a_key_changes_its_hash() {
         for len in 0..14 {
             let key: Vec<u16> = (0..len).map(|i| 0x61 + i as u16).collect();
-            let h = key_hash(&key);
+            let h = hash(&key);
             for i in 0..len {
                 let mut other = key.clone();
                 other[i] ^= 1;
-                assert_ne!(key_hash(&other), h, "unit {i} of {len}");
+                assert_ne!(hash(&other), h, "unit {i} of {len}");
             }
         }
     }
@@ -131,7 +162,7 @@ mod tests {
         let mut hashes: Vec<u64> = (0..100_000u32)
             .map(|i| {
                 let bits = (i as f64).to_bits();
-                key_hash(&[
+                hash(&[
                     2,
                     bits as u16,
                     (bits >> 16) as u16,
@@ -159,7 +190,7 @@ mod tests {
                     (bits >> 32) as u16,
                     (bits >> 48) as u16,
                 ];
-                s.sampled(&key).is_some()
+                s.sampled(&key[..]).is_some()
             })
             .count();
         assert!((9_000..11_000).contains(&hits), "sampled {hits}");

@@ -340,7 +340,7 @@ mod tests {
             .filter(|&capacity| {
                 let w = Watch::new(capacity);
                 let sampled = (0..capacity + capacity / 10)
-                    .filter(|&k| w.sampler.sampled(&key(k)).is_some())
+                    .filter(|&k| w.sampler.sampled(&key(k)[..]).is_some())
                     .count();
                 sampled as f64 <= w.scale.entries
             })
