@@ -7,7 +7,7 @@
 //! with the buffer. A publish writes through the handle's pointer without a
 //! Node-API call: reading the array back from JS on each publish (a
 //! reference lookup, `napi_get_typedarray_info` and a detach check) cost
-//! about 600 instructions, more than the rest of a write.
+//! about 600 instructions a publish, which a listening write makes every time.
 //!
 //! Only the raw binding hands the array to JS other than the `Moka` that
 //! owns it. Should that JS detach the buffer or transfer it to another
@@ -24,7 +24,9 @@ use std::sync::Arc;
 use napi::sys::{self, napi_env, napi_value};
 
 use crate::ffi::{napi_call, Env, JsResult};
-use crate::protocol::{STATE_COUNT, STATE_HEADER, STATE_MORE};
+use crate::protocol::STATE_HEADER;
+#[cfg(test)]
+use crate::protocol::{STATE_COUNT, STATE_MORE};
 
 pub struct StateArray {
     cells: Box<[AtomicU32]>,
@@ -56,6 +58,7 @@ impl StateArray {
 
     /// The events published and not yet taken: what JS reads after a call.
     /// `count` is clamped as `Events::publish` clamps it.
+    #[cfg(test)]
     pub fn published(&self) -> Vec<u32> {
         let count = (self.get(STATE_COUNT) as usize).min(self.len() - STATE_HEADER);
         (STATE_HEADER..STATE_HEADER + count)
@@ -65,6 +68,7 @@ impl StateArray {
 
     /// Takes the published events, as JS does: `count` back to 0; returns
     /// them, and whether more wait to be published.
+    #[cfg(test)]
     pub fn take(&self) -> (Vec<u32>, bool) {
         let events = self.published();
         self.set(STATE_COUNT, 0);

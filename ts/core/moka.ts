@@ -655,19 +655,10 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
         native.flush(this.#cache)
         continue
       }
-      if (this.#listener === undefined) {
+      if (this.#listener === undefined && !evictionChannel.hasSubscribers) {
         // Releasing runs no user code and no native call, so nothing publishes
-        // into `state` meanwhile: no copy needed. A diagnostics subscriber is
-        // user code, so that path copies first, as with a listener.
-        if (evictionChannel.hasSubscribers) {
-          const events = takePublished(state, count)
-          for (let i = 0; i < count && !this.#disposed; i++) {
-            this.#publishEviction(events[i]!)
-            if (!this.#disposed) this.#release(events[i]! >>> KIND_BITS)
-          }
-          spareEvents.push(events)
-          continue
-        }
+        // into `state` meanwhile: no copy needed. A listener or a diagnostics
+        // subscriber is user code: the loop below copies first.
         for (let i = STATE_HEADER; i < STATE_HEADER + count; i++) this.#release(state[i]! >>> KIND_BITS)
         state[STATE_COUNT] = 0
         continue
