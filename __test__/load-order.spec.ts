@@ -27,6 +27,7 @@ const SCENARIOS: Array<[string, RegExp]> = [
   ['workers-together', /round 1: 4 workers at once: ok/],
   ['main-after-workers', /main thread after workers: ok/],
   ['shared', /shared across workers and the main thread: ok/],
+  ['loaded-twice', /loaded twice in one thread, the main thread \(.*\) and a worker \(.*\): ok/],
 ]
 
 for (const [name, step] of SCENARIOS) {

@@ -14,7 +14,9 @@
 // `install` checks that this address is exactly the table's exported symbol
 // in a loaded object before reading it, so that no other value can make it
 // read memory. A cache is named by its fast id, a number (the addon's
-// `fastId(cache)`), which the table checks like any id.
+// `fastId(cache)`), which the table checks like any id. Each call is handed
+// the addon's context of this thread's environment, of which `install` takes
+// a count and the environment's cleanup gives it back.
 
 #include <dlfcn.h>
 
@@ -56,21 +58,26 @@ constexpr uint32_t kKeyLatin1 = 0;
 constexpr uint32_t kKeyUtf16 = 1;
 constexpr uint32_t kKeyNumber = 2;
 
-using Op = int32_t (*)(double id, const KeyArg* key);
-using SetOp = int32_t (*)(double id, const KeyArg* key, double slot);
+// The addon's context of an environment (`fast::Context`), opaque here.
+struct Context;
+
+using Op = int32_t (*)(const Context* context, double id, const KeyArg* key);
+using SetOp = int32_t (*)(const Context* context, double id, const KeyArg* key, double slot);
 
 struct Abi {
   char magic[8];
   uint32_t version;
   int32_t not_taken;
+  const Context* (*attach)();
+  void (*detach)(const Context* context);
   Op get;
   Op has;
   Op remove;
   SetOp set;
-  double (*taken)(uint32_t which);
+  double (*taken)(const Context* context, uint32_t which);
 };
 constexpr char kSymbol[] = "moka_js_fast_abi_v1";
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 constexpr int32_t kNotTaken = -2;
 // Before V8 13, string keys up to this many units are copied onto the stack
 // (the addon reads as many without allocating, src/key.rs); longer ones into
@@ -82,6 +89,19 @@ std::atomic<const Abi*> abi{nullptr};
 
 inline const Abi* Table() { return abi.load(std::memory_order_acquire); }
 
+// The context of this thread's environment, or null: set by `install`, which
+// holds a count of it until the environment's cleanup hook (`Detach`). Read on
+// every call, so initial-exec: a load from the thread pointer, where a
+// thread-local of an object loaded with dlopen is otherwise reached by a call
+// to __tls_get_addr. (glibc keeps static TLS room for such objects.)
+constinit thread_local const Context* env_context __attribute__((tls_model("initial-exec"))) = nullptr;
+
+// The cleanup hook of `install`: the count it took of `arg` is given back.
+void Detach(void* arg) {
+  const Context* attached = static_cast<const Context*>(arg);
+  if (env_context == attached) env_context = nullptr;
+  Table()->detach(attached);
+}
 
 inline KeyArg Latin1(const v8::FastOneByteString& key) {
   return KeyArg{kKeyLatin1, key.length, key.data, 0, 1};
@@ -93,23 +113,23 @@ inline KeyArg Number(double key, uint32_t fast) { return KeyArg{kKeyNumber, 0, n
 template <Op Abi::*op>
 int32_t FastString(Local<Value>, double id, const v8::FastOneByteString& key) {
   KeyArg arg = Latin1(key);
-  return (Table()->*op)(id, &arg);
+  return (Table()->*op)(env_context, id, &arg);
 }
 
 template <Op Abi::*op>
 int32_t FastNumber(Local<Value>, double id, double key) {
   KeyArg arg = Number(key, 1);
-  return (Table()->*op)(id, &arg);
+  return (Table()->*op)(env_context, id, &arg);
 }
 
 int32_t FastSetString(Local<Value>, double id, const v8::FastOneByteString& key, double slot) {
   KeyArg arg = Latin1(key);
-  return Table()->set(id, &arg, slot);
+  return Table()->set(env_context, id, &arg, slot);
 }
 
 int32_t FastSetNumber(Local<Value>, double id, double key, double slot) {
   KeyArg arg = Number(key, 1);
-  return Table()->set(id, &arg, slot);
+  return Table()->set(env_context, id, &arg, slot);
 }
 
 #if V8_MAJOR_VERSION >= 13
@@ -174,7 +194,7 @@ void Slow(const FunctionCallbackInfo<Value>& info, int argc, Run run) {
 
 template <Op Abi::*op>
 void SlowOp(const FunctionCallbackInfo<Value>& info) {
-  Slow(info, 2, [](double id, const KeyArg* key) { return (Table()->*op)(id, key); });
+  Slow(info, 2, [](double id, const KeyArg* key) { return (Table()->*op)(env_context, id, key); });
 }
 
 void SlowSet(const FunctionCallbackInfo<Value>& info) {
@@ -183,15 +203,15 @@ void SlowSet(const FunctionCallbackInfo<Value>& info) {
     return;
   }
   double slot = info[2].As<v8::Number>()->Value();
-  Slow(info, 3, [slot](double id, const KeyArg* key) { return Table()->set(id, key, slot); });
+  Slow(info, 3, [slot](double id, const KeyArg* key) { return Table()->set(env_context, id, key, slot); });
 }
 
 void Calls(const FunctionCallbackInfo<Value>& info) {
-  info.GetReturnValue().Set(Table()->taken(0));
+  info.GetReturnValue().Set(Table()->taken(env_context, 0));
 }
 
 void FastCalls(const FunctionCallbackInfo<Value>& info) {
-  info.GetReturnValue().Set(Table()->taken(1));
+  info.GetReturnValue().Set(Table()->taken(env_context, 1));
 }
 
 // Signatures, built once for the process (V8 keeps pointers to them).
@@ -255,6 +275,17 @@ void Install(const FunctionCallbackInfo<Value>& info) {
     return;
   const Abi* expected = nullptr;
   if (!abi.compare_exchange_strong(expected, table) && expected != table) return;
+  // This thread's context: a count of it, held until the environment's
+  // cleanup. Installed again in one environment, the count already held
+  // serves (Node refuses a second hook with the same argument).
+  const Context* attached = table->attach();
+  if (attached == nullptr) return;
+  if (attached == env_context) {
+    table->detach(attached);
+  } else {
+    node::AddEnvironmentCleanupHook(info.GetIsolate(), Detach, const_cast<Context*>(attached));
+    env_context = attached;
+  }
   Local<v8::Object> methods = v8::Object::New(info.GetIsolate());
   bool ok =
       Define(context, methods, "get", SlowOp<&Abi::get>,

@@ -15,16 +15,21 @@
 //   pool                a piscina pool of 4 workers, destroyed and made anew
 //                       (POOL_ROUNDS times, default 60): every task uses Moka,
 //                       cached and SharedMoka
+//   loaded-twice        the package loaded twice in one thread, as a test
+//                       runner's module registry does, on the main thread
+//                       and then in a worker (scripts/loaded-twice-task.js)
 // Prints one line per step and `ok <scenario>` at the end; any failure exits
 // non-zero (a crash of the addon kills the process with a signal).
 // `npm run test:valgrind:load-order` runs every scenario under memcheck.
 
 const assert = require('node:assert')
 const path = require('node:path')
+const { once } = require('node:events')
 const { Worker } = require('node:worker_threads')
 
 const root = path.resolve(__dirname, '..')
 const TASK = path.join(__dirname, 'load-order-task.js')
+const LOADED_TWICE = path.join(__dirname, 'loaded-twice-task.js')
 const CACHE_NAME = 'load-order' // as in load-order-task.js, which the main thread must not load first
 
 /** A worker that works once, posts what it found, then ends as `end` says. */
@@ -120,6 +125,15 @@ const scenarios = {
       await pool.destroy()
     }
     console.log(`pool: ${rounds} pools of 4 workers, ${tasks} tasks: ok`)
+  },
+  async 'loaded-twice'() {
+    const main = require(LOADED_TWICE)()
+    const source = `require('node:worker_threads').parentPort.postMessage(require(${JSON.stringify(LOADED_TWICE)})())`
+    const worker = new Worker(source, { eval: true })
+    const [inWorker] = await Promise.race([once(worker, 'message'), once(worker, 'error').then(([error]) => Promise.reject(error))])
+    await once(worker, 'exit')
+    const said = (r) => (r.accelerated ? `accelerator took ${r.taken} calls` : 'Node-API only')
+    console.log(`loaded twice in one thread, the main thread (${said(main)}) and a worker (${said(inWorker)}): ok`)
   },
 }
 

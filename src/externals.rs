@@ -26,6 +26,18 @@ use crate::ffi::{napi_call, type_error, Args, Env, JsResult};
 /// Bits of an id that hold the index; the rest hold the generation.
 const INDEX_BITS: u32 = usize::BITS / 2;
 
+/// A fast id (see [`Externals::fast_id`]): the table's serial, then the
+/// generation's low bits, then the index, in the 53 bits a double holds
+/// exactly.
+const FAST_INDEX_BITS: u32 = 20;
+const FAST_GENERATION_BITS: u32 = 17;
+const FAST_SERIAL_BITS: u32 = 53 - FAST_INDEX_BITS - FAST_GENERATION_BITS;
+
+thread_local! {
+    /// The serial the next table made on this thread takes.
+    static NEXT_SERIAL: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 struct Slot<T> {
     /// Bumped each time the slot is emptied, so that an old id misses.
     generation: usize,
@@ -39,6 +51,10 @@ pub struct Externals<T> {
     free: RefCell<Vec<usize>>,
     /// What a wrong argument should have been, for its `TypeError`.
     what: &'static str,
+    /// This table's number among the tables made on its thread, which
+    /// tells its fast ids from another's (the addon initialized twice in
+    /// one environment makes two tables there).
+    serial: u32,
 }
 
 impl<T: 'static> Externals<T> {
@@ -47,6 +63,11 @@ impl<T: 'static> Externals<T> {
             slots: RefCell::new(Vec::new()),
             free: RefCell::new(Vec::new()),
             what,
+            serial: NEXT_SERIAL.with(|next| {
+                let serial = next.get();
+                next.set(serial.saturating_add(1));
+                serial
+            }),
         })
     }
 
@@ -112,30 +133,55 @@ impl<T: 'static> Externals<T> {
         self.not_one()
     }
 
-    /// The id of the object `value` (an `External` this table made) stands
-    /// for, unscrambled: for callers that cannot read the `External` (see
-    /// `fast`); `None` for anything else. Unscrambled ids are small (index
-    /// and generation) and only mean something to this table.
-    pub fn plain_id(&self, env: Env, value: napi_value) -> JsResult<Option<usize>> {
+    /// The fast id of the object `value` (an `External` this table made)
+    /// stands for: a number for callers that cannot read the `External`
+    /// (see `fast`), unique among the live objects of every table of this
+    /// thread. `Ok(None)` for anything else; `Ok(Some(None))` for an object
+    /// that has none (an index or a serial beyond a fast id's bits: more
+    /// than a million objects at once, or tables made on this thread).
+    pub fn fast_id(&self, env: Env, value: napi_value) -> JsResult<Option<Option<u64>>> {
         let mut id: *mut c_void = ptr::null_mut();
         match napi_call!(status env, napi_get_value_external(value, &mut id)) {
             sys::Status::napi_ok => {}
             sys::Status::napi_invalid_arg => return Ok(None),
             status => env.check(status, "napi_get_value_external")?,
         }
-        Ok(self.find(id as usize).map(|_| id as usize ^ self.salt()))
+        let id = id as usize;
+        if self.find(id).is_none() {
+            return Ok(None);
+        }
+        let plain = id ^ self.salt();
+        let (index, generation) = (plain & ((1 << INDEX_BITS) - 1), plain >> INDEX_BITS);
+        if index >> FAST_INDEX_BITS != 0 || self.serial >> FAST_SERIAL_BITS != 0 {
+            return Ok(Some(None));
+        }
+        let generation = generation & ((1 << FAST_GENERATION_BITS) - 1);
+        let serial = self.serial as u64;
+        Ok(Some(Some(
+            serial << (FAST_GENERATION_BITS + FAST_INDEX_BITS)
+                | (generation as u64) << FAST_INDEX_BITS
+                | index as u64,
+        )))
     }
 
-    /// The object of an id [`Externals::plain_id`] gave; `None` for any other.
+    /// The object of a fast id [`Externals::fast_id`] gave; `None` for an
+    /// id of another table. (An id whose object is gone finds nothing, or,
+    /// once its slot has been reused 2^17 times, the object now there.)
     ///
     /// # Safety
     /// No JS and no garbage collection runs until the returned reference is
     /// dropped: an object leaves the table only when its `External` is
-    /// collected. (A stale id finds nothing, or the object now in its slot.)
+    /// collected.
     #[inline(always)]
-    pub unsafe fn by_plain_id<'call>(&self, plain: usize) -> Option<&'call T> {
+    pub unsafe fn by_fast_id<'call>(&self, fast: u64) -> Option<&'call T> {
+        if fast >> (FAST_GENERATION_BITS + FAST_INDEX_BITS) != self.serial as u64 {
+            return None;
+        }
+        let index = (fast & ((1 << FAST_INDEX_BITS) - 1)) as usize;
+        let mask = (1 << FAST_GENERATION_BITS) - 1;
+        let generation = (fast >> FAST_INDEX_BITS) as usize & mask;
         // SAFETY: see the function's contract.
-        self.find(plain ^ self.salt())
+        self.object_at(index, generation, mask)
             .map(|object| unsafe { &*object })
     }
 
@@ -148,6 +194,13 @@ impl<T: 'static> Externals<T> {
     #[inline(always)]
     fn find(&self, id: usize) -> Option<*const T> {
         let id = id ^ self.salt();
+        self.object_at(id & ((1 << INDEX_BITS) - 1), id >> INDEX_BITS, usize::MAX)
+    }
+
+    /// The object in slot `index` if the slot's generation, masked with
+    /// `mask`, is `generation`.
+    #[inline(always)]
+    fn object_at(&self, index: usize, generation: usize, mask: usize) -> Option<*const T> {
         // SAFETY: the reference does not outlive this function, which runs
         // nothing that could borrow the table mutably; and no mutable borrow
         // is held now: `external` and `remove` hold theirs without running
@@ -155,8 +208,8 @@ impl<T: 'static> Externals<T> {
         // only callers of this, can start meanwhile), and drop it before
         // returning. (Unchecked: the test of the borrow flag was on every call.)
         let slots = unsafe { &*self.slots.as_ptr() };
-        let slot = slots.get(id & ((1 << INDEX_BITS) - 1))?;
-        if slot.generation != id >> INDEX_BITS {
+        let slot = slots.get(index)?;
+        if slot.generation & mask != generation {
             return None;
         }
         slot.object.as_deref().map(|o| o as *const T)

@@ -12,9 +12,16 @@
 //! reading it.
 //!
 //! The accelerator cannot read a cache's `External` (Node-API keeps its own
-//! record behind it), so a cache is named by its fast id instead: its
-//! unscrambled id in this thread's table (`fastId(cache)`, a number). A
+//! record behind it), so a cache is named by its fast id instead
+//! (`fastId(cache)`, a number: its table's serial, index and generation). A
 //! number names no memory: an id that is no live cache's finds nothing.
+//!
+//! Each call is handed its environment's [`Context`] (the table of caches)
+//! by the accelerator, which holds a count of it from `install`
+//! ([`attach`]) until the environment's cleanup ([`detach`]), in a
+//! thread-local of its own: an initial-exec one, a load from the thread
+//! pointer. The addon's own thread-locals, in an object loaded with
+//! `dlopen`, are reached through `__tls_get_addr`, a call on every read.
 //!
 //! Each function runs the same core operation as the Node-API method of the
 //! same name, and only when it can run it exactly as that method would:
@@ -70,10 +77,11 @@ pub const KEY_LATIN1: u32 = 0;
 pub const KEY_UTF16: u32 = 1;
 pub const KEY_NUMBER: u32 = 2;
 
-type Op = unsafe extern "C" fn(id: f64, key: *const KeyArg) -> i32;
-type SetOp = unsafe extern "C" fn(id: f64, key: *const KeyArg, slot: f64) -> i32;
+type Op = unsafe extern "C" fn(context: *const Context, id: f64, key: *const KeyArg) -> i32;
+type SetOp =
+    unsafe extern "C" fn(context: *const Context, id: f64, key: *const KeyArg, slot: f64) -> i32;
 
-/// Fast ids are exact in a double: index (32 bits) and generation (below 2^21).
+/// Fast ids are exact in a double (`Externals::fast_id`).
 const MAX_FAST_ID: f64 = 9_007_199_254_740_991.0;
 
 /// What the accelerator calls. `repr(C)`, versioned: the accelerator checks
@@ -83,22 +91,27 @@ pub struct Abi {
     pub magic: [u8; 8],
     pub version: u32,
     pub not_taken: i32,
+    /// A count of the calling thread's context, or null when the addon
+    /// has none there: given to every call until [`detach`]ed.
+    pub attach: unsafe extern "C" fn() -> *const Context,
+    pub detach: unsafe extern "C" fn(context: *const Context),
     pub get: Op,
     pub has: Op,
     pub remove: Op,
     pub set: SetOp,
-    /// Calls taken on the calling thread so far, all of them (`which` 0)
-    /// or through V8's fast path (1), for the spec that checks the
-    /// accelerator is in use.
-    pub taken: unsafe extern "C" fn(which: u32) -> f64,
+    /// Calls taken in `context` so far, all of them (`which` 0) or through
+    /// V8's fast path (1), for the spec that checks the accelerator is in use.
+    pub taken: unsafe extern "C" fn(context: *const Context, which: u32) -> f64,
 }
 
 /// The table. Its address reaches the accelerator through `binding.fastAbi`.
 #[no_mangle]
 pub static moka_js_fast_abi_v1: Abi = Abi {
     magic: *b"mokafast",
-    version: 2,
+    version: 3,
     not_taken: NOT_TAKEN,
+    attach,
+    detach,
     get,
     has,
     remove,
@@ -106,29 +119,24 @@ pub static moka_js_fast_abi_v1: Abi = Abi {
     taken,
 };
 
-thread_local! {
-    /// What the accelerator's calls need of their thread. No destructor:
-    /// reachable until the thread ends.
-    static THREAD: Thread = const {
-        Thread {
-            caches: Cell::new(ptr::null()),
-            taken: [Cell::new(0), Cell::new(0)],
-        }
-    };
-}
-
-/// What the accelerator's calls need of their thread, in one thread-local.
-struct Thread {
-    /// The caches of this thread's environment, or null: a strong count of
-    /// the table that [`register`] took and the environment's cleanup hook
-    /// ([`release`]) gives back, so that a call reads it without counting.
-    /// (Should the addon be initialized twice in one environment, the older
-    /// table's ids read as none of this one's, so its caches go through
-    /// Node-API.)
-    caches: Cell<*const Caches>,
+/// What the accelerator's calls need of their environment: its table of
+/// caches, and counts of the calls taken. Counted (`Rc`): by the
+/// environment's cleanup hook ([`register`]) and by each [`attach`].
+pub struct Context {
+    caches: Rc<Caches>,
     /// Calls taken through the callback (index 0) and through V8's fast
     /// path (1): one increment a call.
     taken: [Cell<u64>; 2],
+}
+
+thread_local! {
+    /// The context of this thread's environment, or null: a count that
+    /// [`register`] took and the environment's cleanup hook ([`release`])
+    /// gives back. Read by [`attach`] only. (Should the addon be initialized
+    /// twice in one environment, the newer context replaces the older; the
+    /// older table's fast ids find nothing in the newer, whose serial
+    /// differs, so their caches go through Node-API.)
+    static CURRENT: Cell<*const Context> = const { Cell::new(ptr::null()) };
 }
 
 /// `binding.fastAbi`: the table's address, as a BigInt.
@@ -139,25 +147,27 @@ pub fn export(env: Env) -> JsResult<napi_value> {
     Ok(value)
 }
 
-// fastId(cache) -> the cache's fast id, or -1 when it has none (its id does
-// not fit in a double).
+// fastId(cache) -> the cache's fast id, or -1 when it has none.
 native_fn!(pub fast_id, |env, info| {
     // SAFETY: this function was made by `methods::export` (data: the table), and `info` is this call's.
     let (first, args) = unsafe { Args::<1>::read_after_first(env, info) }?;
     // SAFETY: as above.
     let table = unsafe { table_of::<Native>(args.data) };
-    let id = table.plain_id(env, first)?;
-    match id {
-        Some(id) if id as f64 <= MAX_FAST_ID => env.double(id as f64),
-        Some(_) => env.int(-1),
+    match table.fast_id(env, first)? {
+        Some(Some(id)) => env.double(id as f64),
+        Some(None) => env.int(-1),
         None => type_error("the first argument must be a native cache (an object its create function returned)"),
     }
 });
 
-/// Makes `caches` the table the accelerator reaches on this thread, until
-/// the environment `env` is torn down.
+/// Makes `caches` the table of the context the accelerator attaches to on
+/// this thread, until the environment `env` is torn down.
 pub fn register(env: Env, caches: &Rc<Caches>) -> JsResult<()> {
-    let raw = Rc::into_raw(Rc::clone(caches));
+    let context = Rc::new(Context {
+        caches: Rc::clone(caches),
+        taken: [Cell::new(0), Cell::new(0)],
+    });
+    let raw = Rc::into_raw(context);
     let hooked = napi_call!(
         env,
         napi_add_env_cleanup_hook(Some(release), raw as *mut c_void)
@@ -167,25 +177,49 @@ pub fn register(env: Env, caches: &Rc<Caches>) -> JsResult<()> {
         drop(unsafe { Rc::from_raw(raw) });
         return Err(e);
     }
-    // An older table keeps its count until its own hook runs.
-    THREAD.with(|t| t.caches.set(raw));
+    // An older context keeps its count until its own hook runs.
+    CURRENT.with(|c| c.set(raw));
     Ok(())
 }
 
-/// The cleanup hook of [`register`]: the accelerator no longer reaches the
-/// table, whose count is given back.
+/// The cleanup hook of [`register`]: the context is no longer attached to,
+/// and its count is given back.
 unsafe extern "C" fn release(arg: *mut c_void) {
-    let raw = arg as *const Caches;
-    THREAD.with(|t| {
-        if t.caches.get() == raw {
-            t.caches.set(ptr::null());
+    let raw = arg as *const Context;
+    CURRENT.with(|c| {
+        if c.get() == raw {
+            c.set(ptr::null());
         }
     });
     // SAFETY: `arg` is the count `register` took for this hook, which Node
     // calls once, on the environment's thread.
-    let caches = unsafe { Rc::from_raw(raw) };
+    unsafe { detach(raw) }
+}
+
+/// `Abi::attach`: a count of this thread's context, or null.
+unsafe extern "C" fn attach() -> *const Context {
+    CURRENT.with(|c| {
+        let raw = c.get();
+        if !raw.is_null() {
+            // SAFETY: `CURRENT` holds a count of `raw` (see `register`), on this thread.
+            unsafe { Rc::increment_strong_count(raw) };
+        }
+        raw
+    })
+}
+
+/// `Abi::detach`: gives back a count [`attach`] (or [`register`]) took.
+///
+/// # Safety
+/// `context` is null or a count taken on this thread and not given back.
+unsafe extern "C" fn detach(context: *const Context) {
+    if context.is_null() {
+        return;
+    }
+    // SAFETY: the function's contract.
+    let context = unsafe { Rc::from_raw(context) };
     // Nothing here may unwind into Node.
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(caches)));
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(context)));
 }
 
 /// `x` when it is an integer from 0 to `max` (at most 2^53 - 1), without
@@ -202,6 +236,16 @@ fn whole(x: f64, max: f64) -> Option<u64> {
     (i as f64 == x).then_some(i as u64)
 }
 
+/// The Latin-1 bytes of a `KEY_LATIN1` key.
+///
+/// # Safety
+/// `arg.data` holds `arg.len` bytes.
+#[inline(always)]
+unsafe fn latin1(arg: &KeyArg) -> &[u8] {
+    // SAFETY: the function's contract.
+    unsafe { std::slice::from_raw_parts(arg.data.cast::<u8>(), arg.len as usize) }
+}
+
 /// The key `arg` names, or `None` for a kind of key the table does not
 /// know. Latin-1 bytes are looked up as they are (`KeyRef::latin1`) unless
 /// `widen`; every other key is read into `buf`, as Latin-1 bytes are with
@@ -211,15 +255,13 @@ fn whole(x: f64, max: f64) -> Option<u64> {
 /// `arg.data` holds `arg.len` units of its kind.
 #[inline(always)]
 unsafe fn read_key<'a>(arg: &'a KeyArg, widen: bool, buf: &'a mut KeyBuf) -> Option<KeyRef<'a>> {
-    let latin1 = || {
-        // SAFETY: `data` holds `len` bytes (the function's contract).
-        unsafe { std::slice::from_raw_parts(arg.data.cast::<u8>(), arg.len as usize) }
-    };
     if arg.kind == KEY_LATIN1 && !widen {
-        return Some(KeyRef::latin1(latin1()));
+        // SAFETY: the function's contract.
+        return Some(KeyRef::latin1(unsafe { latin1(arg) }));
     }
     match arg.kind {
-        KEY_LATIN1 => buf.set_latin1(latin1()),
+        // SAFETY: the function's contract.
+        KEY_LATIN1 => buf.set_latin1(unsafe { latin1(arg) }),
         KEY_UTF16 => {
             // SAFETY: `data` holds `len` aligned units (the function's contract).
             let units =
@@ -232,8 +274,8 @@ unsafe fn read_key<'a>(arg: &'a KeyArg, widen: bool, buf: &'a mut KeyBuf) -> Opt
     Some(buf.key_ref())
 }
 
-/// Defines one entry point: reads the key, finds the cache of `id` in this
-/// thread's table, and runs `$body` on its core as the Node-API method of
+/// Defines one entry point: reads the key, finds the cache of `id` in the
+/// context's table, and runs `$body` on its core as the Node-API method of
 /// the same name does (`methods::method!`), or returns [`NOT_TAKEN`].
 /// `$body` gives the value, or `None` to decline before changing anything.
 /// Events due are published as the method publishes them. A `write` asks
@@ -247,7 +289,12 @@ macro_rules! fast_op {
         $handle.report_due($core)
     };
     ($kind:ident $name:ident, widen: $widen:expr, |$core:ident, $key:ident $(, $extra:ident)?| $body:expr) => {
-        unsafe extern "C" fn $name(id: f64, arg: *const KeyArg $(, $extra: f64)?) -> i32 {
+        unsafe extern "C" fn $name(
+            context: *const Context,
+            id: f64,
+            arg: *const KeyArg
+            $(, $extra: f64)?
+        ) -> i32 {
             fn on<D: Extra>(handle: &Handle<D>, $key: KeyRef<'_> $(, $extra: f64)?) -> i32 {
                 let Ok(core) = handle.core() else {
                     return NOT_TAKEN;
@@ -264,30 +311,27 @@ macro_rules! fast_op {
                     value
                 }
             }
-            THREAD.with(|thread| {
+            if context.is_null() {
+                return NOT_TAKEN;
+            }
+            // SAFETY: the accelerator passes a context it holds a count of
+            // (`attach`), on its thread, and a live `KeyArg` (the ABI's contract).
+            let (context, arg) = unsafe { (&*context, &*arg) };
             let taken = catch_unwind(AssertUnwindSafe(|| {
                 let Some(id) = whole(id, MAX_FAST_ID) else {
                     return NOT_TAKEN;
                 };
-                let caches = thread.caches.get();
-                if caches.is_null() {
-                    return NOT_TAKEN;
-                }
-                // SAFETY: a table in `THREAD` holds the count `register`
-                // took, given back by the environment's cleanup hook, which
-                // does not run during a call.
-                let caches = unsafe { &*caches };
                 // SAFETY: no JS and no garbage collection runs before this
                 // returns (a fast call runs neither).
-                let Some(native) = (unsafe { caches.by_plain_id(id as usize) }) else {
+                let Some(native) = (unsafe { context.caches.by_fast_id(id) }) else {
                     return NOT_TAKEN;
                 };
                 // Made in place whether used or not: moved into an
                 // `Option` when needed, it was zeroed by a `memset` of its
                 // 512 bytes of units.
                 let mut buf = KeyBuf::new();
-                // SAFETY: the accelerator passes a live `KeyArg` (the ABI's contract).
-                let Some($key) = (unsafe { read_key(&*arg, $widen, &mut buf) }) else {
+                // SAFETY: `arg` is live (the ABI's contract).
+                let Some($key) = (unsafe { read_key(arg, $widen, &mut buf) }) else {
                     return NOT_TAKEN;
                 };
                 match native {
@@ -299,13 +343,11 @@ macro_rules! fast_op {
             match taken {
                 Ok(NOT_TAKEN) | Err(_) => NOT_TAKEN,
                 Ok(result) => {
-                    // SAFETY: the accelerator passes a live `KeyArg` (the ABI's contract).
-                    let path = &thread.taken[(unsafe { (*arg).fast } == 1) as usize];
+                    let path = &context.taken[(arg.fast == 1) as usize];
                     path.set(path.get() + 1);
                     result
                 }
             }
-            })
         }
     };
 }
@@ -331,13 +373,19 @@ fast_op!(write set, widen: true, |core, key, slot| {
     })
 });
 
-unsafe extern "C" fn taken(which: u32) -> f64 {
-    THREAD.with(|t| {
-        let [callback, fast] = [&t.taken[0], &t.taken[1]].map(Cell::get);
-        match which {
-            0 => callback + fast,
-            1 => fast,
-            _ => 0,
-        }
+/// `Abi::taken`.
+///
+/// # Safety
+/// `context` is null or a count [`attach`] took on this thread.
+unsafe extern "C" fn taken(context: *const Context, which: u32) -> f64 {
+    if context.is_null() {
+        return 0.0;
+    }
+    // SAFETY: the function's contract.
+    let [callback, fast] = unsafe { &(*context).taken }.each_ref().map(Cell::get);
+    (match which {
+        0 => callback + fast,
+        1 => fast,
+        _ => 0,
     }) as f64
 }

@@ -28,7 +28,7 @@ interface Accelerator {
   hasNumber(id: number, key: number): number
   removeNumber(id: number, key: number): number
   setNumber(id: number, key: number, slot: number): number
-  /** Calls the addon's fast entry points took on this thread. */
+  /** Calls the addon's fast entry points took in this thread's environment. */
   calls(): number
   /** Of those, the calls V8 made through its fast path (from optimized code). */
   fastCalls(): number
