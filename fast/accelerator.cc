@@ -52,7 +52,6 @@ struct KeyArg {
   uint32_t len;
   const void* data;
   double number;
-  uint32_t fast;  // 1 from the fast functions
 };
 constexpr uint32_t kKeyLatin1 = 0;
 constexpr uint32_t kKeyUtf16 = 1;
@@ -61,8 +60,15 @@ constexpr uint32_t kKeyNumber = 2;
 // The addon's context of an environment (`fast::Context`), opaque here.
 struct Context;
 
+// Entries for the callbacks, the key as they read it; and for the fast
+// functions, the key in registers.
 using Op = int32_t (*)(const Context* context, double id, const KeyArg* key);
 using SetOp = int32_t (*)(const Context* context, double id, const KeyArg* key, double slot);
+using Latin1Op = int32_t (*)(const Context* context, double id, const char* data, uint32_t len);
+using Latin1SetOp = int32_t (*)(const Context* context, double id, const char* data, uint32_t len,
+                                double slot);
+using NumberOp = int32_t (*)(const Context* context, double id, double key);
+using NumberSetOp = int32_t (*)(const Context* context, double id, double key, double slot);
 
 struct Abi {
   char magic[8];
@@ -74,10 +80,18 @@ struct Abi {
   Op has;
   Op remove;
   SetOp set;
+  Latin1Op get_latin1;
+  Latin1Op has_latin1;
+  Latin1Op remove_latin1;
+  Latin1SetOp set_latin1;
+  NumberOp get_number;
+  NumberOp has_number;
+  NumberOp remove_number;
+  NumberSetOp set_number;
   double (*taken)(const Context* context, uint32_t which);
 };
 constexpr char kSymbol[] = "moka_js_fast_abi_v1";
-constexpr uint32_t kVersion = 3;
+constexpr uint32_t kVersion = 4;
 constexpr int32_t kNotTaken = -2;
 // Before V8 13, string keys up to this many units are copied onto the stack
 // (the addon reads as many without allocating, src/key.rs); longer ones into
@@ -103,33 +117,25 @@ void Detach(void* arg) {
   Table()->detach(attached);
 }
 
-inline KeyArg Latin1(const v8::FastOneByteString& key) {
-  return KeyArg{kKeyLatin1, key.length, key.data, 0, 1};
-}
-
-inline KeyArg Number(double key, uint32_t fast) { return KeyArg{kKeyNumber, 0, nullptr, key, fast}; }
+inline KeyArg Number(double key) { return KeyArg{kKeyNumber, 0, nullptr, key}; }
 
 // Fast functions: (receiver, cache's fast id, key[, slot]).
-template <Op Abi::*op>
+template <Latin1Op Abi::*op>
 int32_t FastString(Local<Value>, double id, const v8::FastOneByteString& key) {
-  KeyArg arg = Latin1(key);
-  return (Table()->*op)(env_context, id, &arg);
+  return (Table()->*op)(env_context, id, key.data, key.length);
 }
 
-template <Op Abi::*op>
+template <NumberOp Abi::*op>
 int32_t FastNumber(Local<Value>, double id, double key) {
-  KeyArg arg = Number(key, 1);
-  return (Table()->*op)(env_context, id, &arg);
+  return (Table()->*op)(env_context, id, key);
 }
 
 int32_t FastSetString(Local<Value>, double id, const v8::FastOneByteString& key, double slot) {
-  KeyArg arg = Latin1(key);
-  return Table()->set(env_context, id, &arg, slot);
+  return Table()->set_latin1(env_context, id, key.data, key.length, slot);
 }
 
 int32_t FastSetNumber(Local<Value>, double id, double key, double slot) {
-  KeyArg arg = Number(key, 1);
-  return Table()->set(env_context, id, &arg, slot);
+  return Table()->set_number(env_context, id, key, slot);
 }
 
 #if V8_MAJOR_VERSION >= 13
@@ -146,7 +152,7 @@ int32_t WithString(v8::Isolate* isolate, Local<v8::String> s, Run run) {
   const void* data = view.length() == 0   ? &kEmpty
                      : view.is_one_byte() ? static_cast<const void*>(view.data8())
                                           : static_cast<const void*>(view.data16());
-  KeyArg arg{view.is_one_byte() ? kKeyLatin1 : kKeyUtf16, view.length(), data, 0, 0};
+  KeyArg arg{view.is_one_byte() ? kKeyLatin1 : kKeyUtf16, view.length(), data, 0};
   return run(&arg);
 }
 #else
@@ -167,7 +173,7 @@ int32_t WithString(v8::Isolate* isolate, Local<v8::String> s, Run run) {
     s->WriteOneByte(isolate, static_cast<uint8_t*>(buffer), 0, len, v8::String::NO_NULL_TERMINATION);
   else
     s->Write(isolate, static_cast<uint16_t*>(buffer), 0, len, v8::String::NO_NULL_TERMINATION);
-  KeyArg arg{one_byte ? kKeyLatin1 : kKeyUtf16, static_cast<uint32_t>(len), buffer, 0, 0};
+  KeyArg arg{one_byte ? kKeyLatin1 : kKeyUtf16, static_cast<uint32_t>(len), buffer, 0};
   int32_t result = run(&arg);
   if (buffer != stack) free(buffer);
   return result;
@@ -185,7 +191,7 @@ void Slow(const FunctionCallbackInfo<Value>& info, int argc, Run run) {
     if (key->IsString()) {
       result = WithString(info.GetIsolate(), key.As<v8::String>(), [&](const KeyArg* arg) { return run(id, arg); });
     } else if (key->IsNumber()) {
-      KeyArg arg = Number(key.As<v8::Number>()->Value(), 0);
+      KeyArg arg = Number(key.As<v8::Number>()->Value());
       result = run(id, &arg);
     }
   }
@@ -289,19 +295,19 @@ void Install(const FunctionCallbackInfo<Value>& info) {
   Local<v8::Object> methods = v8::Object::New(info.GetIsolate());
   bool ok =
       Define(context, methods, "get", SlowOp<&Abi::get>,
-             reinterpret_cast<const void*>(&FastString<&Abi::get>), &kStringSig) &&
+             reinterpret_cast<const void*>(&FastString<&Abi::get_latin1>), &kStringSig) &&
       Define(context, methods, "has", SlowOp<&Abi::has>,
-             reinterpret_cast<const void*>(&FastString<&Abi::has>), &kStringSig) &&
+             reinterpret_cast<const void*>(&FastString<&Abi::has_latin1>), &kStringSig) &&
       Define(context, methods, "remove", SlowOp<&Abi::remove>,
-             reinterpret_cast<const void*>(&FastString<&Abi::remove>), &kStringSig) &&
+             reinterpret_cast<const void*>(&FastString<&Abi::remove_latin1>), &kStringSig) &&
       Define(context, methods, "set", SlowSet, reinterpret_cast<const void*>(&FastSetString),
              &kSetStringSig) &&
       Define(context, methods, "getNumber", SlowOp<&Abi::get>,
-             reinterpret_cast<const void*>(&FastNumber<&Abi::get>), &kNumberSig) &&
+             reinterpret_cast<const void*>(&FastNumber<&Abi::get_number>), &kNumberSig) &&
       Define(context, methods, "hasNumber", SlowOp<&Abi::has>,
-             reinterpret_cast<const void*>(&FastNumber<&Abi::has>), &kNumberSig) &&
+             reinterpret_cast<const void*>(&FastNumber<&Abi::has_number>), &kNumberSig) &&
       Define(context, methods, "removeNumber", SlowOp<&Abi::remove>,
-             reinterpret_cast<const void*>(&FastNumber<&Abi::remove>), &kNumberSig) &&
+             reinterpret_cast<const void*>(&FastNumber<&Abi::remove_number>), &kNumberSig) &&
       Define(context, methods, "setNumber", SlowSet,
              reinterpret_cast<const void*>(&FastSetNumber), &kSetNumberSig) &&
       Define(context, methods, "calls", Calls, nullptr, nullptr) &&

@@ -61,7 +61,7 @@ const fn settled(value: i32) -> i32 {
     SETTLE - 1 - value
 }
 
-/// The key of a call, as the accelerator read it from V8.
+/// The key of a callback's call, as the accelerator read it from V8.
 #[repr(C)]
 pub struct KeyArg {
     /// `KEY_LATIN1`: `len` bytes at `data`; `KEY_UTF16`: `len` units; `KEY_NUMBER`: `number`.
@@ -69,17 +69,30 @@ pub struct KeyArg {
     pub len: u32,
     pub data: *const c_void,
     pub number: f64,
-    /// 1 when V8 called the fast function (optimized code), 0 from the ordinary callback.
-    pub fast: u32,
 }
 
 pub const KEY_LATIN1: u32 = 0;
 pub const KEY_UTF16: u32 = 1;
 pub const KEY_NUMBER: u32 = 2;
 
+/// An entry for the callbacks: the key as the callback read it.
 type Op = unsafe extern "C" fn(context: *const Context, id: f64, key: *const KeyArg) -> i32;
 type SetOp =
     unsafe extern "C" fn(context: *const Context, id: f64, key: *const KeyArg, slot: f64) -> i32;
+/// Entries for the fast functions, the key in registers: a flat one-byte
+/// string's bytes (`data`, `len`), or a number.
+type Latin1Op =
+    unsafe extern "C" fn(context: *const Context, id: f64, data: *const u8, len: u32) -> i32;
+type Latin1SetOp = unsafe extern "C" fn(
+    context: *const Context,
+    id: f64,
+    data: *const u8,
+    len: u32,
+    slot: f64,
+) -> i32;
+type NumberOp = unsafe extern "C" fn(context: *const Context, id: f64, key: f64) -> i32;
+type NumberSetOp =
+    unsafe extern "C" fn(context: *const Context, id: f64, key: f64, slot: f64) -> i32;
 
 /// Fast ids are exact in a double (`Externals::fast_id`).
 const MAX_FAST_ID: f64 = 9_007_199_254_740_991.0;
@@ -99,6 +112,14 @@ pub struct Abi {
     pub has: Op,
     pub remove: Op,
     pub set: SetOp,
+    pub get_latin1: Latin1Op,
+    pub has_latin1: Latin1Op,
+    pub remove_latin1: Latin1Op,
+    pub set_latin1: Latin1SetOp,
+    pub get_number: NumberOp,
+    pub has_number: NumberOp,
+    pub remove_number: NumberOp,
+    pub set_number: NumberSetOp,
     /// Calls taken in `context` so far, all of them (`which` 0) or through
     /// V8's fast path (1), for the spec that checks the accelerator is in use.
     pub taken: unsafe extern "C" fn(context: *const Context, which: u32) -> f64,
@@ -108,7 +129,7 @@ pub struct Abi {
 #[no_mangle]
 pub static moka_js_fast_abi_v1: Abi = Abi {
     magic: *b"mokafast",
-    version: 3,
+    version: 4,
     not_taken: NOT_TAKEN,
     attach,
     detach,
@@ -116,6 +137,14 @@ pub static moka_js_fast_abi_v1: Abi = Abi {
     has,
     remove,
     set,
+    get_latin1,
+    has_latin1,
+    remove_latin1,
+    set_latin1,
+    get_number,
+    has_number,
+    remove_number,
+    set_number,
     taken,
 };
 
@@ -124,8 +153,8 @@ pub static moka_js_fast_abi_v1: Abi = Abi {
 /// environment's cleanup hook ([`register`]) and by each [`attach`].
 pub struct Context {
     caches: Rc<Caches>,
-    /// Calls taken through the callback (index 0) and through V8's fast
-    /// path (1): one increment a call.
+    /// Calls taken through the callback ([`CALLBACK`]) and through V8's
+    /// fast path ([`FAST`]): one increment a call.
     taken: [Cell<u64>; 2],
 }
 
@@ -236,16 +265,6 @@ fn whole(x: f64, max: f64) -> Option<u64> {
     (i as f64 == x).then_some(i as u64)
 }
 
-/// The Latin-1 bytes of a `KEY_LATIN1` key.
-///
-/// # Safety
-/// `arg.data` holds `arg.len` bytes.
-#[inline(always)]
-unsafe fn latin1(arg: &KeyArg) -> &[u8] {
-    // SAFETY: the function's contract.
-    unsafe { std::slice::from_raw_parts(arg.data.cast::<u8>(), arg.len as usize) }
-}
-
 /// The key `arg` names, or `None` for a kind of key the table does not
 /// know. Latin-1 bytes are looked up as they are (`KeyRef::latin1`) unless
 /// `widen`; every other key is read into `buf`, as Latin-1 bytes are with
@@ -255,32 +274,88 @@ unsafe fn latin1(arg: &KeyArg) -> &[u8] {
 /// `arg.data` holds `arg.len` units of its kind.
 #[inline(always)]
 unsafe fn read_key<'a>(arg: &'a KeyArg, widen: bool, buf: &'a mut KeyBuf) -> Option<KeyRef<'a>> {
-    if arg.kind == KEY_LATIN1 && !widen {
-        // SAFETY: the function's contract.
-        return Some(KeyRef::latin1(unsafe { latin1(arg) }));
-    }
     match arg.kind {
-        // SAFETY: the function's contract.
-        KEY_LATIN1 => buf.set_latin1(unsafe { latin1(arg) }),
+        KEY_LATIN1 => {
+            // SAFETY: `data` holds `len` bytes (the function's contract).
+            let bytes =
+                unsafe { std::slice::from_raw_parts(arg.data.cast::<u8>(), arg.len as usize) };
+            if !widen {
+                return Some(KeyRef::latin1(bytes));
+            }
+            buf.set_latin1(bytes);
+        }
         KEY_UTF16 => {
             // SAFETY: `data` holds `len` aligned units (the function's contract).
             let units =
                 unsafe { std::slice::from_raw_parts(arg.data.cast::<u16>(), arg.len as usize) };
             buf.set_string(units);
         }
-        KEY_NUMBER => buf.set_number(arg.number),
+        KEY_NUMBER => return Some(number_key(arg.number, buf)),
         _ => return None,
     }
     Some(buf.key_ref())
 }
 
-/// Defines one entry point: reads the key, finds the cache of `id` in the
-/// context's table, and runs `$body` on its core as the Node-API method of
-/// the same name does (`methods::method!`), or returns [`NOT_TAKEN`].
-/// `$body` gives the value, or `None` to decline before changing anything.
-/// Events due are published as the method publishes them. A `write` asks
-/// for `settle` when the memory figure is due, which a `read`'s method
-/// leaves to the next write; either when the core wants to adapt.
+/// The number key `n`, read into `buf`.
+#[inline(always)]
+fn number_key(n: f64, buf: &mut KeyBuf) -> KeyRef<'_> {
+    buf.set_number(n);
+    buf.key_ref()
+}
+
+/// Which count of [`Context::taken`] a call adds to.
+const CALLBACK: usize = 0;
+const FAST: usize = 1;
+
+/// Runs `op` on the cache of `id` in `context`, or returns [`NOT_TAKEN`]
+/// when there is none; counts the call in `taken[path]` when taken.
+///
+/// # Safety
+/// `context` is null or a count the accelerator holds ([`attach`]), on
+/// this thread.
+#[inline(always)]
+unsafe fn run(
+    context: *const Context,
+    id: f64,
+    path: usize,
+    op: impl FnOnce(&Native) -> i32,
+) -> i32 {
+    if context.is_null() {
+        return NOT_TAKEN;
+    }
+    // SAFETY: the function's contract.
+    let context = unsafe { &*context };
+    let taken = catch_unwind(AssertUnwindSafe(|| {
+        let Some(id) = whole(id, MAX_FAST_ID) else {
+            return NOT_TAKEN;
+        };
+        // SAFETY: no JS and no garbage collection runs before this returns
+        // (a fast call runs neither).
+        let Some(native) = (unsafe { context.caches.by_fast_id(id) }) else {
+            return NOT_TAKEN;
+        };
+        op(native)
+    }));
+    match taken {
+        Ok(NOT_TAKEN) | Err(_) => NOT_TAKEN,
+        Ok(result) => {
+            let count = &context.taken[path];
+            count.set(count.get() + 1);
+            result
+        }
+    }
+}
+
+/// Defines the entry points of one method: `$name` for the callbacks (a
+/// `KeyArg`), `$latin1` and `$number` for the fast functions. Each reads the
+/// key, finds the cache of `id` in the context's table, and runs `$body` on
+/// its core as the Node-API method of the same name does
+/// (`methods::method!`), or returns [`NOT_TAKEN`]. `$body` gives the value,
+/// or `None` to decline before changing anything. Events due are published
+/// as the method publishes them. A `write` asks for `settle` when the memory
+/// figure is due, which a `read`'s method leaves to the next write; either
+/// when the core wants to adapt. A `write` widens a Latin-1 key as it reads
+/// it: the stored key copies its units whole.
 macro_rules! fast_op {
     (@due read, $handle:ident, $core:ident) => {
         false
@@ -288,13 +363,20 @@ macro_rules! fast_op {
     (@due write, $handle:ident, $core:ident) => {
         $handle.report_due($core)
     };
-    ($kind:ident $name:ident, widen: $widen:expr, |$core:ident, $key:ident $(, $extra:ident)?| $body:expr) => {
-        unsafe extern "C" fn $name(
-            context: *const Context,
-            id: f64,
-            arg: *const KeyArg
-            $(, $extra: f64)?
-        ) -> i32 {
+    (@widen read) => {
+        false
+    };
+    (@widen write) => {
+        true
+    };
+    (
+        $kind:ident $name:ident, $latin1:ident, $number:ident,
+        |$core:ident, $key:ident $(, $extra:ident)?| $body:expr
+    ) => {
+        mod $name {
+            use super::*;
+
+            #[inline(always)]
             fn on<D: Extra>(handle: &Handle<D>, $key: KeyRef<'_> $(, $extra: f64)?) -> i32 {
                 let Ok(core) = handle.core() else {
                     return NOT_TAKEN;
@@ -311,60 +393,88 @@ macro_rules! fast_op {
                     value
                 }
             }
-            if context.is_null() {
-                return NOT_TAKEN;
-            }
-            // SAFETY: the accelerator passes a context it holds a count of
-            // (`attach`), on its thread, and a live `KeyArg` (the ABI's contract).
-            let (context, arg) = unsafe { (&*context, &*arg) };
-            let taken = catch_unwind(AssertUnwindSafe(|| {
-                let Some(id) = whole(id, MAX_FAST_ID) else {
-                    return NOT_TAKEN;
-                };
-                // SAFETY: no JS and no garbage collection runs before this
-                // returns (a fast call runs neither).
-                let Some(native) = (unsafe { context.caches.by_fast_id(id) }) else {
-                    return NOT_TAKEN;
-                };
-                // Made in place whether used or not: moved into an
-                // `Option` when needed, it was zeroed by a `memset` of its
-                // 512 bytes of units.
-                let mut buf = KeyBuf::new();
-                // SAFETY: `arg` is live (the ABI's contract).
-                let Some($key) = (unsafe { read_key(arg, $widen, &mut buf) }) else {
-                    return NOT_TAKEN;
-                };
+
+            #[inline(always)]
+            pub fn dispatch(native: &Native, $key: KeyRef<'_> $(, $extra: f64)?) -> i32 {
                 match native {
                     Native::Plain(h) => on(h, $key $(, $extra)?),
                     Native::PerEntry(h) => on(h, $key $(, $extra)?),
                     Native::Carried(h) => on(h, $key $(, $extra)?),
                 }
-            }));
-            match taken {
-                Ok(NOT_TAKEN) | Err(_) => NOT_TAKEN,
-                Ok(result) => {
-                    let path = &context.taken[(arg.fast == 1) as usize];
-                    path.set(path.get() + 1);
-                    result
-                }
+            }
+        }
+
+        /// # Safety
+        /// `context` as for [`run`]; `arg` is a live `KeyArg` whose `data` holds `len` units of its kind.
+        unsafe extern "C" fn $name(
+            context: *const Context,
+            id: f64,
+            arg: *const KeyArg
+            $(, $extra: f64)?
+        ) -> i32 {
+            // SAFETY: the function's contract.
+            unsafe {
+                run(context, id, CALLBACK, |native| {
+                    let mut buf = KeyBuf::new();
+                    let Some(key) = read_key(&*arg, fast_op!(@widen $kind), &mut buf) else {
+                        return NOT_TAKEN;
+                    };
+                    $name::dispatch(native, key $(, $extra)?)
+                })
+            }
+        }
+
+        /// # Safety
+        /// `context` as for [`run`]; `data` holds `len` bytes.
+        unsafe extern "C" fn $latin1(
+            context: *const Context,
+            id: f64,
+            data: *const u8,
+            len: u32
+            $(, $extra: f64)?
+        ) -> i32 {
+            // SAFETY: the function's contract.
+            unsafe {
+                run(context, id, FAST, |native| {
+                    let bytes = std::slice::from_raw_parts(data, len as usize);
+                    // A constant: one branch is compiled, so a read makes no buffer.
+                    if fast_op!(@widen $kind) {
+                        let mut buf = KeyBuf::new();
+                        buf.set_latin1(bytes);
+                        $name::dispatch(native, buf.key_ref() $(, $extra)?)
+                    } else {
+                        $name::dispatch(native, KeyRef::latin1(bytes) $(, $extra)?)
+                    }
+                })
+            }
+        }
+
+        /// # Safety
+        /// `context` as for [`run`].
+        unsafe extern "C" fn $number(context: *const Context, id: f64, key: f64 $(, $extra: f64)?) -> i32 {
+            // SAFETY: the function's contract.
+            unsafe {
+                run(context, id, FAST, |native| {
+                    let mut buf = KeyBuf::new();
+                    $name::dispatch(native, number_key(key, &mut buf) $(, $extra)?)
+                })
             }
         }
     };
 }
 
 // get(key) -> slot | -1
-fast_op!(read get, widen: false, |core, key| Some(slot_or_miss(core.get(key))));
+fast_op!(read get, get_latin1, get_number, |core, key| Some(slot_or_miss(core.get(key))));
 
 // has(key) -> 1 | 0
-fast_op!(read has, widen: false, |core, key| Some(core.contains(key) as i32));
+fast_op!(read has, has_latin1, has_number, |core, key| Some(core.contains(key) as i32));
 
 // remove(key) -> slot of the removed entry | -1
-fast_op!(write remove, widen: false, |core, key| Some(slot_or_miss(core.remove(key))));
+fast_op!(write remove, remove_latin1, remove_number, |core, key| Some(slot_or_miss(core.remove(key))));
 
 // set(key, slot) -> 0: weight 1, no per-entry expiry. A slot that the
 // Node-API method would refuse is not taken, so that it throws there.
-// The key is widened as it is read: the stored key copies its units whole.
-fast_op!(write set, widen: true, |core, key, slot| {
+fast_op!(write set, set_latin1, set_number, |core, key, slot| {
     whole(slot, MAX_SLOT as f64).and_then(|slot| {
         D::per_entry(None, None).ok().map(|extra| {
             core.insert(key.to_key(), slot as u32, 1, extra);
