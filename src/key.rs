@@ -150,34 +150,6 @@ impl Borrowed<'_> {
             Borrowed::Latin1(bytes) => bytes[i - 1].into(),
         }
     }
-
-    /// Units `i..i + 4` (within `len`) as one little-endian word, read
-    /// in place: from Latin-1 bytes, four bytes spread to 16-bit lanes.
-    #[inline(always)]
-    pub fn word(&self, i: usize) -> u64 {
-        match self {
-            Borrowed::Units(units) => {
-                let c = &units[i..i + 4];
-                c[0] as u64 | (c[1] as u64) << 16 | (c[2] as u64) << 32 | (c[3] as u64) << 48
-            }
-            Borrowed::Latin1(bytes) if i == 0 => {
-                let b = &bytes[..3];
-                TAG_STRING as u64 | spread(u32::from_le_bytes([b[0], b[1], b[2], 0])) << 16
-            }
-            Borrowed::Latin1(bytes) => {
-                let b = &bytes[i - 1..i + 3];
-                spread(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            }
-        }
-    }
-}
-
-/// The four bytes of `x` (little-endian), each in the low half of a 16-bit lane.
-#[inline(always)]
-fn spread(x: u32) -> u64 {
-    let x = x as u64;
-    let x = (x | x << 16) & 0x0000_ffff_0000_ffff;
-    (x | x << 8) & 0x00ff_00ff_00ff_00ff
 }
 
 impl<'a> KeyRef<'a> {
@@ -198,7 +170,7 @@ impl<'a> KeyRef<'a> {
         }
     }
 
-    /// The key's units as borrowed, read in place (see [`Borrowed::word`]).
+    /// The key's units as borrowed, read in place (see `adaptive::sample::key_hash`).
     #[inline]
     pub fn borrowed(&self) -> Borrowed<'a> {
         self.units

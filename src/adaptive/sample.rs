@@ -4,6 +4,7 @@
 //! sampled keys keep their reuse distances, scaled by the rate.
 
 use crate::key::Borrowed;
+use crate::latin1::widened_word;
 
 /// Constants of the folded multiply (wyhash's primes).
 const K0: u64 = 0xa076_1d64_78bd_642f;
@@ -41,9 +42,43 @@ pub fn key_hash(units: Borrowed<'_>) -> u64 {
         };
         return fold(h ^ w, K1);
     }
-    // The words before the last: the first (n - 1) / 4 of them.
-    let h = (0..(n - 1) / 4).fold(h, |h, c| fold(h ^ units.word(4 * c), K0));
-    fold(h ^ units.word(n - 4), K1)
+    match units {
+        Borrowed::Units(units) => {
+            // The words before the last: the first (n - 1) / 4 of them.
+            let (before, _) = units[..n - 1].as_chunks::<4>();
+            let last = units.last_chunk::<4>().map_or(0, word);
+            words_hash(h, before.iter().map(word), last)
+        }
+        // Unit i is byte i - 1: the first word is the tag and three bytes,
+        // the others four bytes each, widened in place.
+        Borrowed::Latin1(bytes) => {
+            let tag = u64::from(units.unit(0));
+            let (Some(&start), Some(&end)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>())
+            else {
+                // Three bytes: one word, the last.
+                let three = widened_word([bytes[0], bytes[1], bytes[2], 0]);
+                return words_hash(h, std::iter::empty(), tag | three << 16);
+            };
+            // The fourth byte of `start` is shifted out.
+            let first = tag | widened_word(start) << 16;
+            let (others, _) = bytes[3..n - 2].as_chunks::<4>();
+            let before = std::iter::once(first).chain(others.iter().map(|&c| widened_word(c)));
+            words_hash(h, before, widened_word(end))
+        }
+    }
+}
+
+/// Four units as one little-endian word: one 8-byte load.
+#[inline(always)]
+fn word(c: &[u16; 4]) -> u64 {
+    c[0] as u64 | (c[1] as u64) << 16 | (c[2] as u64) << 32 | (c[3] as u64) << 48
+}
+
+/// The hash from `h` on: one multiply per word before the last, and the
+/// last word's, which is the final mix.
+#[inline(always)]
+fn words_hash(h: u64, before: impl Iterator<Item = u64>, last: u64) -> u64 {
+    fold(before.fold(h, |h, w| fold(h ^ w, K0)) ^ last, K1)
 }
 
 /// The sampling test: `hash < threshold` keeps `threshold / 2^64` of the keys.
@@ -65,7 +100,7 @@ impl Sampler {
 
     /// The key's hash when it is sampled. The hash is then mixed once more,
     /// so that the shadows' tables do not see only small values.
-    #[inline]
+    #[inline(always)]
     pub fn sampled<'a>(&self, units: impl Into<Borrowed<'a>>) -> Option<u64> {
         let h = key_hash(units.into());
         (h <= self.threshold).then(|| fold(h, K0))
