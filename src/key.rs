@@ -209,9 +209,29 @@ impl<'a> KeyRef<'a> {
 /// cache moves an entry a read found.
 #[inline(never)]
 fn widened_string(bytes: &[u8]) -> Units {
-    std::iter::once(TAG_STRING)
-        .chain(bytes.iter().map(|&b| u16::from(b)))
-        .collect()
+    let mut units = Units::with_capacity(1 + bytes.len());
+    // SAFETY: the `capacity()` units from `as_mut_ptr()` are the vector's
+    // own, seen as uninitialised: only written here.
+    let room = unsafe {
+        std::slice::from_raw_parts_mut(
+            units.as_mut_ptr().cast::<MaybeUninit<u16>>(),
+            units.capacity(),
+        )
+    };
+    let len = write_string(bytes, room);
+    // SAFETY: `write_string` wrote the first `len` units.
+    unsafe { units.set_len(len) };
+    units
+}
+
+/// Writes the string key of `units` (its tag, then the units as UTF-16)
+/// at the start of `out`, which has room for it; answers its length. The
+/// one writer of a string key's units from V8's, on the stack or the heap.
+#[inline(always)]
+fn write_string<U: StringUnit>(units: &[U], out: &mut [MaybeUninit<u16>]) -> usize {
+    out[0].write(TAG_STRING);
+    U::write_utf16(units, &mut out[1..]);
+    1 + units.len()
 }
 
 /// A stored key, to look up by.
@@ -474,9 +494,7 @@ impl KeyBuf {
 
     #[inline]
     fn set_inline(&mut self, units: &[u16]) {
-        for (slot, unit) in self.inline.iter_mut().zip(units) {
-            slot.write(*unit);
-        }
+        u16::write_utf16(units, &mut self.inline);
         self.len = units.len();
         self.spilled = false;
         self.hash_units();
@@ -502,11 +520,7 @@ impl KeyBuf {
         if units.len() >= INLINE {
             return self.spill_string(units);
         }
-        self.inline[0].write(TAG_STRING);
-        for (slot, unit) in self.inline[1..].iter_mut().zip(units) {
-            slot.write((*unit).into());
-        }
-        self.len = 1 + units.len();
+        self.len = write_string(units, &mut self.inline);
         self.spilled = false;
         self.hash = U::string_hash(units);
     }
@@ -516,25 +530,18 @@ impl KeyBuf {
     fn spill_string<U: StringUnit>(&mut self, units: &[U]) {
         self.heap.clear();
         self.heap.reserve(1 + units.len());
-        self.heap.push(TAG_STRING);
-        self.heap.extend(units.iter().map(|&u| u.into()));
+        let len = write_string(units, self.heap.spare_capacity_mut());
+        // SAFETY: `write_string` wrote the first `len` units, within the capacity.
+        unsafe { self.heap.set_len(len) };
         self.spilled = true;
         self.hash = U::string_hash(units);
     }
 
-    /// [`KeyBuf::set_string`] of V8's one-byte (Latin-1) code units, widened
-    /// eight at a time (`latin1::widen`).
+    /// [`KeyBuf::set_string`] of V8's one-byte (Latin-1) code units, which
+    /// it widens eight at a time (`latin1::widen`), on the stack or the heap.
     #[inline(always)]
     pub fn set_latin1(&mut self, bytes: &[u8]) {
-        let n = bytes.len();
-        if !(8..INLINE).contains(&n) {
-            return self.set_string(bytes);
-        }
-        self.inline[0].write(TAG_STRING);
-        latin1::widen(bytes, &mut self.inline[1..]);
-        self.len = 1 + n;
-        self.spilled = false;
-        self.hash = latin1_hash(TAG_STRING, bytes);
+        self.set_string(bytes);
     }
 
     /// A number key, read without Node-API.
@@ -668,22 +675,37 @@ impl KeyBuf {
 
 /// A code unit of a string key as V8 holds it: a byte of a one-byte
 /// (Latin-1) string, or a UTF-16 unit.
-pub trait StringUnit: Copy + Into<u16> {
+pub trait StringUnit: Copy {
     /// The hash of the string key of these units ([`units_hash`]).
     fn string_hash(units: &[Self]) -> u64;
+
+    /// Writes `units` as UTF-16 into the first `units.len()` of `out`.
+    fn write_utf16(units: &[Self], out: &mut [MaybeUninit<u16>]);
 }
 
 impl StringUnit for u8 {
-    #[inline]
+    #[inline(always)]
     fn string_hash(bytes: &[u8]) -> u64 {
         latin1_hash(TAG_STRING, bytes)
+    }
+
+    #[inline(always)]
+    fn write_utf16(bytes: &[u8], out: &mut [MaybeUninit<u16>]) {
+        latin1::widen(bytes, out);
     }
 }
 
 impl StringUnit for u16 {
-    #[inline]
+    #[inline(always)]
     fn string_hash(units: &[u16]) -> u64 {
         tagged_hash(TAG_STRING, units)
+    }
+
+    #[inline(always)]
+    fn write_utf16(units: &[u16], out: &mut [MaybeUninit<u16>]) {
+        for (slot, &unit) in out.iter_mut().zip(units) {
+            slot.write(unit);
+        }
     }
 }
 
