@@ -315,24 +315,26 @@ fn narrow_units_hash(tag: u16, rest: &[u16]) -> Option<u64> {
     if rest.len() > NARROW_INLINE {
         return narrow_long_units_hash(tag, rest);
     }
-    let mut bytes = [MaybeUninit::<u8>::uninit(); NARROW_INLINE];
-    if !latin1::narrow(rest, &mut bytes) {
-        return None;
-    }
-    // SAFETY: `narrow` wrote the first `rest.len()` bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<u8>(), rest.len()) };
-    Some(latin1_hash(tag, bytes))
+    narrowed_hash(tag, rest, &mut [MaybeUninit::uninit(); NARROW_INLINE])
 }
 
+/// [`narrow_units_hash`] of a long key, narrowed on the heap.
 #[cold]
 fn narrow_long_units_hash(tag: u16, rest: &[u16]) -> Option<u64> {
     let mut bytes = Vec::with_capacity(rest.len());
-    if !latin1::narrow(rest, bytes.spare_capacity_mut()) {
+    narrowed_hash(tag, rest, bytes.spare_capacity_mut())
+}
+
+/// [`narrow_units_hash`], narrowing into `room` (at least `rest.len()`
+/// bytes, on the stack or the heap).
+#[inline(always)]
+fn narrowed_hash(tag: u16, rest: &[u16], room: &mut [MaybeUninit<u8>]) -> Option<u64> {
+    if !latin1::narrow(rest, room) {
         return None;
     }
-    // SAFETY: `narrow` wrote the first `rest.len()` bytes, within the capacity.
-    unsafe { bytes.set_len(rest.len()) };
-    Some(latin1_hash(tag, &bytes))
+    // SAFETY: `narrow` wrote the first `rest.len()` bytes of `room`.
+    let bytes = unsafe { std::slice::from_raw_parts(room.as_ptr().cast::<u8>(), rest.len()) };
+    Some(latin1_hash(tag, bytes))
 }
 
 /// The hash of a key with a unit of 256 or more: over the units as they are,
