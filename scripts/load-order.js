@@ -130,8 +130,10 @@ const scenarios = {
     const main = require(LOADED_TWICE)()
     const source = `require('node:worker_threads').parentPort.postMessage(require(${JSON.stringify(LOADED_TWICE)})())`
     const worker = new Worker(source, { eval: true })
+    // Listened for at once: the worker may be gone by the time its message is read.
+    const exited = once(worker, 'exit')
     const [inWorker] = await Promise.race([once(worker, 'message'), once(worker, 'error').then(([error]) => Promise.reject(error))])
-    await once(worker, 'exit')
+    await exited
     const said = (r) => (r.accelerated ? `accelerator took ${r.taken} calls` : 'Node-API only')
     console.log(`loaded twice in one thread, the main thread (${said(main)}) and a worker (${said(inWorker)}): ok`)
   },
@@ -143,8 +145,20 @@ if (!scenarios[name]) {
   process.exit(2)
 }
 assert.ok(!Object.keys(require.cache).some((f) => f.endsWith('.node')), 'no addon loaded before the scenario')
+let finished = false
+// A scenario awaiting an event that already happened leaves nothing for the
+// loop to do, and Node would exit 0 in silence.
+process.on('exit', (code) => {
+  if (!finished && code === 0) {
+    console.error(`${name}: the process ran out of work before the scenario finished`)
+    process.exitCode = 1
+  }
+})
 scenarios[name]().then(
-  () => console.log(`ok ${name}`),
+  () => {
+    finished = true
+    console.log(`ok ${name}`)
+  },
   (error) => {
     console.error(error)
     process.exit(1)

@@ -93,7 +93,7 @@ export class IndexedMoka {
     const slot = this.#freeSlots.length > 0 ? this.#freeSlots.pop() : this.#nextSlot++
     this.#keys[slot] = key
     this.#values[slot] = value
-    access.set(this.#cache, this.#id, key, slot)
+    if (!access.trySet(this.#cache, this.#id, key, slot)) native.set(this.#cache, key, slot)
     // Before the drain: the replaced entry's slot, released in it, no longer owns the key.
     this.#index.set(key, slot)
     if (this.#state[STATE_COUNT] !== 0) this.#drain()

@@ -115,15 +115,20 @@ function settled(cache: NativeCache, result: number): number {
 export interface Access {
   get(cache: NativeCache, id: number, key: unknown): number
   has(cache: NativeCache, id: number, key: unknown): boolean
-  /** Without weight, token or per-entry expiry. */
-  set(cache: NativeCache, id: number, key: unknown, slot: number): void
+  /**
+   * Stores through the accelerator, without weight, token or per-entry
+   * expiry; false when it did not take the call: nothing happened, and the
+   * caller calls `native.set`, which may throw. (Apart, so that the caller
+   * can keep this call out of its `try`: V8 12.4 makes no fast call inside one.)
+   */
+  trySet(cache: NativeCache, id: number, key: unknown, slot: number): boolean
   remove(cache: NativeCache, id: number, key: unknown): number
 }
 
 const nodeApi: Access = {
   get: (cache, _id, key) => native.get(cache, key),
   has: (cache, _id, key) => native.has(cache, key),
-  set: (cache, _id, key, slot) => native.set(cache, key, slot),
+  trySet: () => false,
   remove: (cache, _id, key) => native.remove(cache, key),
 }
 
@@ -139,11 +144,12 @@ function accelerated(f: Accelerator): Access {
       if (r > NOT_TAKEN) return r === 1
       return r === NOT_TAKEN ? native.has(cache, key) : settled(cache, r) === 1
     },
-    set(cache, id, key, slot) {
+    trySet(cache, id, key, slot) {
       const r =
         typeof key === 'string' ? f.set(id, key, slot) : typeof key === 'number' ? f.setNumber(id, key, slot) : NOT_TAKEN
-      if (r === NOT_TAKEN) native.set(cache, key, slot)
-      else if (r < NOT_TAKEN) settled(cache, r)
+      if (r === NOT_TAKEN) return false
+      if (r < NOT_TAKEN) settled(cache, r)
+      return true
     },
     remove(cache, id, key) {
       const r =

@@ -284,17 +284,21 @@ export class Moka<K = unknown, V = unknown> implements Iterable<[K, V]> {
     let rec: Interned | undefined
     if (this.#keying.needsToken(key)) ({ token, rec } = this.#keying.intern(key))
     const slot = this.#allocate(key, value, rec)
+    const plain = token === undefined && weight === undefined && ttl === undefined && tti === undefined
+    if (!(plain && access.trySet(this.#cache, this.#fastId, key, slot))) this.#setNatively(key, slot, token, weight, ttl, tti)
+    this.#writes++
+    if (this.#state[STATE_COUNT] !== 0) this.#drain()
+    return this
+  }
+
+  /** `native.set`, its slot released if it throws. (Arguments left out cost the native side nothing to read.) */
+  #setNatively(key: K, slot: number, token?: number, weight?: number, ttl?: number, tti?: number): void {
     try {
-      // Arguments left out cost the native side nothing to read.
-      if (token === undefined && weight === undefined && ttl === undefined && tti === undefined) access.set(this.#cache, this.#fastId, key, slot)
-      else native.set(this.#cache, key, slot, token, weight, ttl, tti)
-      this.#writes++
+      native.set(this.#cache, key, slot, token, weight, ttl, tti)
     } catch (error) {
       this.#release(slot)
       throw error
     }
-    if (this.#state[STATE_COUNT] !== 0) this.#drain()
-    return this
   }
 
   /** Removes `key`; true if it had a live entry. Cause `'explicit'`. */
