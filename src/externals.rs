@@ -150,8 +150,7 @@ impl<T: 'static> Externals<T> {
         if self.find(id).is_none() {
             return Ok(None);
         }
-        let plain = id ^ self.salt();
-        let (index, generation) = (plain & ((1 << INDEX_BITS) - 1), plain >> INDEX_BITS);
+        let (index, generation) = self.unscrambled(id);
         if index >> FAST_INDEX_BITS != 0 || self.serial >> FAST_SERIAL_BITS != 0 {
             return Ok(Some(None));
         }
@@ -191,10 +190,17 @@ impl<T: 'static> Externals<T> {
         self as *const Self as usize
     }
 
+    /// The index and generation an id of this table holds.
+    #[inline(always)]
+    fn unscrambled(&self, id: usize) -> (usize, usize) {
+        let id = id ^ self.salt();
+        (id & ((1 << INDEX_BITS) - 1), id >> INDEX_BITS)
+    }
+
     #[inline(always)]
     fn find(&self, id: usize) -> Option<*const T> {
-        let id = id ^ self.salt();
-        self.object_at(id & ((1 << INDEX_BITS) - 1), id >> INDEX_BITS, usize::MAX)
+        let (index, generation) = self.unscrambled(id);
+        self.object_at(index, generation, usize::MAX)
     }
 
     /// The object in slot `index` if the slot's generation, masked with
@@ -225,14 +231,13 @@ impl<T: 'static> Externals<T> {
 
     /// Empties the slot of `id` and drops its object.
     fn remove(&self, id: usize) {
-        let id = id ^ self.salt();
-        let index = id & ((1 << INDEX_BITS) - 1);
+        let (index, generation) = self.unscrambled(id);
         let object = {
             let mut slots = self.slots.borrow_mut();
             let Some(slot) = slots.get_mut(index) else {
                 return;
             };
-            if slot.generation != id >> INDEX_BITS {
+            if slot.generation != generation {
                 return;
             }
             slot.generation = (slot.generation + 1) & (usize::MAX >> INDEX_BITS);
